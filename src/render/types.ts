@@ -1,0 +1,43 @@
+// What rendering produces: the desired state of every host, as plain data (no I/O).
+
+export interface RenderedFile {
+  /** absolute path on the target host, e.g. /etc/systemd/system/kubelet.service */
+  path: string;
+  mode: number;
+  contents: string;
+  /** private keys, tokens: never shown in a plan diff or a log */
+  secret?: boolean;
+}
+
+/** A systemd unit the host runs, in start order, and the files/binaries whose change restarts it. */
+export interface RenderedUnit {
+  name: string;
+  /** paths of files and binaries that, when changed, require a restart of this unit */
+  dependsOn: string[];
+}
+
+/** A binary to download (upstream URL + checksum source) and install at `path`. */
+export interface BinarySpec {
+  name: string;
+  /** upstream URL, e.g. https://dl.k8s.io/release/v1.36.0/bin/linux/amd64/kubelet */
+  url: string;
+  /** URL of the published checksum file, or undefined when none is published (pin it in the spec) */
+  checksumUrl?: string | undefined;
+  /** for archives: the member to extract; undefined for a plain binary */
+  archiveMember?: string | undefined;
+  path: string;
+  mode: number;
+}
+
+export interface RenderedHost {
+  name: string;
+  files: RenderedFile[];
+  units: RenderedUnit[];
+  binaries: BinarySpec[];
+}
+
+export interface RenderedCluster {
+  hosts: RenderedHost[];
+  /** cluster-wide files (manifests, etcd network config), paths relative to cluster/ */
+  cluster: RenderedFile[];
+}

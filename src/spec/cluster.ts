@@ -1,0 +1,271 @@
+// The validated cluster: the spec with profile defaults applied, addresses and versions parsed,
+// and cross-field rules checked. Everything downstream (render, pki, providers, phases) takes a Cluster.
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { SpecError, type SpecIssue } from '../errors.ts';
+import { cidrContains, cidrsOverlap, parseCidr, parseIPv4, type Cidr } from './ipv4.ts';
+import { specSchema, type ParsedSpec } from './schema.ts';
+import { compareMinor, parseKubeVersion, type KubeVersion } from './version.ts';
+
+export type Profile = 'modern' | 'seed';
+
+/** What each profile means when the spec leaves a field out. */
+export const profileDefaults = {
+  seed: {
+    // the post: Kubernetes 1.8, docker 17.03.2-ce, flannel 0.9.0 (etcd v2), kube-dns 1.14.5
+    kubernetes: '1.8.0',
+    runtime: 'docker',
+    dns: 'kube-dns',
+    versions: {
+      flannel: '0.9.0', containerd: '1.0.3', runc: '1.0.0-rc4', cniPlugins: '0.6.0', flannelCniPlugin: 'v1.0.0',
+      docker: '17.03.2-ce', coredns: '1.0.6', kubeDns: '1.14.5',
+    },
+  },
+  modern: {
+    kubernetes: '1.36',
+    runtime: 'containerd',
+    dns: 'coredns',
+    versions: {
+      flannel: '0.27.4', containerd: '2.1.4', runc: '1.3.0', cniPlugins: '1.7.1', flannelCniPlugin: 'v1.7.1-flannel2',
+      docker: '28.3.3', coredns: '1.12.3', kubeDns: '1.14.5',
+    },
+  },
+} as const satisfies Record<Profile, unknown>;
+
+export interface StaticHostSpec {
+  name: string;
+  address: string;
+  port?: number | undefined;
+  user?: string | undefined;
+  privateAddress?: string | undefined;
+}
+
+export type ProviderSpec =
+  | ({ kind: 'digitalocean' } & NonNullable<ParsedSpec['provider']['digitalocean']>)
+  | { kind: 'static'; hosts: StaticHostSpec[] }
+  | ({ kind: 'lab' } & NonNullable<ParsedSpec['provider']['lab']>)
+  | { kind: 'terraform'; outputFile: string };
+
+export interface Cluster {
+  /** the file the spec came from (for messages and for resolving relative paths) */
+  sourceFile: string;
+  name: string;
+  profile: Profile;
+  kubernetes: {
+    version: KubeVersion;
+    apiServer: string;
+    clusterDomain: string;
+    clusterDNS: string;
+    serviceCIDR: Cidr;
+    podCIDR: Cidr;
+    kubeProxyMode: 'iptables' | 'nftables' | 'ipvs';
+  };
+  provider: ProviderSpec;
+  workers: { count: number };
+  etcd: {
+    discovery: { digitaloceanTag?: string | undefined; endpoints?: string[] | undefined };
+    prefix: string;
+    /** which etcd API flannel talks: v2 for flannel < 0.18, v3 from 0.18.0 */
+    api: 'v2' | 'v3';
+  };
+  flannel: ParsedSpec['flannel'];
+  runtime: 'containerd' | 'docker';
+  dns: 'coredns' | 'kube-dns';
+  versions: { [K in keyof (typeof profileDefaults)['modern']['versions']]: string };
+  pki: ParsedSpec['pki'];
+  ssh: ParsedSpec['ssh'];
+  artifacts: ParsedSpec['artifacts'];
+}
+
+/** Hints by field path (longest prefix wins), so every message says how to fix it. */
+const hints: [string, string][] = [
+  ['apiVersion', 'the first line of the spec must be `apiVersion: kubewright.dev/v1alpha1`'],
+  ['kind', 'set `kind: Cluster`'],
+  ['metadata.name', 'use a short lowercase name such as `demo`'],
+  ['profile', 'use `modern` (default) or `seed` (the 2017 post, reproduced)'],
+  ['kubernetes.version', 'write a minor such as "1.36" (quoted) or a full version such as "1.36.2"'],
+  ['kubernetes.apiServer', 'the URL workers use to reach the API server, e.g. https://api.example.com:6443'],
+  ['kubernetes.clusterDNS', 'pick an address inside kubernetes.serviceCIDR, conventionally the .10 (e.g. 10.32.0.10)'],
+  ['kubernetes.serviceCIDR', 'write a CIDR block such as 10.32.0.0/24 with no host bits set'],
+  ['kubernetes.podCIDR', 'write a CIDR block such as 10.200.0.0/16 that does not overlap serviceCIDR'],
+  ['kubernetes.kubeProxyMode', 'use iptables (default), nftables (Kubernetes ≥ 1.33) or ipvs'],
+  ['provider', 'set exactly one of provider.digitalocean, provider.static, provider.lab or provider.terraform'],
+  ['provider.digitalocean.domain', 'workers are named k8s-worker-{index}.{domain}, as in the post'],
+  ['provider.static.hosts', 'list hosts as `- { name: w1, address: 203.0.113.10 }`'],
+  ['workers.count', 'set workers.count to how many worker nodes you want'],
+  ['etcd.prefix', 'flannel reads <prefix>/config; the post uses /flannel.com/network'],
+  ['etcd.discovery', 'set etcd.discovery.endpoints: [https://10.0.0.5:2379] or etcd.discovery.digitaloceanTag: k8s-etcd'],
+  ['runtime', 'use containerd (modern) or docker (seed, Kubernetes < 1.24)'],
+  ['dns', 'use coredns (modern) or kube-dns (seed)'],
+  ['versions', 'write versions like 0.27.4; leave the field out for the profile default'],
+  ['artifacts.checksums', 'map an upstream artifact URL to its sha256 hex digest'],
+  ['ssh', 'see `kubewright init` for the ssh block'],
+];
+
+function hintFor(path: string): string | undefined {
+  let best: [string, string] | undefined;
+  for (const h of hints) {
+    if ((path === h[0] || path.startsWith(`${h[0]}.`)) && (!best || h[0].length > best[0].length)) best = h;
+  }
+  return best?.[1];
+}
+
+function show(value: unknown): string {
+  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(doc: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = doc;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function issueFromZod(doc: unknown, i: z.core.$ZodIssue): SpecIssue[] {
+  const base = i.path.map(String).join('.');
+  if (i.code === 'unrecognized_keys') {
+    return i.keys.map((k) => {
+      const path = base ? `${base}.${k}` : k;
+      return { path, message: 'unknown field', hint: 'remove it or check its spelling against `kubewright init`' };
+    });
+  }
+  const got = valueAt(doc, i.path);
+  let message = i.message;
+  if (i.code === 'invalid_type' && got === undefined) message = 'is required';
+  const issue: SpecIssue = { path: base, message, hint: hintFor(base) };
+  if (got !== undefined) issue.got = show(got);
+  return [issue];
+}
+
+/** Parses YAML text into a Cluster. Throws SpecError (exit 2) naming every bad field. */
+export function parseCluster(text: string, sourceFile = 'cluster.yaml'): Cluster {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new SpecError(
+      sourceFile,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { path: pos ? `line ${pos.line}:${pos.col}` : '', message: `YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`, hint: 'fix the YAML syntax' };
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SpecError(sourceFile, [{ path: '', message: 'must be a YAML mapping', hint: 'start from `kubewright init`' }]);
+  }
+  const parsed = specSchema.safeParse(raw);
+  if (!parsed.success) throw new SpecError(sourceFile, parsed.error.issues.flatMap((i) => issueFromZod(raw, i)));
+  return resolveCluster(parsed.data, sourceFile);
+}
+
+function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
+  const issues: SpecIssue[] = [];
+  const add = (path: string, message: string, got?: unknown, hint = hintFor(path)): void => {
+    const issue: SpecIssue = { path, message, hint };
+    if (got !== undefined) issue.got = show(got);
+    issues.push(issue);
+  };
+  const defaults = profileDefaults[spec.profile];
+  const k = spec.kubernetes;
+
+  const versionText = k.version ?? defaults.kubernetes;
+  const version = parseKubeVersion(versionText) ?? { major: 1, minor: 36, patch: undefined };
+  if (version.major !== 1 || version.minor < 8) add('kubernetes.version', 'must be Kubernetes 1.8 or newer', versionText);
+
+  const serviceCIDR = parseCidr(k.serviceCIDR);
+  const podCIDR = parseCidr(k.podCIDR);
+  const dnsIp = parseIPv4(k.clusterDNS);
+  if (!serviceCIDR) add('kubernetes.serviceCIDR', 'must be an IPv4 CIDR block with no host bits set', k.serviceCIDR);
+  if (!podCIDR) add('kubernetes.podCIDR', 'must be an IPv4 CIDR block with no host bits set', k.podCIDR);
+  if (dnsIp === undefined) add('kubernetes.clusterDNS', 'must be an IPv4 address', k.clusterDNS);
+  if (serviceCIDR && dnsIp !== undefined) {
+    if (!cidrContains(serviceCIDR, dnsIp)) add('kubernetes.clusterDNS', `must be inside serviceCIDR ${serviceCIDR.text}`, k.clusterDNS);
+    else if (dnsIp === serviceCIDR.base || dnsIp === serviceCIDR.base + 1) {
+      add('kubernetes.clusterDNS', 'must not be the network address or the first address (the kubernetes Service uses it)', k.clusterDNS);
+    }
+  }
+  if (serviceCIDR && podCIDR && cidrsOverlap(serviceCIDR, podCIDR)) {
+    add('kubernetes.podCIDR', `must not overlap serviceCIDR ${serviceCIDR.text}`, k.podCIDR);
+  }
+  if (podCIDR && podCIDR.prefix >= spec.flannel.subnetLen) {
+    add('flannel.subnetLen', `must be longer than the podCIDR prefix /${podCIDR.prefix} so each node gets a subnet`, spec.flannel.subnetLen, 'e.g. 24 for a /16 podCIDR');
+  }
+  // nftables mode went GA in Kubernetes 1.33 (KEP-3866)
+  if (k.kubeProxyMode === 'nftables' && compareMinor(version, { major: 1, minor: 33 }) < 0) {
+    add('kubernetes.kubeProxyMode', `nftables needs Kubernetes ≥ 1.33 (spec has ${versionText})`, k.kubeProxyMode);
+  }
+
+  // provider: exactly one
+  const kinds = (['digitalocean', 'static', 'lab', 'terraform'] as const).filter((p) => spec.provider[p] !== undefined);
+  let provider: ProviderSpec | undefined;
+  if (kinds.length !== 1) {
+    add('provider', kinds.length === 0 ? 'must set one provider' : `must set exactly one provider (got ${kinds.join(', ')})`);
+  } else if (spec.provider.digitalocean) provider = { kind: 'digitalocean', ...spec.provider.digitalocean };
+  else if (spec.provider.static) provider = { kind: 'static', hosts: spec.provider.static.hosts };
+  else if (spec.provider.lab) provider = { kind: 'lab', ...spec.provider.lab };
+  else if (spec.provider.terraform) provider = { kind: 'terraform', ...spec.provider.terraform };
+
+  let count = spec.workers?.count;
+  if (provider?.kind === 'static') {
+    const names = provider.hosts.map((h) => h.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) add('provider.static.hosts', 'host names must be unique', dup);
+    if (count !== undefined && count !== provider.hosts.length) {
+      add('workers.count', `must equal the number of static hosts (${provider.hosts.length}) or be left out`, count);
+    }
+    count = provider.hosts.length;
+  } else if (provider?.kind === 'lab') {
+    if (count !== undefined && count !== provider.hosts) add('workers.count', `must equal provider.lab.hosts (${provider.hosts}) or be left out`, count);
+    count = provider.hosts;
+    const subnet = parseCidr(provider.subnet);
+    if (!subnet || subnet.prefix > 26) add('provider.lab.subnet', 'must be an IPv4 CIDR block of /26 or larger', provider.subnet, 'e.g. 10.213.0.0/24');
+  } else if (count === undefined && provider?.kind !== 'terraform') {
+    add('workers.count', 'is required for this provider', undefined);
+  }
+
+  const runtime = spec.runtime ?? defaults.runtime;
+  const dns = spec.dns ?? defaults.dns;
+  // dockershim was removed in Kubernetes 1.24; docker then needs cri-dockerd, which kubewright does not install
+  if (runtime === 'docker' && compareMinor(version, { major: 1, minor: 24 }) >= 0) {
+    add('runtime', `docker needs Kubernetes < 1.24 (dockershim was removed in 1.24; spec has ${versionText})`, runtime, 'use runtime: containerd');
+  }
+  const versions = { ...defaults.versions, ...stripUndefined(spec.versions) };
+  const flannelVersion = parseKubeVersion(versions.flannel.replace(/^v/, '').split('-')[0] ?? '');
+  // flannel speaks the etcd v2 API up to v0.17 and v3 from v0.18.0
+  const etcdApi = flannelVersion && compareMinor(flannelVersion, { major: 0, minor: 18 }) < 0 ? 'v2' : 'v3';
+
+  if (issues.length > 0 || !provider || !serviceCIDR || !podCIDR || count === undefined && provider.kind !== 'terraform') {
+    throw new SpecError(sourceFile, issues);
+  }
+  return {
+    sourceFile,
+    name: spec.metadata.name,
+    profile: spec.profile,
+    kubernetes: {
+      version,
+      apiServer: k.apiServer,
+      clusterDomain: k.clusterDomain,
+      clusterDNS: k.clusterDNS,
+      serviceCIDR,
+      podCIDR,
+      kubeProxyMode: k.kubeProxyMode,
+    },
+    provider,
+    workers: { count: count ?? 0 },
+    etcd: { discovery: spec.etcd.discovery, prefix: spec.etcd.prefix, api: etcdApi },
+    flannel: spec.flannel,
+    runtime,
+    dns,
+    versions,
+    pki: spec.pki,
+    ssh: spec.ssh,
+    artifacts: spec.artifacts,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,113 @@
+// The shape of `cluster.yaml` as users write it (zod). Profile-dependent defaults are applied
+// afterwards in cluster.ts, so every field that depends on the profile is optional here.
+import { z } from 'zod';
+
+const nonEmpty = z.string().min(1, { error: 'must not be empty' });
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'must be a DNS label: lowercase letters, digits and "-"' });
+const hostName = z
+  .string()
+  .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/, { error: 'must be a host name: letters, digits, "." and "-"' });
+const version = z.string().regex(/^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?$/, { error: 'must be a version like 1.36 or 1.36.2' });
+const port = z.number().int().min(1).max(65535);
+
+export const staticHostSchema = z.strictObject({
+  name: hostName,
+  address: nonEmpty,
+  port: port.optional(),
+  user: nonEmpty.optional(),
+  privateAddress: nonEmpty.optional(),
+});
+
+export const digitaloceanSchema = z.strictObject({
+  region: nonEmpty.default('fra1'),
+  size: nonEmpty.default('s-1vcpu-1gb'),
+  image: z.union([nonEmpty, z.number().int()]).default('ubuntu-24-04-x64'),
+  tags: z.array(z.string().regex(/^[a-zA-Z0-9_\-:]+$/, { error: 'must match ^[a-zA-Z0-9_-:]+$ (DigitalOcean tag names)' })).min(1).default(['k8s-worker']),
+  sshKeys: z.array(z.union([nonEmpty, z.number().int()])).default([]),
+  vpcUuid: z.string().nullable().default(null),
+  domain: hostName,
+  /** `{index}` and `{domain}` are replaced; the post's `k8s-worker-{index}.{domain}` by default */
+  namePattern: z.string().includes('{index}', { error: 'must contain {index}' }).default('k8s-worker-{index}.{domain}'),
+});
+
+export const providerSchema = z
+  .strictObject({
+    digitalocean: digitaloceanSchema.optional(),
+    static: z.strictObject({ hosts: z.array(staticHostSchema).min(1, { error: 'must list at least one host' }) }).optional(),
+    lab: z.strictObject({
+      hosts: z.number().int().min(1).max(50),
+      /** the /24 the lab bridge uses; hosts get .11, .12, ... */
+      subnet: nonEmpty.default('10.213.0.0/24'),
+      bridge: z.string().regex(/^[a-z][a-z0-9]{0,14}$/, { error: 'must be an interface name of ≤ 15 lowercase characters' }).default('kwlab0'),
+    }).optional(),
+    terraform: z.strictObject({ outputFile: nonEmpty }).optional(),
+  });
+
+export const specSchema = z.strictObject({
+  apiVersion: z.literal('kubewright.dev/v1alpha1', { error: 'must be kubewright.dev/v1alpha1' }),
+  kind: z.literal('Cluster', { error: 'must be Cluster' }),
+  metadata: z.strictObject({ name: dnsLabel }),
+  profile: z.enum(['modern', 'seed']).default('modern'),
+  kubernetes: z.strictObject({
+    version: version.optional(),
+    apiServer: z.url({ protocol: /^https$/, error: 'must be an https:// URL of the API server' }),
+    clusterDomain: hostName.default('cluster.local'),
+    clusterDNS: nonEmpty.default('10.32.0.10'),
+    serviceCIDR: nonEmpty.default('10.32.0.0/24'),
+    podCIDR: nonEmpty.default('10.200.0.0/16'),
+    kubeProxyMode: z.enum(['iptables', 'nftables', 'ipvs']).default('iptables'),
+  }),
+  provider: providerSchema,
+  workers: z.strictObject({ count: z.number().int().min(1, { error: 'must be ≥ 1' }).max(10000) }).optional(),
+  etcd: z.strictObject({
+    discovery: z.strictObject({
+      digitaloceanTag: z.string().optional(),
+      endpoints: z.array(z.url({ protocol: /^https?$/, error: 'must be a URL like https://10.0.0.5:2379' })).optional(),
+    }).default({}),
+    prefix: z.string().regex(/^\/[^\s]*[^/\s]$/, { error: 'must be an absolute key prefix like /flannel.com/network (no trailing /)' }).default('/flannel.com/network'),
+  }).default({ discovery: {}, prefix: '/flannel.com/network' }),
+  flannel: z.strictObject({
+    backend: z.enum(['vxlan', 'host-gw', 'wireguard']).default('vxlan'),
+    ipMasq: z.boolean().default(true),
+    subnetLen: z.number().int().min(8).max(30).default(24),
+  }).default({ backend: 'vxlan', ipMasq: true, subnetLen: 24 }),
+  runtime: z.enum(['containerd', 'docker']).optional(),
+  dns: z.enum(['coredns', 'kube-dns']).optional(),
+  versions: z.strictObject({
+    flannel: version.optional(),
+    containerd: version.optional(),
+    runc: version.optional(),
+    cniPlugins: version.optional(),
+    flannelCniPlugin: nonEmpty.optional(),
+    docker: nonEmpty.optional(),
+    coredns: version.optional(),
+    kubeDns: version.optional(),
+  }).default({}),
+  pki: z.strictObject({
+    dir: nonEmpty.default('./pki'),
+    algo: z.enum(['ecdsa', 'rsa']).default('ecdsa'),
+    size: z.number().int().optional(),
+    names: z.strictObject({
+      C: z.string().optional(), L: z.string().optional(), ST: z.string().optional(),
+      O: z.string().optional(), OU: z.string().optional(),
+    }).default({}),
+  }).default({ dir: './pki', algo: 'ecdsa', names: {} }),
+  ssh: z.strictObject({
+    user: nonEmpty.default('root'),
+    port: port.default(22),
+    privateKeyPath: nonEmpty.default('~/.ssh/id_ed25519'),
+    publicKeyPath: nonEmpty.optional(),
+    knownHostsPath: nonEmpty.default('./known_hosts'),
+  }).default({ user: 'root', port: 22, privateKeyPath: '~/.ssh/id_ed25519', knownHostsPath: './known_hosts' }),
+  artifacts: z.strictObject({
+    /** a directory or http(s) base URL laid out as <mirror>/<upstream host>/<upstream path> */
+    mirror: z.string().nullable().default(null),
+    /** sha256 pins by artifact URL (upstream form); required for artifacts with no published checksum */
+    checksums: z.record(z.string(), z.string().regex(/^[a-f0-9]{64}$/, { error: 'must be a sha256 hex digest' })).default({}),
+  }).default({ mirror: null, checksums: {} }),
+});
+
+export type RawSpec = z.input<typeof specSchema>;
+export type ParsedSpec = z.output<typeof specSchema>;
