@@ -41,6 +41,7 @@ export async function writeRenderedTree(outDir: string, rendered: RenderedCluste
       await writeFiles(join(staging, host.name), host.files);
       count += host.files.length;
     }
+    await mkdir(join(staging, 'cluster'), { recursive: true });
     await writeFiles(join(staging, 'cluster'), rendered.cluster);
     count += rendered.cluster.length;
     await writeFile(join(staging, RENDER_MARKER), 'written by kubewright render; safe to delete\n');

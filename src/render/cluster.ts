@@ -1,12 +1,15 @@
-// Renders every file of every host for a cluster: pure and deterministic.
-import type { Host } from '../providers/host.ts';
-import type { Cluster } from '../spec/cluster.ts';
-import type { RenderedCluster } from './types.ts';
+// Renders every file of every host for a cluster: pure and deterministic. Dispatches to the
+// profile's renderers; the rendered hosts keep the order of the input hosts.
+import { renderModernClusterFiles } from './modern/cluster-files.ts';
+import { renderModernHost } from './modern/host.ts';
+import { renderSeedClusterFiles } from './seed/cluster-files.ts';
+import { renderSeedHost } from './seed/host.ts';
+import type { RenderedCluster, RenderInput } from './types.ts';
 
-export function renderCluster(cluster: Cluster, hosts: Host[]): RenderedCluster {
-  const network = JSON.stringify({ Network: cluster.kubernetes.podCIDR.text, SubnetLen: cluster.flannel.subnetLen, Backend: { Type: cluster.flannel.backend } });
+export function renderCluster(input: RenderInput): RenderedCluster {
+  const seed = input.cluster.profile === 'seed';
   return {
-    hosts: hosts.map((h) => ({ name: h.name, files: [], units: [], binaries: [] })),
-    cluster: [{ path: 'flannel-network.json', mode: 0o644, contents: `${network}\n` }],
+    hosts: input.hosts.map((h) => (seed ? renderSeedHost(input, h) : renderModernHost(input, h))),
+    cluster: seed ? renderSeedClusterFiles(input) : renderModernClusterFiles(input),
   };
 }

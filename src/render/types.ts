@@ -41,3 +41,33 @@ export interface RenderedCluster {
   /** cluster-wide files (manifests, etcd network config), paths relative to cluster/ */
   cluster: RenderedFile[];
 }
+
+/** A certificate and its private key, PEM-encoded. */
+export interface TlsCredential {
+  certPem: string;
+  keyPem: string;
+}
+
+/**
+ * Material from the PKI that renderers place on hosts (or embed in kubeconfigs). Optional for
+ * rendering: without it, files reference certificate paths (as the post does) and no
+ * certificate files are rendered.
+ */
+export interface ClusterCredentials {
+  /** the cluster CA certificate (the post's kube-ca.pem) */
+  caPem: string;
+  /** CA that signed etcd's serving certificate; defaults to caPem */
+  etcdCaPem?: string;
+  /** kubelet client(+serving) credential per host name; the seed profile maps every host to one shared credential */
+  kubelet: Record<string, TlsCredential>;
+  kubeProxy?: TlsCredential;
+  /** flannel's etcd client certificate */
+  etcdClient?: TlsCredential;
+}
+
+/** Everything a renderer needs; rendering is a pure function of this. */
+export interface RenderInput {
+  cluster: import('../spec/cluster.ts').Cluster;
+  hosts: import('../providers/host.ts').Host[];
+  credentials?: ClusterCredentials | undefined;
+}

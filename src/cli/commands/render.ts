@@ -25,7 +25,7 @@ Example:
     .action(async (opts: { file: string; out: string }) => {
       const cluster = await loadClusterFile(opts.file);
       const hosts = plannedHosts(cluster);
-      const rendered = renderCluster(cluster, hosts);
+      const rendered = renderCluster({ cluster, hosts });
       const n = await writeRenderedTree(opts.out, rendered);
       io.out(`rendered ${n} files for ${rendered.hosts.length} hosts (${cluster.profile} profile, Kubernetes ${cluster.kubernetes.version.major}.${cluster.kubernetes.version.minor}) into ${opts.out}`);
     });
