@@ -1,4 +1,8 @@
 // kubeconfig files: certificate paths (as the post writes them) or embedded data.
+// Written by hand in the post's layout (not through a YAML serializer) so the seed profile's
+// kube-config.yml matches the post line for line and the output never depends on key order.
+import { stringify } from 'yaml';
+
 export interface KubeconfigOptions {
   clusterName: string;
   server: string;
@@ -9,6 +13,44 @@ export interface KubeconfigOptions {
   client: { certPath: string; keyPath: string } | { certPem: string; keyPem: string };
 }
 
-export function renderKubeconfig(_opts: KubeconfigOptions): string {
-  return '';
+/**
+ * A YAML scalar: plain when it reads back as the same string, quoted otherwise. YAML 1.1 rules,
+ * because kubectl and client-go parse with go-yaml, which reads `yes`/`on`/`y` as booleans.
+ */
+function scalar(value: string): string {
+  return stringify(value, { version: '1.1', lineWidth: 0 }).trimEnd();
+}
+
+function base64(pem: string): string {
+  return Buffer.from(pem, 'utf8').toString('base64');
+}
+
+export function renderKubeconfig(opts: KubeconfigOptions): string {
+  const context = opts.context ?? opts.user;
+  const ca = 'path' in opts.ca
+    ? `certificate-authority: ${scalar(opts.ca.path)}`
+    : `certificate-authority-data: ${base64(opts.ca.pem)}`;
+  const client = 'certPath' in opts.client
+    ? [`client-certificate: ${scalar(opts.client.certPath)}`, `client-key: ${scalar(opts.client.keyPath)}`]
+    : [`client-certificate-data: ${base64(opts.client.certPem)}`, `client-key-data: ${base64(opts.client.keyPem)}`];
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- cluster:',
+    `    ${ca}`,
+    `    server: ${scalar(opts.server)}`,
+    `  name: ${scalar(opts.clusterName)}`,
+    'contexts:',
+    '- context:',
+    `    cluster: ${scalar(opts.clusterName)}`,
+    `    user: ${scalar(opts.user)}`,
+    `  name: ${scalar(context)}`,
+    `current-context: ${scalar(context)}`,
+    'users:',
+    `- name: ${scalar(opts.user)}`,
+    '  user:',
+    ...client.map((l) => `    ${l}`),
+    '',
+  ].join('\n');
 }
