@@ -1,9 +1,142 @@
-// Which kubelet / kube-proxy flags exist in which Kubernetes minor (facts in DESIGN.md, sources
-// in comments). Every renderer asks this before emitting a flag.
-import type { KubeVersion } from './version.ts';
+// Which kubelet / kube-proxy flags (and config fields) exist in which Kubernetes minor (facts in
+// DESIGN.md, sources in comments). Every renderer asks this before emitting a flag; a flag that is
+// not in the table is a programming error (add it here with its source), never silently rendered.
+import { compareMinor, type KubeVersion } from './version.ts';
 
 export type Component = 'kubelet' | 'kube-proxy' | 'flanneld' | 'dockerd';
 
-export function flagSupported(_component: Component, _flag: string, _version: KubeVersion): boolean {
+export interface Minor {
+  major: number;
+  minor: number;
+}
+
+export interface FlagFact {
+  component: Component;
+  flag: string;
+  /** first minor that has the flag; undefined = present in every minor kubewright supports (≥ 1.8) */
+  since?: Minor;
+  /** first minor that no longer has it */
+  removedIn?: Minor;
+  /** where the fact comes from */
+  source: string;
+}
+
+/** Oldest and newest Kubernetes minors kubewright renders for (the post's 1.8 … current). */
+export const OLDEST_MINOR: Minor = { major: 1, minor: 8 };
+export const CURRENT_MINOR: Minor = { major: 1, minor: 36 };
+
+const m = (minor: number): Minor => ({ major: 1, minor });
+const always = (component: Component, flags: string[], source: string): FlagFact[] => flags.map((flag) => ({ component, flag, source }));
+
+const DOCKERSHIM = 'dockershim removal, KEP-2221, CHANGELOG-1.24 "Kubelet: removed the dockershim and its flags"';
+
+export const FLAG_FACTS: readonly FlagFact[] = [
+  // --allow-privileged was removed in Kubernetes 1.15 (CHANGELOG-1.15, kubernetes/kubernetes#77820)
+  { component: 'kubelet', flag: '--allow-privileged', removedIn: m(15), source: 'CHANGELOG-1.15, kubernetes#77820' },
+  // the dockershim flags went with dockershim in 1.24
+  { component: 'kubelet', flag: '--docker-endpoint', removedIn: m(24), source: DOCKERSHIM },
+  { component: 'kubelet', flag: '--network-plugin', removedIn: m(24), source: DOCKERSHIM },
+  { component: 'kubelet', flag: '--network-plugin-mtu', removedIn: m(24), source: DOCKERSHIM },
+  { component: 'kubelet', flag: '--cni-conf-dir', removedIn: m(24), source: DOCKERSHIM },
+  { component: 'kubelet', flag: '--cni-bin-dir', removedIn: m(24), source: DOCKERSHIM },
+  { component: 'kubelet', flag: '--cni-cache-dir', since: m(16), removedIn: m(24), source: DOCKERSHIM },
+  // --container-runtime was removed in 1.27 (only "remote" was left after 1.24; CHANGELOG-1.27, kubernetes#114017)
+  { component: 'kubelet', flag: '--container-runtime', removedIn: m(27), source: 'CHANGELOG-1.27, kubernetes#114017' },
+  // --config (KubeletConfiguration kubelet.config.k8s.io/v1beta1) arrived in 1.10 (CHANGELOG-1.10)
+  { component: 'kubelet', flag: '--config', since: m(10), source: 'CHANGELOG-1.10, KubeletConfiguration v1beta1' },
+  // deprecated in favour of --config but still present in every minor up to current
+  ...always('kubelet', [
+    '--cert-dir', '--cluster-dns', '--cluster-domain', '--hostname-override', '--kubeconfig', '--node-ip',
+    '--container-runtime-endpoint', '--register-node', '--node-labels', '--root-dir', '--v',
+  ], 'kubelet --help, 1.8 … 1.36'),
+  // kube-proxy: --config (KubeProxyConfiguration kubeproxy.config.k8s.io/v1alpha1) from 1.10
+  { component: 'kube-proxy', flag: '--config', since: m(10), source: 'CHANGELOG-1.10, KubeProxyConfiguration v1alpha1' },
+  ...always('kube-proxy', ['--kubeconfig', '--proxy-mode', '--hostname-override', '--cluster-cidr', '--v'], 'kube-proxy --help, 1.8 … 1.36'),
+  // flanneld and dockerd flags don't depend on the Kubernetes minor (docker itself is refused for ≥ 1.24 by the spec)
+  ...always('flanneld', [
+    '-etcd-endpoints', '-etcd-prefix', '-etcd-cafile', '-etcd-certfile', '-etcd-keyfile', '-ip-masq', '-iface',
+    '-public-ip', '-subnet-file',
+  ], 'flanneld --help, v0.9.0 … v0.27'),
+  ...always('dockerd', ['--iptables', '--ip-masq', '--host', '--storage-driver', '--bip', '--mtu'], 'dockerd --help, 17.03'),
+];
+
+const byKey = new Map(FLAG_FACTS.map((f) => [`${f.component} ${f.flag}`, f]));
+
+function flagName(flag: string): string {
+  // accept `--flag=value` as well as `--flag`
+  const eq = flag.indexOf('=');
+  return eq < 0 ? flag : flag.slice(0, eq);
+}
+
+export function flagFact(component: Component, flag: string): FlagFact | undefined {
+  return byKey.get(`${component} ${flagName(flag)}`);
+}
+
+function inRange(fact: { since?: Minor; removedIn?: Minor }, version: Minor): boolean {
+  if (fact.since && compareMinor(version, fact.since) < 0) return false;
+  if (fact.removedIn && compareMinor(version, fact.removedIn) >= 0) return false;
   return true;
+}
+
+/**
+ * Whether `component` accepts `flag` (with or without `=value`) in Kubernetes `version`. Throws for
+ * a flag the table does not know, so no renderer emits a flag nobody checked.
+ */
+export function flagSupported(component: Component, flag: string, version: KubeVersion | Minor): boolean {
+  const fact = flagFact(component, flag);
+  if (!fact) {
+    throw new Error(`version matrix: ${component} flag ${flagName(flag)} is not in FLAG_FACTS — add it to src/spec/matrix.ts with its source`);
+  }
+  return inRange(fact, version);
+}
+
+/** The flags of `component` that `version` no longer has (for tests and plan warnings). */
+export function removedFlags(component: Component, version: KubeVersion | Minor): string[] {
+  return FLAG_FACTS.filter((f) => f.component === component && f.removedIn && compareMinor(version, f.removedIn) >= 0).map((f) => f.flag);
+}
+
+/** Flags as `--flag=value` strings, keeping only those the version supports. */
+export function supportedArgs(component: Component, version: KubeVersion | Minor, args: readonly string[]): string[] {
+  return args.filter((a) => flagSupported(component, a, version));
+}
+
+export type ConfigKind = 'KubeletConfiguration' | 'KubeProxyConfiguration';
+
+export interface ConfigFieldFact {
+  kind: ConfigKind;
+  field: string;
+  since?: Minor;
+  removedIn?: Minor;
+  source: string;
+}
+
+export const CONFIG_FIELD_FACTS: readonly ConfigFieldFact[] = [
+  // containerRuntimeEndpoint moved from the flag into KubeletConfiguration in 1.27 (CHANGELOG-1.27)
+  { kind: 'KubeletConfiguration', field: 'containerRuntimeEndpoint', since: m(27), source: 'CHANGELOG-1.27, kubernetes#112136' },
+  { kind: 'KubeletConfiguration', field: 'cgroupDriver', since: m(10), source: 'KubeletConfiguration v1beta1 (1.10)' },
+  { kind: 'KubeletConfiguration', field: 'clusterDNS', since: m(10), source: 'KubeletConfiguration v1beta1 (1.10)' },
+  { kind: 'KubeletConfiguration', field: 'clusterDomain', since: m(10), source: 'KubeletConfiguration v1beta1 (1.10)' },
+  { kind: 'KubeletConfiguration', field: 'authentication', since: m(10), source: 'KubeletConfiguration v1beta1 (1.10)' },
+  { kind: 'KubeletConfiguration', field: 'tlsCertFile', since: m(10), source: 'KubeletConfiguration v1beta1 (1.10)' },
+  { kind: 'KubeletConfiguration', field: 'tlsPrivateKeyFile', since: m(10), source: 'KubeletConfiguration v1beta1 (1.10)' },
+  { kind: 'KubeProxyConfiguration', field: 'mode', since: m(10), source: 'KubeProxyConfiguration v1alpha1 (1.10)' },
+  { kind: 'KubeProxyConfiguration', field: 'clusterCIDR', since: m(10), source: 'KubeProxyConfiguration v1alpha1 (1.10)' },
+];
+
+export function configFieldSupported(kind: ConfigKind, field: string, version: KubeVersion | Minor): boolean {
+  const fact = CONFIG_FIELD_FACTS.find((f) => f.kind === kind && f.field === field);
+  if (!fact) throw new Error(`version matrix: ${kind}.${field} is not in CONFIG_FIELD_FACTS — add it to src/spec/matrix.ts with its source`);
+  return inRange(fact, version);
+}
+
+export type ProxyMode = 'iptables' | 'nftables' | 'ipvs';
+
+/** kube-proxy modes by minor: nftables went GA in 1.33 (KEP-3866); iptables and ipvs exist throughout. */
+export function proxyModeSupported(mode: ProxyMode, version: KubeVersion | Minor): boolean {
+  return mode !== 'nftables' || compareMinor(version, m(33)) >= 0;
+}
+
+/** Every minor from 1.8 to current, for table-driven tests. */
+export function allMinors(): Minor[] {
+  return Array.from({ length: CURRENT_MINOR.minor - OLDEST_MINOR.minor + 1 }, (_, i) => m(OLDEST_MINOR.minor + i));
 }

@@ -1,7 +1,78 @@
-// The seed profile (the post, reproduced): every file one worker gets.
+// The seed profile (the post, reproduced): every file one worker gets, its units in start order
+// (etcd-lookup → flanneld → docker → public_ip → kubelet → kube-proxy) and what restarts each.
 import type { Host } from '../../providers/host.ts';
-import type { RenderedHost, RenderInput } from '../types.ts';
+import { renderEtcdLookup } from '../etcd-lookup.ts';
+import { renderKubeconfig } from '../kubeconfig.ts';
+import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
+import { renderSeedCredentialFiles } from './credential-files.ts';
+import { renderSeedDockerUnit } from './docker-unit.ts';
+import { renderSeedFlanneldUnit } from './flanneld-unit.ts';
+import { renderSeedKubeProxyUnit } from './kube-proxy-unit.ts';
+import { renderSeedKubeletUnit } from './kubelet-unit.ts';
+import { seedPaths } from './paths.ts';
+import { renderPublicIpScript, renderPublicIpUnit } from './public-ip.ts';
+import { assertSeedRenderable } from './seed-profile-error.ts';
 
-export function renderSeedHost(_input: RenderInput, host: Host): RenderedHost {
-  return { name: host.name, files: [], units: [], binaries: [] };
+const file = (path: string, contents: string, mode = 0o644): RenderedFile => ({ path, mode, contents });
+
+/** The post's kube-config.yml: cluster `kubernetes`, context and user `kubelet`, certificate paths. */
+export function renderSeedKubeconfig(apiServer: string): string {
+  return renderKubeconfig({
+    clusterName: 'kubernetes',
+    server: apiServer,
+    user: 'kubelet',
+    ca: { path: seedPaths.kubeCa },
+    client: { certPath: seedPaths.kubeletCert, keyPath: seedPaths.kubeletKey },
+  });
+}
+
+/** Binaries a unit runs: its main binary plus any downloaded binary installed beside it (docker's tgz). */
+function binaryPaths(binaries: readonly BinarySpec[], main: string, also: (path: string) => boolean = () => false): string[] {
+  return [main, ...binaries.map((b) => b.path).filter((p) => p !== main && also(p))];
+}
+
+export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
+  const { cluster, credentials } = input;
+  assertSeedRenderable(cluster);
+  const lookup = renderEtcdLookup(cluster);
+  const creds = credentials ? renderSeedCredentialFiles(credentials, host.name) : undefined;
+  // binaries are filled once src/render/artifacts.ts (binariesFor) exists; until then none are listed
+  const binaries: BinarySpec[] = [];
+
+  const flanneldUnit = file(seedPaths.flanneldUnit, renderSeedFlanneldUnit(cluster, lookup.unit.name));
+  const dockerUnit = file(seedPaths.dockerUnit, renderSeedDockerUnit(cluster));
+  const publicIpScript = file(seedPaths.publicIpScript, renderPublicIpScript(), 0o755);
+  const publicIpUnit = file(seedPaths.publicIpUnit, renderPublicIpUnit());
+  const kubeletUnit = file(seedPaths.kubeletUnit, renderSeedKubeletUnit(cluster));
+  const kubeconfig = file(seedPaths.kubeconfig, renderSeedKubeconfig(cluster.kubernetes.apiServer));
+  const kubeProxyUnit = file(seedPaths.kubeProxyUnit, renderSeedKubeProxyUnit(cluster));
+
+  const files: RenderedFile[] = [
+    ...lookup.files,
+    flanneldUnit,
+    ...(creds?.flannel ?? []),
+    dockerUnit,
+    publicIpScript,
+    publicIpUnit,
+    kubeletUnit,
+    kubeconfig,
+    ...(creds?.kubelet ?? []),
+    kubeProxyUnit,
+  ];
+
+  // certificate paths restart their users whether kubewright renders them here or the PKI phase places them
+  const flannelCerts = [seedPaths.etcdCa, seedPaths.etcdClientCert, seedPaths.etcdClientKey];
+  const kubeCerts = [seedPaths.kubeCa, seedPaths.kubeletCert, seedPaths.kubeletKey];
+  const units: RenderedUnit[] = [
+    lookup.unit,
+    { name: 'flanneld.service', dependsOn: [flanneldUnit.path, ...binaryPaths(binaries, seedPaths.flanneldBinary), ...flannelCerts] },
+    {
+      name: 'docker.service',
+      dependsOn: [dockerUnit.path, ...binaryPaths(binaries, seedPaths.dockerdBinary, (p) => /^\/usr\/bin\/docker/.test(p))],
+    },
+    { name: 'public_ip.service', dependsOn: [publicIpUnit.path, publicIpScript.path] },
+    { name: 'kubelet.service', dependsOn: [kubeletUnit.path, ...binaryPaths(binaries, seedPaths.kubeletBinary), kubeconfig.path, ...kubeCerts] },
+    { name: 'kube-proxy.service', dependsOn: [kubeProxyUnit.path, ...binaryPaths(binaries, seedPaths.kubeProxyBinary), kubeconfig.path, ...kubeCerts] },
+  ];
+  return { name: host.name, files, units, binaries };
 }

@@ -1,0 +1,31 @@
+// The post's flanneld.service: runs after etcd-lookup, reads ETCD_MEMBERS from the file it writes,
+// authenticates to etcd with a client certificate.
+import { flagSupported } from '../../spec/matrix.ts';
+import type { Cluster } from '../../spec/cluster.ts';
+import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { seedPaths } from './paths.ts';
+
+export function renderSeedFlanneldUnit(cluster: Cluster, etcdLookupUnit: string): string {
+  const v = cluster.kubernetes.version;
+  const args = [
+    '-etcd-endpoints=${ETCD_MEMBERS}',
+    `-etcd-prefix=${cluster.etcd.prefix}`,
+    `-etcd-cafile=${seedPaths.etcdCa}`,
+    `-etcd-certfile=${seedPaths.etcdClientCert}`,
+    `-etcd-keyfile=${seedPaths.etcdClientKey}`,
+    ...(cluster.flannel.ipMasq ? ['-ip-masq'] : []),
+  ].filter((a) => flagSupported('flanneld', a, v));
+  return renderUnitFile([
+    { name: 'Unit', entries: [['Description', 'flanneld'], ['Requires', etcdLookupUnit], ['After', etcdLookupUnit]] },
+    {
+      name: 'Service',
+      entries: [
+        ['EnvironmentFile', seedPaths.etcdMembers],
+        ['ExecStart', execCommand(seedPaths.flanneldBinary, args)],
+        ['Restart', 'always'],
+        ['RestartSec', '15'],
+      ],
+    },
+    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
+  ]);
+}

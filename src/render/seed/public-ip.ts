@@ -1,0 +1,58 @@
+// public_ip: the post's helper unit that finds the droplet's public IPv4 (DigitalOcean metadata
+// service) and writes `PUBLIC_IP=<ip>` to /etc/kubelet/public_ip for kubelet's --hostname-override.
+import { renderUnitFile } from '../unit-file.ts';
+import { seedPaths } from './paths.ts';
+
+export const PUBLIC_IP_METADATA_URL = 'http://169.254.169.254/metadata/v1/interfaces/public/0/ipv4/address';
+
+/**
+ * POSIX sh. Retries (the metadata service can lag behind boot), accepts only a dotted quad, and
+ * writes through a temp file + rename so kubelet never reads a half-written file. The PUBLIC_IP_*
+ * environment overrides exist for tests; the unit sets none of them.
+ */
+export function renderPublicIpScript(): string {
+  return `#!/bin/sh
+# Writes PUBLIC_IP=<this droplet's public IPv4> to ${seedPaths.publicIpEnv} (kubelet --hostname-override).
+set -u
+url="\${PUBLIC_IP_METADATA_URL:-${PUBLIC_IP_METADATA_URL}}"
+out="\${PUBLIC_IP_FILE:-${seedPaths.publicIpEnv}}"
+attempts="\${PUBLIC_IP_ATTEMPTS:-30}"
+delay="\${PUBLIC_IP_RETRY_SECONDS:-2}"
+i=0
+while [ "$i" -lt "$attempts" ]; do
+  i=$((i + 1))
+  ip=$(curl -fsS --max-time 5 "$url" 2>/dev/null) || ip=""
+  if printf '%s' "$ip" | grep -Eq '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$'; then
+    mkdir -p "$(dirname "$out")" || exit 1
+    tmp="$out.tmp.$$"
+    printf 'PUBLIC_IP=%s\\n' "$ip" >"$tmp" && mv -f "$tmp" "$out" && exit 0
+    rm -f "$tmp"
+    exit 1
+  fi
+  [ "$i" -lt "$attempts" ] && sleep "$delay"
+done
+echo "public_ip: no IPv4 address from $url after $attempts attempts" >&2
+exit 1
+`;
+}
+
+/**
+ * A oneshot that stays active once the file is written, so kubelet (Requires=/After=) starts only
+ * after it. systemd refuses Restart=always on oneshot units, so this one retries on failure.
+ */
+export function renderPublicIpUnit(): string {
+  return renderUnitFile([
+    { name: 'Unit', entries: [['Description', 'public_ip'], ['After', 'network-online.target'], ['Wants', 'network-online.target']] },
+    {
+      name: 'Service',
+      entries: [
+        ['Type', 'oneshot'],
+        ['RemainAfterExit', 'yes'],
+        ['ExecStart', seedPaths.publicIpScript],
+        ['Restart', 'on-failure'],
+        ['RestartSec', '15'],
+      ],
+    },
+    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
+  ]);
+}
