@@ -1,6 +1,7 @@
 // The seed profile (the post, reproduced): every file one worker gets, its units in start order
 // (etcd-lookup → flanneld → docker → public_ip → kubelet → kube-proxy) and what restarts each.
 import type { Host } from '../../providers/host.ts';
+import { binariesFor } from '../artifacts.ts';
 import { renderEtcdLookup } from '../etcd-lookup.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
@@ -36,8 +37,8 @@ export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
   assertSeedRenderable(cluster);
   const lookup = renderEtcdLookup(cluster);
   const creds = credentials ? renderSeedCredentialFiles(credentials, host.name) : undefined;
-  // binaries are filled once src/render/artifacts.ts (binariesFor) exists; until then none are listed
-  const binaries: BinarySpec[] = [];
+  // a minor without a patch renders `v1.23.x` URLs; the apply phase resolves stable-1.23.txt first
+  const binaries = binariesFor(cluster, { unresolved: 'placeholder' });
 
   const flanneldUnit = file(seedPaths.flanneldUnit, renderSeedFlanneldUnit(cluster, lookup.unit.name));
   const dockerUnit = file(seedPaths.dockerUnit, renderSeedDockerUnit(cluster));
@@ -68,7 +69,7 @@ export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
     { name: 'flanneld.service', dependsOn: [flanneldUnit.path, ...binaryPaths(binaries, seedPaths.flanneldBinary), ...flannelCerts] },
     {
       name: 'docker.service',
-      dependsOn: [dockerUnit.path, ...binaryPaths(binaries, seedPaths.dockerdBinary, (p) => /^\/usr\/bin\/docker/.test(p))],
+      dependsOn: [dockerUnit.path, ...binaryPaths(binaries, seedPaths.dockerdBinary, (p) => /^\/usr\/bin\/docker-/.test(p))],
     },
     { name: 'public_ip.service', dependsOn: [publicIpUnit.path, publicIpScript.path] },
     { name: 'kubelet.service', dependsOn: [kubeletUnit.path, ...binaryPaths(binaries, seedPaths.kubeletBinary), kubeconfig.path, ...kubeCerts] },
