@@ -1,0 +1,137 @@
+// provider: lab — N local machines as systemd-nspawn containers on a bridge this tool creates.
+// Machines keep their writes in a tmpfs overlay while they run (--volatile=overlay): a running
+// machine is left alone by `ensure`, a stopped one boots fresh from the image, `destroy` removes
+// containers, veths, bridge, cgroups, pinned known_hosts lines and the state dir.
+import { existsSync } from 'node:fs';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Cluster } from '../../spec/cluster.ts';
+import { plannedHosts, type Host, type Provider } from '../host.ts';
+import { labAddressPlan } from './lab-address-plan.ts';
+import { bridgePorts, createBridge, deleteLink, linkExists } from './lab-bridge.ts';
+import { labCgroupRoots, removeCgroupTree } from './lab-cgroups.ts';
+import { LabError } from './lab-errors.ts';
+import { isOurMachineRunning, renderHost0Network, startLabMachine, stopLabMachine, waitForSshBanner } from './lab-machine.ts';
+import { checkLabPrerequisites } from './lab-prerequisites.ts';
+import { labStateDir, readLabState, writeLabState, type LabMachineState, type LabState } from './lab-state.ts';
+import { ensureEd25519Key, pinKnownHosts, publicKeyOf, specPath, unpinKnownHosts } from './lab-ssh-keys.ts';
+import { ensureRootfsImage } from './rootfs-image.ts';
+
+export interface LabProviderOptions {
+  /** where state, host keys and logs live; default labStateDir(cluster) */
+  stateDir?: string;
+  /** the cached image; default ~/.cache/kubewright/rootfs-bookworm (KUBEWRIGHT_LAB_ROOTFS) */
+  rootfsDir?: string;
+  progress?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+export class LabProvider implements Provider {
+  readonly stateDir: string;
+  private readonly lab: Extract<Cluster['provider'], { kind: 'lab' }>;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly opts: LabProviderOptions = {},
+  ) {
+    if (cluster.provider.kind !== 'lab') throw new LabError(`lab provider: the spec's provider is ${cluster.provider.kind}`, { hint: 'set provider.lab in the spec' });
+    this.lab = cluster.provider;
+    this.stateDir = opts.stateDir ?? labStateDir(cluster);
+  }
+
+  /** The planned hosts with the addresses of machines that are running now. */
+  async hosts(): Promise<Host[]> {
+    const state = await readLabState(this.stateDir);
+    return plannedHosts(this.cluster).map((h) => {
+      const m = state?.machines.find((x) => x.name === h.name);
+      const address = m && isOurMachineRunning(m) ? m.address : undefined;
+      return { ...h, address, privateAddress: address, publicAddress: address };
+    });
+  }
+
+  async ensure(): Promise<Host[]> {
+    checkLabPrerequisites();
+    const say = this.opts.progress ?? (() => undefined);
+    const rootfs = await ensureRootfsImage({ ...(this.opts.rootfsDir ? { dir: this.opts.rootfsDir } : {}), progress: say });
+    const planned = plannedHosts(this.cluster);
+    const plan = labAddressPlan(this.lab.subnet, planned.length);
+    const knownHostsPath = specPath(this.cluster.sourceFile, this.cluster.ssh.knownHostsPath);
+    await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
+
+    const previous = await readLabState(this.stateDir);
+    if (previous && (previous.bridge !== this.lab.bridge || previous.subnet !== this.lab.subnet)) {
+      throw new LabError(`lab ${this.cluster.name}: running on bridge ${previous.bridge} (${previous.subnet}), the spec now says ${this.lab.bridge} (${this.lab.subnet})`, { hint: 'run `kubewright lab down -f` first, then up again' });
+    }
+    const state: LabState = previous ?? {
+      cluster: this.cluster.name, bridge: this.lab.bridge, subnet: this.lab.subnet, bridgeAddress: plan.bridgeAddress,
+      cgroups: labCgroupRoots(`kubewright-lab-${this.lab.bridge}`), knownHostsPath, machines: [],
+    };
+    state.knownHostsPath = knownHostsPath;
+    await writeLabState(this.stateDir, state);
+
+    if (!(await linkExists(this.lab.bridge))) {
+      say(`lab: bridge ${this.lab.bridge} ${plan.bridgeAddress}/${plan.prefix}`);
+      await createBridge(this.lab.bridge, plan.bridgeAddress, plan.prefix);
+    } else if (!previous) {
+      throw new LabError(`lab bridge ${this.lab.bridge}: already exists and is not this lab's`, { hint: 'choose another provider.lab.bridge, or remove it with `ip link del` if it is left over' });
+    }
+
+    // root logs in with the spec's key; kubewright creates it if it does not exist yet
+    const clientKey = specPath(this.cluster.sourceFile, this.cluster.ssh.privateKeyPath);
+    const clientPub = existsSync(clientKey)
+      ? await publicKeyOf(clientKey, this.cluster.ssh.publicKeyPath ? specPath(this.cluster.sourceFile, this.cluster.ssh.publicKeyPath) : undefined)
+      : await ensureEd25519Key(clientKey, `kubewright-lab-${this.cluster.name}`);
+    const authorizedKeysFile = join(this.stateDir, 'authorized_keys');
+    await writeFile(authorizedKeysFile, `${clientPub}\n`, { mode: 0o600 });
+
+    // machines no longer in the spec go away
+    for (const m of state.machines.filter((x) => !planned.some((h) => h.name === x.name))) await stopLabMachine(m);
+    state.machines = state.machines.filter((x) => planned.some((h) => h.name === x.name));
+
+    const pins: { address: string; publicKey: string; name: string }[] = [];
+    const started: (LabMachineState & { logFile: string })[] = [];
+    for (const [i, h] of planned.entries()) {
+      const address = plan.machines[i] as string;
+      const dir = join(this.stateDir, h.name);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const hostKeyFile = join(dir, 'ssh_host_ed25519_key');
+      pins.push({ address, publicKey: await ensureEd25519Key(hostKeyFile, `root@${h.name}`), name: h.name });
+      const current = state.machines.find((x) => x.name === h.name);
+      const logFile = join(dir, 'nspawn.log');
+      if (current && isOurMachineRunning(current)) {
+        started.push({ ...current, logFile });
+        continue;
+      }
+      const networkFile = join(dir, 'host0.network');
+      await writeFile(networkFile, renderHost0Network(address, plan.prefix), { mode: 0o644 });
+      say(`${h.name}: booting ${address}`);
+      const { pid, startTime } = startLabMachine({ name: h.name, rootfs, bridge: this.lab.bridge, cgroups: state.cgroups, networkFile, authorizedKeysFile, hostKeyFile, logFile });
+      const m: LabMachineState = { name: h.name, address, pid, startTime };
+      state.machines = [...state.machines.filter((x) => x.name !== h.name), m];
+      await writeLabState(this.stateDir, state);
+      started.push({ ...m, logFile });
+    }
+    await pinKnownHosts(knownHostsPath, this.cluster.name, pins);
+    await Promise.all(started.map((m) => waitForSshBanner(m, this.opts.readyTimeoutMs)));
+    return this.hosts();
+  }
+
+  /** Stops every machine and removes what the lab created; safe to call when nothing runs. */
+  async destroy(): Promise<void> {
+    const state = await readLabState(this.stateDir);
+    // nothing recorded: nothing of ours runs (a bridge of that name belongs to someone else)
+    if (!state) return;
+    await Promise.all(state.machines.map((m) => stopLabMachine(m)));
+    // veths die with the container's namespace; remove any left over, then the bridge
+    for (const port of await bridgePorts(state.bridge)) await deleteLink(port);
+    await deleteLink(state.bridge);
+    for (const c of state.cgroups) await removeCgroupTree(c);
+    for (const m of state.machines) await rm(`/run/systemd/nspawn/propagate/${m.name}`, { recursive: true, force: true });
+    await unpinKnownHosts(state.knownHostsPath, state.cluster);
+    await rm(this.stateDir, { recursive: true, force: true });
+    // the default state dir's parents (.kubewright/lab) go too when nothing else is in them
+    for (const d of [dirname(this.stateDir), dirname(dirname(this.stateDir))]) {
+      if (basename(d) === 'lab' || basename(d) === '.kubewright') await rmdir(d).catch(() => undefined);
+    }
+  }
+}

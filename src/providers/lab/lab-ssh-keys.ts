@@ -1,0 +1,74 @@
+// SSH trust for lab machines: one ed25519 host key per machine generated here and pinned in the
+// spec's known_hosts (no trust on first use), and the client key root logs in with.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { LabError } from './lab-errors.ts';
+import { runCommand } from './run-command.ts';
+
+/** Resolves `~/` and paths relative to the spec's directory. */
+export function specPath(sourceFile: string, p: string): string {
+  if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2));
+  return resolve(dirname(sourceFile), p);
+}
+
+/** Generates an ed25519 key pair at `path` (and `path.pub`) unless one is there; returns the public key line. */
+export async function ensureEd25519Key(path: string, comment: string): Promise<string> {
+  if (!existsSync(path)) {
+    const r = await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+    if (r.code !== 0) throw new LabError(`ssh key: generating ${path} failed: ${r.stderr.trim()}`, { hint: 'check that the directory exists and is writable' });
+  }
+  return publicKeyOf(path);
+}
+
+/** The public key for a private key file: `<path>.pub` if present, else derived with ssh-keygen -y. */
+export async function publicKeyOf(privateKeyPath: string, publicKeyPath?: string): Promise<string> {
+  const pub = publicKeyPath ?? `${privateKeyPath}.pub`;
+  if (existsSync(pub)) return (await readFile(pub, 'utf8')).trim();
+  const r = await runCommand('ssh-keygen', ['-y', '-f', privateKeyPath]);
+  if (r.code !== 0) {
+    throw new LabError(`ssh key: cannot read the public key of ${privateKeyPath}`, { hint: 'set ssh.publicKeyPath, or use a key without a passphrase' });
+  }
+  return r.stdout.trim();
+}
+
+/** `<type> <base64>` of a public key line (drops the comment). */
+export function keyMaterial(publicKeyLine: string): string {
+  return publicKeyLine.trim().split(/\s+/).slice(0, 2).join(' ');
+}
+
+export function knownHostsMarker(cluster: string): string {
+  return `kubewright-lab:${cluster}`;
+}
+
+/**
+ * Rewrites known_hosts: drops earlier lines for these addresses or from this lab, appends the
+ * pinned keys. Lines of other hosts are kept as they are.
+ */
+export async function pinKnownHosts(file: string, cluster: string, entries: { address: string; publicKey: string; name: string }[]): Promise<void> {
+  const marker = knownHostsMarker(cluster);
+  const addresses = new Set(entries.map((e) => e.address));
+  const kept = (await readLines(file)).filter((l) => !isOurs(l, marker, addresses));
+  const pinned = entries.map((e) => `${e.address} ${keyMaterial(e.publicKey)} ${marker}/${e.name}`);
+  await writeFileAtomic(file, [...kept, ...pinned].join('\n') + '\n', 0o644);
+}
+
+export async function unpinKnownHosts(file: string, cluster: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const marker = knownHostsMarker(cluster);
+  const lines = await readLines(file);
+  const kept = lines.filter((l) => !isOurs(l, marker, new Set()));
+  if (kept.length !== lines.length) await writeFileAtomic(file, kept.length ? kept.join('\n') + '\n' : '', 0o644);
+}
+
+function isOurs(line: string, marker: string, addresses: Set<string>): boolean {
+  const f = line.trim().split(/\s+/);
+  return f[3]?.startsWith(`${marker}/`) === true || (f[0] !== undefined && f[0].split(',').some((h) => addresses.has(h)));
+}
+
+async function readLines(file: string): Promise<string[]> {
+  if (!existsSync(file)) return [];
+  return (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+}

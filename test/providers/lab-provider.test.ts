@@ -1,0 +1,117 @@
+// The lab provider for real: 3 systemd-nspawn machines on a bridge of their own, ssh with pinned
+// host keys, and `lab down` from another process leaving nothing behind. Needs root.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import type { Host } from '../../src/providers/host.ts';
+import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
+import { readLabState, type LabState } from '../../src/providers/lab/lab-state.ts';
+import { parseCluster } from '../../src/spec/cluster.ts';
+
+const run = promisify(execFile);
+const needsRoot = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
+
+/** A /24 in 10.213.100-199.0 that no interface on this machine uses yet. */
+async function freeSubnet(): Promise<string> {
+  const { stdout } = await run('ip', ['-o', '-4', 'addr']);
+  for (let i = 0; i < 50; i++) {
+    const x = 100 + (randomBytes(1)[0] ?? 0) % 100;
+    if (!stdout.includes(` 10.213.${x}.`)) return `10.213.${x}.0/24`;
+  }
+  throw new Error('no free 10.213.x.0/24 subnet for the test');
+}
+
+describe('lab provider with 3 machines', { skip: needsRoot }, () => {
+  let dir = '';
+  let spec = '';
+  let provider: LabProvider;
+  let hosts: Host[] = [];
+  let state: LabState | undefined;
+  const tag = randomBytes(2).toString('hex');
+  const bridge = `kwlt${tag}`;
+
+  const ssh = (address: string, cmd: string, knownHosts = join(dir, 'known_hosts')) =>
+    run('ssh', ['-F', '/dev/null', '-i', join(dir, 'id_ed25519'), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
+      '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@${address}`, cmd], { timeout: 60_000 });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kw-lab-'));
+    spec = join(dir, 'lab.yaml');
+    const subnet = await freeSubnet();
+    await writeFile(spec, `apiVersion: kubewright.dev/v1alpha1
+kind: Cluster
+metadata: { name: lt${tag} }
+kubernetes: { apiServer: "https://${subnet.replace('.0/24', '.1')}:6443" }
+provider:
+  lab: { hosts: 3, subnet: ${subnet}, bridge: ${bridge} }
+ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
+`);
+    provider = new LabProvider(parseCluster(await readFile(spec, 'utf8'), spec));
+    hosts = await provider.ensure();
+    state = await readLabState(provider.stateDir);
+  });
+
+  after(async () => {
+    await provider?.destroy().catch(() => undefined);
+    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('every machine boots systemd and answers ssh with its pinned host key', async () => {
+    assert.deepEqual(hosts.map((h) => h.name), [`lt${tag}-w0`, `lt${tag}-w1`, `lt${tag}-w2`]);
+    const base = hosts[0]?.address?.replace(/\.11$/, '') ?? '';
+    assert.deepEqual(hosts.map((h) => h.address), [`${base}.11`, `${base}.12`, `${base}.13`]);
+    for (const h of hosts) {
+      const { stdout } = await ssh(h.address ?? '', 'hostname; systemctl is-system-running --wait; cat /proc/1/comm');
+      const [name, status, pid1] = stdout.trim().split('\n');
+      assert.equal(name, h.name);
+      assert.match(status ?? '', /^(running|degraded)$/);
+      assert.equal(pid1, 'systemd');
+    }
+  });
+
+  test('ssh refuses a lab machine whose key is not in known_hosts', async () => {
+    const empty = join(dir, 'empty_known_hosts');
+    await writeFile(empty, '');
+    await assert.rejects(ssh(hosts[0]?.address ?? '', 'true', empty), /Host key verification failed/);
+    const pinned = (await readFile(join(dir, 'known_hosts'), 'utf8')).trim().split('\n').map((l) => l.split(' ')[2]);
+    assert.equal(new Set(pinned).size, 3, 'each machine has its own host key');
+  });
+
+  test('machines reach each other over the bridge and have no route off it', async () => {
+    const [a, b] = hosts;
+    const { stdout } = await ssh(a?.address ?? '', `bash -c 'exec 3<>/dev/tcp/${b?.address}/22 && head -c 4 <&3'`);
+    assert.equal(stdout, 'SSH-');
+    await assert.rejects(ssh(a?.address ?? '', 'ip route get 192.0.2.1'), /unreachable/);
+  });
+
+  test('a second ensure leaves running machines and their files alone', async () => {
+    await ssh(hosts[1]?.address ?? '', 'echo kept >/root/marker');
+    await provider.ensure();
+    const again = await readLabState(provider.stateDir);
+    assert.deepEqual(again?.machines.map((m) => m.pid), state?.machines.map((m) => m.pid));
+    assert.equal((await ssh(hosts[1]?.address ?? '', 'cat /root/marker')).stdout, 'kept\n');
+  });
+
+  test('lab down from another process leaves no container, bridge, address, cgroup or state', async () => {
+    assert.ok(state);
+    await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'lab', 'down', '-f', spec], { cwd: join(import.meta.dirname, '../..'), timeout: 90_000 });
+    for (const m of state.machines) assert.throws(() => process.kill(m.pid, 0), `nspawn ${m.pid} (${m.name}) still runs`);
+    const links = (await run('ip', ['-o', 'link'])).stdout;
+    assert.ok(!links.includes(bridge), `bridge ${bridge} left behind`);
+    for (const h of hosts) assert.ok(!links.includes(`vb-${h.name}`), `veth of ${h.name} left behind`);
+    const subnet = state.subnet.replace('.0/24', '.');
+    assert.ok(!(await run('ip', ['-o', '-4', 'addr'])).stdout.includes(` ${subnet}`), 'an address of the lab subnet is left');
+    for (const c of state.cgroups) assert.ok(!existsSync(c), `cgroup ${c} left behind`);
+    assert.ok(!existsSync(provider.stateDir), 'state dir left behind');
+    assert.ok(!existsSync(join(dir, '.kubewright')), '.kubewright left behind');
+    assert.equal(await readFile(join(dir, 'known_hosts'), 'utf8'), '', 'pinned lines left in known_hosts');
+    assert.deepEqual((await provider.hosts()).map((h) => h.address), [undefined, undefined, undefined]);
+  });
+});
