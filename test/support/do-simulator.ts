@@ -1,0 +1,410 @@
+// TEST DOUBLE — a stateful DigitalOcean API simulator on loopback (test code, not a mock of our
+// client): keeps droplets, tags and SSH keys, pages lists (links.pages.next as full URLs),
+// enforces the per-token rate limit with DigitalOcean's headers and 429 body, activates droplets
+// after a delay on its clock, and injects faults on request: 429 bursts, 500s, connection
+// resets, slow responses and lost create responses. Its answers follow do-api-v2.yaml closely
+// enough that Prism (--errors) in front of it validates every one of them.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type FaultKind = '429' | '500' | 'reset' | 'slow' | 'lose-create';
+
+export interface Fault {
+  kind: FaultKind;
+  /** how many matching requests it hits (default 1) */
+  count?: number;
+  method?: string;
+  /** exact path, e.g. /v2/droplets */
+  path?: string;
+  /** for slow / lose-create: real milliseconds before answering (lose-create without delay resets the socket) */
+  delayMs?: number;
+}
+
+export interface SimulatorOptions {
+  /** the only accepted bearer token */
+  token: string;
+  /** simulated time (ms since epoch); share it with the client's fake clock */
+  now?: () => number;
+  /** a new droplet turns active this long after creation (simulated ms; default 20 s) */
+  activateAfterMs?: number;
+  /** requests per minute per token (DigitalOcean: 250) */
+  limitPerMinute?: number;
+  /** requests per hour per token (DigitalOcean: 5,000) */
+  limitPerHour?: number;
+  /** GET /v2/account/keys per minute (DigitalOcean: 10) */
+  keysLimitPerMinute?: number;
+  /** the largest page served, to exercise pagination with few droplets (DigitalOcean: 200) */
+  maxPageSize?: number;
+}
+
+interface SimDroplet {
+  id: number;
+  name: string;
+  tags: string[];
+  region: string;
+  size: string;
+  image: string | number;
+  vpcUuid: string;
+  userData: string | undefined;
+  sshKeys: (string | number)[];
+  createdAt: number;
+}
+
+interface SimKey {
+  id: number;
+  fingerprint: string;
+  public_key: string;
+  name: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  status: number | 'reset';
+  fault?: FaultKind;
+}
+
+const knownRegions = ['ams3', 'blr1', 'fra1', 'lon1', 'nyc1', 'nyc3', 'sfo3', 'sgp1', 'syd1', 'tor1'];
+const defaultVpc = '760e09ef-dc84-11e8-981e-3cfdfeaae000';
+
+export class DigitalOceanSimulator {
+  opts: Required<Omit<SimulatorOptions, 'now'>> & { now: () => number };
+  readonly requests: RecordedRequest[] = [];
+  private readonly droplets = new Map<number, SimDroplet>();
+  private readonly keys: SimKey[] = [];
+  private faults: (Fault & { left: number })[] = [];
+  private nextId = 3164444;
+  private nextActionId = 7515;
+  private readonly minuteWindow: number[] = [];
+  private readonly hourWindow: number[] = [];
+  private readonly keysWindow: number[] = [];
+  private server: Server | undefined;
+  private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  url = '';
+
+  constructor(opts: SimulatorOptions) {
+    this.opts = {
+      token: opts.token,
+      now: opts.now ?? (() => Date.now()),
+      activateAfterMs: opts.activateAfterMs ?? 20_000,
+      limitPerMinute: opts.limitPerMinute ?? 250,
+      limitPerHour: opts.limitPerHour ?? 5_000,
+      keysLimitPerMinute: opts.keysLimitPerMinute ?? 10,
+      maxPageSize: opts.maxPageSize ?? 200,
+    };
+  }
+
+  async start(): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 1000;
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  inject(...faults: Fault[]): void {
+    this.faults.push(...faults.map((f) => ({ ...f, left: f.count ?? 1 })));
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** Back to an empty account (droplets, keys, faults, counts, rate windows); options may change. */
+  reset(opts: Partial<Omit<SimulatorOptions, 'token' | 'now'>> = {}): void {
+    this.droplets.clear();
+    this.keys.length = 0;
+    this.faults = [];
+    this.requests.length = 0;
+    this.minuteWindow.length = 0;
+    this.hourWindow.length = 0;
+    this.keysWindow.length = 0;
+    Object.assign(this.opts, Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)));
+  }
+
+  /** Adds droplets as if made earlier (e.g. etcd members, or someone else's duplicate). */
+  seed(d: { name: string; tags: string[]; active?: boolean }): number {
+    const id = this.nextId++;
+    this.droplets.set(id, {
+      id, name: d.name, tags: d.tags, region: 'fra1', size: 's-1vcpu-1gb', image: 'ubuntu-24-04-x64', vpcUuid: defaultVpc,
+      userData: undefined, sshKeys: [], createdAt: d.active === false ? this.opts.now() : this.opts.now() - this.opts.activateAfterMs,
+    });
+    return id;
+  }
+
+  seedKey(k: { fingerprint: string; public_key: string; name: string }): void {
+    this.keys.push({ id: 289794 + this.keys.length, ...k });
+  }
+
+  dropletNames(): string[] {
+    return [...this.droplets.values()].map((d) => d.name).sort();
+  }
+
+  dropletsByName(name: string): { id: number; userData: string | undefined; tags: string[]; sshKeys: (string | number)[] }[] {
+    return [...this.droplets.values()].filter((d) => d.name === name);
+  }
+
+  accountKeys(): readonly SimKey[] {
+    return this.keys;
+  }
+
+  /** Counts per `METHOD /path`, and the totals the tests assert. */
+  counts(): { total: number; creates: number; posts: number; lists: number; byRoute: Record<string, number> } {
+    const byRoute: Record<string, number> = {};
+    for (const r of this.requests) {
+      const route = `${r.method} ${r.path.replace(/\/\d+$/, '/{id}')}`;
+      byRoute[route] = (byRoute[route] ?? 0) + 1;
+    }
+    return {
+      total: this.requests.length,
+      creates: this.requests.filter((r) => r.method === 'POST' && r.path === '/v2/droplets').length,
+      posts: this.requests.filter((r) => r.method === 'POST').length,
+      lists: this.requests.filter((r) => r.method === 'GET' && r.path === '/v2/droplets').length,
+      byRoute,
+    };
+  }
+
+  resetCounts(): void {
+    this.requests.length = 0;
+  }
+
+  private takeFault(method: string, path: string): Fault | undefined {
+    const f = this.faults.find((x) => x.left > 0 && (!x.method || x.method === method) && (!x.path || x.path === path));
+    if (!f) return undefined;
+    f.left--;
+    return f;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    const record: RecordedRequest = { method, path, query: Object.fromEntries(url.searchParams), body, status: 0 };
+    this.requests.push(record);
+
+    const fault = this.takeFault(method, path);
+    if (fault) record.fault = fault.kind;
+    if (fault?.kind === 'reset') {
+      record.status = 'reset';
+      req.socket.destroy();
+      return;
+    }
+
+    const now = this.opts.now();
+    const send = (status: number, payload?: unknown, extra: Record<string, string> = {}): void => {
+      record.status = status;
+      const headers = { ...this.rateHeaders(now), ...extra };
+      const out = (): void => {
+        if (payload === undefined) res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8' }).end();
+        else res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(payload));
+      };
+      if (fault?.kind === 'slow' || (fault?.kind === 'lose-create' && fault.delayMs !== undefined)) {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          if (!res.destroyed) out();
+        }, fault.delayMs ?? 1000);
+        this.timers.add(t);
+      } else if (fault?.kind === 'lose-create') {
+        record.status = 'reset';
+        req.socket.destroy();
+      } else {
+        out();
+      }
+    };
+    const error = (status: number, id: string, message: string, extra: Record<string, string> = {}): void =>
+      send(status, { id, message, request_id: randomUUID() }, extra);
+
+    if (req.headers.authorization !== `Bearer ${this.opts.token}`) return error(401, 'unauthorized', 'Unable to authenticate you.');
+    if (fault?.kind === '429') {
+      return error(429, 'too_many_requests', 'API rate limit exceeded.', { 'retry-after': '1', 'ratelimit-remaining': '0' });
+    }
+    if (fault?.kind === '500') return error(500, 'server_error', 'Unexpected server-side error');
+
+    // rate limit: sliding windows of one minute and one hour; 429 does not count
+    this.expire(now);
+    if (this.minuteWindow.length >= this.opts.limitPerMinute || this.hourWindow.length >= this.opts.limitPerHour) {
+      const oldest = this.minuteWindow.length >= this.opts.limitPerMinute ? (this.minuteWindow[0] ?? now) + 60_000 : (this.hourWindow[0] ?? now) + 3_600_000;
+      return error(429, 'too_many_requests', 'API rate limit exceeded.', { 'retry-after': String(Math.max(1, Math.ceil((oldest - now) / 1000))) });
+    }
+    if (method === 'GET' && path === '/v2/account/keys') {
+      if (this.keysWindow.length >= this.opts.keysLimitPerMinute) {
+        return error(429, 'too_many_requests', 'API rate limit exceeded for /v2/account/keys.', {
+          'retry-after': String(Math.max(1, Math.ceil(((this.keysWindow[0] ?? now) + 60_000 - now) / 1000))),
+        });
+      }
+      this.keysWindow.push(now);
+    }
+    this.minuteWindow.push(now);
+    this.hourWindow.push(now);
+
+    if (path === '/v2/droplets' && method === 'GET') return this.listDroplets(url, send, error);
+    if (path === '/v2/droplets' && method === 'POST') return this.createDroplets(body, send, error);
+    if (path === '/v2/droplets' && method === 'DELETE') {
+      const tag = url.searchParams.get('tag_name');
+      if (!tag) return error(400, 'bad_request', 'tag_name is required');
+      for (const d of [...this.droplets.values()]) if (d.tags.includes(tag)) this.droplets.delete(d.id);
+      return send(204);
+    }
+    const one = /^\/v2\/droplets\/(\d+)$/.exec(path);
+    if (one && method === 'DELETE') {
+      if (!this.droplets.delete(Number(one[1]))) return error(404, 'not_found', 'The resource you were accessing could not be found.');
+      return send(204);
+    }
+    if (path === '/v2/account/keys' && method === 'GET') return this.page(url, 'ssh_keys', this.keys, send);
+    if (path === '/v2/account/keys' && method === 'POST') {
+      const b = body as { name?: unknown; public_key?: unknown } | undefined;
+      if (typeof b?.name !== 'string' || typeof b.public_key !== 'string') return error(422, 'unprocessable_entity', 'name and public_key are required');
+      const { sshKeyFingerprint } = await import('../../src/providers/digitalocean/ssh-keys.ts');
+      const key = { id: 289794 + this.keys.length, fingerprint: sshKeyFingerprint(b.public_key), public_key: b.public_key, name: b.name };
+      this.keys.push(key);
+      return send(201, { ssh_key: key });
+    }
+    return error(404, 'not_found', 'The resource you were accessing could not be found.');
+  }
+
+  private expire(now: number): void {
+    while (this.minuteWindow.length > 0 && (this.minuteWindow[0] ?? 0) <= now - 60_000) this.minuteWindow.shift();
+    while (this.hourWindow.length > 0 && (this.hourWindow[0] ?? 0) <= now - 3_600_000) this.hourWindow.shift();
+    while (this.keysWindow.length > 0 && (this.keysWindow[0] ?? 0) <= now - 60_000) this.keysWindow.shift();
+  }
+
+  private rateHeaders(now: number): Record<string, string> {
+    this.expire(now);
+    const remaining = Math.max(0, this.opts.limitPerHour - this.hourWindow.length);
+    const reset = Math.ceil(((this.hourWindow[0] ?? now) + 3_600_000) / 1000);
+    return { 'ratelimit-limit': String(this.opts.limitPerHour), 'ratelimit-remaining': String(remaining), 'ratelimit-reset': String(reset) };
+  }
+
+  private listDroplets(url: URL, send: (s: number, p?: unknown) => void, error: (s: number, id: string, m: string) => void): void {
+    const tag = url.searchParams.get('tag_name');
+    const name = url.searchParams.get('name');
+    if (tag && name) return error(422, 'unprocessable_entity', 'tag_name can not be combined with name');
+    const list = [...this.droplets.values()]
+      .filter((d) => (!tag || d.tags.includes(tag)) && (!name || d.name.toLowerCase() === name.toLowerCase()))
+      .sort((a, b) => a.id - b.id)
+      .map((d) => this.render(d));
+    this.page(url, 'droplets', list, send);
+  }
+
+  private page(url: URL, key: string, all: readonly unknown[], send: (s: number, p?: unknown) => void): void {
+    const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 20) || 20, this.opts.maxPageSize);
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+    const last = Math.max(1, Math.ceil(all.length / perPage));
+    const link = (p: number): string => {
+      const u = new URL(url.pathname, this.url);
+      for (const [k, v] of url.searchParams) if (k !== 'page') u.searchParams.set(k, v);
+      u.searchParams.set('page', String(p));
+      return u.href;
+    };
+    const pages: Record<string, string> = {};
+    if (page > 1) Object.assign(pages, { first: link(1), prev: link(page - 1) });
+    if (page < last) Object.assign(pages, { next: link(page + 1), last: link(last) });
+    send(200, { [key]: all.slice((page - 1) * perPage, page * perPage), links: { pages }, meta: { total: all.length } });
+  }
+
+  private createDroplets(body: unknown, send: (s: number, p?: unknown) => void, error: (s: number, id: string, m: string) => void): void {
+    const b = (body ?? {}) as Record<string, unknown>;
+    const names = Array.isArray(b['names']) ? (b['names'] as unknown[]) : typeof b['name'] === 'string' ? [b['name']] : [];
+    // "Up to ten Droplets may be created this way at a time."
+    if (names.length === 0 || names.length > 10) return error(422, 'unprocessable_entity', `names must list 1 to 10 names (got ${names.length})`);
+    if (typeof b['size'] !== 'string') return error(422, 'unprocessable_entity', 'size is required');
+    if (typeof b['region'] === 'string' && !knownRegions.includes(b['region'])) {
+      return error(422, 'unprocessable_entity', 'Region is not available');
+    }
+    if (typeof b['user_data'] === 'string' && Buffer.byteLength(b['user_data']) > 64 * 1024) {
+      return error(422, 'unprocessable_entity', 'user_data is larger than 64 KiB');
+    }
+    const created = names.map((n) => {
+      const d: SimDroplet = {
+        id: this.nextId++,
+        name: String(n),
+        tags: Array.isArray(b['tags']) ? (b['tags'] as string[]) : [],
+        region: typeof b['region'] === 'string' ? b['region'] : 'nyc3',
+        size: b['size'] as string,
+        image: (b['image'] as string | number | undefined) ?? 'ubuntu-24-04-x64',
+        vpcUuid: typeof b['vpc_uuid'] === 'string' ? b['vpc_uuid'] : defaultVpc,
+        userData: typeof b['user_data'] === 'string' ? b['user_data'] : undefined,
+        sshKeys: Array.isArray(b['ssh_keys']) ? (b['ssh_keys'] as (string | number)[]) : [],
+        createdAt: this.opts.now(),
+      };
+      this.droplets.set(d.id, d);
+      return d;
+    });
+    const actions = created.map((d) => {
+      const id = this.nextActionId++;
+      return { id, rel: 'create', href: `${this.url}/v2/actions/${id}` };
+    });
+    if (created.length === 1 && typeof b['name'] === 'string') send(202, { droplet: this.render(created[0] as SimDroplet), links: { actions } });
+    else send(202, { droplets: created.map((d) => this.render(d)), links: { actions } });
+  }
+
+  /** A droplet with every field the schema requires (modelled on the spec's example). */
+  private render(d: SimDroplet): Record<string, unknown> {
+    const active = this.opts.now() - d.createdAt >= this.opts.activateAfterMs;
+    const n = d.id - 3164444 + 2;
+    const octets = `${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
+    const sizes = ['s-1vcpu-1gb', 's-1vcpu-2gb', '512mb'];
+    return {
+      id: d.id,
+      name: d.name,
+      memory: 1024,
+      vcpus: 1,
+      disk: 25,
+      disk_info: [{ type: 'local', size: { amount: 25, unit: 'gib' } }],
+      locked: false,
+      status: active ? 'active' : 'new',
+      created_at: new Date(d.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      features: ['private_networking'],
+      backup_ids: [],
+      next_backup_window: { start: '2026-07-30T00:00:00Z', end: '2026-07-30T23:00:00Z' },
+      snapshot_ids: [],
+      image: {
+        id: 63663980, name: '24.04 (LTS) x64', distribution: 'Ubuntu', slug: typeof d.image === 'string' ? d.image : 'ubuntu-24-04-x64', public: true,
+        regions: ['fra1', 'nyc3'], created_at: '2024-05-15T05:47:50Z', type: 'base', min_disk_size: 15, size_gigabytes: 2.36,
+        description: '', tags: [], status: 'available', error_message: '',
+      },
+      volume_ids: [],
+      size: {
+        slug: d.size, memory: 1024, vcpus: 1, disk: 25, transfer: 1, price_monthly: 6, price_hourly: 0.00893, regions: ['fra1', 'nyc3'],
+        available: true, description: 'Basic',
+      },
+      size_slug: d.size,
+      networks: active
+        ? {
+            v4: [
+              { ip_address: `10.135.${octets}`, netmask: '255.255.0.0', gateway: '10.135.0.1', type: 'private' },
+              { ip_address: `198.18.${octets}`, netmask: '255.254.0.0', gateway: '198.18.0.1', type: 'public' },
+            ],
+            v6: [],
+          }
+        : { v4: [], v6: [] },
+      region: { name: 'Frankfurt 1', slug: d.region, features: ['private_networking', 'backups', 'metadata'], available: true, sizes },
+      tags: d.tags,
+      vpc_uuid: d.vpcUuid,
+    };
+  }
+}
