@@ -354,7 +354,7 @@ export class DigitalOceanSimulator {
       this.droplets.set(d.id, d);
       return d;
     });
-    const actions = created.map((d) => {
+    const actions = created.map(() => {
       const id = this.nextActionId++;
       return { id, rel: 'create', href: `${this.url}/v2/actions/${id}` };
     });
