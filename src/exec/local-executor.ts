@@ -1,0 +1,104 @@
+// The Executor for this machine (lab hosts, tests): commands through `sh -c`, files written with
+// the same temp-file + fsync + rename discipline as over SFTP.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CommandError, type CommandResult } from './command-result.ts';
+import type { ExecOptions, Executor, PutFile } from './executor.ts';
+import { rootedPath, tempPathFor } from './temp-name.ts';
+
+export interface LocalOptions {
+  /** host name for messages */
+  name?: string;
+  /** test-only: confine every path to this directory */
+  root?: string;
+  /** extra environment for commands */
+  env?: Record<string, string>;
+}
+
+export class LocalExecutor implements Executor {
+  readonly host: string;
+  readonly root: string;
+  private readonly env: Record<string, string>;
+
+  constructor(opts: LocalOptions = {}) {
+    this.host = opts.name ?? 'localhost';
+    this.root = opts.root ?? '';
+    this.env = opts.env ?? {};
+  }
+
+  path(p: string): string {
+    return rootedPath(this.root, p);
+  }
+
+  exec(cmd: string, opts: ExecOptions = {}): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', cmd], { env: { ...process.env, ...this.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, opts.timeoutMs);
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', (e) => reject(new CommandError(this.host, { command: cmd, stdout: '', stderr: e.message, code: -1 })));
+      child.on('close', (code) => {
+        if (timer) clearTimeout(timer);
+        const result = {
+          command: cmd,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: timedOut ? `timed out after ${opts.timeoutMs} ms` : Buffer.concat(err).toString('utf8'),
+          code: code ?? -1,
+        };
+        if (result.code !== 0 && !opts.allowFailure) reject(new CommandError(this.host, result));
+        else resolve(result);
+      });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.stdin === undefined ? undefined : Buffer.from(opts.stdin));
+    });
+  }
+
+  async put(file: PutFile): Promise<void> {
+    const data = typeof file.contents === 'string' ? Buffer.from(file.contents, 'utf8') : file.contents;
+    await this.writeAtomic(this.path(file.path), file.mode, async (fh) => {
+      await fh.writeFile(data);
+    });
+  }
+
+  async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
+    await this.writeAtomic(this.path(remotePath), mode, async (fh) => {
+      for await (const chunk of createReadStream(localPath)) await fh.write(chunk as Buffer);
+    });
+  }
+
+  async read(path: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path(path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private async writeAtomic(target: string, mode: number, fill: (fh: import('node:fs/promises').FileHandle) => Promise<void>): Promise<void> {
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    const tmp = tempPathFor(target);
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fill(fh);
+      await fh.chmod(mode);
+      await fh.sync();
+      await fh.close();
+      await rename(tmp, target);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,302 @@
+// Executor over one reused ssh2 connection per host: commands on exec channels, files over
+// SFTP written atomically, host keys checked against known_hosts before anything is sent.
+import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
+import { CommandError, type CommandResult } from './command-result.ts';
+import type { ExecOptions, Executor, PutFile } from './executor.ts';
+import { appendKnownHost, checkHostKey, knownHostsName, readKnownHosts } from './known-hosts.ts';
+import { shellQuote } from './shell-quote.ts';
+import { HostKeyError, SshConnectionError } from './ssh-errors.ts';
+import { rootedPath, tempPathFor } from './temp-name.ts';
+
+export interface SshTarget {
+  /** host name for messages */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+}
+
+export interface SshOptions {
+  privateKey: string | Buffer;
+  knownHostsPath: string;
+  /** trust and record keys of hosts not yet in known_hosts (a changed key is still refused) */
+  acceptNewHostKeys?: boolean;
+  /** run commands through `sudo -n` and stage files in /tmp; defaults to true for users other than root */
+  sudo?: boolean;
+  /** test-only: confine every path to this directory on the host */
+  root?: string;
+  readyTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** default timeout of each command */
+  commandTimeoutMs?: number;
+}
+
+interface RawResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  code: number;
+}
+
+// SFTP servers accept up to 32 KiB per write in practice (OpenSSH: 256 KiB, but ssh2 caps packets)
+const writeChunk = 32 * 1024;
+const writesInFlight = 32;
+const sftpNoSuchFile = 2;
+
+export class SshExecutor implements Executor {
+  readonly host: string;
+  readonly root: string;
+  private readonly client: Client;
+  private readonly sudo: boolean;
+  private readonly commandTimeoutMs: number;
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+  private closedError: Error | undefined;
+  private readonly onClose = new Set<(e: Error) => void>();
+  private stagingDir: string | undefined;
+
+  private constructor(target: SshTarget, client: Client, opts: SshOptions) {
+    this.host = target.name;
+    this.root = opts.root ?? '';
+    this.client = client;
+    this.sudo = opts.sudo ?? target.user !== 'root';
+    this.commandTimeoutMs = opts.commandTimeoutMs ?? 10 * 60_000;
+    client.on('close', () => {
+      const e = new SshConnectionError(this.host, 'ssh connection closed', 'check that the host is up and sshd is running, then re-run');
+      this.closedError ??= e;
+      for (const f of this.onClose) f(e);
+      this.onClose.clear();
+    });
+    client.on('error', () => {
+      // reported through 'close' and the pending operation
+    });
+  }
+
+  /** Connects, verifying the host key against known_hosts first. */
+  static async connect(target: SshTarget, opts: SshOptions): Promise<SshExecutor> {
+    const name = knownHostsName(target.address, target.port);
+    const knownText = await readKnownHosts(opts.knownHostsPath);
+    let refusal: HostKeyError | undefined;
+    let accepted: Buffer | undefined;
+    const client = new Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', (e: Error & { level?: string }) => {
+        if (refusal) return reject(refusal);
+        reject(connectError(target, e));
+      });
+      client.connect({
+        host: target.address,
+        port: target.port,
+        username: target.user,
+        privateKey: opts.privateKey,
+        readyTimeout: opts.readyTimeoutMs ?? 20_000,
+        keepaliveInterval: opts.keepaliveIntervalMs ?? 5_000,
+        keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+        hostVerifier: (key: Buffer) => {
+          const verdict = checkHostKey(knownText, name, key);
+          if (verdict.kind === 'known') return true;
+          if (verdict.kind === 'unknown' && opts.acceptNewHostKeys) {
+            accepted = key;
+            return true;
+          }
+          refusal = hostKeyRefusal(target, name, opts.knownHostsPath, verdict);
+          return false;
+        },
+      });
+    });
+    if (accepted) await appendKnownHost(opts.knownHostsPath, name, accepted);
+    return new SshExecutor(target, client, opts);
+  }
+
+  path(p: string): string {
+    return rootedPath(this.root, p);
+  }
+
+  async exec(cmd: string, opts: ExecOptions = {}): Promise<CommandResult> {
+    const raw = await this.run(cmd, opts);
+    const result = { command: cmd, stdout: raw.stdout.toString('utf8'), stderr: raw.stderr.toString('utf8'), code: raw.code };
+    if (result.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, result);
+    return result;
+  }
+
+  async put(file: PutFile): Promise<void> {
+    const data = typeof file.contents === 'string' ? Buffer.from(file.contents, 'utf8') : Buffer.from(file.contents);
+    await this.writeAtomic(this.path(file.path), file.mode, (async function* () {
+      for (let i = 0; i < data.length; i += writeChunk) yield data.subarray(i, i + writeChunk);
+    })());
+  }
+
+  async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
+    await this.writeAtomic(this.path(remotePath), mode, createReadStream(localPath, { highWaterMark: writeChunk }));
+  }
+
+  async read(path: string): Promise<Buffer | undefined> {
+    const target = this.path(path);
+    if (this.sudo) {
+      const r = await this.run(`if [ -e ${shellQuote(target)} ]; then cat ${shellQuote(target)}; else exit 44; fi`, {});
+      if (r.code === 44) return undefined;
+      if (r.code !== 0) throw new CommandError(this.host, { command: `cat ${target}`, stdout: '', stderr: r.stderr.toString(), code: r.code });
+      return r.stdout;
+    }
+    const sftp = await this.sftp();
+    return this.guard(
+      new Promise<Buffer | undefined>((resolve, reject) => {
+        sftp.readFile(target, (err, buf) => {
+          if (err) return (err as Error & { code?: number }).code === sftpNoSuchFile ? resolve(undefined) : reject(this.sftpError('read', target, err));
+          resolve(buf);
+        });
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closedError) return;
+    if (this.stagingDir) await this.run(`rm -rf ${shellQuote(this.stagingDir)}`, { noSudo: true }).catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      this.onClose.add(() => resolve());
+      this.client.end();
+      setTimeout(resolve, 2_000).unref();
+    });
+  }
+
+  /** Rejects when the connection drops before `p` settles. */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise<T>((resolve, reject) => {
+      const onClose = (e: Error): void => reject(e);
+      this.onClose.add(onClose);
+      p.then(resolve, reject).finally(() => this.onClose.delete(onClose));
+    });
+  }
+
+  private wrap(cmd: string, noSudo: boolean | undefined): string {
+    return this.sudo && !noSudo ? `sudo -n sh -c ${shellQuote(cmd)}` : cmd;
+  }
+
+  private run(cmd: string, opts: ExecOptions & { noSudo?: boolean }): Promise<RawResult> {
+    const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
+    return this.guard(
+      new Promise<RawResult>((resolve, reject) => {
+        this.client.exec(this.wrap(cmd, opts.noSudo), (err: Error | undefined, stream: ClientChannel) => {
+          if (err) return reject(new SshConnectionError(this.host, `cannot run a command: ${err.message}`, 'check the connection and re-run', err));
+          const out: Buffer[] = [];
+          const errs: Buffer[] = [];
+          const timer = setTimeout(() => {
+            stream.close();
+            reject(new CommandError(this.host, { command: cmd, stdout: Buffer.concat(out).toString(), stderr: `timed out after ${timeoutMs} ms`, code: -1 }, 'the command did not finish in time; check the host'));
+          }, timeoutMs);
+          stream.on('data', (d: Buffer) => out.push(d));
+          stream.stderr.on('data', (d: Buffer) => errs.push(d));
+          stream.on('close', (code: number | null | undefined) => {
+            clearTimeout(timer);
+            resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(errs), code: typeof code === 'number' ? code : -1 });
+          });
+          stream.end(opts.stdin === undefined ? undefined : Buffer.from(opts.stdin));
+        });
+      }),
+    );
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= this.guard(
+      new Promise<SFTPWrapper>((resolve, reject) => {
+        this.client.sftp((err, s) => (err ? reject(new SshConnectionError(this.host, `cannot open an sftp session: ${err.message}`, 'enable the sftp subsystem in sshd_config', err)) : resolve(s)));
+      }),
+    );
+    return this.sftpSession;
+  }
+
+  private sftpError(op: string, path: string, err: Error): Error {
+    if (this.closedError) return this.closedError;
+    return new SshConnectionError(this.host, `sftp ${op} ${path}: ${err.message}`, 'check the path and the permissions of its directory', err);
+  }
+
+  private async writeAtomic(target: string, mode: number, chunks: AsyncIterable<Buffer>): Promise<void> {
+    const sftp = await this.sftp();
+    if (this.sudo) {
+      // the login user cannot write /etc: stage the file in a private dir, then install it as root
+      this.stagingDir ??= `/tmp/.kubewright-${randomBytes(6).toString('hex')}`;
+      await this.run(`mkdir -p -m 0700 ${shellQuote(this.stagingDir)}`, { noSudo: true });
+      const staged = posix.join(this.stagingDir, randomBytes(6).toString('hex'));
+      await this.sftpWrite(sftp, staged, 0o600, chunks);
+      const tmp = tempPathFor(target);
+      const q = shellQuote;
+      await this.exec(
+        `mkdir -p -m 0755 ${q(posix.dirname(target))} && install -m ${mode.toString(8)} -o 0 -g 0 ${q(staged)} ${q(tmp)} && sync ${q(tmp)} && mv -f ${q(tmp)} ${q(target)}; rc=$?; rm -f ${q(staged)} ${q(tmp)}; exit $rc`,
+      );
+      return;
+    }
+    const tmp = tempPathFor(target);
+    try {
+      await this.sftpWrite(sftp, tmp, mode, chunks);
+      await this.guard(
+        new Promise<void>((resolve, reject) => sftp.ext_openssh_rename(tmp, target, (err) => (err ? reject(this.sftpError('rename', target, err)) : resolve()))),
+      );
+    } catch (e) {
+      if (!this.closedError) await new Promise<void>((resolve) => sftp.unlink(tmp, () => resolve()));
+      throw e;
+    }
+  }
+
+  /** Creates `path` exclusively and writes it, fsynced and chmodded; the parent dir is created when missing. */
+  private async sftpWrite(sftp: SFTPWrapper, path: string, mode: number, chunks: AsyncIterable<Buffer>): Promise<void> {
+    const open = (): Promise<Buffer> =>
+      this.guard(new Promise<Buffer>((resolve, reject) => sftp.open(path, 'wx', { mode }, (err, h) => (err ? reject(err) : resolve(h)))));
+    let handle: Buffer;
+    try {
+      handle = await open();
+    } catch (e) {
+      if ((e as { code?: number }).code !== sftpNoSuchFile) throw this.sftpError('open', path, e as Error);
+      await this.exec(`mkdir -p -m 0755 ${shellQuote(posix.dirname(path))}`);
+      handle = await open().catch((e2: Error) => Promise.reject(this.sftpError('open', path, e2)));
+    }
+    const call = (f: (cb: (err: Error | undefined | null) => void) => void, op: string): Promise<void> =>
+      this.guard(new Promise<void>((resolve, reject) => f((err) => (err ? reject(this.sftpError(op, path, err)) : resolve()))));
+    try {
+      let offset = 0;
+      const pending = new Set<Promise<void>>();
+      for await (const chunk of chunks) {
+        const at = offset;
+        offset += chunk.length;
+        const p = call((cb) => sftp.write(handle, chunk, 0, chunk.length, at, cb), 'write');
+        pending.add(p);
+        void p.catch(() => undefined).finally(() => pending.delete(p));
+        if (pending.size >= writesInFlight) await Promise.race(pending);
+      }
+      await Promise.all(pending);
+      await call((cb) => sftp.ext_openssh_fsync(handle, (err) => cb(err)), 'fsync');
+      // the open mode is reduced by the server's umask
+      await call((cb) => sftp.fchmod(handle, mode, cb), 'chmod');
+    } finally {
+      if (!this.closedError) await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
+    }
+  }
+}
+
+function connectError(target: SshTarget, e: Error & { level?: string; code?: string }): SshConnectionError {
+  const where = `${target.user}@${target.address}:${target.port}`;
+  if (e.level === 'client-authentication') {
+    return new SshConnectionError(target.name, `ssh authentication as ${where} failed`, 'check ssh.user and ssh.privateKeyPath, and that the public key is in the host\'s authorized_keys', e);
+  }
+  if (e.level === 'client-timeout') {
+    return new SshConnectionError(target.name, `ssh connect to ${where} timed out`, 'check the address, the port and any firewall', e);
+  }
+  return new SshConnectionError(target.name, `ssh connect to ${where} failed: ${e.code ?? e.message}`, 'check that the host is up and sshd listens on that port', e);
+}
+
+function hostKeyRefusal(target: SshTarget, name: string, file: string, verdict: { kind: 'unknown' | 'changed' | 'revoked'; line?: number }): HostKeyError {
+  switch (verdict.kind) {
+    case 'unknown':
+      return new HostKeyError(target.name, `host key of ${name} is not in ${file}; refusing to connect`, 'unknown',
+        `add the key to ${file} (ssh-keyscan -p ${target.port} ${target.address}, after checking it) or pass --accept-new-host-keys`);
+    case 'changed':
+      return new HostKeyError(target.name, `host key of ${name} does not match ${file}:${verdict.line ?? 0} (it changed: possible man-in-the-middle, or the address was reused)`, 'changed',
+        `if the host was really re-created, delete line ${verdict.line ?? 0} of ${file} and re-run`);
+    case 'revoked':
+      return new HostKeyError(target.name, `host key of ${name} is marked @revoked in ${file}:${verdict.line ?? 0}; refusing to connect`, 'revoked',
+        'the key was revoked on purpose; re-create the host with a new key');
+  }
+}
