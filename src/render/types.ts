@@ -63,6 +63,8 @@ export interface ClusterCredentials {
   kubeProxy?: TlsCredential;
   /** flannel's etcd client certificate */
   etcdClient?: TlsCredential;
+  /** admin client certificate (O system:masters) for `verify`; not placed on hosts */
+  admin?: TlsCredential;
 }
 
 /** Everything a renderer needs; rendering is a pure function of this. */
