@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isKubewrightError } from '../errors.ts';
 import { registerInit } from './commands/init.ts';
+import { registerPki } from './commands/pki.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerRender } from './commands/render.ts';
 import { processIo, type Io } from './io.ts';
@@ -25,6 +26,7 @@ Start here:
     );
   registerInit(program, io);
   registerRender(program, io);
+  registerPki(program, io);
   registerLab(program, io);
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -1,0 +1,176 @@
+// `kubewright pki init | issue | plan`: the cluster CA and certificates, cfssl-compatible.
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../../errors.ts';
+import { ensureBareCertificate } from '../../pki/bare-certificate.ts';
+import type { CertDecision } from '../../pki/certificate-decision.ts';
+import { initClusterCa, readCaConfig, readClusterCa } from '../../pki/cluster-ca.ts';
+import { ensureClusterPki, planClusterPki } from '../../pki/cluster-pki.ts';
+import { parseCsrRequest } from '../../pki/csr-request.ts';
+import { parseDuration } from '../../pki/duration.ts';
+import { barePaths, caFiles, resolvePkiDir } from '../../pki/pki-files.ts';
+import { keySpecProblem, type KeySpec } from '../../pki/private-key.ts';
+import { defaultProfileName, profileNamed } from '../../pki/signing-profile.ts';
+import { plannedHosts } from '../../providers/host.ts';
+import { readFile } from 'node:fs/promises';
+import { loadClusterFile } from '../load-cluster.ts';
+import type { Io } from '../io.ts';
+
+type Output = 'text' | 'json';
+
+function outputOf(value: string | undefined): Output {
+  if (value === undefined || value === 'text' || value === 'json') return value ?? 'text';
+  throw new InputError(`--output: must be text or json (got ${JSON.stringify(value)})`, { hint: 'use --output json for scripts' });
+}
+
+function thresholdOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InputError(`--threshold: not a duration (got ${JSON.stringify(value)})`, { hint: 'write it like 30d or 720h' });
+  return ms;
+}
+
+function keyOf(algo: string | undefined, size: string | undefined): KeySpec | undefined {
+  if (algo === undefined && size === undefined) return undefined;
+  const a = algo ?? 'ecdsa';
+  const n = size === undefined ? (a === 'rsa' ? 2048 : 256) : Number(size);
+  const problem = keySpecProblem({ algo: a, size: n });
+  if (problem) throw new InputError(`--algo/--size: ${problem}`, { hint: 'use --algo ecdsa (P-256, default) or --algo rsa --size 2048|4096' });
+  return { algo: a as KeySpec['algo'], size: n };
+}
+
+function printDecisions(io: Io, dir: string, decisions: CertDecision[]): void {
+  io.out(`pki: ${dir}`);
+  const width = Math.max(...decisions.map((d) => d.name.length));
+  for (const d of decisions) io.out(`  ${d.action.padEnd(8)} ${d.name.padEnd(width)}  ${d.reason}`);
+  const count = (a: CertDecision['action']): number => decisions.filter((d) => d.action === a).length;
+  io.out(`${count('keep')} keep, ${count('issue')} issue, ${count('reissue')} reissue`);
+}
+
+export function registerPki(program: Command, io: Io): void {
+  const pki = program
+    .command('pki')
+    .description('the cluster CA and certificates (cfssl-compatible files: name.pem, name-key.pem, name.csr)')
+    .addHelpText(
+      'after',
+      `
+Files live in the spec's pki.dir (relative to the spec file): ca.pem, ca-key.pem, ca-config.json,
+admin*, etcd-client*, kube-proxy* and nodes/<node>/kubelet* (modern) or kubelet/kubelet* (seed).
+Keys are 0600 in 0700 directories; a valid certificate is kept, so re-running changes nothing.
+
+Examples:
+  kubewright pki init -f cluster.yaml
+  kubewright pki init -f cluster.yaml --import-ca root/ca.pem --import-ca-key root/ca-key.pem --ca-config ca-config.json
+  kubewright pki plan -f cluster.yaml
+  kubewright pki issue -f cluster.yaml
+  kubewright pki issue -f cluster.yaml --csr kubelet.json --name kubelet/kubelet
+`,
+    );
+
+  pki
+    .command('init')
+    .description('create the cluster CA (ECDSA P-256 by default), or import one cfssl made; keeps an existing CA')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--algo <algo>', 'key algorithm of a new CA: ecdsa or rsa (default: spec pki.algo)')
+    .option('--size <bits>', 'key size: 256/384/521 for ecdsa, 2048/4096 for rsa')
+    .option('--ca-expiry <duration>', 'validity of a new CA, cfssl style', '43800h')
+    .option('--import-ca <ca.pem>', "import this CA certificate (e.g. cfssl's root/ca.pem)")
+    .option('--import-ca-key <ca-key.pem>', 'the key of the imported CA (EC, RSA or PKCS#8 PEM)')
+    .option('--ca-config <ca-config.json>', "cfssl signing config to use (default: cfssl's usual kubernetes profile, 8760h)")
+    .option('--force', 'replace a CA that is already there (every certificate is then re-issued)')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kubewright pki init -f cluster.yaml
+  kubewright pki init -f cluster.yaml --algo rsa --size 4096
+  kubewright pki init -f cluster.yaml --import-ca root/ca.pem --import-ca-key root/ca-key.pem
+`,
+    )
+    .action(async (opts: { file: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; caConfig?: string; force?: boolean; output?: string }) => {
+      const output = outputOf(opts.output);
+      const cluster = await loadClusterFile(opts.file);
+      const key = keyOf(opts.algo, opts.size);
+      const expiryMs = parseDuration(opts.caExpiry);
+      if (expiryMs === undefined) throw new InputError(`--ca-expiry: not a duration (got ${JSON.stringify(opts.caExpiry)})`, { hint: 'write it as cfssl does, e.g. 43800h (5 years)' });
+      const dir = resolvePkiDir(cluster);
+      const result = await initClusterCa(cluster, dir, {
+        key,
+        expiryMs,
+        importCert: opts.importCa,
+        importKey: opts.importCaKey,
+        caConfig: opts.caConfig,
+        force: opts.force,
+      });
+      if (output === 'json') {
+        io.out(JSON.stringify({ dir, decisions: [result.decision], files: result.files }, null, 2));
+      } else {
+        printDecisions(io, dir, [result.decision]);
+      }
+    });
+
+  pki
+    .command('issue')
+    .description("issue the cluster's certificates (or one from a cfssl CSR JSON); keeps valid ones, re-issues stale ones")
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--csr <csr.json>', 'issue one certificate from this cfssl CSR JSON instead of the cluster set')
+    .option('--name <name>', 'with --csr: cfssljson -bare name under pki.dir (default: the CSR file name)')
+    .option('--profile <name>', 'with --csr: signing profile from ca-config.json', defaultProfileName)
+    .option('--threshold <duration>', 're-issue certificates expiring within this time', '30d')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kubewright pki issue -f cluster.yaml
+  kubewright pki issue -f cluster.yaml --threshold 60d --output json
+  kubewright pki issue -f cluster.yaml --csr kubelet.json --name kubelet/kubelet
+`,
+    )
+    .action(async (opts: { file: string; csr?: string; name?: string; profile: string; threshold: string; output?: string }) => {
+      const output = outputOf(opts.output);
+      const thresholdMs = thresholdOf(opts.threshold);
+      const cluster = await loadClusterFile(opts.file);
+      const dir = resolvePkiDir(cluster);
+      if (opts.csr === undefined) {
+        if (opts.name !== undefined) throw new InputError('--name: only with --csr', { hint: 'pass --csr csr.json --name NAME, or neither' });
+        const result = await ensureClusterPki(cluster, plannedHosts(cluster), { thresholdMs });
+        if (output === 'json') io.out(JSON.stringify({ dir, decisions: result.decisions, paths: result.paths }, null, 2));
+        else printDecisions(io, dir, result.decisions);
+        return;
+      }
+      const csrFile = opts.csr;
+      const text = await readFile(csrFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new InputError(`${csrFile}: cannot read the CSR JSON (${e.code ?? String(e)})`, { hint: 'check the path given with --csr' });
+      });
+      const request = parseCsrRequest(text, csrFile);
+      const ca = await readClusterCa(dir);
+      if (!ca) throw new InputError(`${caFiles(dir).cert}: no CA in the PKI directory`, { hint: `create one first: kubewright pki init -f ${opts.file}` });
+      const name = opts.name ?? basename(csrFile).replace(/(-csr)?\.json$/, '');
+      if (name === '' || name.split('/').includes('..')) throw new InputError(`--name: must be a relative name inside pki.dir (got ${JSON.stringify(name)})`, { hint: 'e.g. --name kubelet/kubelet' });
+      const profile = profileNamed(await readCaConfig(dir), opts.profile);
+      const paths = barePaths(dir, name);
+      const r = await ensureBareCertificate(name, paths, request, profile, ca, { thresholdMs, write: true });
+      if (output === 'json') io.out(JSON.stringify({ dir, decisions: [r.decision], paths: { [name]: paths } }, null, 2));
+      else printDecisions(io, dir, [r.decision]);
+    });
+
+  pki
+    .command('plan')
+    .description('show, per certificate, whether issue would keep, issue or re-issue it, and why; writes nothing')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--threshold <duration>', 're-issue certificates expiring within this time', '30d')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .addHelpText('after', '\nExample:\n  kubewright pki plan -f cluster.yaml --output json\n')
+    .action(async (opts: { file: string; threshold: string; output?: string }) => {
+      const output = outputOf(opts.output);
+      const thresholdMs = thresholdOf(opts.threshold);
+      const cluster = await loadClusterFile(opts.file);
+      const plan = await planClusterPki(cluster, plannedHosts(cluster), { thresholdMs });
+      if (output === 'json') io.out(JSON.stringify({ dir: plan.paths.dir, decisions: plan.decisions, paths: plan.paths }, null, 2));
+      else printDecisions(io, plan.paths.dir, plan.decisions);
+    });
+
+  for (const c of pki.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
+}

@@ -1,0 +1,140 @@
+// The CA in a cluster's PKI directory: create one (`pki init`), import one cfssl made, or load
+// the one that is there. An existing CA is kept; replacing it needs `force`.
+import { InputError } from '../errors.ts';
+import { createCertificateAuthority, describeCa, loadCertificateAuthority, readCertificateAuthority, type CertificateAuthority } from './certificate-authority.ts';
+import type { CertDecision } from './certificate-decision.ts';
+import { clusterKeySpec, subjectNames } from './cluster-certificates.ts';
+import { caFiles, etcdCaFiles, readOptional, writeKey, writePublic } from './pki-files.ts';
+import { describeKeySpec, type KeySpec } from './private-key.ts';
+import { defaultCaConfigJson, parseCaConfig, type CaConfig, defaultCaConfig } from './signing-profile.ts';
+import type { Cluster } from '../spec/cluster.ts';
+import { readFile } from 'node:fs/promises';
+
+/** cfssl-style CA subject CN (`cfssl gencert -initca ca-csr.json` in most tutorials) */
+export const caCommonName = 'Kubernetes';
+
+export interface InitCaOptions {
+  /** key of a new CA; default: spec pki.algo/size */
+  key?: KeySpec | undefined;
+  /** import instead of creating: cfssl's ca.pem and ca-key.pem */
+  importCert?: string | undefined;
+  importKey?: string | undefined;
+  /** a cfssl ca-config.json to copy into the PKI directory */
+  caConfig?: string | undefined;
+  /** validity of a new CA in ms (default 5 years, as cfssl) */
+  expiryMs?: number | undefined;
+  /** replace a CA that is already there (every certificate is then re-issued) */
+  force?: boolean | undefined;
+  /** plan only: decide, write nothing */
+  dryRun?: boolean | undefined;
+  now?: Date | undefined;
+}
+
+export interface InitCaResult {
+  decision: CertDecision;
+  ca: CertificateAuthority | undefined;
+  files: { cert: string; key: string; config: string };
+}
+
+async function readInput(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`${file}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { hint: 'check the path given on the command line' });
+  }
+}
+
+/** Creates, imports or keeps the cluster CA in `dir`, and writes ca-config.json when missing. */
+export async function initClusterCa(cluster: Cluster, dir: string, opts: InitCaOptions = {}): Promise<InitCaResult> {
+  const files = caFiles(dir);
+  const now = opts.now;
+  const [certPem, keyPem] = await Promise.all([readOptional(files.cert), readOptional(files.key)]);
+  if ((certPem === undefined) !== (keyPem === undefined)) {
+    const missing = certPem === undefined ? files.cert : files.key;
+    throw new InputError(`${missing}: missing, but its ${certPem === undefined ? 'key' : 'certificate'} is there`, {
+      hint: 'restore the missing file, or remove both and run `kubewright pki init` for a new CA',
+    });
+  }
+  const existing = certPem !== undefined && keyPem !== undefined && !opts.force
+    ? loadCertificateAuthority({ certPem, keyPem, certFile: files.cert, keyFile: files.key }, { now })
+    : undefined;
+
+  let configText: string | undefined;
+  if (opts.caConfig !== undefined) {
+    configText = await readInput(opts.caConfig, 'signing config');
+    parseCaConfig(configText, opts.caConfig);
+  }
+
+  let ca: CertificateAuthority;
+  let decision: CertDecision;
+  if (opts.importCert !== undefined || opts.importKey !== undefined) {
+    if (opts.importCert === undefined || opts.importKey === undefined) {
+      throw new InputError('pki init: --import-ca and --import-ca-key go together', { hint: 'pass both the CA certificate (ca.pem) and its key (ca-key.pem)' });
+    }
+    const imported = await readCertificateAuthority(opts.importCert, opts.importKey, { now });
+    if (existing) {
+      if (existing.cert.equal(imported.cert)) {
+        return await finish({ name: 'ca', action: 'keep', reason: `already imported: ${describeCa(existing)}` }, existing);
+      }
+      throw new InputError(`${files.cert}: a different CA is already there`, { hint: 'pass --force to replace it (every certificate is then re-issued), or use another pki.dir' });
+    }
+    ca = imported;
+    decision = { name: 'ca', action: certPem === undefined ? 'issue' : 'reissue', reason: `import ${imported.cert.subject} (${describeKeySpec(imported.key.spec)}) from ${opts.importCert}` };
+  } else if (existing) {
+    const wantKey = opts.key;
+    const note = wantKey && describeKeySpec(wantKey) !== describeKeySpec(existing.key.spec) ? ` — it is ${describeKeySpec(existing.key.spec)}; pass --force to replace it with ${describeKeySpec(wantKey)}` : '';
+    return await finish({ name: 'ca', action: 'keep', reason: `${describeCa(existing)}${note}` }, existing);
+  } else {
+    const key = opts.key ?? clusterKeySpec(cluster);
+    decision = { name: 'ca', action: certPem === undefined ? 'issue' : 'reissue', reason: certPem === undefined ? `no CA yet: new ${describeKeySpec(key)} CA` : `replace the CA (--force) with a new ${describeKeySpec(key)} CA` };
+    if (opts.dryRun) return { decision, ca: undefined, files };
+    ca = await createCertificateAuthority({ commonName: caCommonName, names: subjectNames(cluster), key, expiryMs: opts.expiryMs, now });
+  }
+  if (opts.dryRun) return { decision, ca, files };
+  await writeKey(files.key, ca.keyPem);
+  await writePublic(files.cert, ca.certPem);
+  ca = { ...ca, certFile: files.cert, keyFile: files.key };
+  return await finish(decision, ca);
+
+  async function finish(d: CertDecision, c: CertificateAuthority): Promise<InitCaResult> {
+    if (!opts.dryRun) {
+      const current = await readOptional(files.config);
+      const wanted = configText ?? (current === undefined ? defaultCaConfigJson : undefined);
+      if (wanted !== undefined && wanted !== current) await writePublic(files.config, wanted);
+    }
+    return { decision: d, ca: c, files };
+  }
+}
+
+/** The CA that is in `dir`, checked; undefined when there is none yet. */
+export async function readClusterCa(dir: string, now?: Date): Promise<CertificateAuthority | undefined> {
+  const files = caFiles(dir);
+  const [certPem, keyPem] = await Promise.all([readOptional(files.cert), readOptional(files.key)]);
+  if (certPem === undefined && keyPem === undefined) return undefined;
+  if (certPem === undefined || keyPem === undefined) {
+    throw new InputError(`${certPem === undefined ? files.cert : files.key}: missing, but its ${certPem === undefined ? 'key' : 'certificate'} is there`, {
+      hint: 'restore the missing file, or remove both and run `kubewright pki init` for a new CA',
+    });
+  }
+  return loadCertificateAuthority({ certPem, keyPem, certFile: files.cert, keyFile: files.key }, { now });
+}
+
+/** etcd's own CA when the PKI directory holds one (etcd-ca.pem + etcd-ca-key.pem), for flannel's client certificate. */
+export async function readEtcdCa(dir: string, now?: Date): Promise<CertificateAuthority | undefined> {
+  const files = etcdCaFiles(dir);
+  const [certPem, keyPem] = await Promise.all([readOptional(files.cert), readOptional(files.key)]);
+  if (certPem === undefined && keyPem === undefined) return undefined;
+  if (certPem === undefined || keyPem === undefined) {
+    throw new InputError(`${certPem === undefined ? files.cert : files.key}: missing, but its ${certPem === undefined ? 'key' : 'certificate'} is there`, {
+      hint: "kubewright signs flannel's etcd client certificate with etcd's CA: put both etcd-ca.pem and etcd-ca-key.pem in the PKI directory, or neither",
+    });
+  }
+  return loadCertificateAuthority({ certPem, keyPem, certFile: files.cert, keyFile: files.key }, { now });
+}
+
+/** ca-config.json from the PKI directory, or cfssl's usual kubernetes profile when there is none. */
+export async function readCaConfig(dir: string): Promise<CaConfig> {
+  const file = caFiles(dir).config;
+  const text = await readOptional(file);
+  return text === undefined ? defaultCaConfig : parseCaConfig(text, file);
+}

@@ -1,0 +1,137 @@
+// The library entry points for a cluster's PKI: `ensureClusterPki` (create the CA when missing,
+// issue what is missing or stale, keep the rest) and `planClusterPki` (the same decisions,
+// nothing written). Both return per-certificate decisions that `plan` shows.
+import { InputError } from '../errors.ts';
+import type { Host } from '../providers/host.ts';
+import type { ClusterCredentials, TlsCredential } from '../render/types.ts';
+import type { Cluster } from '../spec/cluster.ts';
+import { ensureBareCertificate, type BareResult } from './bare-certificate.ts';
+import { describeCa, type CertificateAuthority } from './certificate-authority.ts';
+import type { CertDecision } from './certificate-decision.ts';
+import { initClusterCa, readCaConfig, readClusterCa, readEtcdCa } from './cluster-ca.ts';
+import { desiredCertificates } from './cluster-certificates.ts';
+import { barePaths, caFiles, etcdCaFiles, resolvePkiDir, type CertPaths } from './pki-files.ts';
+import { defaultProfileName, profileNamed } from './signing-profile.ts';
+
+export type { CertDecision } from './certificate-decision.ts';
+export type { CertPaths } from './pki-files.ts';
+
+export interface ClusterPkiOptions {
+  now?: Date | undefined;
+  /** re-issue certificates expiring within this many ms (default 30 days) */
+  thresholdMs?: number | undefined;
+  /** create the CA when the PKI directory has none (default true); false makes a missing CA an error */
+  createCa?: boolean | undefined;
+  /** override spec pki.dir (already resolved) */
+  dir?: string | undefined;
+}
+
+export interface ClusterPkiPaths {
+  dir: string;
+  caCert: string;
+  caKey: string;
+  caConfig: string;
+  /** set when the PKI directory holds etcd's own CA (etcd-ca.pem), which then signs etcdClient */
+  etcdCaCert?: string | undefined;
+  /** per host name; the seed profile maps every host to the one shared kubelet certificate */
+  kubelet: Record<string, CertPaths>;
+  kubeProxy?: CertPaths | undefined;
+  etcdClient: CertPaths;
+  admin: CertPaths;
+}
+
+export interface ClusterPkiPlan {
+  decisions: CertDecision[];
+  paths: ClusterPkiPaths;
+}
+
+export interface ClusterPki extends ClusterPkiPlan {
+  credentials: ClusterCredentials;
+  /** the admin client certificate (O system:masters) `verify` talks to the API with */
+  admin: TlsCredential;
+}
+
+async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions, write: boolean): Promise<{ plan: ClusterPkiPlan; results: Map<string, BareResult>; ca: CertificateAuthority | undefined; etcdCa: CertificateAuthority | undefined }> {
+  const dir = opts.dir ?? resolvePkiDir(cluster);
+  const now = opts.now;
+  let ca: CertificateAuthority | undefined;
+  let caDecision: CertDecision;
+  const existing = await readClusterCa(dir, now);
+  if (existing) {
+    ca = existing;
+    caDecision = { name: 'ca', action: 'keep', reason: describeCa(existing) };
+  } else if (opts.createCa === false) {
+    throw new InputError(`${caFiles(dir).cert}: no CA in the PKI directory`, { hint: 'create one with `kubewright pki init -f <spec>` or import cfssl\'s with --import-ca/--import-ca-key' });
+  } else {
+    const init = await initClusterCa(cluster, dir, { now, dryRun: !write });
+    ca = init.ca;
+    caDecision = init.decision;
+  }
+  const etcdCa = await readEtcdCa(dir, now);
+  const profile = profileNamed(await readCaConfig(dir), defaultProfileName);
+  const desired = desiredCertificates(cluster, hosts);
+  const results = new Map<string, BareResult>();
+  await Promise.all(
+    desired.map(async (d) => {
+      const signer = d.signer === 'etcd' && etcdCa ? etcdCa : ca;
+      const r = await ensureBareCertificate(d.name, barePaths(dir, d.name), d.request, profile, signer, { now, thresholdMs: opts.thresholdMs, write });
+      results.set(d.name, r);
+    }),
+  );
+
+  const files = caFiles(dir);
+  const kubelet: Record<string, CertPaths> = {};
+  const shared = desired.find((d) => d.role === 'kubelet' && d.host === undefined);
+  for (const h of hosts) {
+    const own = desired.find((d) => d.role === 'kubelet' && d.host === h.name) ?? shared;
+    if (own) kubelet[h.name] = barePaths(dir, own.name);
+  }
+  const paths: ClusterPkiPaths = {
+    dir,
+    caCert: files.cert,
+    caKey: files.key,
+    caConfig: files.config,
+    etcdCaCert: etcdCa ? etcdCaFiles(dir).cert : undefined,
+    kubelet,
+    kubeProxy: desired.some((d) => d.role === 'kube-proxy') ? barePaths(dir, 'kube-proxy') : undefined,
+    etcdClient: barePaths(dir, 'etcd-client'),
+    admin: barePaths(dir, 'admin'),
+  };
+  const decisions = [caDecision, ...desired.map((d) => results.get(d.name)?.decision).filter((x): x is CertDecision => x !== undefined)];
+  return { plan: { decisions, paths }, results, ca, etcdCa };
+}
+
+/** What `ensureClusterPki` would do, per certificate, without writing anything. */
+export async function planClusterPki(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<ClusterPkiPlan> {
+  return (await run(cluster, hosts, opts, false)).plan;
+}
+
+/**
+ * Makes the PKI directory hold a valid CA and every certificate the cluster needs, re-issuing
+ * only what is missing or stale, and returns the PEMs renderers place on hosts.
+ */
+export async function ensureClusterPki(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<ClusterPki> {
+  const { plan, results, ca, etcdCa } = await run(cluster, hosts, opts, true);
+  if (!ca) throw new Error('ensureClusterPki: no CA after init');
+  const credential = (name: string): TlsCredential => {
+    const r = results.get(name);
+    if (!r?.certPem || !r.keyPem) throw new Error(`ensureClusterPki: ${name} was not issued`);
+    return { certPem: r.certPem, keyPem: r.keyPem };
+  };
+  const desired = desiredCertificates(cluster, hosts);
+  const shared = desired.find((d) => d.role === 'kubelet' && d.host === undefined);
+  const kubelet: Record<string, TlsCredential> = {};
+  for (const h of hosts) {
+    const own = desired.find((d) => d.role === 'kubelet' && d.host === h.name) ?? shared;
+    if (own) kubelet[h.name] = credential(own.name);
+  }
+  const credentials: ClusterCredentials = {
+    caPem: ca.certPem,
+    kubelet,
+    etcdClient: credential('etcd-client'),
+    admin: credential('admin'),
+  };
+  if (etcdCa) credentials.etcdCaPem = etcdCa.certPem;
+  if (plan.paths.kubeProxy) credentials.kubeProxy = credential('kube-proxy');
+  return { ...plan, credentials, admin: credential('admin') };
+}

@@ -1,0 +1,15 @@
+// @peculiar/x509 signs through WebCrypto; point it at Node's on first use (no work at import time).
+import { webcrypto } from 'node:crypto';
+// must run before @peculiar/x509 (and its tsyringe) is evaluated
+import './reflect-metadata-shim.ts';
+import * as x509 from '@peculiar/x509';
+
+let ready = false;
+
+export function useNodeWebCrypto(): typeof x509 {
+  if (!ready) {
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    ready = true;
+  }
+  return x509;
+}
