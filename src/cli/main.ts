@@ -5,6 +5,9 @@ import { registerInit } from './commands/init.ts';
 import { registerPki } from './commands/pki.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerRender } from './commands/render.ts';
+import { registerProvision } from './commands/provision.ts';
+import { registerDown } from './commands/down.ts';
+import { registerTerraform } from './commands/terraform.ts';
 import { processIo, type Io } from './io.ts';
 
 export function buildProgram(io: Io): Command {
@@ -26,6 +29,9 @@ Start here:
     );
   registerInit(program, io);
   registerRender(program, io);
+  registerProvision(program, io);
+  registerDown(program, io);
+  registerTerraform(program, io);
   registerPki(program, io);
   registerLab(program, io);
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');

@@ -13,10 +13,12 @@ export async function updateKnownHosts(path: string, add: readonly KnownHost[], 
     if (e.code === 'ENOENT') return '';
     throw e;
   });
-  const drop = new Set([...remove, ...add.flatMap((h) => h.names)]);
+  // `[host]:port` and `host` name the same machine for replacement purposes
+  const bare = (h: string): string => h.replace(/^\[(.*)\]:\d+$/, '$1');
+  const drop = new Set([...remove, ...add.flatMap((h) => h.names)].map(bare));
   const kept = existing.split('\n').filter((line) => {
     if (line.trim() === '' || line.startsWith('#')) return line.trim() !== '';
-    const hosts = (line.split(/\s+/)[0] ?? '').split(',').map((h) => h.replace(/^\[(.*)\]:\d+$/, '$1'));
+    const hosts = (line.split(/\s+/)[0] ?? '').split(',').map(bare);
     return !hosts.some((h) => drop.has(h));
   });
   const added = add.map((h) => `${[...new Set(h.names)].join(',')} ${h.publicKey}`);

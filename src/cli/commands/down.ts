@@ -1,0 +1,56 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { InputError } from '../../errors.ts';
+import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
+import { DigitalOceanProvider } from '../../providers/digitalocean/provider.ts';
+import { loadClusterFile } from '../load-cluster.ts';
+import type { Io } from '../io.ts';
+
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+export function registerDown(program: Command, io: Io): void {
+  program
+    .command('down')
+    .description('destroy the provider\'s hosts: DigitalOcean droplets carrying the pool tag (provider.digitalocean.tags[0])')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--token-file <path>', 'file holding the DigitalOcean API token (default: $DIGITALOCEAN_ACCESS_TOKEN)')
+    .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
+    .addHelpText('after', '\nExample:\n  kubewright down -f examples/digitalocean.yaml --yes\n')
+    .action(async (opts: { file: string; yes?: boolean; tokenFile?: string; apiUrl?: string }) => {
+      const cluster = await loadClusterFile(opts.file);
+      const p = cluster.provider;
+      if (p.kind !== 'digitalocean') {
+        throw new InputError(`down: provider.${p.kind} hosts are not created by kubewright`, {
+          hint: p.kind === 'terraform' ? 'run `terraform destroy` where main.tf.json lives' : 'remove the hosts yourself',
+        });
+      }
+      const tag = p.tags[0] ?? '';
+      const client = await openDigitalOceanClient({ tokenFile: opts.tokenFile, apiUrl: opts.apiUrl });
+      const provider = new DigitalOceanProvider({ cluster, client });
+      const doomed = await provider.taggedDroplets();
+      if (doomed.length === 0) {
+        io.out(`no droplets tagged ${tag}: nothing to delete`);
+        return;
+      }
+      for (const d of doomed) io.err(`${d.name}: will be deleted (tag ${tag}, id ${d.id})`);
+      if (!opts.yes) {
+        if (!process.stdin.isTTY) {
+          throw new InputError(`down: refusing to delete ${doomed.length} droplets tagged ${tag} without confirmation`, { hint: 'pass --yes to confirm (no terminal to ask on)' });
+        }
+        if (!(await confirmOnTerminal(`delete ${doomed.length} droplets tagged ${tag}? type yes: `))) {
+          io.out('nothing deleted');
+          return;
+        }
+      }
+      await provider.destroy();
+      io.out(`deleted ${doomed.length} droplets tagged ${tag}`);
+    });
+}

@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { InputError } from '../../errors.ts';
+import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
+import { DigitalOceanProvider } from '../../providers/digitalocean/provider.ts';
+import type { EnsureEvent } from '../../providers/digitalocean/ensure-workers.ts';
+import { plannedHosts, type Host } from '../../providers/host.ts';
+import { TerraformOutputProvider } from '../../providers/terraform/provider.ts';
+import { loadClusterFile } from '../load-cluster.ts';
+import type { Io } from '../io.ts';
+
+interface ProvisionOptions {
+  file: string;
+  tokenFile?: string;
+  apiUrl?: string;
+  output: string;
+  prune?: boolean;
+  pollInterval: string;
+  timeout: string;
+}
+
+function seconds(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw new InputError(`${flag}: must be a number of seconds ≥ ${min} (got ${JSON.stringify(value)})`, { hint: `e.g. ${flag} 5` });
+  return n * 1000;
+}
+
+function describeEvent(e: EnsureEvent): string[] {
+  switch (e.kind) {
+    case 'create':
+      return e.names.map((n) => `${n}: creating droplet`);
+    case 'create-uncertain':
+      return e.names.map((n) => `${n}: create outcome unknown; listed by tag before trying again`);
+    case 'prune':
+      return e.names.map((n) => `${n}: deleting (--prune)`);
+    case 'extra':
+      return e.names.map((n) => `${n}: beyond workers.count; kept (pass --prune to delete it)`);
+    case 'found':
+    case 'poll':
+      return [];
+  }
+}
+
+export function registerProvision(program: Command, io: Io): void {
+  program
+    .command('provision')
+    .description('the provider step alone: ensure the worker hosts exist (DigitalOcean: create only what is missing) and print them')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--token-file <path>', 'file holding the DigitalOcean API token (default: $DIGITALOCEAN_ACCESS_TOKEN)')
+    .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .option('--prune', 'delete workers whose index is ≥ workers.count (highest index first)')
+    .option('--poll-interval <seconds>', 'between list-by-tag polls while droplets boot', '5')
+    .option('--timeout <seconds>', 'give up waiting for droplets to become active after this long', '600')
+    .addHelpText(
+      'after',
+      `
+Re-running creates nothing: droplets are found by tag and name. Each new droplet gets an SSH host
+key generated here (kept in .kubewright/<cluster>/hostkeys/ next to the spec) and pinned in
+ssh.knownHostsPath, so the first SSH connection is verified.
+
+Example:
+  DIGITALOCEAN_ACCESS_TOKEN=... kubewright provision -f examples/digitalocean.yaml --output json
+`,
+    )
+    .action(async (opts: ProvisionOptions) => {
+      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${JSON.stringify(opts.output)})`, { hint: 'use --output json' });
+      const pollIntervalMs = seconds('--poll-interval', opts.pollInterval, 0);
+      const deadlineMs = seconds('--timeout', opts.timeout, 1);
+      const cluster = await loadClusterFile(opts.file);
+      const p = cluster.provider;
+      let hosts: Host[];
+      let report: Record<string, unknown> = {};
+      if (p.kind === 'digitalocean') {
+        let calls = 0;
+        const client = await openDigitalOceanClient({ tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, onCall: () => calls++ });
+        const provider = new DigitalOceanProvider({
+          cluster, client, prune: opts.prune ?? false, pollIntervalMs, deadlineMs,
+          onEvent: (e) => describeEvent(e).forEach((l) => io.err(l)),
+        });
+        hosts = await provider.ensure();
+        const r = provider.lastReport;
+        report = { created: r?.created ?? [], extras: r?.extras ?? [], pruned: r?.pruned ?? [], unpinned: r?.unpinned ?? [], apiCalls: calls };
+        for (const n of r?.unpinned ?? []) io.err(`${n}: not created by kubewright, its host key is not pinned — add it to ${cluster.ssh.knownHostsPath} yourself`);
+      } else if (p.kind === 'terraform') {
+        const provider = new TerraformOutputProvider(cluster);
+        hosts = await provider.hosts();
+        const unpinned = await provider.pinHostKeys();
+        report = { unpinned };
+      } else if (p.kind === 'static') {
+        hosts = plannedHosts(cluster);
+      } else {
+        throw new InputError('provision: provider.lab hosts are local machines', { hint: 'use `kubewright lab` for provider.lab' });
+      }
+      if (opts.output === 'json') {
+        io.out(JSON.stringify({ cluster: cluster.name, provider: p.kind, hosts, ...report }, null, 2));
+        return;
+      }
+      for (const h of hosts) io.out(`${h.name}  public ${h.publicAddress ?? h.address ?? '-'}  private ${h.privateAddress ?? '-'}`);
+      const created = Array.isArray(report['created']) ? report['created'].length : 0;
+      io.out(`${hosts.length} hosts ready (${created} created)`);
+    });
+}

@@ -1,0 +1,154 @@
+// The DigitalOcean provider: ensures the spec's worker droplets exist (idempotent, no duplicates),
+// pins their self-generated SSH host keys in the cluster's known_hosts, records them in the state
+// file, and destroys them by tag. Knows nothing about Kubernetes.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KubewrightError } from '../../errors.ts';
+import type { Cluster } from '../../spec/cluster.ts';
+import { workerName, type Host, type Provider } from '../host.ts';
+import type { Clock, DigitalOceanClient } from './api-client.ts';
+import { removeDropletState, writeDropletState } from './droplet-state.ts';
+import { deleteDropletsByTag, dropletAddresses, listDropletsByTag, type Droplet } from './droplets.ts';
+import { ensureWorkers, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
+import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
+import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
+import { resolveSshKeys } from './ssh-keys.ts';
+import { clusterStateDir, dropletStateFile, hostKeyDir, resolveSpecPath } from './state-paths.ts';
+
+export interface DigitalOceanProviderOptions {
+  cluster: Cluster;
+  client: DigitalOceanClient;
+  prune?: boolean;
+  clock?: Clock;
+  pollIntervalMs?: number;
+  deadlineMs?: number;
+  onEvent?: (e: EnsureEvent) => void;
+}
+
+export interface EnsureReport extends EnsureResult {
+  hosts: Host[];
+  /** hosts whose host key kubewright did not generate (droplets made outside kubewright) */
+  unpinned: string[];
+  sshKeyUploaded: boolean;
+}
+
+export class DigitalOceanProvider implements Provider {
+  private readonly opts: DigitalOceanProviderOptions;
+  readonly pool: WorkerPoolSpec;
+  private readonly keys: HostKeyStore;
+  lastReport: EnsureReport | undefined;
+
+  constructor(opts: DigitalOceanProviderOptions) {
+    const p = opts.cluster.provider;
+    if (p.kind !== 'digitalocean') {
+      throw new KubewrightError(`provider: the spec uses provider.${p.kind}, not provider.digitalocean`, { hint: 'set provider.digitalocean in the spec' });
+    }
+    this.opts = opts;
+    this.pool = { region: p.region, size: p.size, image: p.image, tags: p.tags, vpcUuid: p.vpcUuid, domain: p.domain, namePattern: p.namePattern };
+    this.keys = new HostKeyStore(hostKeyDir(opts.cluster));
+  }
+
+  private get tag(): string {
+    return this.pool.tags[0] ?? 'k8s-worker';
+  }
+
+  private wantedNames(): string[] {
+    return Array.from({ length: this.opts.cluster.workers.count }, (_, i) => workerName(this.pool.namePattern, i, this.pool.domain));
+  }
+
+  private toHost(d: Droplet): Host {
+    const a = dropletAddresses(d);
+    return { name: d.name, address: a.publicAddress, port: this.opts.cluster.ssh.port, user: this.opts.cluster.ssh.user, publicAddress: a.publicAddress, privateAddress: a.privateAddress };
+  }
+
+  /** The spec's workers that exist now (by tag), in index order. */
+  async hosts(): Promise<Host[]> {
+    const listed = await listDropletsByTag(this.opts.client, this.tag);
+    return this.wantedNames().flatMap((n) => {
+      const d = listed.filter((x) => x.name === n).sort((a, b) => a.id - b.id)[0];
+      return d ? [this.toHost(d)] : [];
+    });
+  }
+
+  async ensure(): Promise<Host[]> {
+    const { cluster, client } = this.opts;
+    const p = cluster.provider.kind === 'digitalocean' ? cluster.provider : undefined;
+    const publicKeyPath = cluster.ssh.publicKeyPath ?? `${cluster.ssh.privateKeyPath}.pub`;
+    const ssh = await resolveSshKeys(client, {
+      sshKeys: p?.sshKeys ?? [],
+      publicKeyPath: resolveSpecPath(cluster, publicKeyPath),
+      keyName: `kubewright-${cluster.name}`,
+    });
+    const result = await ensureWorkers({
+      client,
+      pool: this.pool,
+      count: cluster.workers.count,
+      sshKeys: ssh.keys,
+      userData: async (names) => hostKeyCloudConfig(await Promise.all(names.map((n) => this.keys.loadOrCreate(n)))),
+      ...(this.opts.prune === undefined ? {} : { prune: this.opts.prune }),
+      ...(this.opts.clock === undefined ? {} : { clock: this.opts.clock }),
+      ...(this.opts.pollIntervalMs === undefined ? {} : { pollIntervalMs: this.opts.pollIntervalMs }),
+      ...(this.opts.deadlineMs === undefined ? {} : { deadlineMs: this.opts.deadlineMs }),
+      ...(this.opts.onEvent === undefined ? {} : { onEvent: this.opts.onEvent }),
+    });
+
+    const known: KnownHost[] = [];
+    const unpinned: string[] = [];
+    const pinned = new Set<string>();
+    for (const w of result.workers) {
+      const key = await this.keys.load(w.name);
+      if (!key) {
+        unpinned.push(w.name);
+        continue;
+      }
+      pinned.add(w.name);
+      known.push({ names: [w.name, w.publicAddress, ...(w.privateAddress ? [w.privateAddress] : [])].map((n) => this.knownHostName(n)), publicKey: key.publicKey });
+    }
+    await updateKnownHosts(resolveSpecPath(cluster, cluster.ssh.knownHostsPath), known, result.pruned.map((n) => this.knownHostName(n)));
+    for (const n of result.pruned) await this.forgetHostKey(n);
+    await writeDropletState(dropletStateFile(cluster), {
+      version: 1,
+      cluster: cluster.name,
+      tag: this.tag,
+      hosts: result.workers.map((w) => ({ name: w.name, id: w.id, publicAddress: w.publicAddress, privateAddress: w.privateAddress, hostKeyPinned: pinned.has(w.name) })),
+    });
+    const hosts = result.workers.map((w): Host => ({
+      name: w.name, address: w.publicAddress, port: cluster.ssh.port, user: cluster.ssh.user, publicAddress: w.publicAddress, privateAddress: w.privateAddress,
+    }));
+    this.lastReport = { ...result, hosts, unpinned, sshKeyUploaded: ssh.uploaded };
+    return hosts;
+  }
+
+  /** The droplets `destroy` would delete: everything carrying the pool's tag. */
+  async taggedDroplets(): Promise<Droplet[]> {
+    return listDropletsByTag(this.opts.client, this.tag);
+  }
+
+  /** DELETE /v2/droplets?tag_name=<tags[0]>, then forget their host keys, known_hosts lines and state. */
+  async destroy(): Promise<void> {
+    const doomed = await this.taggedDroplets();
+    await deleteDropletsByTag(this.opts.client, this.tag);
+    const names = doomed.flatMap((d) => {
+      const a = dropletAddresses(d);
+      return [d.name, a.publicAddress, a.privateAddress].filter((x): x is string => x !== undefined);
+    });
+    const { cluster } = this.opts;
+    await updateKnownHosts(resolveSpecPath(cluster, cluster.ssh.knownHostsPath), [], names.map((n) => this.knownHostName(n)));
+    for (const d of doomed) await this.forgetHostKey(d.name);
+    await removeDropletState(dropletStateFile(cluster));
+  }
+
+  private knownHostName(n: string): string {
+    return this.opts.cluster.ssh.port === 22 ? n : `[${n}]:${this.opts.cluster.ssh.port}`;
+  }
+
+  private async forgetHostKey(name: string): Promise<void> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(name)) return;
+    await rm(join(this.keys.dir, name), { force: true });
+    await rm(join(this.keys.dir, `${name}.pub`), { force: true });
+  }
+
+  stateDir(): string {
+    return clusterStateDir(this.opts.cluster);
+  }
+}

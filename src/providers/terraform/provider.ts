@@ -1,0 +1,40 @@
+// The terraform provider: hosts come from a saved `terraform output -json`
+// (spec provider.terraform.outputFile); Terraform, not kubewright, creates and destroys them.
+import { KubewrightError } from '../../errors.ts';
+import type { Cluster } from '../../spec/cluster.ts';
+import { updateKnownHosts } from '../digitalocean/known-hosts.ts';
+import { resolveSpecPath } from '../digitalocean/state-paths.ts';
+import type { Host, Provider } from '../host.ts';
+import { readTerraformOutput } from './output-hosts.ts';
+
+export class TerraformOutputProvider implements Provider {
+  private readonly cluster: Cluster;
+  readonly outputFile: string;
+
+  constructor(cluster: Cluster) {
+    if (cluster.provider.kind !== 'terraform') {
+      throw new KubewrightError(`provider: the spec uses provider.${cluster.provider.kind}, not provider.terraform`);
+    }
+    this.cluster = cluster;
+    this.outputFile = resolveSpecPath(cluster, cluster.provider.outputFile);
+  }
+
+  async hosts(): Promise<Host[]> {
+    const { port, user } = this.cluster.ssh;
+    return (await readTerraformOutput(this.outputFile)).map((h) => ({
+      name: h.name, address: h.publicAddress, port, user, publicAddress: h.publicAddress, privateAddress: h.privateAddress,
+    }));
+  }
+
+  /** Pins the host keys Terraform generated in the cluster's known_hosts; returns hosts without one. */
+  async pinHostKeys(): Promise<string[]> {
+    const hosts = await readTerraformOutput(this.outputFile);
+    const port = this.cluster.ssh.port;
+    const fmt = (n: string): string => (port === 22 ? n : `[${n}]:${port}`);
+    await updateKnownHosts(
+      resolveSpecPath(this.cluster, this.cluster.ssh.knownHostsPath),
+      hosts.flatMap((h) => (h.hostKey ? [{ names: [h.name, h.publicAddress, ...(h.privateAddress ? [h.privateAddress] : [])].map(fmt), publicKey: h.hostKey }] : [])),
+    );
+    return hosts.filter((h) => !h.hostKey).map((h) => h.name);
+  }
+}
