@@ -1,6 +1,16 @@
 // The modern profile's cluster-wide files: CoreDNS manifests and flannel's etcd network config.
+import { renderFlannelNetworkConfig } from '../flannel-network.ts';
 import type { RenderedFile, RenderInput } from '../types.ts';
+import { renderCoredns } from './coredns.ts';
+import { assertModernRenderable } from './modern-profile-error.ts';
 
-export function renderModernClusterFiles(_input: RenderInput): RenderedFile[] {
-  return [];
+/** Path of the CoreDNS manifests inside the rendered cluster/ folder. */
+export const COREDNS_MANIFEST_PATH = 'dns/coredns.yaml';
+
+export function renderModernClusterFiles(input: RenderInput): RenderedFile[] {
+  assertModernRenderable(input.cluster);
+  return [
+    { path: COREDNS_MANIFEST_PATH, mode: 0o644, contents: renderCoredns(input.cluster) },
+    renderFlannelNetworkConfig(input.cluster),
+  ];
 }

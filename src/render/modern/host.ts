@@ -1,7 +1,98 @@
-// The modern profile: every file one worker gets.
+// The modern profile: every file one worker gets, its units in start order
+// (etcd-lookup → flanneld → containerd → kubelet, kube-proxy) and what restarts each.
 import type { Host } from '../../providers/host.ts';
-import type { RenderedHost, RenderInput } from '../types.ts';
+import { binariesFor } from '../artifacts.ts';
+import { renderEtcdLookup } from '../etcd-lookup.ts';
+import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
+import { renderContainerdConfig } from './containerd-config.ts';
+import { renderContainerdUnit } from './containerd-unit.ts';
+import { renderModernCredentialFiles } from './credential-files.ts';
+import { renderFlannelConflist } from './flannel-conflist.ts';
+import { renderModernFlanneldUnit } from './flanneld-unit.ts';
+import { renderKubeProxyConfig } from './kube-proxy-config.ts';
+import { renderModernKubeProxyUnit } from './kube-proxy-unit.ts';
+import { renderKubeletConfig } from './kubelet-config.ts';
+import { renderModernKubeletUnit } from './kubelet-unit.ts';
+import { renderKubeletKubeconfig, renderKubeProxyKubeconfig } from './kubeconfigs.ts';
+import { assertModernRenderable } from './modern-profile-error.ts';
+import { modernPaths } from './paths.ts';
 
-export function renderModernHost(_input: RenderInput, host: Host): RenderedHost {
-  return { name: host.name, files: [], units: [], binaries: [] };
+const file = (path: string, contents: string, mode = 0o644): RenderedFile => ({ path, mode, contents });
+
+/** The Node name: the host's name, lowercased as the kubelet lowercases --hostname-override. */
+export function nodeNameOf(host: Host): string {
+  return host.name.toLowerCase();
+}
+
+function installed(binaries: readonly BinarySpec[], ...paths: string[]): string[] {
+  return paths.filter((p) => binaries.some((b) => b.path === p));
+}
+
+export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
+  const { cluster, credentials } = input;
+  assertModernRenderable(cluster);
+  const node = nodeNameOf(host);
+  const lookup = renderEtcdLookup(cluster);
+  const creds = credentials ? renderModernCredentialFiles(credentials, host.name) : undefined;
+  // a minor without a patch renders `v1.36.x` URLs; the apply phase resolves stable-1.36.txt first
+  const binaries = binariesFor(cluster, { unresolved: 'placeholder' });
+  const api = cluster.kubernetes.apiServer;
+
+  const flanneldUnit = file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, lookup.unit.name));
+  const containerdConfig = file(modernPaths.containerdConfig, renderContainerdConfig(cluster));
+  const conflist = file(modernPaths.cniConflist, renderFlannelConflist());
+  const containerdUnit = file(modernPaths.containerdUnit, renderContainerdUnit());
+  const kubeletUnit = file(modernPaths.kubeletUnit, renderModernKubeletUnit(cluster, node));
+  const kubeletConfig = file(modernPaths.kubeletConfig, renderKubeletConfig(cluster));
+  const kubeletKubeconfig = file(modernPaths.kubeletKubeconfig, renderKubeletKubeconfig(api, cluster.name, node), 0o600);
+  const kubeProxyUnit = file(modernPaths.kubeProxyUnit, renderModernKubeProxyUnit(cluster));
+  const kubeProxyConfig = file(modernPaths.kubeProxyConfig, renderKubeProxyConfig(cluster, node));
+  const kubeProxyKubeconfig = file(modernPaths.kubeProxyKubeconfig, renderKubeProxyKubeconfig(api, cluster.name), 0o600);
+
+  const files: RenderedFile[] = [
+    ...lookup.files,
+    flanneldUnit,
+    ...(creds?.flannel ?? []),
+    containerdConfig,
+    containerdUnit,
+    conflist,
+    kubeletUnit,
+    kubeletConfig,
+    kubeletKubeconfig,
+    ...(creds?.kubelet ?? []),
+    kubeProxyUnit,
+    kubeProxyConfig,
+    kubeProxyKubeconfig,
+    ...(creds?.kubeProxy ?? []),
+  ];
+
+  // certificate paths restart their users whether kubewright renders them here or the PKI phase
+  // places them. Not listed on purpose: the conflist and the CNI plugins (containerd watches
+  // /etc/cni/net.d and runs plugins per pod) and runc/the shim (used per container start).
+  const units: RenderedUnit[] = [
+    lookup.unit,
+    {
+      name: 'flanneld.service',
+      dependsOn: [flanneldUnit.path, ...installed(binaries, modernPaths.flanneldBinary), modernPaths.etcdCa, modernPaths.etcdClientCert, modernPaths.etcdClientKey],
+    },
+    {
+      name: 'containerd.service',
+      dependsOn: [containerdUnit.path, containerdConfig.path, ...installed(binaries, modernPaths.containerdBinary)],
+    },
+    {
+      name: 'kubelet.service',
+      dependsOn: [
+        kubeletUnit.path, kubeletConfig.path, kubeletKubeconfig.path, ...installed(binaries, modernPaths.kubeletBinary),
+        modernPaths.kubeCa, modernPaths.kubeletCert, modernPaths.kubeletKey,
+      ],
+    },
+    {
+      name: 'kube-proxy.service',
+      dependsOn: [
+        kubeProxyUnit.path, kubeProxyConfig.path, kubeProxyKubeconfig.path, ...installed(binaries, modernPaths.kubeProxyBinary),
+        modernPaths.kubeCa, modernPaths.kubeProxyCert, modernPaths.kubeProxyKey,
+      ],
+    },
+  ];
+  return { name: host.name, files, units, binaries };
 }

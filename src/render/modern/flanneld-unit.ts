@@ -1,0 +1,39 @@
+// flanneld.service (modern): like the post's — after etcd-lookup, ETCD_MEMBERS from the file it
+// writes, TLS client certificate — with flannel ≥ 0.18 speaking the etcd v3 API on those endpoints.
+import type { Cluster } from '../../spec/cluster.ts';
+import { flagSupported } from '../../spec/matrix.ts';
+import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { modernPaths } from './paths.ts';
+
+export function renderModernFlanneldUnit(cluster: Cluster, etcdLookupUnit: string): string {
+  const v = cluster.kubernetes.version;
+  const args = [
+    '-etcd-endpoints=${ETCD_MEMBERS}',
+    `-etcd-prefix=${cluster.etcd.prefix}`,
+    `-etcd-cafile=${modernPaths.etcdCa}`,
+    `-etcd-certfile=${modernPaths.etcdClientCert}`,
+    `-etcd-keyfile=${modernPaths.etcdClientKey}`,
+    ...(cluster.flannel.ipMasq ? ['-ip-masq'] : []),
+  ].filter((a) => flagSupported('flanneld', a, v));
+  return renderUnitFile([
+    {
+      name: 'Unit',
+      entries: [
+        ['Description', 'flanneld'],
+        ['Requires', etcdLookupUnit],
+        ['After', `network-online.target ${etcdLookupUnit}`],
+        ['Wants', 'network-online.target'],
+      ],
+    },
+    {
+      name: 'Service',
+      entries: [
+        ['EnvironmentFile', modernPaths.etcdMembers],
+        ['ExecStart', execCommand(modernPaths.flanneldBinary, args)],
+        ['Restart', 'always'],
+        ['RestartSec', '15'],
+      ],
+    },
+    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
+  ]);
+}

@@ -1,0 +1,49 @@
+// kubelet.service (modern): settings live in KubeletConfiguration (--config); the unit passes only
+// what has no config field — the kubeconfig, the node name — and, before 1.27, the CRI endpoint.
+// Requires= containerd and flanneld: the kubelet can run no pod without either.
+import type { Cluster } from '../../spec/cluster.ts';
+import { configFieldSupported, flagSupported } from '../../spec/matrix.ts';
+import { compareMinor } from '../../spec/version.ts';
+import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { modernPaths } from './paths.ts';
+
+export function kubeletArgs(cluster: Cluster, nodeName: string): string[] {
+  const v = cluster.kubernetes.version;
+  const args = [
+    `--config=${modernPaths.kubeletConfig}`,
+    `--kubeconfig=${modernPaths.kubeletKubeconfig}`,
+    // the node name must match the certificate's system:node:<name>, whatever the host's hostname says
+    `--hostname-override=${nodeName}`,
+  ];
+  // before 1.24 the default runtime was the built-in docker shim: CRI runtimes needed "remote"
+  if (compareMinor(v, { major: 1, minor: 24 }) < 0) args.push('--container-runtime=remote');
+  // containerRuntimeEndpoint became a KubeletConfiguration field in 1.27; the flag before that
+  if (!configFieldSupported('KubeletConfiguration', 'containerRuntimeEndpoint', v)) {
+    args.push(`--container-runtime-endpoint=unix://${modernPaths.containerdSocket}`);
+  }
+  return args.filter((a) => flagSupported('kubelet', a, v));
+}
+
+export function renderModernKubeletUnit(cluster: Cluster, nodeName: string): string {
+  return renderUnitFile([
+    {
+      name: 'Unit',
+      entries: [
+        ['Description', 'kubelet'],
+        ['Documentation', 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/'],
+        ['Requires', 'containerd.service flanneld.service'],
+        ['After', 'network-online.target containerd.service flanneld.service'],
+        ['Wants', 'network-online.target'],
+      ],
+    },
+    {
+      name: 'Service',
+      entries: [
+        ['ExecStart', execCommand(modernPaths.kubeletBinary, kubeletArgs(cluster, nodeName))],
+        ['Restart', 'always'],
+        ['RestartSec', '15'],
+      ],
+    },
+    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
+  ]);
+}
