@@ -92,8 +92,14 @@ export async function startEtcdCluster(opts: EtcdClusterOptions = {}): Promise<E
     await gone;
     clearTimeout(timer);
   };
+  // if the test process dies without running after() (uncaught error, closed stdout), take etcd along
+  const killOnExit = (): void => {
+    for (const p of procs) if (p && p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const stopAll = async (): Promise<void> => {
     await Promise.all(procs.map((_, i) => stopOne(i)));
+    process.removeListener('exit', killOnExit);
     await rm(dir, { recursive: true, force: true });
   };
   try {

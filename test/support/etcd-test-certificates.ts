@@ -1,9 +1,12 @@
-// Certificates for the test etcd cluster, made with openssl as in REAL-INFRA.md §1: an ECDSA
-// P-256 CA, etcd's server certificate (SAN IP:127.0.0.1), a client certificate, and a "rogue"
-// CA with its own client certificate that etcd must reject.
-import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+// Certificates for the test etcd cluster, from kubewright's own PKI (src/pki, cfssl-compatible):
+// an etcd CA, etcd's serving certificate (SAN IP:127.0.0.1 + localhost), flannel's client
+// certificate (CN flannel, as `kubewright pki` issues it), and a "rogue" CA with a client
+// certificate of its own that etcd must reject.
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createCertificateAuthority } from '../../src/pki/certificate-authority.ts';
+import { issueCertificate } from '../../src/pki/issue-certificate.ts';
+import type { SigningProfile } from '../../src/pki/signing-profile.ts';
 
 export interface TestCertificates {
   caPem: string;
@@ -25,52 +28,40 @@ export interface TestCertificates {
   };
 }
 
-function openssl(cwd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('openssl', args, { cwd, timeout: 20_000 }, (err, _out, stderr) => {
-      if (err) reject(new Error(`openssl ${args[0]} failed: ${stderr}`));
-      else resolve();
-    });
-  });
-}
-
-const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-
-async function makeCa(dir: string, name: string, cn: string): Promise<void> {
-  await openssl(dir, ['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${cn}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-}
-
-async function makeLeaf(dir: string, ca: string, name: string, cn: string, ext: string): Promise<void> {
-  await openssl(dir, ['req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-  await writeFile(join(dir, `${name}.ext`), ext);
-  await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
-    '-days', '1', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
-}
+const hour = 3_600_000;
+const serverProfile: SigningProfile = { usages: ['signing', 'key encipherment', 'server auth', 'client auth'], expiryMs: 24 * hour };
+const clientProfile: SigningProfile = { usages: ['signing', 'key encipherment', 'client auth'], expiryMs: 24 * hour };
 
 export async function issueTestCertificates(dir: string): Promise<TestCertificates> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await makeCa(dir, 'ca', 'kw-test-etcd-ca');
-  await makeCa(dir, 'rogue-ca', 'kw-rogue-ca');
-  const leaf = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n';
-  await Promise.all([
-    makeLeaf(dir, 'ca', 'server', 'etcd-server', `${leaf}extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`),
-    makeLeaf(dir, 'ca', 'client', 'flannel', `${leaf}extendedKeyUsage=clientAuth\n`),
-    makeLeaf(dir, 'rogue-ca', 'rogue', 'flannel', `${leaf}extendedKeyUsage=clientAuth\n`),
+  const [ca, rogueCa] = await Promise.all([
+    createCertificateAuthority({ commonName: 'kw-test-etcd-ca', expiryMs: 24 * hour }),
+    createCertificateAuthority({ commonName: 'kw-rogue-ca', expiryMs: 24 * hour }),
+  ]);
+  const [server, client, rogue] = await Promise.all([
+    issueCertificate(ca, { CN: 'etcd-server', hosts: ['127.0.0.1', 'localhost'] }, serverProfile),
+    issueCertificate(ca, { CN: 'flannel' }, clientProfile),
+    issueCertificate(rogueCa, { CN: 'flannel' }, clientProfile),
   ]);
   const f = (n: string): string => join(dir, n);
   const files = {
-    ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key'),
-    rogueCa: f('rogue-ca.crt'), rogueCert: f('rogue.crt'), rogueKey: f('rogue.key'),
+    ca: f('etcd-ca.pem'), serverCert: f('etcd-server.pem'), serverKey: f('etcd-server-key.pem'),
+    clientCert: f('etcd-client.pem'), clientKey: f('etcd-client-key.pem'),
+    rogueCa: f('rogue-ca.pem'), rogueCert: f('rogue-client.pem'), rogueKey: f('rogue-client-key.pem'),
   };
-  const read = (p: string): Promise<string> => readFile(p, 'utf8');
+  const writes: [string, string, number][] = [
+    [files.ca, ca.certPem, 0o644], [files.serverCert, server.certPem, 0o644], [files.serverKey, server.keyPem, 0o600],
+    [files.clientCert, client.certPem, 0o644], [files.clientKey, client.keyPem, 0o600],
+    [files.rogueCa, rogueCa.certPem, 0o644], [files.rogueCert, rogue.certPem, 0o644], [files.rogueKey, rogue.keyPem, 0o600],
+  ];
+  await Promise.all(writes.map(([p, text, mode]) => writeFile(p, text, { mode })));
   return {
-    caPem: await read(files.ca),
-    clientCertPem: await read(files.clientCert),
-    clientKeyPem: await read(files.clientKey),
-    rogueCaPem: await read(files.rogueCa),
-    rogueCertPem: await read(files.rogueCert),
-    rogueKeyPem: await read(files.rogueKey),
+    caPem: ca.certPem,
+    clientCertPem: client.certPem,
+    clientKeyPem: client.keyPem,
+    rogueCaPem: rogueCa.certPem,
+    rogueCertPem: rogue.certPem,
+    rogueKeyPem: rogue.keyPem,
     files,
   };
 }
