@@ -42,11 +42,11 @@ function spec(patch: Record<string, unknown> = {}): Cluster {
   return parseCluster(stringifyYaml(doc), 'cluster.yaml');
 }
 
-/** The 1.23 case: static hosts (no DigitalOcean resolv.conf), containerd 1.7 (config version 2), host-gw without masquerading. */
+/** The 1.23 case: static hosts (one with a private address), containerd 1.7 (config version 2), host-gw without masquerading. */
 function cluster123(): Cluster {
   const c = spec({
     kubernetes: { version: '1.23' },
-    provider: { digitalocean: null, static: { hosts: [{ name: 'Worker-A', address: '192.0.2.10' }, { name: 'worker-b', address: '192.0.2.11' }] } },
+    provider: { digitalocean: null, static: { hosts: [{ name: 'Worker-A', address: '192.0.2.10', privateAddress: '10.110.0.10' }, { name: 'worker-b', address: '192.0.2.11' }] } },
     workers: null,
     etcd: { discovery: { digitaloceanTag: null, endpoints: ['https://10.0.0.5:2379', 'https://10.0.0.6:2379'] } },
     flannel: { backend: 'host-gw', ipMasq: false },
@@ -303,9 +303,12 @@ test('no kubelet or kube-proxy flag is rendered for a minor that no longer has i
   }
 });
 
-test('units start in order etcd-lookup → flanneld → containerd → kubelet → kube-proxy with the right dependencies', () => {
+test('units start in order modules → sysctls → etcd-lookup → flanneld → containerd → kubelet → kube-proxy with the right dependencies', () => {
   const host = firstHost(spec());
-  assert.deepEqual(host.units.map((u) => u.name), ['etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service']);
+  assert.deepEqual(host.units.map((u) => u.name), [
+    'systemd-modules-load.service', 'systemd-sysctl.service',
+    'etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service',
+  ]);
   const unit = (n: string): string => fileAt(host, `/etc/systemd/system/${n}`).contents;
   assert.match(unit('flanneld.service'), /^Requires=etcd-lookup\.service$/m);
   assert.match(unit('flanneld.service'), /^After=.*etcd-lookup\.service/m);
@@ -424,4 +427,24 @@ test('spec choices the modern profile cannot render are refused with exit 2 and 
   refuse(spec({ dns: 'kube-dns' }), /dns: the modern profile deploys CoreDNS/);
   refuse(spec({ kubernetes: { version: '1.9' } }), /needs Kubernetes ≥ 1\.10/);
   assert.throws(() => renderModernClusterFiles({ cluster: spec({ dns: 'kube-dns' }), hosts: [] }), ModernProfileError);
+});
+
+test('IPv4 forwarding and br_netfilter are set through drop-ins that restarting the distro units applies', () => {
+  const host = firstHost(spec());
+  const sysctl = fileAt(host, '/etc/sysctl.d/90-kubewright.conf').contents;
+  assert.match(sysctl, /^net\.ipv4\.ip_forward = 1$/m);
+  assert.match(sysctl, /^net\.bridge\.bridge-nf-call-iptables = 1$/m);
+  const modules = fileAt(host, '/etc/modules-load.d/kubewright.conf').contents.split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.deepEqual(modules, ['overlay', 'br_netfilter']);
+  assert.deepEqual(host.units.find((u) => u.name === 'systemd-sysctl.service')?.dependsOn, ['/etc/sysctl.d/90-kubewright.conf']);
+  assert.deepEqual(host.units.find((u) => u.name === 'systemd-modules-load.service')?.dependsOn, ['/etc/modules-load.d/kubewright.conf']);
+});
+
+test('a known private address pins flannel\'s interface and the kubelet\'s node IP; an unknown one leaves both to the host', () => {
+  const [a, b] = renderAll(cluster123()).hosts;
+  assert.ok(a && b);
+  assert.ok(execArgs(fileAt(a, modernPaths.flanneldUnit).contents).includes('-iface=10.110.0.10'));
+  assert.ok(execArgs(fileAt(a, modernPaths.kubeletUnit).contents).includes('--node-ip=10.110.0.10'));
+  assert.ok(!execArgs(fileAt(b, modernPaths.flanneldUnit).contents).some((x) => x.startsWith('-iface')));
+  assert.ok(!execArgs(fileAt(b, modernPaths.kubeletUnit).contents).some((x) => x.startsWith('--node-ip')));
 });

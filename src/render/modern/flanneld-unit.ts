@@ -5,7 +5,11 @@ import { flagSupported } from '../../spec/matrix.ts';
 import { execCommand, renderUnitFile } from '../unit-file.ts';
 import { modernPaths } from './paths.ts';
 
-export function renderModernFlanneldUnit(cluster: Cluster, etcdLookupUnit: string): string {
+/**
+ * `iface`: the host's private address when the provider knows it, so flannel's overlay runs over the
+ * private network instead of the interface of the default route (a droplet's public one).
+ */
+export function renderModernFlanneldUnit(cluster: Cluster, etcdLookupUnit: string, iface?: string): string {
   const v = cluster.kubernetes.version;
   const args = [
     '-etcd-endpoints=${ETCD_MEMBERS}',
@@ -14,6 +18,7 @@ export function renderModernFlanneldUnit(cluster: Cluster, etcdLookupUnit: strin
     `-etcd-certfile=${modernPaths.etcdClientCert}`,
     `-etcd-keyfile=${modernPaths.etcdClientKey}`,
     ...(cluster.flannel.ipMasq ? ['-ip-masq'] : []),
+    ...(iface ? [`-iface=${iface}`] : []),
   ].filter((a) => flagSupported('flanneld', a, v));
   return renderUnitFile([
     {

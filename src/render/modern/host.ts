@@ -1,5 +1,6 @@
 // The modern profile: every file one worker gets, its units in start order
-// (etcd-lookup → flanneld → containerd → kubelet, kube-proxy) and what restarts each.
+// (kernel modules and sysctls → etcd-lookup → flanneld → containerd → kubelet, kube-proxy) and what
+// restarts each.
 import type { Host } from '../../providers/host.ts';
 import { binariesFor } from '../artifacts.ts';
 import { renderEtcdLookup } from '../etcd-lookup.ts';
@@ -9,6 +10,7 @@ import { renderContainerdUnit } from './containerd-unit.ts';
 import { renderModernCredentialFiles } from './credential-files.ts';
 import { renderFlannelConflist } from './flannel-conflist.ts';
 import { renderModernFlanneldUnit } from './flanneld-unit.ts';
+import { MODULES_LOAD_PATH, MODULES_LOAD_UNIT, renderModulesLoad, renderSysctl, SYSCTL_PATH, SYSCTL_UNIT } from './kernel-settings.ts';
 import { renderKubeProxyConfig } from './kube-proxy-config.ts';
 import { renderModernKubeProxyUnit } from './kube-proxy-unit.ts';
 import { renderKubeletConfig } from './kubelet-config.ts';
@@ -38,11 +40,13 @@ export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
   const binaries = binariesFor(cluster, { unresolved: 'placeholder' });
   const api = cluster.kubernetes.apiServer;
 
-  const flanneldUnit = file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, lookup.unit.name));
+  const modulesLoad = file(MODULES_LOAD_PATH, renderModulesLoad());
+  const sysctl = file(SYSCTL_PATH, renderSysctl());
+  const flanneldUnit = file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, lookup.unit.name, host.privateAddress));
   const containerdConfig = file(modernPaths.containerdConfig, renderContainerdConfig(cluster));
   const conflist = file(modernPaths.cniConflist, renderFlannelConflist());
   const containerdUnit = file(modernPaths.containerdUnit, renderContainerdUnit());
-  const kubeletUnit = file(modernPaths.kubeletUnit, renderModernKubeletUnit(cluster, node));
+  const kubeletUnit = file(modernPaths.kubeletUnit, renderModernKubeletUnit(cluster, node, host.privateAddress));
   const kubeletConfig = file(modernPaths.kubeletConfig, renderKubeletConfig(cluster));
   const kubeletKubeconfig = file(modernPaths.kubeletKubeconfig, renderKubeletKubeconfig(api, cluster.name, node), 0o600);
   const kubeProxyUnit = file(modernPaths.kubeProxyUnit, renderModernKubeProxyUnit(cluster));
@@ -50,6 +54,8 @@ export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
   const kubeProxyKubeconfig = file(modernPaths.kubeProxyKubeconfig, renderKubeProxyKubeconfig(api, cluster.name), 0o600);
 
   const files: RenderedFile[] = [
+    modulesLoad,
+    sysctl,
     ...lookup.files,
     flanneldUnit,
     ...(creds?.flannel ?? []),
@@ -70,6 +76,10 @@ export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
   // places them. Not listed on purpose: the conflist and the CNI plugins (containerd watches
   // /etc/cni/net.d and runs plugins per pod) and runc/the shim (used per container start).
   const units: RenderedUnit[] = [
+    // distro units: restarting them loads the modules / applies the sysctls (br_netfilter first:
+    // the bridge-nf-call-* keys exist only once it is loaded)
+    { name: MODULES_LOAD_UNIT, dependsOn: [modulesLoad.path] },
+    { name: SYSCTL_UNIT, dependsOn: [sysctl.path] },
     lookup.unit,
     {
       name: 'flanneld.service',

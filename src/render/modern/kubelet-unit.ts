@@ -7,13 +7,15 @@ import { compareMinor } from '../../spec/version.ts';
 import { execCommand, renderUnitFile } from '../unit-file.ts';
 import { modernPaths } from './paths.ts';
 
-export function kubeletArgs(cluster: Cluster, nodeName: string): string[] {
+/** `nodeIp`: the host's private address when known; otherwise the kubelet picks the default route's address. */
+export function kubeletArgs(cluster: Cluster, nodeName: string, nodeIp?: string): string[] {
   const v = cluster.kubernetes.version;
   const args = [
     `--config=${modernPaths.kubeletConfig}`,
     `--kubeconfig=${modernPaths.kubeletKubeconfig}`,
     // the node name must match the certificate's system:node:<name>, whatever the host's hostname says
     `--hostname-override=${nodeName}`,
+    ...(nodeIp ? [`--node-ip=${nodeIp}`] : []),
   ];
   // before 1.24 the default runtime was the built-in docker shim: CRI runtimes needed "remote"
   if (compareMinor(v, { major: 1, minor: 24 }) < 0) args.push('--container-runtime=remote');
@@ -24,7 +26,7 @@ export function kubeletArgs(cluster: Cluster, nodeName: string): string[] {
   return args.filter((a) => flagSupported('kubelet', a, v));
 }
 
-export function renderModernKubeletUnit(cluster: Cluster, nodeName: string): string {
+export function renderModernKubeletUnit(cluster: Cluster, nodeName: string, nodeIp?: string): string {
   return renderUnitFile([
     {
       name: 'Unit',
@@ -39,7 +41,7 @@ export function renderModernKubeletUnit(cluster: Cluster, nodeName: string): str
     {
       name: 'Service',
       entries: [
-        ['ExecStart', execCommand(modernPaths.kubeletBinary, kubeletArgs(cluster, nodeName))],
+        ['ExecStart', execCommand(modernPaths.kubeletBinary, kubeletArgs(cluster, nodeName, nodeIp))],
         ['Restart', 'always'],
         ['RestartSec', '15'],
       ],
