@@ -112,9 +112,9 @@ export async function ensureWorkers(opts: EnsureWorkersOptions): Promise<EnsureR
     }
   }
 
-  // wait: one list-by-tag call per round
-  for (;;) {
-    listed = await listDropletsByTag(opts.client, tag);
+  // wait: one list-by-tag call per round; when nothing was created the first listing serves as round one
+  for (let round = 0; ; round++) {
+    if (round > 0 || missing.length > 0) listed = await listDropletsByTag(opts.client, tag);
     const byName = firstByName(listed);
     const pending = wanted.filter((n) => {
       const d = byName.get(n);
