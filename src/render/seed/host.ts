@@ -1,6 +1,7 @@
 // The seed profile (the post, reproduced): every file one worker gets, its units in start order
 // (etcd-lookup → flanneld → docker → public_ip → kubelet → kube-proxy) and what restarts each.
 import type { Host } from '../../providers/host.ts';
+import type { Cluster } from '../../spec/cluster.ts';
 import { binariesFor } from '../artifacts.ts';
 import { renderEtcdLookup } from '../etcd-lookup.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
@@ -32,11 +33,24 @@ function binaryPaths(binaries: readonly BinarySpec[], main: string, also: (path:
   return [main, ...binaries.map((b) => b.path).filter((p) => p !== main && also(p))];
 }
 
-export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
-  const { cluster, credentials } = input;
-  assertSeedRenderable(cluster);
+/** Everything of a seed worker that does not depend on the host (all of it but the certificates). */
+interface SeedNodeTemplate {
+  lookup: { files: RenderedFile[]; unit: RenderedUnit };
+  binaries: BinarySpec[];
+  beforeFlannelCerts: RenderedFile[];
+  beforeKubeletCerts: RenderedFile[];
+  afterKubeletCerts: RenderedFile[];
+  units: RenderedUnit[];
+}
+
+// Rendering a seed node is the same for every host of a cluster: compute it once per Cluster object
+// (a WeakMap, so nothing outlives the cluster and the function stays pure to its callers).
+const templates = new WeakMap<Cluster, SeedNodeTemplate>();
+
+function seedNodeTemplate(cluster: Cluster): SeedNodeTemplate {
+  const cached = templates.get(cluster);
+  if (cached) return cached;
   const lookup = renderEtcdLookup(cluster);
-  const creds = credentials ? renderSeedCredentialFiles(credentials, host.name) : undefined;
   // a minor without a patch renders `v1.23.x` URLs; the apply phase resolves stable-1.23.txt first
   const binaries = binariesFor(cluster, { unresolved: 'placeholder' });
 
@@ -47,19 +61,6 @@ export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
   const kubeletUnit = file(seedPaths.kubeletUnit, renderSeedKubeletUnit(cluster));
   const kubeconfig = file(seedPaths.kubeconfig, renderSeedKubeconfig(cluster.kubernetes.apiServer));
   const kubeProxyUnit = file(seedPaths.kubeProxyUnit, renderSeedKubeProxyUnit(cluster));
-
-  const files: RenderedFile[] = [
-    ...lookup.files,
-    flanneldUnit,
-    ...(creds?.flannel ?? []),
-    dockerUnit,
-    publicIpScript,
-    publicIpUnit,
-    kubeletUnit,
-    kubeconfig,
-    ...(creds?.kubelet ?? []),
-    kubeProxyUnit,
-  ];
 
   // certificate paths restart their users whether kubewright renders them here or the PKI phase places them
   const flannelCerts = [seedPaths.etcdCa, seedPaths.etcdClientCert, seedPaths.etcdClientKey];
@@ -75,5 +76,37 @@ export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
     { name: 'kubelet.service', dependsOn: [kubeletUnit.path, ...binaryPaths(binaries, seedPaths.kubeletBinary), kubeconfig.path, ...kubeCerts] },
     { name: 'kube-proxy.service', dependsOn: [kubeProxyUnit.path, ...binaryPaths(binaries, seedPaths.kubeProxyBinary), kubeconfig.path, ...kubeCerts] },
   ];
-  return { name: host.name, files, units, binaries };
+  const t: SeedNodeTemplate = {
+    lookup,
+    binaries,
+    beforeFlannelCerts: [...lookup.files, flanneldUnit],
+    beforeKubeletCerts: [dockerUnit, publicIpScript, publicIpUnit, kubeletUnit, kubeconfig],
+    afterKubeletCerts: [kubeProxyUnit],
+    units,
+  };
+  templates.set(cluster, t);
+  return t;
+}
+
+// callers get their own objects, so changing one host's file never changes another's
+const copyFiles = (fs: readonly RenderedFile[]): RenderedFile[] => fs.map((f) => ({ ...f }));
+
+export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
+  const { cluster, credentials } = input;
+  assertSeedRenderable(cluster);
+  const t = seedNodeTemplate(cluster);
+  const creds = credentials ? renderSeedCredentialFiles(credentials, host.name) : undefined;
+  const files: RenderedFile[] = [
+    ...copyFiles(t.beforeFlannelCerts),
+    ...(creds?.flannel ?? []),
+    ...copyFiles(t.beforeKubeletCerts),
+    ...(creds?.kubelet ?? []),
+    ...copyFiles(t.afterKubeletCerts),
+  ];
+  return {
+    name: host.name,
+    files,
+    units: t.units.map((u) => ({ name: u.name, dependsOn: [...u.dependsOn] })),
+    binaries: t.binaries.map((b) => ({ ...b })),
+  };
 }
