@@ -3,8 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, isKubewrightError } from '../errors.ts';
 import { registerInit } from './commands/init.ts';
 import { registerPki } from './commands/pki.ts';
+import { registerKubeconfig } from './commands/kubeconfig.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerRender } from './commands/render.ts';
+import { registerVerify } from './commands/verify.ts';
 import { registerProvision } from './commands/provision.ts';
 import { registerDown } from './commands/down.ts';
 import { registerTerraform } from './commands/terraform.ts';
@@ -34,6 +36,8 @@ Start here:
   registerTerraform(program, io);
   registerPki(program, io);
   registerLab(program, io);
+  registerVerify(program, io);
+  registerKubeconfig(program, io);
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -1,0 +1,71 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import { InputError, VerifyError } from '../../errors.ts';
+import { plannedHosts, type Host } from '../../providers/host.ts';
+import { LabProvider } from '../../providers/lab/lab-provider.ts';
+import { parseDuration } from '../../pki/duration.ts';
+import type { Cluster } from '../../spec/cluster.ts';
+import { readAdminCredentials } from '../../verify/admin-credentials.ts';
+import { adminKubeConfig } from '../../verify/kube-client.ts';
+import { verifyCluster, verifyUntil } from '../../verify/verify-cluster.ts';
+import { formatVerifyReport } from '../../verify/verify-report.ts';
+import { loadClusterFile } from '../load-cluster.ts';
+import type { Io } from '../io.ts';
+
+/** The hosts to expect: lab machines as they run now; other providers as the spec names them. */
+async function expectedHosts(cluster: Cluster): Promise<Host[]> {
+  if (cluster.provider.kind === 'lab') return new LabProvider(cluster).hosts();
+  return plannedHosts(cluster);
+}
+
+export async function kubeConfigFor(cluster: Cluster, kubeconfigFile: string | undefined): Promise<KubeConfig> {
+  if (kubeconfigFile) {
+    const kc = new KubeConfig();
+    try {
+      kc.loadFromFile(kubeconfigFile);
+    } catch (e) {
+      throw new InputError(`${kubeconfigFile}: not a usable kubeconfig (${e instanceof Error ? e.message : String(e)})`, { hint: 'write one with `kubewright kubeconfig -f cluster.yaml --out FILE`' });
+    }
+    return kc;
+  }
+  const creds = await readAdminCredentials(cluster);
+  return adminKubeConfig(cluster.kubernetes.apiServer, creds.caPem, creds.admin);
+}
+
+export function registerVerify(program: Command, io: Io): void {
+  program
+    .command('verify')
+    .description('check the running cluster: API health, every worker Ready with the expected kubelet, DNS addon at clusterDNS (exit 3 if not)')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--wait <duration>', 'keep checking until it passes or this much time is over (e.g. 90s, 5m)')
+    .option('--kubeconfig <file>', 'talk to the API with this kubeconfig instead of the PKI\'s admin certificate')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      `
+Talks to kubernetes.apiServer with the admin certificate (pki.dir/admin.pem, O system:masters).
+Checks /readyz?verbose (componentstatuses too for the seed's Kubernetes 1.8), that every
+worker is registered and Ready with the expected kubelet version, and that the DNS Deployment
+is available and Service kube-system/kube-dns has clusterIP = kubernetes.clusterDNS.
+
+Example:
+  kubewright verify -f cluster.yaml --wait 2m
+`,
+    )
+    .action(async (opts: { file: string; wait?: string; kubeconfig?: string; output: string }) => {
+      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
+      const waitMs = opts.wait === undefined ? 0 : parseDuration(opts.wait);
+      if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
+      const cluster = await loadClusterFile(opts.file);
+      const kc = await kubeConfigFor(cluster, opts.kubeconfig);
+      const hosts = await expectedHosts(cluster);
+      const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig: kc }), waitMs);
+      if (opts.output === 'json') io.out(JSON.stringify(report, null, 2));
+      else for (const l of formatVerifyReport(report)) io.out(l);
+      if (!report.ok) {
+        throw new VerifyError(`verify: ${report.problems.length} check${report.problems.length === 1 ? '' : 's'} failed: ${report.problems[0] ?? ''}${report.problems.length > 1 ? ' …' : ''}`, {
+          hint: waitMs === 0 ? 'nodes need a moment after `up`: try --wait 2m' : 'see the reasons above',
+        });
+      }
+    });
+}

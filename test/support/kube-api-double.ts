@@ -1,0 +1,397 @@
+// TEST DOUBLE: a Kubernetes API server stand-in (there is no kube-apiserver binary on this
+// machine). Serves over TLS with a certificate from kubewright's PKI, requires client
+// certificates signed by the cluster CA, records who called (CN and O of the client
+// certificate), and serves just enough of the API for `verify`, the DNS addon and kubelets:
+// health, version, discovery, componentstatuses, nodes (+ status heartbeats), namespaces,
+// services, deployments, configmaps, service accounts and RBAC objects, with server-side apply.
+// Node objects turn NotReady (Ready=Unknown) when their heartbeat is older than staleAfterMs,
+// as the node lifecycle controller does. Deployments become available as soon as they exist.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { parse as parseYaml } from 'yaml';
+
+export interface ApiCall {
+  method: string;
+  path: string;
+  /** CN of the client certificate */
+  user: string;
+  /** O of the client certificate */
+  groups: string[];
+  status: number;
+  /** `<resource>/<name>` the call acted on (from the path, or the body of a create) */
+  object?: string | undefined;
+}
+
+export interface KubeApiDoubleOptions {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  host?: string;
+  port?: number;
+  /** the version /version reports, e.g. v1.36.0 */
+  gitVersion?: string;
+  /** a heartbeat older than this makes the node's Ready condition Unknown (default 8 s) */
+  staleAfterMs?: number;
+  /**
+   * `node`: the Node authorizer + NodeRestriction — node writes only as system:node:<name> in
+   * system:nodes, for that node (modern clusters). `any`: every client certificate of the CA may
+   * do anything (the post's 1.8 master with a shared `kubelet` certificate).
+   */
+  authorization?: 'node' | 'any';
+  /** /api/v1/componentstatuses exists (removed from real servers' usefulness long ago; the seed checks it) */
+  componentStatuses?: boolean;
+  /** /readyz fails with this check marked [-] */
+  failingReadyzCheck?: string;
+}
+
+interface ResourceInfo {
+  groupVersion: string;
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+const resources: ResourceInfo[] = [
+  { groupVersion: 'v1', resource: 'nodes', kind: 'Node', namespaced: false },
+  { groupVersion: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false },
+  { groupVersion: 'v1', resource: 'componentstatuses', kind: 'ComponentStatus', namespaced: false },
+  { groupVersion: 'v1', resource: 'services', kind: 'Service', namespaced: true },
+  { groupVersion: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
+  { groupVersion: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
+  { groupVersion: 'apps/v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
+  { groupVersion: 'rbac.authorization.k8s.io/v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },
+  { groupVersion: 'rbac.authorization.k8s.io/v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
+  { groupVersion: 'rbac.authorization.k8s.io/v1', resource: 'roles', kind: 'Role', namespaced: true },
+  { groupVersion: 'rbac.authorization.k8s.io/v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true },
+];
+
+type Obj = Record<string, unknown> & { metadata: Record<string, unknown> };
+
+interface Target {
+  info: ResourceInfo;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class KubeApiDouble {
+  readonly calls: ApiCall[] = [];
+  /** stored objects by `groupVersion/resource/namespace/name` */
+  readonly objects = new Map<string, Obj>();
+  url = '';
+  private server: Server | undefined;
+  private resourceVersion = 100;
+  private readonly staleAfterMs: number;
+
+  constructor(private readonly opts: KubeApiDoubleOptions) {
+    this.staleAfterMs = opts.staleAfterMs ?? 8000;
+    for (const ns of ['default', 'kube-system', 'kube-public']) {
+      this.store({ info: resourceOf('v1', 'namespaces'), namespace: undefined, name: ns, subresource: undefined }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, status: { phase: 'Active' } });
+    }
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer({ ca: this.opts.caPem, cert: this.opts.certPem, key: this.opts.keyPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      void this.handle(req, res);
+    });
+    // a rejected client never reaches handle(); count it so tests can see the attempt
+    this.server.on('tlsClientError', () => this.calls.push({ method: 'TLS', path: '', user: '', groups: [], status: 0 }));
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
+    });
+    const a = this.server.address() as AddressInfo;
+    this.url = `https://${a.address}:${a.port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  /** The identities (CN) that wrote to a node object, by node name. */
+  nodeWriters(name: string): string[] {
+    return [...new Set(this.calls.filter((c) => c.method !== 'GET' && c.status > 0 && c.status < 300 && c.object === `nodes/${name}`).map((c) => c.user))];
+  }
+
+  node(name: string): Obj | undefined {
+    const n = this.objects.get(`v1/nodes//${name}`);
+    return n && this.nodeView(n);
+  }
+
+  deleteObject(groupVersion: string, resource: string, namespace: string | undefined, name: string): boolean {
+    return this.objects.delete(`${groupVersion}/${resource}/${namespace ?? ''}/${name}`);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const peer = (req.socket as TLSSocket).getPeerCertificate();
+    const user = typeof peer.subject?.CN === 'string' ? peer.subject.CN : String(peer.subject?.CN ?? '');
+    const o = peer.subject?.O as string | string[] | undefined;
+    const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
+    const url = new URL(req.url ?? '/', 'https://double');
+    const call: ApiCall = { method: req.method ?? 'GET', path: url.pathname, user, groups, status: 0 };
+    this.calls.push(call);
+    const send = (status: number, body: unknown, type = 'application/json'): void => {
+      call.status = status;
+      res.writeHead(status, { 'content-type': type });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
+    try {
+      const body = await readBody(req);
+      const r = this.route(call.method, url, req.headers['content-type'] ?? '', body, { user, groups }, call);
+      send(r.status, r.body, r.type);
+    } catch (e) {
+      if (e instanceof HttpError) send(e.status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: e.message, reason: e.reason, code: e.status });
+      else send(500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: String(e), reason: 'InternalError', code: 500 });
+    }
+  }
+
+  private route(method: string, url: URL, contentType: string, body: string, who: { user: string; groups: string[] }, call: ApiCall): { status: number; body: unknown; type?: string } {
+    const p = url.pathname.replace(/\/$/, '') || '/';
+    if (method === 'GET' && (p === '/readyz' || p === '/livez' || p === '/healthz')) {
+      const checks = ['ping', 'log', 'etcd', 'informer-sync', 'poststarthook/start-apiextensions-informers'];
+      const failing = this.opts.failingReadyzCheck;
+      const lines = checks.map((c) => (c === failing ? `[-]${c} failed: reason withheld` : `[+]${c} ok`));
+      const ok = failing === undefined;
+      const text = url.searchParams.has('verbose') ? `${lines.join('\n')}\n${p.slice(1)} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : `${p.slice(1)} check failed`;
+      return { status: ok ? 200 : 500, body: text, type: 'text/plain' };
+    }
+    if (method === 'GET' && p === '/version') {
+      const v = this.opts.gitVersion ?? 'v1.36.0';
+      const m = /^v(\d+)\.(\d+)/.exec(v);
+      return { status: 200, body: { major: m?.[1] ?? '1', minor: m?.[2] ?? '36', gitVersion: v, platform: 'linux/amd64' } };
+    }
+    if (method === 'GET' && p === '/api') return { status: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
+    if (method === 'GET' && p === '/apis') {
+      const groups = [...new Set(resources.filter((r) => r.groupVersion.includes('/')).map((r) => r.groupVersion))].map((gv) => {
+        const [name, version] = gv.split('/') as [string, string];
+        return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+      });
+      return { status: 200, body: { kind: 'APIGroupList', apiVersion: 'v1', groups } };
+    }
+    const parsed = parseApiPath(p);
+    if (!parsed) throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${p})`);
+    if ('discovery' in parsed) {
+      const list = resources.filter((r) => r.groupVersion === parsed.discovery);
+      if (list.length === 0) throw new HttpError(404, 'NotFound', `no group version ${parsed.discovery}`);
+      return {
+        status: 200,
+        body: {
+          kind: 'APIResourceList', apiVersion: 'v1', groupVersion: parsed.discovery,
+          resources: list.flatMap((r) => [
+            { name: r.resource, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'] },
+            ...(r.resource === 'nodes' || r.resource === 'deployments' ? [{ name: `${r.resource}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+          ]),
+        },
+      };
+    }
+    const t = parsed;
+    call.object = t.name !== undefined ? `${t.info.resource}/${t.name}` : method === 'POST' ? `${t.info.resource}/${nameInBody(body)}` : undefined;
+    this.authorize(method, t, body, who);
+    if (t.info.resource === 'componentstatuses') {
+      if (!this.opts.componentStatuses) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+      const items = ['scheduler', 'controller-manager', 'etcd-0'].map((name) => ({ metadata: { name }, conditions: [{ type: 'Healthy', status: 'True', message: name === 'etcd-0' ? '{"health": "true"}' : 'ok' }] }));
+      return { status: 200, body: { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items } };
+    }
+    if (t.name === undefined) {
+      if (method === 'GET') {
+        const prefix = `${t.info.groupVersion}/${t.info.resource}/`;
+        const items = [...this.objects.entries()]
+          .filter(([k, o]) => k.startsWith(prefix) && (t.namespace === undefined || o.metadata['namespace'] === t.namespace))
+          .map(([, o]) => this.view(t.info, o));
+        return { status: 200, body: { kind: `${t.info.kind}List`, apiVersion: t.info.groupVersion, metadata: { resourceVersion: String(this.resourceVersion) }, items } };
+      }
+      if (method === 'POST') {
+        const obj = parseObject(body, contentType);
+        const name = obj.metadata['name'];
+        if (typeof name !== 'string' || !name) throw new HttpError(422, 'Invalid', 'metadata.name: Required value');
+        const target = { ...t, name };
+        if (this.objects.has(keyOf(target))) throw new HttpError(409, 'AlreadyExists', `${t.info.resource} "${name}" already exists`);
+        return { status: 201, body: this.view(t.info, this.store(target, obj)) };
+      }
+      throw new HttpError(405, 'MethodNotAllowed', `${method} not allowed on a collection`);
+    }
+    const key = keyOf(t);
+    const existing = this.objects.get(key);
+    switch (method) {
+      case 'GET':
+        if (!existing) throw notFound(t);
+        return { status: 200, body: this.view(t.info, existing) };
+      case 'DELETE':
+        if (!existing) throw notFound(t);
+        this.objects.delete(key);
+        return { status: 200, body: { kind: 'Status', apiVersion: 'v1', status: 'Success' } };
+      case 'PUT': {
+        if (!existing) throw notFound(t);
+        const obj = parseObject(body, contentType);
+        return { status: 200, body: this.view(t.info, this.store(t, t.subresource === 'status' ? { ...existing, status: obj['status'] } : obj, existing)) };
+      }
+      case 'PATCH': {
+        const patch = parseObject(body, contentType);
+        if (contentType.startsWith('application/apply-patch')) {
+          const manager = url.searchParams.get('fieldManager');
+          if (!manager) throw new HttpError(400, 'BadRequest', 'PATCH with application/apply-patch+yaml requires fieldManager');
+          const merged = existing ? mergePatch(existing, patch) as Obj : patch;
+          const managers = ((existing?.metadata['managedFields'] as { manager: string }[] | undefined) ?? []).filter((m) => m.manager !== manager);
+          merged.metadata = { ...merged.metadata, managedFields: [...managers, { manager, operation: 'Apply', apiVersion: t.info.groupVersion }] };
+          return { status: existing ? 200 : 201, body: this.view(t.info, this.store(t, merged, existing)) };
+        }
+        if (!existing) throw notFound(t);
+        if (!/json-patch|merge-patch/.test(contentType)) throw new HttpError(415, 'UnsupportedMediaType', `unsupported patch type ${contentType}`);
+        if (contentType.includes('json-patch+json')) throw new HttpError(415, 'UnsupportedMediaType', 'JSON patch is not supported by this double');
+        const merged = mergePatch(existing, t.subresource === 'status' ? { status: patch['status'] } : patch) as Obj;
+        return { status: 200, body: this.view(t.info, this.store(t, merged, existing)) };
+      }
+      default:
+        throw new HttpError(405, 'MethodNotAllowed', `${method} not allowed`);
+    }
+  }
+
+  /** The Node authorizer + NodeRestriction, reduced to what kubelets and admins do. */
+  private authorize(method: string, t: Target, body: string, who: { user: string; groups: string[] }): void {
+    if (this.opts.authorization === 'any' || who.groups.includes('system:masters')) return;
+    const isNode = who.groups.includes('system:nodes') && who.user.startsWith('system:node:');
+    if (method === 'GET') return;
+    if (t.info.resource !== 'nodes') throw new HttpError(403, 'Forbidden', `${t.info.resource} is forbidden: User "${who.user}" cannot ${method.toLowerCase()} resource "${t.info.resource}"`);
+    if (!isNode) {
+      throw new HttpError(403, 'Forbidden', `nodes is forbidden: User "${who.user}" (groups ${JSON.stringify(who.groups)}) cannot modify nodes: kubelets must use a certificate with CN system:node:<name> and O system:nodes`);
+    }
+    const self = who.user.slice('system:node:'.length);
+    const target = t.name ?? nameInBody(body);
+    if (target !== self) throw new HttpError(403, 'Forbidden', `nodes "${target}" is forbidden: node "${self}" is not allowed to modify node "${target}"`);
+  }
+
+  private store(t: Target, obj: Obj, existing?: Obj): Obj {
+    const name = t.name ?? String(obj.metadata['name']);
+    const meta: Record<string, unknown> = { ...obj.metadata, name };
+    if (t.namespace !== undefined) meta['namespace'] = t.namespace;
+    meta['uid'] = existing?.metadata['uid'] ?? randomUUID();
+    meta['creationTimestamp'] = existing?.metadata['creationTimestamp'] ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const next: Obj = { ...obj, apiVersion: t.info.groupVersion, kind: t.info.kind, metadata: meta };
+    if (t.info.kind === 'Deployment') {
+      const replicas = Number((next['spec'] as { replicas?: number } | undefined)?.replicas ?? 1);
+      next['status'] = { observedGeneration: 1, replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] };
+    }
+    // an unchanged object keeps its resourceVersion, as a no-op apply does on a real server
+    const same = existing && JSON.stringify(strip(existing)) === JSON.stringify(strip(next));
+    meta['resourceVersion'] = same ? existing.metadata['resourceVersion'] : String(++this.resourceVersion);
+    const key = `${t.info.groupVersion}/${t.info.resource}/${t.namespace ?? ''}/${name}`;
+    this.objects.set(key, next);
+    return next;
+  }
+
+  private view(info: ResourceInfo, o: Obj): Obj {
+    return info.kind === 'Node' ? this.nodeView(o) : o;
+  }
+
+  private nodeView(o: Obj): Obj {
+    const status = (o['status'] ?? {}) as { conditions?: Record<string, string>[] };
+    const conditions = status.conditions ?? [];
+    const ready = conditions.find((c) => c['type'] === 'Ready');
+    const beat = ready?.['lastHeartbeatTime'] ? Date.parse(ready['lastHeartbeatTime']) : NaN;
+    if (!ready || !(Date.now() - beat > this.staleAfterMs)) return o;
+    const stale = { ...ready, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' };
+    return { ...o, status: { ...status, conditions: conditions.map((c) => (c === ready ? stale : c)) } };
+  }
+}
+
+function resourceOf(groupVersion: string, resource: string): ResourceInfo {
+  const r = resources.find((x) => x.groupVersion === groupVersion && x.resource === resource);
+  if (!r) throw new HttpError(404, 'NotFound', `the server doesn't have a resource type "${resource}" in ${groupVersion}`);
+  return r;
+}
+
+function parseApiPath(p: string): Target | { discovery: string } | undefined {
+  const parts = p.split('/').filter(Boolean).map((x) => decodeURIComponent(x));
+  let gv: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts[1] === 'v1') {
+    gv = 'v1';
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 3) {
+    gv = `${parts[1]}/${parts[2]}`;
+    rest = parts.slice(3);
+  } else return undefined;
+  if (rest.length === 0) return { discovery: gv };
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [resource, name, subresource] = rest;
+  return { info: resourceOf(gv, resource ?? ''), namespace, name, subresource };
+}
+
+function keyOf(t: Target): string {
+  return `${t.info.groupVersion}/${t.info.resource}/${t.namespace ?? ''}/${t.name ?? ''}`;
+}
+
+function notFound(t: Target): HttpError {
+  return new HttpError(404, 'NotFound', `${t.info.resource} "${t.name}" not found`);
+}
+
+function nameInBody(body: string): string {
+  try {
+    return String(parseObject(body, 'application/json').metadata['name'] ?? '');
+  } catch {
+    return '';
+  }
+}
+
+function parseObject(body: string, contentType: string): Obj {
+  const v: unknown = contentType.includes('yaml') ? parseYaml(body) : JSON.parse(body || '{}');
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 'BadRequest', 'the body must be an object');
+  const o = v as Record<string, unknown>;
+  return { ...o, metadata: (o['metadata'] ?? {}) as Record<string, unknown> };
+}
+
+/** JSON merge patch (RFC 7386), except that lists of conditions merge by `type` as strategic merge does. */
+function mergePatch(target: unknown, patch: unknown, key = ''): unknown {
+  if (key === 'conditions' && Array.isArray(target) && Array.isArray(patch)) {
+    const out = [...target] as Record<string, unknown>[];
+    for (const c of patch as Record<string, unknown>[]) {
+      const i = out.findIndex((x) => x['type'] === c['type']);
+      if (i >= 0) out[i] = { ...out[i], ...c };
+      else out.push(c);
+    }
+    return out;
+  }
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const base = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete base[k];
+    else base[k] = mergePatch(base[k], v, k);
+  }
+  return base;
+}
+
+function strip(o: Obj): unknown {
+  const { resourceVersion: _rv, ...meta } = o.metadata;
+  return { ...o, metadata: meta };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

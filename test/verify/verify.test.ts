@@ -1,0 +1,198 @@
+// verify against the Kubernetes API test double, with stand-in kubelets (test doubles) posting
+// heartbeats through kubewright's PKI: passes when all heartbeat, exit 3 when a kubelet stops,
+// when a kubelet's certificate is from another CA or names another node, and when DNS is missing.
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { renderCluster } from '../../src/render/cluster.ts';
+import { applyDnsAddon } from '../../src/verify/apply-dns-addon.ts';
+import { adminKubeConfig } from '../../src/verify/kube-client.ts';
+import { verifyCluster } from '../../src/verify/verify-cluster.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { eventually, foreignCredential, startVerifyFixture, type VerifyFixture } from './verify-fixture.ts';
+
+describe('verify (modern profile) against the API test double', () => {
+  let fx: VerifyFixture;
+  const ready = (name: string): boolean =>
+    fx.api.node(name)?.['status'] !== undefined &&
+    ((fx.api.node(name)?.['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+  before(async () => {
+    fx = await startVerifyFixture();
+    for (const h of fx.hosts) {
+      const cred = fx.pki.credentials.kubelet[h.name];
+      assert.ok(cred, `kubelet certificate for ${h.name}`);
+      fx.startKubelet(h.name, cred);
+    }
+    const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
+    await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
+    await eventually(() => fx.hosts.every((h) => ready(h.name)), 15_000, 'all nodes Ready');
+  });
+  after(async () => fx?.close());
+
+  test('verify passes when every node heartbeats and DNS is installed', async () => {
+    const r = await runCli('verify', '-f', fx.specFile);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^NAME\s+STATUS\s+AGE\s+VERSION$/m);
+    for (const h of fx.hosts) assert.match(r.stdout, new RegExp(`^${h.name}\\s+Ready\\s+\\d+s\\s+v1\\.36\\.2$`, 'm'));
+    assert.match(r.stdout, /DNS: ok — deployment kube-system\/coredns 2\/2 available, service kube-dns at 10\.32\.0\.10/);
+    assert.match(r.stdout, /\/readyz ok/);
+    assert.match(r.stdout, /verify: ok/);
+  });
+
+  test('each node authenticated as system:node:<its name>, and verify as admin in system:masters', () => {
+    for (const h of fx.hosts) assert.deepEqual(fx.api.nodeWriters(h.name), [`system:node:${h.name}`]);
+    const reads = fx.api.calls.filter((c) => c.path === '/api/v1/nodes' && c.method === 'GET');
+    assert.ok(reads.length > 0);
+    for (const c of reads) assert.deepEqual([c.user, c.groups], ['admin', ['system:masters']]);
+  });
+
+  test('applying the DNS addon again changes nothing', async () => {
+    const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
+    const results = await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
+    assert.ok(results.length >= 5, `applied ${results.length} objects`);
+    assert.deepEqual(results.filter((r) => r.action !== 'unchanged'), []);
+    const deployment = fx.api.objects.get('apps/v1/deployments/kube-system/coredns');
+    assert.deepEqual((deployment?.metadata['managedFields'] as { manager: string }[]).map((m) => m.manager), ['kubewright']);
+  });
+
+  test('verify --output json reports every node', async () => {
+    const r = await runCli('verify', '-f', fx.specFile, '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { ok: boolean; nodes: { name: string; status: string }[] };
+    assert.deepEqual(report.nodes.map((n) => [n.name, n.status]), fx.hosts.map((h) => [h.name, 'Ready']));
+  });
+
+  test('verify fails with exit 3 and a reason when a node\'s kubelet is stopped', async () => {
+    await fx.stopKubelet('w2');
+    await eventually(() => !ready('w2'), 15_000, 'w2 NotReady');
+    const r = await runCli('verify', '-f', fx.specFile);
+    assert.equal(r.code, 3, r.stdout);
+    assert.match(r.stdout, /^w2\s+NotReady\s/m);
+    assert.match(r.stdout, /^w0\s+Ready\s/m);
+    assert.match(r.stdout, /w2: Ready=Unknown: Kubelet stopped posting node status\. \(last heartbeat \d+s ago\)/);
+    assert.match(r.stderr, /error: verify: 1 check failed: w2:/);
+    // and it passes again once the kubelet is back
+    const cred = fx.pki.credentials.kubelet['w2'];
+    assert.ok(cred);
+    fx.startKubelet('w2', cred);
+    const back = await runCli('verify', '-f', fx.specFile, '--wait', '15s');
+    assert.equal(back.code, 0, back.stdout);
+  });
+
+  test('a kubelet whose certificate comes from another CA is rejected and its node never registers', async () => {
+    const rogue = fx.startKubelet('w7', await foreignCredential('system:node:w7'));
+    const tlsRejections = fx.api.calls.filter((c) => c.method === 'TLS').length;
+    await eventually(() => fx.api.calls.filter((c) => c.method === 'TLS').length > tlsRejections, 10_000, 'a rejected TLS handshake');
+    await eventually(() => rogue.stderr.join('').includes('registering node w7 failed'), 10_000, 'the kubelet to report the failure');
+    const r = await runCli('verify', '-f', await fx.specWithHosts(['w0', 'w1', 'w2', 'w7']));
+    assert.equal(r.code, 3, r.stdout);
+    assert.match(r.stdout, /^w7\s+<missing>\s+-\s+-$/m);
+    assert.match(r.stdout, /w7: not registered with the API server/);
+    assert.equal(fx.api.node('w7'), undefined);
+    await fx.stopKubelet('w7');
+  });
+
+  test('a kubelet with a valid certificate for another node (wrong CN) may not register this node', async () => {
+    const cred = fx.pki.credentials.kubelet['w0'];
+    assert.ok(cred);
+    const impostor = fx.startKubelet('w8', cred);
+    await eventually(() => impostor.stderr.join('').includes('HTTP 403'), 10_000, 'a 403 for w8');
+    assert.match(impostor.stderr.join(''), /node \\"w0\\" is not allowed to modify node \\"w8\\"/);
+    const r = await runCli('verify', '-f', await fx.specWithHosts(['w0', 'w1', 'w2', 'w8']));
+    assert.equal(r.code, 3, r.stdout);
+    assert.match(r.stdout, /^w8\s+<missing>/m);
+    await fx.stopKubelet('w8');
+  });
+
+  test('a kubelet reporting another version fails verify with the versions named', async () => {
+    const cred = fx.pki.credentials.kubelet['w1'];
+    assert.ok(cred);
+    await fx.stopKubelet('w1');
+    fx.startKubelet('w1', cred, { version: 'v1.35.0' });
+    await eventually(() => ((fx.api.node('w1')?.['status'] as { nodeInfo?: { kubeletVersion?: string } }).nodeInfo?.kubeletVersion === 'v1.35.0'), 10_000, 'w1 reporting v1.35.0');
+    const r = await runCli('verify', '-f', fx.specFile);
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /w1: kubelet v1\.35\.0, expected v1\.36\.2/);
+    await fx.stopKubelet('w1');
+    fx.startKubelet('w1', cred);
+    await eventually(() => ((fx.api.node('w1')?.['status'] as { nodeInfo?: { kubeletVersion?: string } }).nodeInfo?.kubeletVersion === 'v1.36.2'), 10_000, 'w1 back on v1.36.2');
+  });
+
+  test('verify fails with exit 3 when the DNS addon is missing', async () => {
+    assert.ok(fx.api.deleteObject('apps/v1', 'deployments', 'kube-system', 'coredns'));
+    const r = await runCli('verify', '-f', fx.specFile);
+    assert.equal(r.code, 3, r.stdout);
+    assert.match(r.stdout, /DNS: FAILED — deployment kube-system\/coredns is missing \(the DNS addon is not installed\)/);
+    const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
+    const again = await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
+    assert.deepEqual(again.filter((a) => a.action === 'created').map((a) => a.name), ['coredns']);
+  });
+
+  test('verify fails when the DNS service is not at clusterDNS', async () => {
+    const svc = fx.api.objects.get('v1/services/kube-system/kube-dns');
+    assert.ok(svc);
+    const spec = svc['spec'] as { clusterIP: string };
+    spec.clusterIP = '10.32.0.53';
+    try {
+      const report = await verifyCluster({ cluster: fx.cluster, hosts: fx.hosts, kubeConfig: adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin) });
+      assert.equal(report.ok, false);
+      assert.match(report.dns.detail, /clusterIP 10\.32\.0\.53, expected clusterDNS 10\.32\.0\.10/);
+    } finally {
+      spec.clusterIP = '10.32.0.10';
+    }
+  });
+
+  test('kubewright kubeconfig writes a private admin kubeconfig that verify can use', async () => {
+    const out = join(fx.dir, 'admin.kubeconfig');
+    const w = await runCli('kubeconfig', '-f', fx.specFile, '--out', out);
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal((await stat(out)).mode & 0o777, 0o600);
+    const r = await runCli('verify', '-f', fx.specFile, '--kubeconfig', out);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(fx.api.calls.some((c) => c.user === 'admin'));
+  });
+
+  test('flannel leases are checked when a lease lookup is given', async () => {
+    const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
+    const report = await verifyCluster({
+      cluster: fx.cluster, hosts: fx.hosts, kubeConfig: kc,
+      // test double for the etcd lookup: w2 has no lease
+      flannelLeases: async (hosts) => ({
+        assigned: hosts.slice(0, 2).map((h, i) => ({ host: h, matchedAddress: h.address ?? '', lease: { key: `/flannel.com/network/subnets/10.200.${i}.0-24`, subnet: `10.200.${i}.0/24`, publicIp: h.address, backendType: 'vxlan' } })),
+        nodesWithoutLease: hosts.slice(2),
+        unmatchedLeases: [],
+      }),
+    });
+    assert.equal(report.flannel.ok, false);
+    assert.match(report.flannel.detail, /no lease under \/flannel\.com\/network\/subnets for w2/);
+    assert.equal(report.ok, false);
+  });
+});
+
+describe('verify without a working API', () => {
+  test('verify fails with exit 3 when /readyz reports a failing check', async () => {
+    const fx = await startVerifyFixture({ api: { failingReadyzCheck: 'etcd' } });
+    try {
+      const r = await runCli('verify', '-f', fx.specFile);
+      assert.equal(r.code, 3);
+      assert.match(r.stdout, /NOT READY — \/readyz HTTP 500: etcd failed/);
+    } finally {
+      await fx.close();
+    }
+  });
+
+  test('verify without the admin certificate says how to create it (exit 2)', async () => {
+    const fx = await startVerifyFixture();
+    try {
+      const { rm } = await import('node:fs/promises');
+      await rm(fx.pki.paths.admin.key);
+      const r = await runCli('verify', '-f', fx.specFile);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /admin-key\.pem: cannot read the admin key \(ENOENT\) — create the PKI with `kubewright up/);
+    } finally {
+      await fx.close();
+    }
+  });
+});
