@@ -1,0 +1,121 @@
+// Faults injected by the DigitalOcean simulator (test double), seen through Prism: under each one
+// the end state is exactly N droplets, no duplicates, and retries stay bounded.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.ts';
+import { ensureWorkers, type WorkerPoolSpec } from '../../src/providers/digitalocean/ensure-workers.ts';
+import { DigitalOceanRetriesExhaustedError } from '../../src/providers/digitalocean/errors.ts';
+import type { Fault } from '../support/do-simulator.ts';
+import { canaryToken, startHarness, type Harness } from './do-harness.ts';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h?.stop();
+});
+beforeEach(() => {
+  h.sim.reset({ limitPerMinute: 250, maxPageSize: 200 });
+  h.calls.length = 0;
+});
+
+const pool: WorkerPoolSpec = {
+  region: 'fra1', size: 's-1vcpu-1gb', image: 'ubuntu-24-04-x64', tags: ['k8s-worker'], vpcUuid: null, domain: 'example.com', namePattern: 'k8s-worker-{index}.{domain}',
+};
+
+function assertExactly(n: number): void {
+  const expected = Array.from({ length: n }, (_, i) => `k8s-worker-${i}.example.com`).sort();
+  assert.deepEqual(h.sim.dropletNames(), expected, `want exactly ${n} droplets, no duplicates`);
+}
+
+function report(label: string): void {
+  const c = h.sim.counts();
+  const faults = h.sim.requests.filter((r) => r.fault).length;
+  console.log(`${label}: ${c.total} API calls (${c.creates} creates, ${c.lists} lists), ${faults} faults injected`);
+}
+
+const scenarios: { name: string; faults: Fault[]; timeoutMs?: number; minCreates?: number }[] = [
+  { name: 'a burst of 429s with DigitalOcean\'s headers and body', faults: [{ kind: '429', count: 6 }, { kind: '429', method: 'POST', count: 2 }] },
+  { name: '500s on lists and creates', faults: [{ kind: '500', method: 'GET', count: 3 }, { kind: '500', method: 'POST', count: 2 }] },
+  { name: 'connection resets (Prism answers 500 for the broken upstream)', faults: [{ kind: 'reset', count: 4 }, { kind: 'reset', method: 'POST', count: 2 }] },
+  { name: 'slow responses past the client timeout', faults: [{ kind: 'slow', method: 'GET', delayMs: 700, count: 2 }], timeoutMs: 300 },
+  { name: 'lost create responses (applied, then the connection broke)', faults: [{ kind: 'lose-create', method: 'POST', count: 2 }] },
+  { name: 'lost create responses (applied, then too slow to arrive)', faults: [{ kind: 'lose-create', method: 'POST', delayMs: 700, count: 2 }], timeoutMs: 300 },
+];
+
+for (const s of scenarios) {
+  test(`under ${s.name} ensuring 25 workers ends with exactly 25 droplets`, async () => {
+    h.sim.inject(...s.faults);
+    const r = await ensureWorkers({ client: h.client(s.timeoutMs ? { requestTimeoutMs: s.timeoutMs } : {}), pool, count: 25, sshKeys: ['3b:16'], clock: h.clock });
+    report(s.name);
+    assert.ok(h.sim.requests.some((q) => q.fault), 'the fault was injected');
+    assert.equal(r.workers.length, 25);
+    assertExactly(25);
+    // a rerun after the storm creates nothing
+    h.sim.resetCounts();
+    await ensureWorkers({ client: h.client(), pool, count: 25, sshKeys: ['3b:16'], clock: h.clock });
+    assert.equal(h.sim.counts().posts, 0);
+  });
+}
+
+test('a lost create response is followed by a list, not a blind second create', async () => {
+  h.sim.inject({ kind: 'lose-create', method: 'POST', count: 1 });
+  await ensureWorkers({ client: h.client(), pool, count: 5, sshKeys: ['3b:16'], clock: h.clock });
+  const seq = h.sim.requests.map((r) => `${r.method} ${r.path}`);
+  assert.deepEqual(seq.slice(0, 3), ['GET /v2/droplets', 'POST /v2/droplets', 'GET /v2/droplets']);
+  assert.equal(h.sim.counts().creates, 1, 'the create was applied, so it is not repeated');
+  assertExactly(5);
+});
+
+test('the per-minute rate limit is waited out using retry-after', async () => {
+  h.sim.reset({ limitPerMinute: 4 });
+  const before = h.clock.now();
+  await ensureWorkers({ client: h.client(), pool, count: 30, sshKeys: ['3b:16'], clock: h.clock });
+  report('rate limit 4/min');
+  const limited = h.sim.requests.filter((r) => r.status === 429 && !r.fault);
+  assert.ok(limited.length > 0, 'the simulator enforced its limit');
+  assert.ok(h.clock.now() - before >= 60_000, 'the client waited for the window to pass');
+  assertExactly(30);
+});
+
+test('retries stop after the attempt limit with a clear error', async () => {
+  h.sim.inject({ kind: '500', method: 'GET', count: 1000 });
+  const err = await ensureWorkers({ client: h.client({ maxAttempts: 4 }), pool, count: 3, sshKeys: ['3b:16'], clock: h.clock }).catch((e: unknown) => e);
+  assert.ok(err instanceof DigitalOceanRetriesExhaustedError, String(err));
+  assert.equal(err.attempts, 4);
+  assert.match(err.describe(), /GET \/v2\/droplets: gave up after 4 attempts; last: server error 500/);
+  assert.equal(h.sim.requests.length, 4);
+});
+
+test('retries stop when the next wait would pass the total retry budget', async () => {
+  h.sim.reset({ limitPerMinute: 1 });
+  const err = await ensureWorkers({ client: h.client({ maxRetryMs: 10_000 }), pool, count: 3, sshKeys: ['3b:16'], clock: h.clock }).catch((e: unknown) => e);
+  assert.ok(err instanceof DigitalOceanRetriesExhaustedError, String(err));
+  assert.match(err.message, /would pass the 10 s retry budget; last: rate limited/);
+  assert.match(err.hint ?? '', /rate limit/);
+});
+
+test('a random storm of every fault over 100 workers still ends with exactly 100 droplets', async () => {
+  let seed = 42;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const kinds: Fault['kind'][] = ['429', '500', 'reset', 'lose-create'];
+  for (let i = 0; i < 12; i++) {
+    const kind = kinds[Math.floor(rnd() * kinds.length)] ?? '500';
+    h.sim.inject(kind === 'lose-create' ? { kind, method: 'POST' } : { kind, ...(rnd() < 0.5 ? { method: 'POST' } : {}) });
+  }
+  const r = await ensureWorkers({ client: h.client({ random: rnd }), pool, count: 100, sshKeys: ['3b:16'], clock: h.clock });
+  report('random storm, 100 workers');
+  assert.equal(r.workers.length, 100);
+  assertExactly(100);
+});
+
+// Without a proxy in between, a reset reaches the client as a broken connection (Prism turns it
+// into a 500); this exercises the client's own network-error path against the same simulator.
+test('direct connection resets: lists are retried and a reset create is reconciled by listing', async () => {
+  h.sim.inject({ kind: 'reset', method: 'GET', count: 2 }, { kind: 'lose-create', method: 'POST', count: 1 });
+  const direct = new DigitalOceanClient({ token: canaryToken, baseUrl: h.sim.url, clock: h.clock });
+  await ensureWorkers({ client: direct, pool, count: 12, sshKeys: ['3b:16'], clock: h.clock });
+  assert.ok(h.sim.requests.filter((r) => r.status === 'reset').length >= 3);
+  assertExactly(12);
+});
