@@ -18,8 +18,16 @@ export interface KubeconfigOptions {
  * because kubectl and client-go parse with go-yaml, which reads `yes`/`on`/`y` as booleans.
  */
 function scalar(value: string): string {
+  // fast path for the common case (paths, URLs, names): plain unless YAML 1.1 reads it as bool/null
+  if (PLAIN.test(value) && !YAML11_WORDS.has(value)) return value;
   return stringify(value, { version: '1.1', lineWidth: 0 }).trimEnd();
 }
+
+/** Starts with a letter or `/`, then only characters that never start YAML syntax; no `: `, no trailing `:`. */
+const PLAIN = /^[A-Za-z/][A-Za-z0-9._/-]*(?::[A-Za-z0-9._/-]+)*$/;
+const YAML11_WORDS = new Set(
+  ['y', 'yes', 'n', 'no', 'true', 'false', 'on', 'off', 'null'].flatMap((w) => [w, w.toUpperCase(), w[0]?.toUpperCase() + w.slice(1)]),
+);
 
 function base64(pem: string): string {
   return Buffer.from(pem, 'utf8').toString('base64');

@@ -110,7 +110,7 @@ test('kubectl reads the embedded form back with --raw data intact', (t) => {
 
 test('names that YAML 1.1 would read as booleans or numbers stay strings for kubectl', (t) => {
   if (!kubectl) return t.skip('kubectl is not on PATH');
-  for (const name of ['yes', 'on', 'no', 'y', '1e3', '0x1f', 'null', 'a: b', '#x']) {
+  for (const name of ['yes', 'Yes', 'OFF', 'on', 'no', 'y', '1e3', '0x1f', 'null', '~', 'a: b', 'k:', '#x', 'system:node:w1']) {
     const v = kubectlView(renderKubeconfig({ ...postOptions, clusterName: name, user: name }));
     assert.equal(v.clusters[0]?.name, name, `cluster name ${JSON.stringify(name)}`);
     assert.equal(v.users[0]?.name, name, `user name ${JSON.stringify(name)}`);
