@@ -1,8 +1,253 @@
 // etcd-lookup: the on-node script that asks the DigitalOcean API (read-only token) for droplets
 // tagged as etcd members and writes ETCD_MEMBERS to /etc/flannel/etcd-members, and its unit.
+// flanneld reads that file (EnvironmentFile=) and `Requires=`/`After=` the unit, as in the post.
+//
+// Decisions (docs/etcd-flannel.md explains them for users):
+// - JSON is parsed with python3: every Ubuntu cloud image has it because cloud-init is written in
+//   Python, while jq is not installed by default; sed/grep over JSON breaks when DigitalOcean
+//   reorders keys. curl does HTTP.
+// - The token goes to curl through `--config -` on stdin (printf is a shell builtin), never argv,
+//   and is never echoed; pages are followed by number on the configured base URL, so the token
+//   is only ever sent there (not to whatever host a links.pages.next URL names).
+// - Retries live in the script (a bounded sleep between attempts, until ≥ 1 member is known):
+//   systemd < 244 (Ubuntu 16.04 has 229, the post's image) refuses Restart= on Type=oneshot.
+//   A rejected token or a bad token file fails at once: retrying cannot fix those.
+// - With static endpoints and no tag the same script just writes the static list, so flanneld's
+//   Requires=/After=etcd-lookup.service is the same in every spec.
+import { endpointForIp, normalizeEtcdEndpoint, sortEndpoints, ETCD_CLIENT_PORT } from '../etcd/etcd-endpoint.ts';
+import { InputError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { RenderedFile, RenderedUnit } from './types.ts';
+import { renderUnitFile } from './unit-file.ts';
 
-export function renderEtcdLookup(_cluster: Cluster): { files: RenderedFile[]; unit: RenderedUnit } {
-  return { files: [], unit: { name: 'etcd-lookup.service', dependsOn: [] } };
+export const ETCD_LOOKUP_SCRIPT_PATH = '/usr/local/bin/etcd-lookup';
+export const ETCD_LOOKUP_UNIT_NAME = 'etcd-lookup.service';
+export const ETCD_LOOKUP_UNIT_PATH = `/etc/systemd/system/${ETCD_LOOKUP_UNIT_NAME}`;
+/** flanneld's EnvironmentFile: `ETCD_MEMBERS=https://10.133.0.5:2379,...` */
+export const ETCD_MEMBERS_PATH = '/etc/flannel/etcd-members';
+/** the read-only DigitalOcean token, mode 0600; placed by apply, never rendered into a tree */
+export const DIGITALOCEAN_TOKEN_PATH = '/etc/flannel/do-token';
+/** optional overrides (e.g. DIGITALOCEAN_API_URL=http://10.213.0.1:4010 for a lab) */
+export const ETCD_LOOKUP_ENV_PATH = '/etc/flannel/etcd-lookup.env';
+export const DIGITALOCEAN_API_DEFAULT = 'https://api.digitalocean.com';
+
+// DigitalOcean's tag name pattern (OpenAPI `tags` schema)
+const doTag = /^[a-zA-Z0-9_\-:]+$/;
+const safeEndpoint = /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/;
+
+interface LookupSources {
+  tag: string | undefined;
+  staticEndpoints: string[];
+}
+
+function lookupSources(cluster: Cluster): LookupSources {
+  const { digitaloceanTag: tag, endpoints = [] } = cluster.etcd.discovery;
+  if (tag !== undefined && !doTag.test(tag)) {
+    throw new InputError(`etcd.discovery.digitaloceanTag: must match ^[a-zA-Z0-9_-:]+$ (got ${JSON.stringify(tag)})`, {
+      hint: 'use the DigitalOcean tag your etcd droplets carry, e.g. k8s-etcd',
+    });
+  }
+  const staticEndpoints = sortEndpoints(
+    endpoints.map((e) => {
+      const n = normalizeEtcdEndpoint(e);
+      if (!safeEndpoint.test(n)) {
+        throw new InputError(`etcd.discovery.endpoints: ${JSON.stringify(e)} is not a plain scheme://host:port URL`, { hint: 'write endpoints like https://10.0.0.5:2379' });
+      }
+      return n;
+    }),
+  );
+  return { tag, staticEndpoints };
+}
+
+/** The POSIX sh script, byte-identical for the same spec. */
+export function renderEtcdLookupScript(cluster: Cluster): string {
+  const { tag, staticEndpoints } = lookupSources(cluster);
+  const source = [
+    tag !== undefined ? `droplets tagged "${tag}" (their private IPv4; DigitalOcean API, read-only token in ${DIGITALOCEAN_TOKEN_PATH}, mode 0600)` : '',
+    staticEndpoints.length > 0 ? 'the static endpoints from the spec' : '',
+  ].filter(Boolean);
+  // the example the comment shows is computed the same way the script builds its lines
+  const example = endpointForIp('10.133.0.5');
+  return `#!/bin/sh
+# etcd-lookup: writes ETCD_MEMBERS=${example},... to ${ETCD_MEMBERS_PATH}
+# for flanneld (EnvironmentFile=). Rendered by kubewright for cluster "${cluster.name}": re-render, don't edit.
+# Members: ${source.length > 0 ? source.join(' + ') : 'none configured (set etcd.discovery in the spec)'}.
+# Needs sh, curl and python3 (on every Ubuntu cloud image: cloud-init is written in Python).
+# Retries every ETCD_LOOKUP_RETRY_SECONDS until it knows >= 1 member (ETCD_LOOKUP_ATTEMPTS, 0 = no limit).
+# Overrides for tests and DigitalOcean-compatible APIs: DIGITALOCEAN_API_URL, ETCD_LOOKUP_ROOT (prefixes every path).
+set -u
+
+TAG='${tag ?? ''}'
+STATIC_ENDPOINTS='${staticEndpoints.join(' ')}'
+PORT=${ETCD_CLIENT_PORT}
+API_URL="\${DIGITALOCEAN_API_URL:-${DIGITALOCEAN_API_DEFAULT}}"
+ROOT="\${ETCD_LOOKUP_ROOT:-}"
+TOKEN_FILE="$ROOT${DIGITALOCEAN_TOKEN_PATH}"
+MEMBERS_FILE="$ROOT${ETCD_MEMBERS_PATH}"
+ATTEMPTS="\${ETCD_LOOKUP_ATTEMPTS:-0}"
+RETRY_SECONDS="\${ETCD_LOOKUP_RETRY_SECONDS:-10}"
+MAX_PAGES=100
+
+log() { echo "etcd-lookup: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+[ -n "$TAG" ] || [ -n "$STATIC_ENDPOINTS" ] || die "no etcd discovery configured — set etcd.discovery.digitaloceanTag or etcd.discovery.endpoints in the spec and re-apply"
+
+WORK=$(mktemp -d "\${TMPDIR:-/tmp}/etcd-lookup.XXXXXX") || die "cannot create a temp dir"
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 1' HUP INT TERM
+
+read_token() {
+  [ -f "$TOKEN_FILE" ] || die "cannot read the DigitalOcean token: $TOKEN_FILE does not exist — put a read-only API token there (chmod 600)"
+  mode=$(stat -c %a "$TOKEN_FILE") || die "cannot stat $TOKEN_FILE"
+  case "$mode" in
+    *00) ;;
+    *) die "$TOKEN_FILE has mode $mode: a token must not be readable by group or others — chmod 600 $TOKEN_FILE" ;;
+  esac
+  owner=$(stat -c %u "$TOKEN_FILE")
+  [ "$owner" = "$(id -u)" ] || die "$TOKEN_FILE belongs to uid $owner, not to uid $(id -u) that runs etcd-lookup — chown it"
+  TOKEN=$(tr -d ' \\t\\r\\n' <"$TOKEN_FILE") || die "cannot read $TOKEN_FILE"
+  case "$TOKEN" in
+    '') die "$TOKEN_FILE is empty — put a read-only DigitalOcean API token there" ;;
+    *[!A-Za-z0-9_.-]*) die "$TOKEN_FILE holds characters a DigitalOcean token never has — put the token alone in it" ;;
+  esac
+  command -v python3 >/dev/null 2>&1 || die "python3 not found: it reads the DigitalOcean API's JSON — install python3"
+}
+
+curl_error() {
+  [ -s "$WORK/curl.err" ] && printf ' (%s)' "$(head -c 200 "$WORK/curl.err" | tr '\\n' ' ')"
+}
+
+# one page of droplets; prints the HTTP status (000: no answer). The token reaches curl on stdin.
+fetch_page() {
+  printf 'header = "Authorization: Bearer %s"\\n' "$TOKEN" |
+    curl --silent --show-error --config - --max-time 30 --output "$WORK/page.json" --write-out '%{http_code}' \\
+      "$API_URL/v2/droplets?tag_name=$TAG&per_page=200&page=$1" 2>"$WORK/curl.err"
+}
+
+# "ip <private IPv4>" per droplet address, then "next yes|no" (links.pages.next)
+parse_page() {
+  python3 - "$WORK/page.json" <<'PY'
+import ipaddress, json, sys
+with open(sys.argv[1]) as f:
+    d = json.load(f)
+for droplet in d.get("droplets") or []:
+    for n in (droplet.get("networks") or {}).get("v4") or []:
+        if n.get("type") == "private":
+            try:
+                print("ip " + str(ipaddress.IPv4Address(n.get("ip_address"))))
+            except (ipaddress.AddressValueError, ValueError, TypeError):
+                pass
+print("next " + ("yes" if ((d.get("links") or {}).get("pages") or {}).get("next") else "no"))
+PY
+}
+
+# every page of droplets tagged $TAG into $WORK/found; 1 on a failure worth retrying
+lookup_droplets() {
+  page=1
+  : >"$WORK/found"
+  while [ "$page" -le "$MAX_PAGES" ]; do
+    status=$(fetch_page "$page")
+    case "$status" in
+      200) ;;
+      401 | 403) die "the DigitalOcean API rejected the token in $TOKEN_FILE (HTTP $status) — put a valid read-only token there" ;;
+      429 | 5?? | 000) log "DigitalOcean API $API_URL: HTTP $status listing droplets tagged $TAG$(curl_error)"; return 1 ;;
+      *) die "DigitalOcean API $API_URL: unexpected HTTP $status listing droplets tagged $TAG" ;;
+    esac
+    parse_page >"$WORK/parsed" 2>"$WORK/python.err" || { log "DigitalOcean API: page $page is not droplet JSON"; return 1; }
+    sed -n "s|^ip \\(.*\\)$|https://\\1:$PORT|p" "$WORK/parsed" >>"$WORK/found"
+    grep -q '^next yes$' "$WORK/parsed" || return 0
+    page=$((page + 1))
+  done
+  die "more than $MAX_PAGES pages of droplets tagged $TAG — use a tag only etcd droplets carry"
+}
+
+# atomically (temp file + mv in the same directory); an unchanged file is left alone
+write_members() {
+  line="ETCD_MEMBERS=$1"
+  if [ -f "$MEMBERS_FILE" ] && [ "$(cat "$MEMBERS_FILE")" = "$line" ]; then
+    log "unchanged: $line"
+    return 0
+  fi
+  dir=$(dirname "$MEMBERS_FILE")
+  mkdir -p "$dir" || die "cannot create $dir"
+  tmp="$dir/.etcd-members.$$"
+  if printf '%s\\n' "$line" >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$MEMBERS_FILE"; then
+    log "wrote $line to $MEMBERS_FILE"
+  else
+    rm -f "$tmp"
+    die "cannot write $MEMBERS_FILE"
+  fi
+}
+
+[ -z "$TAG" ] || read_token
+attempt=0
+while :; do
+  attempt=$((attempt + 1))
+  : >"$WORK/members"
+  for e in $STATIC_ENDPOINTS; do echo "$e" >>"$WORK/members"; done
+  complete=yes
+  if [ -n "$TAG" ]; then
+    if lookup_droplets; then cat "$WORK/found" >>"$WORK/members"; else complete=no; fi
+  fi
+  members=$(LC_ALL=C sort -u "$WORK/members" | paste -s -d, -)
+  if [ -n "$members" ]; then
+    [ "$complete" = yes ] || log "the DigitalOcean API did not answer: writing the static endpoints alone"
+    write_members "$members"
+    exit 0
+  fi
+  [ "$complete" = no ] || log "no etcd members yet: no droplet tagged $TAG has a private IPv4 address (attempt $attempt)"
+  if [ "$ATTEMPTS" -gt 0 ] && [ "$attempt" -ge "$ATTEMPTS" ]; then
+    die "no etcd members found after $attempt attempts"
+  fi
+  sleep "$RETRY_SECONDS"
+done
+`;
+}
+
+/** The oneshot unit; RemainAfterExit so flanneld's Requires= sees it active after it finished. */
+export function renderEtcdLookupUnit(cluster: Cluster): string {
+  const { tag } = lookupSources(cluster);
+  return renderUnitFile([
+    {
+      name: 'Unit',
+      entries: [
+        ['Description', `etcd-lookup: find the etcd members flanneld connects to (${ETCD_MEMBERS_PATH})`],
+        ['Wants', 'network-online.target'],
+        ['After', 'network-online.target'],
+      ],
+    },
+    {
+      name: 'Service',
+      entries: [
+        ['Type', 'oneshot'],
+        ['RemainAfterExit', 'yes'],
+        ...(tag !== undefined ? [['Environment', `DIGITALOCEAN_API_URL=${DIGITALOCEAN_API_DEFAULT}`] as const] : []),
+        ['EnvironmentFile', `-${ETCD_LOOKUP_ENV_PATH}`],
+        ['ExecStart', ETCD_LOOKUP_SCRIPT_PATH],
+        // the script retries until it finds a member; 0 = no start timeout (also on systemd 229)
+        ['TimeoutStartSec', '0'],
+      ],
+    },
+    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
+  ]);
+}
+
+export function renderEtcdLookup(cluster: Cluster): { files: RenderedFile[]; unit: RenderedUnit } {
+  const { tag } = lookupSources(cluster);
+  return {
+    files: [
+      { path: ETCD_LOOKUP_SCRIPT_PATH, mode: 0o755, contents: renderEtcdLookupScript(cluster) },
+      { path: ETCD_LOOKUP_UNIT_PATH, mode: 0o644, contents: renderEtcdLookupUnit(cluster) },
+    ],
+    unit: {
+      name: ETCD_LOOKUP_UNIT_NAME,
+      dependsOn: [ETCD_LOOKUP_SCRIPT_PATH, ETCD_LOOKUP_UNIT_PATH, ...(tag !== undefined ? [DIGITALOCEAN_TOKEN_PATH] : [])],
+    },
+  };
+}
+
+/** The token file apply places on a node (secret: never shown in a plan or log). */
+export function digitaloceanTokenFile(token: string): RenderedFile {
+  return { path: DIGITALOCEAN_TOKEN_PATH, mode: 0o600, contents: `${token.trim()}\n`, secret: true };
 }

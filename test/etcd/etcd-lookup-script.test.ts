@@ -1,0 +1,226 @@
+// The rendered etcd-lookup script, run for real with /bin/sh in a temp root against the
+// DigitalOcean simulator on loopback (test/support/do-simulator.ts, a test double of the API).
+// curl is wrapped by a logging shim so we can prove the token never reaches a command line.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { discoverEtcdMembers } from '../../src/etcd/etcd-discovery.ts';
+import { formatEtcdMembersLine } from '../../src/etcd/etcd-endpoint.ts';
+import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.ts';
+import { listEtcdEndpoints } from '../../src/providers/digitalocean/etcd-endpoints.ts';
+import { renderEtcdLookupScript } from '../../src/render/etcd-lookup.ts';
+import { DigitalOceanSimulator } from '../support/do-simulator.ts';
+import { testCluster } from './cluster-spec.ts';
+
+const TOKEN = 'dop_v1_5ecre7t0ken0f0etcd0lookup0test';
+let sim: DigitalOceanSimulator;
+let apiUrl: string;
+let dir: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kw-etcd-lookup-'));
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+// a fresh simulator per test: droplet ids, and so the addresses it hands out, start over
+// (the first droplet seeded gets 10.135.0.4, the next 10.135.0.5, ...)
+beforeEach(async () => {
+  sim = new DigitalOceanSimulator({ token: TOKEN, maxPageSize: 2 });
+  apiUrl = await sim.start();
+});
+afterEach(async () => {
+  await sim?.stop();
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  root: string;
+  curlArgs: string;
+}
+
+let runs = 0;
+
+/** Renders the script for a spec, lays out a temp root and runs it with sh. */
+async function runLookup(
+  spec: { tag?: string; endpoints?: string[] },
+  opts: { token?: string | null; tokenMode?: number; attempts?: number; retrySeconds?: number; root?: string } = {},
+): Promise<Run> {
+  const root = opts.root ?? join(dir, `root-${++runs}`);
+  await mkdir(join(root, 'usr/local/bin'), { recursive: true });
+  await mkdir(join(root, 'etc/flannel'), { recursive: true });
+  await mkdir(join(root, 'bin'), { recursive: true });
+  await mkdir(join(root, 'tmp'), { recursive: true });
+  const script = join(root, 'usr/local/bin/etcd-lookup');
+  await writeFile(script, renderEtcdLookupScript(testCluster({ profile: 'modern', ...spec })), { mode: 0o755 });
+  if (opts.token !== null) {
+    const tokenFile = join(root, 'etc/flannel/do-token');
+    await writeFile(tokenFile, `${opts.token ?? TOKEN}\n`);
+    await chmod(tokenFile, opts.tokenMode ?? 0o600);
+  }
+  // a curl that logs its arguments, then runs the real one
+  const curlLog = join(root, 'curl-args.log');
+  await writeFile(join(root, 'bin/curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${curlLog}'\nexec /usr/bin/curl "$@"\n`, { mode: 0o755 });
+  return new Promise((resolve) => {
+    execFile(
+      '/bin/sh',
+      [script],
+      {
+        timeout: 60_000,
+        env: {
+          PATH: `${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+          TMPDIR: join(root, 'tmp'),
+          DIGITALOCEAN_API_URL: apiUrl,
+          ETCD_LOOKUP_ROOT: root,
+          ETCD_LOOKUP_ATTEMPTS: String(opts.attempts ?? 1),
+          ETCD_LOOKUP_RETRY_SECONDS: String(opts.retrySeconds ?? 0),
+        },
+      },
+      (err, stdout, stderr) => {
+        void readFile(curlLog, 'utf8')
+          .catch(() => '')
+          .then((curlArgs) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, root, curlArgs }));
+      },
+    );
+  });
+}
+
+function assertNoToken(r: Run): void {
+  for (const [what, text] of [['stdout', r.stdout], ['stderr', r.stderr], ['curl argv', r.curlArgs]] as const) {
+    assert.ok(!text.includes(TOKEN), `the token leaked into ${what}`);
+  }
+}
+
+const members = (r: Run): Promise<string> => readFile(join(r.root, 'etc/flannel/etcd-members'), 'utf8');
+
+function seedEtcd(n: number, tag = 'k8s-etcd'): void {
+  for (let i = 0; i < n; i++) sim.seed({ name: `etcd-${i}`, tags: [tag] });
+}
+
+test('the script writes the private addresses of every tagged droplet across pages', async () => {
+  seedEtcd(5); // 3 pages of 2
+  sim.seed({ name: 'k8s-worker-0', tags: ['k8s-worker'] });
+  const r = await runLookup({ tag: 'k8s-etcd' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    await members(r),
+    'ETCD_MEMBERS=https://10.135.0.4:2379,https://10.135.0.5:2379,https://10.135.0.6:2379,https://10.135.0.7:2379,https://10.135.0.8:2379\n',
+  );
+  const pages = sim.requests.filter((q) => q.path === '/v2/droplets').map((q) => [q.query['tag_name'], q.query['page'], q.status]);
+  assert.deepEqual(pages, [['k8s-etcd', '1', 200], ['k8s-etcd', '2', 200], ['k8s-etcd', '3', 200]]);
+  const st = await stat(join(r.root, 'etc/flannel/etcd-members'));
+  assert.equal(st.mode & 0o777, 0o644);
+  assertNoToken(r);
+});
+
+test("the script's line is the one kubewright's own discovery computes from the same API", async () => {
+  seedEtcd(7);
+  const r = await runLookup({ tag: 'k8s-etcd', endpoints: ['https://10.135.0.5:2379/', 'https://10.0.0.9:2379'] });
+  assert.equal(r.code, 0, r.stderr);
+  const client = new DigitalOceanClient({ token: TOKEN, baseUrl: apiUrl, maxAttempts: 1 });
+  const cluster = testCluster({ profile: 'modern', tag: 'k8s-etcd', endpoints: ['https://10.135.0.5:2379/', 'https://10.0.0.9:2379'] });
+  const found = await discoverEtcdMembers(cluster, {
+    listDropletPrivateIps: async (tag) => (await listEtcdEndpoints(client, tag)).map((e) => new URL(e).hostname),
+  });
+  assert.equal(await members(r), `${formatEtcdMembersLine(found.endpoints)}\n`);
+  // byte order (LC_ALL=C sort), the same in the script and in kubewright: .10 before .4
+  assert.equal(
+    await members(r),
+    'ETCD_MEMBERS=https://10.0.0.9:2379,https://10.135.0.10:2379,https://10.135.0.4:2379,https://10.135.0.5:2379,https://10.135.0.6:2379,https://10.135.0.7:2379,https://10.135.0.8:2379,https://10.135.0.9:2379\n',
+  );
+  assert.deepEqual(found.sources['https://10.135.0.5:2379'], ['digitalocean', 'static']);
+});
+
+test('a re-run with the same members leaves the file untouched', async () => {
+  seedEtcd(2);
+  const first = await runLookup({ tag: 'k8s-etcd' });
+  assert.equal(first.code, 0, first.stderr);
+  const before = await stat(join(first.root, 'etc/flannel/etcd-members'));
+  const again = await runLookup({ tag: 'k8s-etcd' }, { root: first.root });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /unchanged: ETCD_MEMBERS=/);
+  const after = await stat(join(first.root, 'etc/flannel/etcd-members'));
+  assert.equal(after.ino, before.ino, 'not replaced');
+  assert.equal(after.mtimeMs, before.mtimeMs);
+});
+
+test('the script retries until a tagged droplet has a private address', async () => {
+  // droplets turn active (and get addresses) 1.5 s after creation; the script polls every second
+  sim.reset({ activateAfterMs: 1500 });
+  sim.seed({ name: 'etcd-0', tags: ['k8s-etcd'], active: false });
+  const r = await runLookup({ tag: 'k8s-etcd' }, { attempts: 20, retrySeconds: 1 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /no etcd members yet: no droplet tagged k8s-etcd has a private IPv4 address \(attempt 1\)/);
+  assert.equal(await members(r), 'ETCD_MEMBERS=https://10.135.0.4:2379\n');
+});
+
+test('the script gives up after its attempts when no droplet carries the tag, writing nothing', async () => {
+  const r = await runLookup({ tag: 'k8s-etcd' }, { attempts: 2 });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no etcd members found after 2 attempts/);
+  await assert.rejects(members(r), { code: 'ENOENT' });
+});
+
+test('a token file readable by others is refused before any request', async () => {
+  seedEtcd(1);
+  const r = await runLookup({ tag: 'k8s-etcd' }, { tokenMode: 0o644 });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /do-token has mode 644: a token must not be readable by group or others — chmod 600/);
+  assert.equal(sim.requests.length, 0);
+  assertNoToken(r);
+});
+
+test('a missing token file is named with the fix', async () => {
+  const r = await runLookup({ tag: 'k8s-etcd' }, { token: null });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /etc\/flannel\/do-token does not exist — put a read-only API token there \(chmod 600\)/);
+});
+
+test('a token the API rejects fails at once without printing it', async () => {
+  seedEtcd(1);
+  const wrong = 'dop_v1_thisisnotthetoken';
+  const r = await runLookup({ tag: 'k8s-etcd' }, { token: wrong, attempts: 5 });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /rejected the token in .*do-token \(HTTP 401\)/);
+  assert.equal(sim.requests.length, 1, 'no retries with a rejected token');
+  assert.ok(!r.stderr.includes(wrong) && !r.curlArgs.includes(wrong));
+  assertNoToken(r);
+});
+
+test('during an API outage the static endpoints are written alone', async () => {
+  seedEtcd(1);
+  sim.inject({ kind: '500', count: 5 });
+  const r = await runLookup({ tag: 'k8s-etcd', endpoints: ['https://10.0.0.9:2379'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /HTTP 500 listing droplets tagged k8s-etcd/);
+  assert.match(r.stderr, /writing the static endpoints alone/);
+  assert.equal(await members(r), 'ETCD_MEMBERS=https://10.0.0.9:2379\n');
+});
+
+test('a transient API error is retried until the members are found', async () => {
+  seedEtcd(1);
+  sim.inject({ kind: '429', count: 1 });
+  const r = await runLookup({ tag: 'k8s-etcd' }, { attempts: 3 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /HTTP 429/);
+  assert.equal(await members(r), 'ETCD_MEMBERS=https://10.135.0.4:2379\n');
+});
+
+test('with static endpoints and no tag the script writes them without a token or the API', async () => {
+  const r = await runLookup({ endpoints: ['https://10.0.0.6:2379', 'https://10.0.0.5:2379'] }, { token: null });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await members(r), 'ETCD_MEMBERS=https://10.0.0.5:2379,https://10.0.0.6:2379\n');
+  assert.equal(sim.requests.length, 0);
+  assert.equal(r.curlArgs, '');
+});
+
+test('a spec with no etcd discovery gets a script that says what to set', async () => {
+  const r = await runLookup({}, { token: null });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no etcd discovery configured — set etcd\.discovery\.digitaloceanTag or etcd\.discovery\.endpoints/);
+});
