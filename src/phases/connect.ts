@@ -1,0 +1,46 @@
+// The connect phase: one SSH connection per host, reused by every later phase.
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { InputError, KubewrightError } from '../errors.ts';
+import type { Executor } from '../exec/executor.ts';
+import { SshExecutor } from '../exec/ssh-executor.ts';
+import type { Host } from '../providers/host.ts';
+import type { Cluster } from '../spec/cluster.ts';
+
+export interface ConnectOptions {
+  privateKey: string;
+  knownHostsPath: string;
+  acceptNewHostKeys: boolean;
+  /** test-only: a fake filesystem root per host name */
+  roots?: Record<string, string>;
+}
+
+/** A path from the spec: `~/` is the home directory, relative paths are relative to the spec's folder. */
+export function specPath(cluster: Cluster, p: string): string {
+  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
+  return isAbsolute(p) ? p : resolve(dirname(cluster.sourceFile), p);
+}
+
+export async function sshOptionsFor(cluster: Cluster, acceptNewHostKeys: boolean): Promise<ConnectOptions> {
+  const keyPath = specPath(cluster, cluster.ssh.privateKeyPath);
+  let privateKey: string;
+  try {
+    privateKey = await readFile(keyPath, 'utf8');
+  } catch (e) {
+    throw new InputError(`ssh.privateKeyPath: cannot read ${keyPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      hint: 'point ssh.privateKeyPath at the private key whose public half the hosts accept',
+    });
+  }
+  return { privateKey, knownHostsPath: specPath(cluster, cluster.ssh.knownHostsPath), acceptNewHostKeys };
+}
+
+export async function connectHost(host: Host, opts: ConnectOptions): Promise<Executor> {
+  if (!host.address) {
+    throw new KubewrightError('host has no address yet', { host: host.name, hint: 'create the hosts first (`kubewright up` or `kubewright provision`), or list their addresses in provider.static.hosts' });
+  }
+  return SshExecutor.connect(
+    { name: host.name, address: host.address, port: host.port, user: host.user },
+    { privateKey: opts.privateKey, knownHostsPath: opts.knownHostsPath, acceptNewHostKeys: opts.acceptNewHostKeys, root: opts.roots?.[host.name] ?? '' },
+  );
+}

@@ -1,0 +1,66 @@
+// Runs the phases for one host: gather (one command) → plan every phase → apply the actions in
+// order. Planning is pure given the facts; `plan` stops there.
+import type { LocalBinary } from '../artifacts/artifact-store.ts';
+import type { Executor } from '../exec/executor.ts';
+import type { BinarySpec, RenderedHost } from '../render/types.ts';
+import type { Action, Phase, PlanContext } from './action.ts';
+import { daemonReload } from './daemon-reload.ts';
+import { gatherFacts } from './gather-facts.ts';
+import type { HostFacts } from './host-facts.ts';
+import { installBinaries } from './install-binaries.ts';
+import { prepareDirectories } from './prepare-directories.ts';
+import { startUnits } from './start-units.ts';
+import { writeFiles } from './write-files.ts';
+
+/** In order; connect and gather come before them (run-hosts.ts, gather-facts.ts). */
+export const applyPhases: readonly Phase[] = [prepareDirectories, installBinaries, writeFiles, daemonReload, startUnits];
+
+/** Where binaries come from; ArtifactStore implements it. */
+export interface BinarySource {
+  knownInstalledDigest(b: BinarySpec): Promise<string | undefined>;
+  binary(b: BinarySpec): Promise<LocalBinary>;
+}
+
+export interface HostPlan {
+  host: string;
+  facts: HostFacts;
+  actions: Action[];
+}
+
+export interface PlanOptions {
+  /** apply: download archives while planning so every binary's digest is known (plan: don't) */
+  fetchBinaries: boolean;
+  waitActiveTimeoutSec?: number;
+  onPhase?: (phase: string) => void;
+}
+
+export async function planHost(x: Executor, desired: RenderedHost, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
+  opts.onPhase?.('gather facts');
+  const facts = await gatherFacts(x, desired);
+  const ctx: PlanContext = {
+    host: x.host,
+    desired,
+    facts,
+    installedDigest: opts.fetchBinaries ? async (b) => (await binaries.binary(b)).sha256 : (b) => binaries.knownInstalledDigest(b),
+    localBinary: (b) => binaries.binary(b),
+    changed: new Map(),
+    waitActiveTimeoutSec: opts.waitActiveTimeoutSec ?? 60,
+  };
+  const actions: Action[] = [];
+  for (const phase of applyPhases) {
+    opts.onPhase?.(`plan ${phase.title}`);
+    actions.push(...(await phase.plan(ctx)));
+  }
+  return { host: x.host, facts, actions };
+}
+
+/** Applies the actions in order; the first failure stops the host (later actions depend on it). */
+export async function applyPlan(x: Executor, plan: HostPlan, onAction?: (a: Action) => void): Promise<number> {
+  let done = 0;
+  for (const a of plan.actions) {
+    onAction?.(a);
+    await a.apply(x);
+    done++;
+  }
+  return done;
+}

@@ -1,0 +1,56 @@
+// Waits until a started unit is active (and still active a moment later, so a unit that crashes
+// at once is caught); on failure the error carries its last journal lines.
+import { KubewrightError } from '../errors.ts';
+import type { Executor } from '../exec/executor.ts';
+import { shellQuote } from '../exec/shell-quote.ts';
+import type { Action } from './action.ts';
+
+export class UnitNotActiveError extends KubewrightError {
+  readonly unit: string;
+  readonly journal: string;
+  constructor(host: string, unit: string, state: string, journal: string) {
+    super(`${unit} is ${state || 'not active'} after start:\n${journal.trimEnd()}`, {
+      host,
+      hint: `see \`journalctl -u ${unit}\` on the host; fix the cause and re-run apply`,
+    });
+    this.unit = unit;
+    this.journal = journal;
+  }
+}
+
+/** One remote command: polls `systemctl is-active` (bounded), prints the journal on failure. */
+export function waitActiveScript(unit: string, timeoutSec: number): string {
+  const u = shellQuote(unit);
+  const polls = Math.max(1, Math.ceil(timeoutSec * 4));
+  return [
+    `i=0; s=unknown`,
+    `while [ $i -lt ${polls} ]; do`,
+    `  s=$(systemctl is-active ${u} 2>/dev/null)`,
+    `  if [ "$s" = active ]; then sleep 0.5; s=$(systemctl is-active ${u} 2>/dev/null); [ "$s" = active ] && exit 0; fi`,
+    `  [ "$s" = failed ] && break`,
+    `  sleep 0.25; i=$((i+1))`,
+    `done`,
+    `echo "@state $s"`,
+    `journalctl -u ${u} -n 20 --no-pager 2>&1`,
+    `exit 1`,
+  ].join('\n');
+}
+
+export async function waitActive(x: Executor, unit: string, timeoutSec: number): Promise<void> {
+  const r = await x.exec(waitActiveScript(unit, timeoutSec), { allowFailure: true, timeoutMs: (timeoutSec + 30) * 1000 });
+  if (r.code === 0) return;
+  const [first = '', ...rest] = r.stdout.split('\n');
+  throw new UnitNotActiveError(x.host, unit, first.replace(/^@state /, ''), rest.join('\n'));
+}
+
+export function waitActiveAction(host: string, unit: string, timeoutSec: number): Action {
+  return {
+    host,
+    phase: 'wait active',
+    kind: 'wait-active',
+    summary: `wait until ${unit} is active`,
+    reasons: [unit],
+    unit,
+    apply: (x) => waitActive(x, unit, timeoutSec),
+  };
+}
