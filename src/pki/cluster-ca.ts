@@ -138,3 +138,20 @@ export async function readCaConfig(dir: string): Promise<CaConfig> {
   const text = await readOptional(file);
   return text === undefined ? defaultCaConfig : parseCaConfig(text, file);
 }
+
+/**
+ * Copies etcd's own CA (the post's etcd-ca.pem, from the master setup) into the PKI directory,
+ * so flannel's etcd client certificate is signed by the CA etcd trusts. Kept when identical.
+ */
+export async function importEtcdCa(dir: string, certFile: string, keyFile: string, opts: { force?: boolean | undefined; now?: Date | undefined } = {}): Promise<CertDecision> {
+  const imported = await readCertificateAuthority(certFile, keyFile, { now: opts.now });
+  const files = etcdCaFiles(dir);
+  const current = await readEtcdCa(dir, opts.now);
+  if (current?.cert.equal(imported.cert)) return { name: 'etcd-ca', action: 'keep', reason: `already imported: ${describeCa(current)}` };
+  if (current && !opts.force) {
+    throw new InputError(`${files.cert}: a different etcd CA is already there`, { hint: 'pass --force to replace it (flannel\'s etcd client certificate is then re-issued)' });
+  }
+  await writeKey(files.key, imported.keyPem);
+  await writePublic(files.cert, imported.certPem);
+  return { name: 'etcd-ca', action: current ? 'reissue' : 'issue', reason: `import ${imported.cert.subject} (${describeKeySpec(imported.key.spec)}) from ${certFile}` };
+}

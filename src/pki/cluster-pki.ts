@@ -7,7 +7,7 @@ import type { ClusterCredentials, TlsCredential } from '../render/types.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { ensureBareCertificate, type BareResult } from './bare-certificate.ts';
 import { describeCa, type CertificateAuthority } from './certificate-authority.ts';
-import type { CertDecision } from './certificate-decision.ts';
+import { defaultRenewThresholdMs, type CertDecision } from './certificate-decision.ts';
 import { initClusterCa, readCaConfig, readClusterCa, readEtcdCa } from './cluster-ca.ts';
 import { desiredCertificates } from './cluster-certificates.ts';
 import { barePaths, caFiles, etcdCaFiles, resolvePkiDir, type CertPaths } from './pki-files.ts';
@@ -59,7 +59,10 @@ async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOpt
   const existing = await readClusterCa(dir, now);
   if (existing) {
     ca = existing;
-    caDecision = { name: 'ca', action: 'keep', reason: describeCa(existing) };
+    const left = existing.cert.notAfter.getTime() - (now ?? new Date()).getTime();
+    // kubewright never replaces a CA on its own: that re-issues everything and needs the masters' trust updated
+    const warning = left < (opts.thresholdMs ?? defaultRenewThresholdMs) ? ' — expires soon: replace it with `kubewright pki init --force` and re-issue' : '';
+    caDecision = { name: 'ca', action: 'keep', reason: `${describeCa(existing)}${warning}` };
   } else if (opts.createCa === false) {
     throw new InputError(`${caFiles(dir).cert}: no CA in the PKI directory`, { hint: 'create one with `kubewright pki init -f <spec>` or import cfssl\'s with --import-ca/--import-ca-key' });
   } else {

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { ensureClusterPki } from '../../src/pki/cluster-pki.ts';
+import { plannedHosts } from '../../src/providers/host.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { modernSpec, tool, workspace, type Workspace } from './pki-workspace.ts';
 
@@ -144,5 +146,24 @@ test('a PKCS#8 CA key (as openssl writes it) is accepted on import', async () =>
     assert.equal(tool('openssl', ['verify', '-CAfile', join(root, 'ca.pem'), join(p8.pki, 'admin.pem')]).code, 0);
   } finally {
     await p8.cleanup();
+  }
+});
+
+test("etcd's own cfssl CA, imported, signs flannel's etcd client certificate and reaches the credentials", async () => {
+  const e = await workspace('cfssl-etcd');
+  try {
+    const cluster = await e.writeSpec(modernSpec());
+    await writeFile(join(e.dir, 'etcd-ca-csr.json'), JSON.stringify({ CN: 'etcd', key: { algo: 'ecdsa', size: 256 } }));
+    cfssl(e.dir, ['gencert', '-initca', 'etcd-ca-csr.json'], 'etcd-ca');
+    const r = await runCli('pki', 'init', '-f', e.spec, '--import-etcd-ca', join(e.dir, 'etcd-ca.pem'), '--import-etcd-ca-key', join(e.dir, 'etcd-ca-key.pem'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /issue\s+etcd-ca\s+import CN=etcd/);
+    const pki = await ensureClusterPki(cluster, plannedHosts(cluster));
+    assert.equal(pki.credentials.etcdCaPem, await readFile(join(e.dir, 'etcd-ca.pem'), 'utf8'));
+    assert.equal(tool('openssl', ['verify', '-CAfile', join(e.dir, 'etcd-ca.pem'), pki.paths.etcdClient.cert]).code, 0);
+    assert.notEqual(tool('openssl', ['verify', '-CAfile', pki.paths.caCert, pki.paths.etcdClient.cert]).code, 0, 'not signed by the cluster CA');
+    assert.equal(tool('openssl', ['verify', '-CAfile', pki.paths.caCert, pki.paths.admin.cert]).code, 0);
+  } finally {
+    await e.cleanup();
   }
 });

@@ -1,10 +1,10 @@
 // `kubewright pki init | issue | plan`: the cluster CA and certificates, cfssl-compatible.
-import { basename } from 'node:path';
+import { basename, isAbsolute } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.ts';
 import { ensureBareCertificate } from '../../pki/bare-certificate.ts';
 import type { CertDecision } from '../../pki/certificate-decision.ts';
-import { initClusterCa, readCaConfig, readClusterCa } from '../../pki/cluster-ca.ts';
+import { importEtcdCa, initClusterCa, readCaConfig, readClusterCa } from '../../pki/cluster-ca.ts';
 import { ensureClusterPki, planClusterPki } from '../../pki/cluster-pki.ts';
 import { parseCsrRequest } from '../../pki/csr-request.ts';
 import { parseDuration } from '../../pki/duration.ts';
@@ -76,6 +76,8 @@ Examples:
     .option('--ca-expiry <duration>', 'validity of a new CA, cfssl style', '43800h')
     .option('--import-ca <ca.pem>', "import this CA certificate (e.g. cfssl's root/ca.pem)")
     .option('--import-ca-key <ca-key.pem>', 'the key of the imported CA (EC, RSA or PKCS#8 PEM)')
+    .option('--import-etcd-ca <etcd-ca.pem>', "import etcd's own CA; it then signs flannel's etcd client certificate")
+    .option('--import-etcd-ca-key <etcd-ca-key.pem>', 'the key of the imported etcd CA')
     .option('--ca-config <ca-config.json>', "cfssl signing config to use (default: cfssl's usual kubernetes profile, 8760h)")
     .option('--force', 'replace a CA that is already there (every certificate is then re-issued)')
     .option('-o, --output <format>', 'text or json', 'text')
@@ -88,7 +90,7 @@ Examples:
   kubewright pki init -f cluster.yaml --import-ca root/ca.pem --import-ca-key root/ca-key.pem
 `,
     )
-    .action(async (opts: { file: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; caConfig?: string; force?: boolean; output?: string }) => {
+    .action(async (opts: { file: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; importEtcdCa?: string; importEtcdCaKey?: string; caConfig?: string; force?: boolean; output?: string }) => {
       const output = outputOf(opts.output);
       const cluster = await loadClusterFile(opts.file);
       const key = keyOf(opts.algo, opts.size);
@@ -103,10 +105,17 @@ Examples:
         caConfig: opts.caConfig,
         force: opts.force,
       });
+      const decisions = [result.decision];
+      if (opts.importEtcdCa !== undefined || opts.importEtcdCaKey !== undefined) {
+        if (opts.importEtcdCa === undefined || opts.importEtcdCaKey === undefined) {
+          throw new InputError('pki init: --import-etcd-ca and --import-etcd-ca-key go together', { hint: "pass both etcd's CA certificate and its key" });
+        }
+        decisions.push(await importEtcdCa(dir, opts.importEtcdCa, opts.importEtcdCaKey, { force: opts.force }));
+      }
       if (output === 'json') {
-        io.out(JSON.stringify({ dir, decisions: [result.decision], files: result.files }, null, 2));
+        io.out(JSON.stringify({ dir, decisions, files: result.files }, null, 2));
       } else {
-        printDecisions(io, dir, [result.decision]);
+        printDecisions(io, dir, decisions);
       }
     });
 
@@ -148,7 +157,7 @@ Examples:
       const ca = await readClusterCa(dir);
       if (!ca) throw new InputError(`${caFiles(dir).cert}: no CA in the PKI directory`, { hint: `create one first: kubewright pki init -f ${opts.file}` });
       const name = opts.name ?? basename(csrFile).replace(/(-csr)?\.json$/, '');
-      if (name === '' || name.split('/').includes('..')) throw new InputError(`--name: must be a relative name inside pki.dir (got ${JSON.stringify(name)})`, { hint: 'e.g. --name kubelet/kubelet' });
+      if (name === '' || isAbsolute(name) || name.split('/').includes('..')) throw new InputError(`--name: must be a relative name inside pki.dir (got ${JSON.stringify(name)})`, { hint: 'e.g. --name kubelet/kubelet' });
       const profile = profileNamed(await readCaConfig(dir), opts.profile);
       const paths = barePaths(dir, name);
       const r = await ensureBareCertificate(name, paths, request, profile, ca, { thresholdMs, write: true });
