@@ -27,7 +27,8 @@ export function terraformTagResourceName(tag: string): string {
 
 /** Escapes literal text for a Terraform template string (`${` and `%{` start interpolations). */
 function literal(text: string): string {
-  return text.replaceAll('${', '$${').replaceAll('%{', '%%{');
+  // a function replacement: in a replacement string, `$$` would collapse to `$`
+  return text.replace(/([$%])\{/g, (_m, sigil: string) => `${sigil}${sigil}{`);
 }
 
 export function renderTerraformJson(cluster: Cluster): string {
