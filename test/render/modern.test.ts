@@ -448,3 +448,10 @@ test('a known private address pins flannel\'s interface and the kubelet\'s node 
   assert.ok(!execArgs(fileAt(b, modernPaths.flanneldUnit).contents).some((x) => x.startsWith('-iface')));
   assert.ok(!execArgs(fileAt(b, modernPaths.kubeletUnit).contents).some((x) => x.startsWith('--node-ip')));
 });
+
+test('files shared between nodes are never shared between clusters', () => {
+  const a = spec({ kubernetes: { clusterDNS: '10.32.0.10' } });
+  const b = spec({ kubernetes: { clusterDNS: '10.32.0.20' } });
+  const dnsOf = (c: Cluster): unknown => (parseYaml(fileAt(firstHost(c), modernPaths.kubeletConfig).contents) as Record<string, unknown>)['clusterDNS'];
+  assert.deepEqual([dnsOf(a), dnsOf(b), dnsOf(a)], [['10.32.0.10'], ['10.32.0.20'], ['10.32.0.10']]);
+});

@@ -4,6 +4,7 @@
 import type { Host } from '../../providers/host.ts';
 import { binariesFor } from '../artifacts.ts';
 import { renderEtcdLookup } from '../etcd-lookup.ts';
+import type { Cluster } from '../../spec/cluster.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
 import { renderContainerdConfig } from './containerd-config.ts';
 import { renderContainerdUnit } from './containerd-unit.ts';
@@ -30,47 +31,40 @@ function installed(binaries: readonly BinarySpec[], ...paths: string[]): string[
   return paths.filter((p) => binaries.some((b) => b.path === p));
 }
 
-export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
-  const { cluster, credentials } = input;
-  assertModernRenderable(cluster);
-  const node = nodeNameOf(host);
+interface ModernNodeTemplate {
+  lookup: ReturnType<typeof renderEtcdLookup>;
+  binaries: BinarySpec[];
+  /** files every node gets byte for byte, in order, split where the per-node files go */
+  head: RenderedFile[];
+  /** flanneld.service for a node whose private address is unknown (the usual case on DigitalOcean) */
+  flanneldUnit: RenderedFile;
+  runtime: RenderedFile[];
+  kubeletConfig: RenderedFile;
+  kubeProxyUnit: RenderedFile;
+  kubeProxyKubeconfig: RenderedFile;
+  units: RenderedUnit[];
+}
+
+// Everything but the node name, address and certificates is the same on every node: it is
+// rendered once per Cluster (a WeakMap, so nothing outlives the cluster; Cluster objects are never
+// mutated) and shared, which keeps 5,000 nodes fast.
+const templates = new WeakMap<Cluster, ModernNodeTemplate>();
+
+function modernNodeTemplate(cluster: Cluster): ModernNodeTemplate {
+  const cached = templates.get(cluster);
+  if (cached) return cached;
   const lookup = renderEtcdLookup(cluster);
-  const creds = credentials ? renderModernCredentialFiles(credentials, host.name) : undefined;
   // a minor without a patch renders `v1.36.x` URLs; the apply phase resolves stable-1.36.txt first
   const binaries = binariesFor(cluster, { unresolved: 'placeholder' });
-  const api = cluster.kubernetes.apiServer;
-
   const modulesLoad = file(MODULES_LOAD_PATH, renderModulesLoad());
   const sysctl = file(SYSCTL_PATH, renderSysctl());
-  const flanneldUnit = file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, lookup.unit.name, host.privateAddress));
+  const flanneldUnit = file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, lookup.unit.name));
   const containerdConfig = file(modernPaths.containerdConfig, renderContainerdConfig(cluster));
-  const conflist = file(modernPaths.cniConflist, renderFlannelConflist());
   const containerdUnit = file(modernPaths.containerdUnit, renderContainerdUnit());
-  const kubeletUnit = file(modernPaths.kubeletUnit, renderModernKubeletUnit(cluster, node, host.privateAddress));
+  const conflist = file(modernPaths.cniConflist, renderFlannelConflist());
   const kubeletConfig = file(modernPaths.kubeletConfig, renderKubeletConfig(cluster));
-  const kubeletKubeconfig = file(modernPaths.kubeletKubeconfig, renderKubeletKubeconfig(api, cluster.name, node), 0o600);
   const kubeProxyUnit = file(modernPaths.kubeProxyUnit, renderModernKubeProxyUnit(cluster));
-  const kubeProxyConfig = file(modernPaths.kubeProxyConfig, renderKubeProxyConfig(cluster, node));
-  const kubeProxyKubeconfig = file(modernPaths.kubeProxyKubeconfig, renderKubeProxyKubeconfig(api, cluster.name), 0o600);
-
-  const files: RenderedFile[] = [
-    modulesLoad,
-    sysctl,
-    ...lookup.files,
-    flanneldUnit,
-    ...(creds?.flannel ?? []),
-    containerdConfig,
-    containerdUnit,
-    conflist,
-    kubeletUnit,
-    kubeletConfig,
-    kubeletKubeconfig,
-    ...(creds?.kubelet ?? []),
-    kubeProxyUnit,
-    kubeProxyConfig,
-    kubeProxyKubeconfig,
-    ...(creds?.kubeProxy ?? []),
-  ];
+  const kubeProxyKubeconfig = file(modernPaths.kubeProxyKubeconfig, renderKubeProxyKubeconfig(cluster.kubernetes.apiServer, cluster.name), 0o600);
 
   // certificate paths restart their users whether kubewright renders them here or the PKI phase
   // places them. Not listed on purpose: the conflist and the CNI plugins (containerd watches
@@ -92,17 +86,61 @@ export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
     {
       name: 'kubelet.service',
       dependsOn: [
-        kubeletUnit.path, kubeletConfig.path, kubeletKubeconfig.path, ...installed(binaries, modernPaths.kubeletBinary),
+        modernPaths.kubeletUnit, kubeletConfig.path, modernPaths.kubeletKubeconfig, ...installed(binaries, modernPaths.kubeletBinary),
         modernPaths.kubeCa, modernPaths.kubeletCert, modernPaths.kubeletKey,
       ],
     },
     {
       name: 'kube-proxy.service',
       dependsOn: [
-        kubeProxyUnit.path, kubeProxyConfig.path, kubeProxyKubeconfig.path, ...installed(binaries, modernPaths.kubeProxyBinary),
+        kubeProxyUnit.path, modernPaths.kubeProxyConfig, kubeProxyKubeconfig.path, ...installed(binaries, modernPaths.kubeProxyBinary),
         modernPaths.kubeCa, modernPaths.kubeProxyCert, modernPaths.kubeProxyKey,
       ],
     },
   ];
-  return { name: host.name, files, units, binaries };
+  const t: ModernNodeTemplate = {
+    lookup,
+    binaries,
+    head: [modulesLoad, sysctl, ...lookup.files],
+    flanneldUnit,
+    runtime: [containerdConfig, containerdUnit, conflist],
+    kubeletConfig,
+    kubeProxyUnit,
+    kubeProxyKubeconfig,
+    units,
+  };
+  templates.set(cluster, t);
+  return t;
+}
+
+export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
+  const { cluster, credentials } = input;
+  assertModernRenderable(cluster);
+  const t = modernNodeTemplate(cluster);
+  const node = nodeNameOf(host);
+  const creds = credentials ? renderModernCredentialFiles(credentials, host.name) : undefined;
+
+  const flanneldUnit = host.privateAddress
+    ? file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, t.lookup.unit.name, host.privateAddress))
+    : t.flanneldUnit;
+  const kubeletUnit = file(modernPaths.kubeletUnit, renderModernKubeletUnit(cluster, node, host.privateAddress));
+  const kubeletKubeconfig = file(modernPaths.kubeletKubeconfig, renderKubeletKubeconfig(cluster.kubernetes.apiServer, cluster.name, node), 0o600);
+  const kubeProxyConfig = file(modernPaths.kubeProxyConfig, renderKubeProxyConfig(cluster, node));
+
+  const files: RenderedFile[] = [
+    ...t.head,
+    flanneldUnit,
+    ...(creds?.flannel ?? []),
+    ...t.runtime,
+    kubeletUnit,
+    t.kubeletConfig,
+    kubeletKubeconfig,
+    ...(creds?.kubelet ?? []),
+    t.kubeProxyUnit,
+    kubeProxyConfig,
+    t.kubeProxyKubeconfig,
+    ...(creds?.kubeProxy ?? []),
+  ];
+  // units and binaries are copied (cheap) so a caller editing one host's plan can't touch another's
+  return { name: host.name, files, units: t.units.map((u) => ({ name: u.name, dependsOn: [...u.dependsOn] })), binaries: t.binaries.map((b) => ({ ...b })) };
 }
