@@ -244,3 +244,20 @@ export function sha256FromChecksumFile(body: string, artifactUrl: string): strin
   }
   return undefined;
 }
+
+/**
+ * Binaries whose download nothing can verify: no published checksum and no pin in
+ * `artifacts.checksums` (keyed by the upstream URL). Apply refuses these unless told to skip checks.
+ */
+export function binariesWithoutChecksum(binaries: readonly BinarySpec[], pins: Readonly<Record<string, string>>): BinarySpec[] {
+  return binaries.filter((b) => b.checksumUrl === undefined && pins[b.url] === undefined);
+}
+
+/** Throws (exit 2) naming every artifact that has neither a published checksum nor a pin. */
+export function assertChecksumsKnown(binaries: readonly BinarySpec[], pins: Readonly<Record<string, string>>): void {
+  const urls = [...new Set(binariesWithoutChecksum(binaries, pins).map((b) => b.url))];
+  if (urls.length === 0) return;
+  throw new InputError(`artifacts: no published checksum for ${urls.join(', ')}`, {
+    hint: `pin each in the spec under artifacts.checksums ("<url>": <sha256 hex>), or pass --insecure-skip-checksum`,
+  });
+}

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { InputError } from '../../src/errors.ts';
 import {
+  assertChecksumsKnown,
   binariesFor,
+  binariesWithoutChecksum,
   hasUnresolvedVersion,
   mirroredBinaries,
   mirrorUrl,
@@ -125,4 +127,19 @@ test('checksum files in each upstream format yield the digest for the right file
   assert.equal(sha256FromChecksumFile(runcSums, 'https://github.com/opencontainers/runc/releases/download/v1.3.0/runc.riscv64'), undefined);
   assert.equal(sha256FromChecksumFile(`${b} *containerd-2.1.4-linux-amd64.tar.gz\n`, 'https://x.test/containerd-2.1.4-linux-amd64.tar.gz'), b);
   assert.equal(sha256FromChecksumFile('not a digest\n', 'https://x.test/f'), undefined);
+});
+
+test('artifacts with no published checksum must be pinned in the spec', () => {
+  const bins = binariesFor(modern, { kubernetesVersion: '1.36.2' });
+  const flannel = 'https://github.com/flannel-io/flannel/releases/download/v0.27.4/flannel-v0.27.4-linux-amd64.tar.gz';
+  assert.deepEqual(binariesWithoutChecksum(bins, {}).map((b) => b.url), [flannel]);
+  assert.throws(() => assertChecksumsKnown(bins, {}), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.match(e.message, /no published checksum for https:\/\/github\.com\/flannel-io\/flannel\//);
+    assert.match(e.hint ?? '', /artifacts\.checksums/);
+    return true;
+  });
+  assert.doesNotThrow(() => assertChecksumsKnown(bins, { [flannel]: 'c'.repeat(64) }));
+  // the seed's docker bundle is one URL for eight binaries: named once
+  assert.throws(() => assertChecksumsKnown(binariesFor(seed), {}), (e: unknown) => e instanceof InputError && (e.message.match(/docker-17\.03\.2-ce\.tgz/g) ?? []).length === 1);
 });
