@@ -1,7 +1,9 @@
 // The kubewright command line: commander wiring and the one place that maps errors to exit codes.
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isKubewrightError } from '../errors.ts';
+import { registerApply } from './commands/apply.ts';
 import { registerInit } from './commands/init.ts';
+import { registerPlan } from './commands/plan.ts';
 import { registerPki } from './commands/pki.ts';
 import { registerKubeconfig } from './commands/kubeconfig.ts';
 import { registerLab } from './commands/lab.ts';
@@ -10,6 +12,7 @@ import { registerVerify } from './commands/verify.ts';
 import { registerProvision } from './commands/provision.ts';
 import { registerDown } from './commands/down.ts';
 import { registerTerraform } from './commands/terraform.ts';
+import { registerEtcd } from './commands/etcd.ts';
 import { processIo, type Io } from './io.ts';
 
 export function buildProgram(io: Io): Command {
@@ -31,6 +34,8 @@ Start here:
     );
   registerInit(program, io);
   registerRender(program, io);
+  registerPlan(program, io);
+  registerApply(program, io);
   registerProvision(program, io);
   registerDown(program, io);
   registerTerraform(program, io);
@@ -38,6 +43,7 @@ Start here:
   registerLab(program, io);
   registerVerify(program, io);
   registerKubeconfig(program, io);
+  registerEtcd(program, io);
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -2,7 +2,7 @@
 // (`10.200.5.0-24`; dual-stack flannel appends `&<ipv6>-<len>`), holding JSON with the node's
 // PublicIP. The same layout in v2 (flannel < 0.18) and v3 (≥ 0.18, keys bound to an etcd lease).
 import type { Host } from '../providers/host.ts';
-import type { EtcdStore } from './etcd-store.ts';
+import { openEtcdStore, type EtcdConnection, type EtcdStore } from './etcd-store.ts';
 
 export interface FlannelLease {
   /** the etcd key, e.g. /flannel.com/network/subnets/10.200.5.0-24 */
@@ -83,4 +83,22 @@ export function mapLeasesToNodes(leases: readonly FlannelLease[], hosts: readonl
     } else nodesWithoutLease.push(host);
   }
   return { assigned, nodesWithoutLease, unmatchedLeases: leases.filter((l) => !claimed.has(l)) };
+}
+
+/**
+ * What `verify` plugs in: reads the leases through the cluster's etcd API (v2 for flannel < 0.18,
+ * v3 otherwise) and maps them to the hosts it is given.
+ */
+export function flannelLeaseMapper(
+  cluster: { etcd: { api: 'v2' | 'v3'; prefix: string } },
+  conn: EtcdConnection,
+): (hosts: Host[]) => Promise<LeaseMapping> {
+  return async (hosts) => {
+    const store = openEtcdStore(cluster.etcd.api, conn);
+    try {
+      return mapLeasesToNodes(await listFlannelLeases(store, cluster.etcd.prefix), hosts);
+    } finally {
+      store.close();
+    }
+  };
 }

@@ -7,6 +7,8 @@ export interface TestSpecOptions {
   tag?: string;
   prefix?: string;
   podCIDR?: string;
+  /** a PKI directory with etcd-ca.pem, etcd-client.pem, etcd-client-key.pem */
+  pkiDir?: string;
 }
 
 export function testClusterYaml(o: TestSpecOptions): string {
@@ -30,7 +32,7 @@ provider:
 etcd:
   discovery:${discovery.length ? `\n${discovery.join('\n')}` : ' {}'}
   prefix: ${o.prefix ?? '/flannel.com/network'}
-`;
+${o.pkiDir ? `pki:\n  dir: ${o.pkiDir}\n` : ''}`;
 }
 
 export function testCluster(o: TestSpecOptions): Cluster {

@@ -1,6 +1,8 @@
 // Against a real single-member etcd 3.4 with TLS client-cert auth and the v2 API off (the
 // default since 3.4): every failure names its cause and the fix.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   EtcdAuthError,
@@ -13,7 +15,8 @@ import { openEtcdStore } from '../../src/etcd/etcd-store.ts';
 import type { EtcdTls } from '../../src/etcd/etcd-tls.ts';
 import { writeFlannelNetworkConfig } from '../../src/etcd/flannel-network-config.ts';
 import { freePort, startEtcdCluster, type EtcdTestCluster } from '../support/etcd-cluster.ts';
-import { testCluster } from './cluster-spec.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { testCluster, testClusterYaml } from './cluster-spec.ts';
 
 let etcd: EtcdTestCluster;
 let good: EtcdTls;
@@ -48,6 +51,29 @@ test('the seed profile against etcd without --enable-v2 says to enable it', asyn
     assert.match(e.hint ?? '', /3\.6 removed v2/);
     return true;
   });
+});
+
+test('kubewright etcd network on the seed profile exits 1 and says to enable v2', async () => {
+  const spec = join(etcd.dir, 'seed-cluster.yaml');
+  await writeFile(spec, testClusterYaml({ profile: 'seed', endpoints: etcd.endpoints, pkiDir: join(etcd.dir, 'pki') }));
+  const r = await runCli('etcd', 'network', '-f', spec);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error: etcd https:\/\/127\.0\.0\.1:\d+: the v2 keys API is disabled \(HTTP 404 on \/v2\/keys\) — .*--enable-v2=true/);
+});
+
+test('kubewright etcd network with another CA\'s client certificate exits 1 naming it', async () => {
+  const spec = join(etcd.dir, 'rogue-cluster.yaml');
+  await writeFile(spec, testClusterYaml({ profile: 'modern', endpoints: etcd.endpoints, pkiDir: join(etcd.dir, 'pki') }));
+  const r = await runCli('etcd', 'network', '-f', spec, '--etcd-cert', etcd.certs.files.rogueCert, '--etcd-key', etcd.certs.files.rogueKey);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /rejected the TLS client certificate \(CN=flannel, issued by CN=kw-rogue-ca\)/);
+});
+
+test('kubewright etcd with a bad flag value is a usage error (exit 2)', async () => {
+  const r = await runCli('etcd', 'members', '-f', 'nope.yaml', '--endpoints', 'not a url');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--endpoints: "not a url" is not an etcd client URL/);
+  assert.equal((await runCli('etcd', 'network', '--bogus')).code, 2);
 });
 
 for (const api of ['v2', 'v3'] as const) {

@@ -1,6 +1,8 @@
 // Against a real 3-member etcd 3.4 (Debian etcd-server) with TLS client-cert auth and --enable-v2:
 // the network config through v2 (seed) and v3 (modern), idempotence, leases, one member down.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { discoverEtcdMembers } from '../../src/etcd/etcd-discovery.ts';
 import { NetworkConfigChangeRefusedError } from '../../src/etcd/etcd-errors.ts';
@@ -9,7 +11,8 @@ import { listFlannelLeases, mapLeasesToNodes } from '../../src/etcd/flannel-leas
 import { writeFlannelNetworkConfig } from '../../src/etcd/flannel-network-config.ts';
 import { plannedHosts } from '../../src/providers/host.ts';
 import { startEtcdCluster, type EtcdTestCluster } from '../support/etcd-cluster.ts';
-import { testCluster } from './cluster-spec.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { testCluster, testClusterYaml } from './cluster-spec.ts';
 
 let etcd: EtcdTestCluster;
 let conn: EtcdConnection;
@@ -217,4 +220,29 @@ test('with one member stopped, discovery and writes through v2 and v3 still succ
   } finally {
     await etcd.startMember(0);
   }
+});
+
+test('the etcd commands find the members, write the config once and report a node without a lease', async () => {
+  const spec = join(etcd.dir, 'cli-cluster.yaml');
+  const prefix = '/cli.test/network';
+  await writeFile(spec, testClusterYaml({ profile: 'modern', endpoints: [etcd.endpoints[2] ?? ''], prefix, pkiDir: join(etcd.dir, 'pki') }));
+
+  const members = await runCli('etcd', 'members', '-f', spec);
+  assert.equal(members.code, 0, members.stderr);
+  assert.equal(members.stdout, `ETCD_MEMBERS=${[...etcd.endpoints].sort().join(',')}`);
+
+  const first = await runCli('etcd', 'network', '-f', spec);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^etcd v3: \/cli\.test\/network\/config created \(\{"Network":"10\.200\.0\.0\/16","SubnetLen":24,"Backend":\{"Type":"vxlan"\}\}, revision \d+\)$/);
+  const again = await runCli('etcd', 'network', '-f', spec, '--output', 'json');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((JSON.parse(again.stdout) as { action: string; written: boolean }).action, 'unchanged');
+
+  const lease = JSON.stringify({ PublicIP: '192.0.2.11', BackendType: 'vxlan', BackendData: { VtepMAC: '66:3d:1a:2b:3c:4e' } });
+  assert.equal((await etcd.etcdctl(['put', `${prefix}/subnets/10.200.3.0-24`, lease])).code, 0);
+  const leases = await runCli('etcd', 'leases', '-f', spec);
+  assert.equal(leases.code, 3, 'a node without a lease fails verification');
+  assert.match(leases.stdout, /^w1: 10\.200\.3\.0\/24 \(PublicIP 192\.0\.2\.11\)$/m);
+  assert.match(leases.stdout, /^w0: no lease$/m);
+  assert.match(leases.stderr, /no subnet lease under \/cli\.test\/network\/subnets for w0, w2/);
 });
