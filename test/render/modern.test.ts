@@ -436,6 +436,9 @@ test('IPv4 forwarding and br_netfilter are set through drop-ins that restarting 
   assert.match(sysctl, /^net\.bridge\.bridge-nf-call-iptables = 1$/m);
   const modules = fileAt(host, '/etc/modules-load.d/kubewright.conf').contents.split('\n').filter((l) => l && !l.startsWith('#'));
   assert.deepEqual(modules, ['overlay', 'br_netfilter']);
+  const ipvs = fileAt(firstHost(spec({ kubernetes: { kubeProxyMode: 'ipvs' } })), '/etc/modules-load.d/kubewright.conf').contents;
+  assert.match(ipvs, /^ip_vs$/m);
+  assert.match(ipvs, /^ip_vs_rr$/m);
   assert.deepEqual(host.units.find((u) => u.name === 'systemd-sysctl.service')?.dependsOn, ['/etc/sysctl.d/90-kubewright.conf']);
   assert.deepEqual(host.units.find((u) => u.name === 'systemd-modules-load.service')?.dependsOn, ['/etc/modules-load.d/kubewright.conf']);
 });

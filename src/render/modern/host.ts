@@ -56,7 +56,7 @@ function modernNodeTemplate(cluster: Cluster): ModernNodeTemplate {
   const lookup = renderEtcdLookup(cluster);
   // a minor without a patch renders `v1.36.x` URLs; the apply phase resolves stable-1.36.txt first
   const binaries = binariesFor(cluster, { unresolved: 'placeholder' });
-  const modulesLoad = file(MODULES_LOAD_PATH, renderModulesLoad());
+  const modulesLoad = file(MODULES_LOAD_PATH, renderModulesLoad(cluster.kubernetes.kubeProxyMode));
   const sysctl = file(SYSCTL_PATH, renderSysctl());
   const flanneldUnit = file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, lookup.unit.name));
   const containerdConfig = file(modernPaths.containerdConfig, renderContainerdConfig(cluster));

@@ -10,8 +10,17 @@ export const SYSCTL_PATH = '/etc/sysctl.d/90-kubewright.conf';
 export const MODULES_LOAD_UNIT = 'systemd-modules-load.service';
 export const SYSCTL_UNIT = 'systemd-sysctl.service';
 
-export function renderModulesLoad(): string {
-  return ['# kernel modules for a Kubernetes worker (rendered by kubewright)', 'overlay', 'br_netfilter', ''].join('\n');
+/** IPVS mode needs the ip_vs schedulers kube-proxy may pick (kube-proxy's ipvs proxier checks for them). */
+const IPVS_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'];
+
+export function renderModulesLoad(proxyMode: 'iptables' | 'nftables' | 'ipvs'): string {
+  return [
+    '# kernel modules for a Kubernetes worker (rendered by kubewright)',
+    'overlay',
+    'br_netfilter',
+    ...(proxyMode === 'ipvs' ? IPVS_MODULES : []),
+    '',
+  ].join('\n');
 }
 
 export function renderSysctl(): string {
