@@ -109,6 +109,40 @@ export async function planClusterPki(cluster: Cluster, hosts: readonly Host[], o
   return (await run(cluster, hosts, opts, false)).plan;
 }
 
+/** ClusterCredentials from whatever the run found or issued; `strict` demands every certificate. */
+function credentialsFrom(
+  cluster: Cluster,
+  hosts: readonly Host[],
+  ca: CertificateAuthority,
+  etcdCa: CertificateAuthority | undefined,
+  results: Map<string, BareResult>,
+  strict: boolean,
+): ClusterCredentials {
+  const credential = (name: string): TlsCredential | undefined => {
+    const r = results.get(name);
+    if (r?.certPem && r.keyPem) return { certPem: r.certPem, keyPem: r.keyPem };
+    if (strict) throw new Error(`ensureClusterPki: ${name} was not issued`);
+    return undefined;
+  };
+  const desired = desiredCertificates(cluster, hosts);
+  const shared = desired.find((d) => d.role === 'kubelet' && d.host === undefined);
+  const kubelet: Record<string, TlsCredential> = {};
+  for (const h of hosts) {
+    const own = desired.find((d) => d.role === 'kubelet' && d.host === h.name) ?? shared;
+    const c = own ? credential(own.name) : undefined;
+    if (c) kubelet[h.name] = c;
+  }
+  const credentials: ClusterCredentials = { caPem: ca.certPem, kubelet };
+  const etcdClient = credential('etcd-client');
+  const admin = credential('admin');
+  const kubeProxy = desired.some((d) => d.role === 'kube-proxy') ? credential('kube-proxy') : undefined;
+  if (etcdClient) credentials.etcdClient = etcdClient;
+  if (admin) credentials.admin = admin;
+  if (kubeProxy) credentials.kubeProxy = kubeProxy;
+  if (etcdCa) credentials.etcdCaPem = etcdCa.certPem;
+  return credentials;
+}
+
 /**
  * Makes the PKI directory hold a valid CA and every certificate the cluster needs, re-issuing
  * only what is missing or stale, and returns the PEMs renderers place on hosts.
@@ -116,25 +150,20 @@ export async function planClusterPki(cluster: Cluster, hosts: readonly Host[], o
 export async function ensureClusterPki(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<ClusterPki> {
   const { plan, results, ca, etcdCa } = await run(cluster, hosts, opts, true);
   if (!ca) throw new Error('ensureClusterPki: no CA after init');
-  const credential = (name: string): TlsCredential => {
-    const r = results.get(name);
-    if (!r?.certPem || !r.keyPem) throw new Error(`ensureClusterPki: ${name} was not issued`);
-    return { certPem: r.certPem, keyPem: r.keyPem };
-  };
-  const desired = desiredCertificates(cluster, hosts);
-  const shared = desired.find((d) => d.role === 'kubelet' && d.host === undefined);
-  const kubelet: Record<string, TlsCredential> = {};
-  for (const h of hosts) {
-    const own = desired.find((d) => d.role === 'kubelet' && d.host === h.name) ?? shared;
-    if (own) kubelet[h.name] = credential(own.name);
-  }
-  const credentials: ClusterCredentials = {
-    caPem: ca.certPem,
-    kubelet,
-    etcdClient: credential('etcd-client'),
-    admin: credential('admin'),
-  };
-  if (etcdCa) credentials.etcdCaPem = etcdCa.certPem;
-  if (plan.paths.kubeProxy) credentials.kubeProxy = credential('kube-proxy');
-  return { ...plan, credentials, admin: credential('admin') };
+  const credentials = credentialsFrom(cluster, hosts, ca, etcdCa, results, true);
+  if (!credentials.admin) throw new Error('ensureClusterPki: admin was not issued');
+  return { ...plan, credentials, admin: credentials.admin };
+}
+
+/**
+ * The credentials already in the PKI directory, writing nothing (for `render`/`plan` to embed
+ * what exists): undefined when there is no CA yet; certificates not issued yet are left out,
+ * and `decisions` says which would be (re-)issued.
+ */
+export async function readClusterCredentials(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<(ClusterPkiPlan & { credentials: ClusterCredentials }) | undefined> {
+  const dir = opts.dir ?? resolvePkiDir(cluster);
+  if (!(await readClusterCa(dir, opts.now))) return undefined;
+  const { plan, results, ca, etcdCa } = await run(cluster, hosts, { ...opts, dir }, false);
+  if (!ca) return undefined;
+  return { ...plan, credentials: credentialsFrom(cluster, hosts, ca, etcdCa, results, false) };
 }

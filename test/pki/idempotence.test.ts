@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { ensureClusterPki, planClusterPki } from '../../src/pki/cluster-pki.ts';
+import { ensureClusterPki, planClusterPki, readClusterCredentials } from '../../src/pki/cluster-pki.ts';
 import { plannedHosts, type Host } from '../../src/providers/host.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -185,6 +185,22 @@ test("the seed profile issues the post's one kubelet certificate and hands it to
     const t = tool('openssl', ['x509', '-noout', '-subject', '-ext', 'subjectAltName', '-in', join(ws.pki, 'kubelet/kubelet.pem')]).stdout;
     assert.match(t, /subject=C = DE, ST = Wesel, L = NW, CN = kubelet\n/);
     assert.match(t, /DNS:\*\.example\.com\n/);
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+test('readClusterCredentials returns what is on disk without writing, and nothing before a CA exists', async () => {
+  const ws = await workspace('read');
+  try {
+    const cluster = await ws.writeSpec(modernSpec());
+    assert.equal(await readClusterCredentials(cluster, plannedHosts(cluster)), undefined);
+    await assert.rejects(stat(ws.pki), /ENOENT/);
+    const issued = await ensureClusterPki(cluster, plannedHosts(cluster));
+    const before = await snapshot(ws.pki);
+    const read = await readClusterCredentials(cluster, plannedHosts(cluster));
+    assert.deepEqual(read?.credentials, issued.credentials);
+    assert.deepEqual(changed(before, await snapshot(ws.pki)), []);
   } finally {
     await ws.cleanup();
   }
