@@ -46,9 +46,21 @@ export async function applyDnsAddon(kc: KubeConfig, manifests: readonly Rendered
     try {
       after = (await client.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)).metadata?.resourceVersion;
     } catch (e) {
-      throw new KubewrightError(`DNS addon: applying ${what} failed: ${describeApiError(e)}`, { hint: 'check the API server log; server-side apply needs Kubernetes ≥ 1.16 (for the post\'s 1.8 use kubectl apply -f rendered/cluster)' });
+      // servers before 1.16 (the post's 1.8) have no server-side apply: 415 Unsupported Media Type
+      if ((e as { code?: number }).code !== 415) throw new KubewrightError(`DNS addon: applying ${what} failed: ${describeApiError(e)}`, { hint: 'check the API server log and that the admin certificate is in system:masters' });
+      after = await createOrReplace(client, obj, before, what);
     }
     results.push({ kind: obj.kind ?? '', namespace, name, action: before === undefined ? 'created' : before === after ? 'unchanged' : 'configured' });
   }
   return results;
+}
+
+/** Without server-side apply: create what is missing, replace the rest (the object as rendered wins). */
+async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObject, resourceVersion: string | undefined, what: string): Promise<string | undefined> {
+  try {
+    if (resourceVersion === undefined) return (await client.create(obj, undefined, undefined, FIELD_MANAGER)).metadata?.resourceVersion;
+    return (await client.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion } }, undefined, undefined, FIELD_MANAGER)).metadata?.resourceVersion;
+  } catch (e) {
+    throw new KubewrightError(`DNS addon: ${resourceVersion === undefined ? 'creating' : 'replacing'} ${what} failed: ${describeApiError(e)}`, { hint: 'check the API server log and that the admin certificate may write kube-system' });
+  }
 }

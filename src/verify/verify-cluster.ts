@@ -1,7 +1,7 @@
 // `verify`: is the cluster what the spec says? API healthy, every worker registered and Ready
 // with the expected kubelet version, the DNS Deployment available and its Service at clusterDNS,
 // flannel leases for every node. Returns a report; `verifyUntil` polls it (bounded).
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type { LeaseMapping } from '../etcd/flannel-leases.ts';
 import type { Host } from '../providers/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
@@ -35,6 +35,11 @@ export interface VerifyOptions {
   now?: () => Date;
 }
 
+/** apps/v1 Deployments arrived in Kubernetes 1.9; the post's 1.8 serves kube-dns as extensions/v1beta1. */
+export function deploymentApiVersion(cluster: Cluster): string {
+  return compareMinor(cluster.kubernetes.version, { major: 1, minor: 9 }) < 0 ? 'extensions/v1beta1' : 'apps/v1';
+}
+
 /** The DNS Deployment each profile installs; the Service is named kube-dns either way. */
 export function dnsDeploymentName(cluster: Cluster): string {
   return cluster.dns === 'coredns' ? 'coredns' : 'kube-dns';
@@ -46,7 +51,7 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
   const problems: string[] = [];
   const server = kc.getCurrentCluster()?.server ?? cluster.kubernetes.apiServer;
   const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
 
   // /readyz exists from Kubernetes 1.16; the post's 1.8 answers /healthz and `kubectl get cs`
   const modernHealth = compareMinor(cluster.kubernetes.version, { major: 1, minor: 16 }) >= 0;
@@ -89,7 +94,7 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
   }
   for (const n of nodes) if (n.problem) problems.push(`${n.name}: ${n.problem}`);
 
-  const dns = api.ok ? await checkDns(cluster, core, apps) : { ok: false, detail: 'not checked: API unreachable' };
+  const dns = api.ok ? await checkDns(cluster, core, objects) : { ok: false, detail: 'not checked: API unreachable' };
   if (!dns.ok) problems.push(`DNS: ${dns.detail}`);
 
   let flannel: VerifyReport['flannel'] = { ok: true, checked: false, detail: 'skipped (no etcd connection given)' };
@@ -113,12 +118,12 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
   return { ok: problems.length === 0, api, nodes, otherNodes, dns, flannel, problems };
 }
 
-async function checkDns(cluster: Cluster, core: CoreV1Api, apps: AppsV1Api): Promise<{ ok: boolean; detail: string }> {
+async function checkDns(cluster: Cluster, core: CoreV1Api, objects: KubernetesObjectApi): Promise<{ ok: boolean; detail: string }> {
   const name = dnsDeploymentName(cluster);
   const problems: string[] = [];
   let deployment = '';
   try {
-    const d = await apps.readNamespacedDeployment({ name, namespace: 'kube-system' });
+    const d = (await objects.read({ apiVersion: deploymentApiVersion(cluster), kind: 'Deployment', metadata: { name, namespace: 'kube-system' } })) as V1Deployment;
     const want = d.spec?.replicas ?? 1;
     const available = d.status?.availableReplicas ?? 0;
     const cond = d.status?.conditions?.find((c) => c.type === 'Available');

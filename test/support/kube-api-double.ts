@@ -43,6 +43,8 @@ export interface KubeApiDoubleOptions {
   authorization?: 'node' | 'any';
   /** /api/v1/componentstatuses exists (removed from real servers' usefulness long ago; the seed checks it) */
   componentStatuses?: boolean;
+  /** false: like servers before 1.16, PATCH with application/apply-patch+yaml is 415 */
+  serverSideApply?: boolean;
   /** /readyz fails with this check marked [-] */
   failingReadyzCheck?: string;
 }
@@ -62,6 +64,8 @@ const resources: ResourceInfo[] = [
   { groupVersion: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
   { groupVersion: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
   { groupVersion: 'apps/v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
+  // Kubernetes 1.8 (the post) serves Deployments here; this double keeps them apart from apps/v1
+  { groupVersion: 'extensions/v1beta1', resource: 'deployments', kind: 'Deployment', namespaced: true },
   { groupVersion: 'rbac.authorization.k8s.io/v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },
   { groupVersion: 'rbac.authorization.k8s.io/v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
   { groupVersion: 'rbac.authorization.k8s.io/v1', resource: 'roles', kind: 'Role', namespaced: true },
@@ -245,6 +249,9 @@ export class KubeApiDouble {
       }
       case 'PATCH': {
         const patch = parseObject(body, contentType);
+        if (contentType.startsWith('application/apply-patch') && this.opts.serverSideApply === false) {
+          throw new HttpError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+        }
         if (contentType.startsWith('application/apply-patch')) {
           const manager = url.searchParams.get('fieldManager');
           if (!manager) throw new HttpError(400, 'BadRequest', 'PATCH with application/apply-patch+yaml requires fieldManager');

@@ -196,3 +196,35 @@ describe('verify without a working API', () => {
     }
   });
 });
+
+describe('verify (seed profile: the post\'s Kubernetes 1.8) against the API test double', () => {
+  let fx: VerifyFixture;
+  before(async () => {
+    fx = await startVerifyFixture({ profile: 'seed', version: '1.8.0', api: { serverSideApply: false } });
+  });
+  after(async () => fx?.close());
+
+  test('nodes named by their public IP (--hostname-override) with the shared kubelet certificate pass, with componentstatuses', async () => {
+    const shared = fx.pki.credentials.kubelet['w0'];
+    assert.ok(shared);
+    assert.deepEqual(fx.hosts.map((h) => fx.pki.credentials.kubelet[h.name]?.certPem), fx.hosts.map(() => shared.certPem), 'one shared certificate');
+    for (const h of fx.hosts) fx.startKubelet(h.address ?? '', shared, { version: 'v1.8.0' });
+    const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
+    const applied = await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
+    assert.ok(applied.some((a) => a.kind === 'Deployment' && a.name === 'kube-dns' && a.action === 'created'));
+    const r = await runCli('verify', '-f', fx.specFile, '--wait', '15s');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^127\.0\.0\.20\s+Ready\s+\S+\s+v1\.8\.0$/m);
+    assert.match(r.stdout, /^scheduler\s+Healthy\s+ok$/m);
+    assert.match(r.stdout, /\/healthz ok/);
+    assert.match(r.stdout, /deployment kube-system\/kube-dns \d+\/\d+ available, service kube-dns at 10\.32\.0\.10/);
+    for (const h of fx.hosts) assert.deepEqual(fx.api.nodeWriters(h.address ?? ''), ['kubelet']);
+  });
+
+  test('without server-side apply the addon is created, then left unchanged', async () => {
+    const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
+    const again = await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
+    assert.ok(again.length >= 2);
+    assert.deepEqual(again.filter((a) => a.action !== 'unchanged'), []);
+  });
+});
