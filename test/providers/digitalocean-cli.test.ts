@@ -1,0 +1,135 @@
+// `kubewright provision` and `kubewright down` against the DigitalOcean simulator (test double)
+// through Prism, on real time, with a canary token that must never appear in any output, file
+// or log.
+import assert from 'node:assert/strict';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { runCli, type CliResult } from '../helpers/run-cli.ts';
+import { canaryToken, startHarness, type Harness } from './do-harness.ts';
+
+let h: Harness;
+let spec: string;
+let tokenFile: string;
+const seen: CliResult[] = [];
+
+before(async () => {
+  h = await startHarness({ activateAfterMs: 150 }, true);
+  await h.cluster(3);
+  spec = join(h.dir, 'demo.yaml');
+  tokenFile = join(h.dir, 'token');
+  await writeFile(tokenFile, `${canaryToken}\n`, { mode: 0o600 });
+});
+after(async () => {
+  await h?.stop();
+});
+
+async function cli(...args: string[]): Promise<CliResult> {
+  const r = await runCli(...args);
+  seen.push(r);
+  return r;
+}
+
+const api = (): string[] => ['--api-url', h.prism.url, '--poll-interval', '0.05', '--timeout', '30'];
+
+test('provision creates the workers and prints them as JSON', async () => {
+  const r = await cli('provision', '-f', spec, '--token-file', tokenFile, ...api(), '--output', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { hosts: { name: string; address: string; privateAddress: string }[]; created: string[]; apiCalls: number };
+  assert.deepEqual(out.hosts.map((x) => x.name), ['k8s-worker-0.example.com', 'k8s-worker-1.example.com', 'k8s-worker-2.example.com']);
+  assert.deepEqual(out.created, out.hosts.map((x) => x.name));
+  for (const x of out.hosts) assert.match(x.address, /^198\.18\./);
+  assert.match(r.stderr, /^k8s-worker-0\.example\.com: creating droplet$/m);
+  assert.equal(h.sim.counts().creates, 1);
+});
+
+test('a second provision creates nothing and says so', async () => {
+  h.sim.resetCounts();
+  const r = await cli('provision', '-f', spec, '--token-file', tokenFile, ...api());
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /3 hosts ready \(0 created\)/);
+  assert.equal(h.sim.counts().posts, 0);
+});
+
+test('the token is read from DIGITALOCEAN_ACCESS_TOKEN and the URL from DIGITALOCEAN_API_URL', async () => {
+  process.env['DIGITALOCEAN_ACCESS_TOKEN'] = canaryToken;
+  process.env['DIGITALOCEAN_API_URL'] = h.prism.url;
+  try {
+    const r = await cli('provision', '-f', spec, '--poll-interval', '0.05', '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    delete process.env['DIGITALOCEAN_ACCESS_TOKEN'];
+    delete process.env['DIGITALOCEAN_API_URL'];
+  }
+});
+
+test('without a token provision exits 2 and says where a token comes from', async () => {
+  const r = await cli('provision', '-f', spec, ...api());
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no API token — export DIGITALOCEAN_ACCESS_TOKEN=\.\.\. or pass --token-file/);
+});
+
+test('a revoked token exits 2 with "token rejected"', async () => {
+  const wrong = join(h.dir, 'wrong-token');
+  await writeFile(wrong, `${canaryToken}x\n`, { mode: 0o600 });
+  const r = await cli('provision', '-f', spec, '--token-file', wrong, ...api());
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /GET \/v2\/droplets: token rejected \(401 unauthorized\)/);
+  assert.ok(!r.stderr.includes(`${canaryToken}x`));
+});
+
+test('down without --yes and without a terminal refuses with exit 2 and deletes nothing', async () => {
+  const r = await cli('down', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /refusing to delete 3 droplets tagged k8s-worker without confirmation — pass --yes/);
+  assert.equal(h.sim.dropletNames().length, 3);
+});
+
+test('down --yes deletes by tag and forgets host keys, known_hosts lines and state', async () => {
+  h.sim.seed({ name: 'unrelated', tags: ['other'] });
+  h.sim.resetCounts();
+  const r = await cli('down', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url, '--yes');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /deleted 3 droplets tagged k8s-worker/);
+  const del = h.sim.requests.filter((q) => q.method === 'DELETE');
+  assert.deepEqual(del.map((q) => [q.path, q.query['tag_name']]), [['/v2/droplets', 'k8s-worker']]);
+  assert.deepEqual(h.sim.dropletNames(), ['unrelated']);
+  assert.equal(await readFile(join(h.dir, 'known_hosts'), 'utf8'), '');
+  assert.deepEqual(await readdir(join(h.dir, '.kubewright', 'demo', 'hostkeys')), []);
+  await assert.rejects(stat(join(h.dir, '.kubewright', 'demo', 'digitalocean.json')));
+});
+
+test('a spec value the API rejects exits 2 naming the field', async () => {
+  const text = (await readFile(spec, 'utf8')).replace('region: fra1', 'region: mars1');
+  const bad = join(h.dir, 'bad-region.yaml');
+  await writeFile(bad, text.replace('name: demo', 'name: badregion'));
+  const r = await cli('provision', '-f', bad, '--token-file', tokenFile, ...api());
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /POST \/v2\/droplets: request rejected \(422 unprocessable_entity\): field region: Region is not available/);
+});
+
+test('the canary token appears in no output, no file kubewright wrote and no proxy log', async () => {
+  assert.ok(seen.length >= 7);
+  for (const r of seen) {
+    assert.ok(!r.stdout.includes(canaryToken), 'stdout');
+    assert.ok(!r.stderr.includes(canaryToken), 'stderr');
+    assert.ok(!r.stdout.includes('CANARY') && !r.stderr.includes('CANARY'), 'no part of the token either');
+  }
+  const files = await listFiles(h.dir);
+  assert.ok(files.some((f) => f.endsWith('known_hosts')));
+  for (const f of files) {
+    if (f === tokenFile || f.endsWith('wrong-token')) continue;
+    assert.ok(!(await readFile(f, 'utf8')).includes('CANARY'), f);
+  }
+  assert.ok(!h.prism.log().includes('CANARY'), 'prism log');
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
