@@ -3,8 +3,10 @@
 // validation cost is not measured), beside the calls Terraform's digitalocean provider would make
 // for the same N. The Terraform column is MODELLED, not measured (no provider binary here):
 // one POST per droplet, then GET /v2/droplets/{id} polls in a StateChangeConf (Delay 10 s,
-// MinTimeout 3 s, waits 100 ms doubling up to 10 s, never below MinTimeout), one read after
-// create, and `-parallelism=10` waves. A rerun (plan/refresh) reads each droplet once.
+// MinTimeout 3 s — waitForDropletAttribute in terraform-provider-digitalocean
+// digitalocean/droplet/resource_droplet.go; the SDK's wait starts at 100 ms, doubles up to 10 s,
+// never below MinTimeout), one read after create, and `-parallelism=10` waves. A rerun
+// (plan/refresh) reads each droplet once.
 // Droplets turn active `activateAfterS` after creation on a simulated clock, so modelled time
 // is comparable; wall time is the real cost of kubewright + simulator on this machine.
 // Run: node --import tsx bench/digitalocean.bench.ts
