@@ -44,7 +44,7 @@ export interface VerifyFixture {
   close(): Promise<void>;
 }
 
-function specText(opts: { name: string; port: number; hosts: string[]; profile: 'modern' | 'seed'; version: string }): string {
+function specText(opts: { name: string; port: number; hosts: string[]; profile: 'modern' | 'seed'; version: string; etcdEndpoints?: string[] | undefined }): string {
   return `apiVersion: kubewright.dev/v1alpha1
 kind: Cluster
 metadata: { name: ${opts.name} }
@@ -57,19 +57,18 @@ provider:
   static:
     hosts:
 ${opts.hosts.map((h, i) => `      - { name: ${h}, address: 127.0.0.${20 + i} }`).join('\n')}
-etcd: { discovery: { endpoints: ["https://127.0.0.1:2379"] } }
 pki: { dir: ./pki }
-`;
+${opts.etcdEndpoints ? `etcd: { discovery: { endpoints: ${JSON.stringify(opts.etcdEndpoints)} } }\n` : ''}`;
 }
 
-export async function startVerifyFixture(opts: { profile?: 'modern' | 'seed'; version?: string; api?: Partial<KubeApiDoubleOptions>; hosts?: string[] } = {}): Promise<VerifyFixture> {
+export async function startVerifyFixture(opts: { profile?: 'modern' | 'seed'; version?: string; api?: Partial<KubeApiDoubleOptions>; hosts?: string[]; etcdEndpoints?: string[] } = {}): Promise<VerifyFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'kw-verify-'));
   const port = await freePort();
   const profile = opts.profile ?? 'modern';
   const version = opts.version ?? '1.36.2';
   const names = opts.hosts ?? ['w0', 'w1', 'w2'];
   const specFile = join(dir, 'cluster.yaml');
-  const spec = (hosts: string[]): string => specText({ name: 'vt', port, hosts, profile, version });
+  const spec = (hosts: string[]): string => specText({ name: 'vt', port, hosts, profile, version, etcdEndpoints: opts.etcdEndpoints });
   await writeFile(specFile, spec(names));
   const cluster = parseCluster(await readFile(specFile, 'utf8'), specFile);
   const hosts = plannedHosts(cluster);

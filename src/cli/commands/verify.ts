@@ -1,6 +1,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { InputError, VerifyError } from '../../errors.ts';
+import { resolveEtcdConnection } from '../../etcd/etcd-connection.ts';
+import { flannelLeaseMapper, type LeaseMapping } from '../../etcd/flannel-leases.ts';
 import { plannedHosts, type Host } from '../../providers/host.ts';
 import { LabProvider } from '../../providers/lab/lab-provider.ts';
 import { parseDuration } from '../../pki/duration.ts';
@@ -39,6 +41,8 @@ export function registerVerify(program: Command, io: Io): void {
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--wait <duration>', 'keep checking until it passes or this much time is over (e.g. 90s, 5m)')
     .option('--kubeconfig <file>', 'talk to the API with this kubeconfig instead of the PKI\'s admin certificate')
+    .option('--skip-flannel', "don't read flannel's subnet leases from etcd")
+    .option('--token-file <path>', 'DigitalOcean token to find etcd by etcd.discovery.digitaloceanTag (default: $DIGITALOCEAN_ACCESS_TOKEN)')
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText(
       'after',
@@ -47,19 +51,27 @@ Talks to kubernetes.apiServer with the admin certificate (pki.dir/admin.pem, O s
 Checks /readyz?verbose (componentstatuses too for the seed's Kubernetes 1.8), that every
 worker is registered and Ready with the expected kubelet version, and that the DNS Deployment
 is available and Service kube-system/kube-dns has clusterIP = kubernetes.clusterDNS.
+When etcd.discovery is set, every worker must also hold a flannel subnet lease in etcd
+(etcd's CA and pki.dir/etcd-client.pem, as \`kubewright etcd leases\`).
 
 Example:
   kubewright verify -f cluster.yaml --wait 2m
 `,
     )
-    .action(async (opts: { file: string; wait?: string; kubeconfig?: string; output: string }) => {
+    .action(async (opts: { file: string; wait?: string; kubeconfig?: string; output: string; skipFlannel?: boolean; tokenFile?: string }) => {
       if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
       const waitMs = opts.wait === undefined ? 0 : parseDuration(opts.wait);
       if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
       const cluster = await loadClusterFile(opts.file);
       const kc = await kubeConfigFor(cluster, opts.kubeconfig);
       const hosts = await expectedHosts(cluster);
-      const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig: kc }), waitMs);
+      const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
+      let flannelLeases: ((h: Host[]) => Promise<LeaseMapping>) | undefined;
+      if (!opts.skipFlannel && (endpoints?.length || digitaloceanTag)) {
+        const conn = await resolveEtcdConnection(cluster, { tokenFile: opts.tokenFile });
+        flannelLeases = flannelLeaseMapper(cluster, conn);
+      }
+      const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig: kc, flannelLeases }), waitMs);
       if (opts.output === 'json') io.out(JSON.stringify(report, null, 2));
       else for (const l of formatVerifyReport(report)) io.out(l);
       if (!report.ok) {
