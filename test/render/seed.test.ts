@@ -14,6 +14,7 @@ import { InputError, isKubewrightError } from '../../src/errors.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { PUBLIC_IP_METADATA_URL } from '../../src/render/seed/public-ip.ts';
 import type { ClusterCredentials, RenderedFile, RenderedHost } from '../../src/render/types.ts';
+import { plannedHosts } from '../../src/providers/host.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { exampleInput, exampleText } from '../support/example-clusters.ts';
 import { assertGolden, renderedClusterText } from '../support/golden.ts';
@@ -131,11 +132,11 @@ test('the kube-dns manifests are the post\'s Deployment.yml and Service.yml', as
 });
 
 test('the seed profile at Kubernetes 1.8 matches its golden file', () => {
-  assertGolden('seed', '1.8', renderedClusterText(renderCluster(exampleInput('seed'))));
+  assertGolden('render', 'seed-1.8', renderedClusterText(renderCluster(exampleInput('seed'))));
 });
 
 test('the seed profile at Kubernetes 1.23 matches its golden file', () => {
-  assertGolden('seed', '1.23', renderedClusterText(renderCluster(exampleInput('seed', '1.23'))));
+  assertGolden('render', 'seed-1.23', renderedClusterText(renderCluster(exampleInput('seed', '1.23'))));
 });
 
 for (const version of ['1.8.0', '1.23']) {
@@ -365,6 +366,32 @@ test('the public_ip script gives up after its attempts and writes nothing when t
     await assert.rejects(stat(out), /ENOENT/);
   } finally {
     server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a static host\'s known public address is written without asking any metadata service', async () => {
+  const text = exampleText('seed').replace(
+    /provider:\n {2}digitalocean:\n(?: {4}.*\n)+/,
+    'provider:\n  static:\n    hosts:\n      - { name: w1, address: 203.0.113.21 }\n      - { name: w2, address: w2.example.com }\n',
+  ).replace(/workers:\n {2}count: 3\n/, '');
+  const cluster = parseCluster(text, 'seed-static.yaml');
+  const hosts = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts;
+  const [w1, w2] = hosts;
+  assert.ok(w1 && w2);
+  assert.match(fileAt(w1, '/usr/local/bin/public_ip').contents, /^known='203\.0\.113\.21'$/m);
+  // a host name is not an IPv4: that host asks the metadata service like a droplet
+  assert.match(fileAt(w2, '/usr/local/bin/public_ip').contents, /^known=''$/m);
+  const dir = await mkdtemp(join(tmpdir(), 'kw-public-ip-'));
+  try {
+    const path = join(dir, 'public_ip.sh');
+    await writeFile(path, fileAt(w1, '/usr/local/bin/public_ip').contents, { mode: 0o755 });
+    const out = join(dir, 'public_ip');
+    // port 9 on loopback: nothing listens, so any request would fail
+    const r = await runScript(path, { PUBLIC_IP_METADATA_URL: 'http://127.0.0.1:9/', PUBLIC_IP_FILE: out, PUBLIC_IP_ATTEMPTS: '1' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await readFile(out, 'utf8'), 'PUBLIC_IP=203.0.113.21\n');
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

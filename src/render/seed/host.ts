@@ -2,6 +2,7 @@
 // (etcd-lookup → flanneld → docker → public_ip → kubelet → kube-proxy) and what restarts each.
 import type { Host } from '../../providers/host.ts';
 import type { Cluster } from '../../spec/cluster.ts';
+import { parseIPv4 } from '../../spec/ipv4.ts';
 import { binariesFor } from '../artifacts.ts';
 import { renderEtcdLookup } from '../etcd-lookup.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
@@ -96,10 +97,15 @@ export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
   assertSeedRenderable(cluster);
   const t = seedNodeTemplate(cluster);
   const creds = credentials ? renderSeedCredentialFiles(credentials, host.name) : undefined;
+  // a host whose public IPv4 the provider knows (static hosts) gets it baked into public_ip
+  const known = host.publicAddress !== undefined && parseIPv4(host.publicAddress) !== undefined ? host.publicAddress : undefined;
+  const beforeKubeletCerts = copyFiles(t.beforeKubeletCerts).map((f) =>
+    f.path === seedPaths.publicIpScript && known ? { ...f, contents: renderPublicIpScript(known) } : f,
+  );
   const files: RenderedFile[] = [
     ...copyFiles(t.beforeFlannelCerts),
     ...(creds?.flannel ?? []),
-    ...copyFiles(t.beforeKubeletCerts),
+    ...beforeKubeletCerts,
     ...(creds?.kubelet ?? []),
     ...copyFiles(t.afterKubeletCerts),
   ];

@@ -1,5 +1,6 @@
 // public_ip: the post's helper unit that finds the droplet's public IPv4 (DigitalOcean metadata
 // service) and writes `PUBLIC_IP=<ip>` to /etc/kubelet/public_ip for kubelet's --hostname-override.
+import { parseIPv4 } from '../../spec/ipv4.ts';
 import { renderUnitFile } from '../unit-file.ts';
 import { seedPaths } from './paths.ts';
 
@@ -8,12 +9,16 @@ export const PUBLIC_IP_METADATA_URL = 'http://169.254.169.254/metadata/v1/interf
 /**
  * POSIX sh. Retries (the metadata service can lag behind boot), accepts only a dotted quad, and
  * writes through a temp file + rename so kubelet never reads a half-written file. The PUBLIC_IP_*
- * environment overrides exist for tests; the unit sets none of them.
+ * environment overrides exist for tests; the unit sets none of them. `knownAddress` (an IPv4 the
+ * provider already knows, e.g. a static host's) is written as is: such hosts have no metadata service.
  */
-export function renderPublicIpScript(): string {
+export function renderPublicIpScript(knownAddress?: string): string {
+  const known = knownAddress !== undefined && parseIPv4(knownAddress) !== undefined ? knownAddress : '';
   return `#!/bin/sh
 # Writes PUBLIC_IP=<this droplet's public IPv4> to ${seedPaths.publicIpEnv} (kubelet --hostname-override).
 set -u
+# the provider's address for this host; empty: ask DigitalOcean's metadata service
+known='${known}'
 url="\${PUBLIC_IP_METADATA_URL:-${PUBLIC_IP_METADATA_URL}}"
 out="\${PUBLIC_IP_FILE:-${seedPaths.publicIpEnv}}"
 attempts="\${PUBLIC_IP_ATTEMPTS:-30}"
@@ -21,7 +26,7 @@ delay="\${PUBLIC_IP_RETRY_SECONDS:-2}"
 i=0
 while [ "$i" -lt "$attempts" ]; do
   i=$((i + 1))
-  ip=$(curl -fsS --max-time 5 "$url" 2>/dev/null) || ip=""
+  if [ -n "$known" ]; then ip="$known"; else ip=$(curl -fsS --max-time 5 "$url" 2>/dev/null) || ip=""; fi
   if printf '%s' "$ip" | grep -Eq '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$'; then
     mkdir -p "$(dirname "$out")" || exit 1
     tmp="$out.tmp.$$"
