@@ -231,6 +231,11 @@ test('the etcd commands find the members, write the config once and report a nod
   assert.equal(members.code, 0, members.stderr);
   assert.equal(members.stdout, `ETCD_MEMBERS=${[...etcd.endpoints].sort().join(',')}`);
 
+  const dry = await runCli('etcd', 'network', '-f', spec, '--dry-run');
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^etcd v3: \/cli\.test\/network\/config would create /);
+  assert.equal((await etcd.etcdctl(['get', `${prefix}/config`, '--print-value-only'])).stdout.trim(), '', 'a dry run writes nothing');
+
   const first = await runCli('etcd', 'network', '-f', spec);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /^etcd v3: \/cli\.test\/network\/config created \(\{"Network":"10\.200\.0\.0\/16","SubnetLen":24,"Backend":\{"Type":"vxlan"\}\}, revision \d+\)$/);
