@@ -1,7 +1,9 @@
 // The kubewright command line: commander wiring and the one place that maps errors to exit codes.
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isKubewrightError } from '../errors.ts';
+import { registerApply } from './commands/apply.ts';
 import { registerInit } from './commands/init.ts';
+import { registerPlan } from './commands/plan.ts';
 import { registerPki } from './commands/pki.ts';
 import { registerKubeconfig } from './commands/kubeconfig.ts';
 import { registerLab } from './commands/lab.ts';
@@ -32,6 +34,8 @@ Start here:
     );
   registerInit(program, io);
   registerRender(program, io);
+  registerPlan(program, io);
+  registerApply(program, io);
   registerProvision(program, io);
   registerDown(program, io);
   registerTerraform(program, io);

@@ -32,7 +32,7 @@ export function gatherScript(x: Pick<Executor, 'path'>, desired: RenderedHost): 
     `echo "@df $(df -Pk ${q('/')} 2>/dev/null | awk 'NR==2{print $4}')"`,
     ...(paths ? [`echo @sha; sha256sum -- ${paths} 2>/dev/null`, `echo @mode; stat -c '%a %n' -- ${paths} 2>/dev/null`] : []),
     ...(dirs ? [`echo @dirs; for d in ${dirs}; do [ -d "$d" ] || echo "$d"; done`, `echo @tmp; find ${dirs} -maxdepth 1 -name '.*${tempMarker}*' 2>/dev/null`] : []),
-    ...(units ? [`echo @units; systemctl show --no-pager -p Id,ActiveState,InvocationID,ActiveEnterTimestamp,UnitFileState -- ${units} 2>/dev/null`] : []),
+    ...(units ? [`echo @units; systemctl show --no-pager -p Id,ActiveState,InvocationID,ActiveEnterTimestamp,UnitFileState,ConditionResult -- ${units} 2>/dev/null`] : []),
     'echo @end',
   ].join('\n');
 }
@@ -55,6 +55,7 @@ export function parseFacts(stdout: string, root: string, desired: RenderedHost):
         invocationId: unit['InvocationID'] ?? '',
         activeEnterTimestamp: unit['ActiveEnterTimestamp'] ?? '',
         unitFileState: unit['UnitFileState'] ?? '',
+        conditionResult: unit['ConditionResult'] ?? '',
       };
       facts.units.set(unit['Id'], u);
     }

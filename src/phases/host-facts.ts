@@ -14,6 +14,8 @@ export interface UnitFact {
   activeEnterTimestamp: string;
   /** enabled, disabled, static, ... ('' when systemd does not know the unit) */
   unitFileState: string;
+  /** 'no' when a Condition*= check made systemd skip the unit (e.g. no CAP_SYS_MODULE in a container) */
+  conditionResult: string;
 }
 
 export interface HostFacts {

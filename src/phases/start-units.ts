@@ -32,6 +32,8 @@ export const startUnits: Phase = {
       const changed = u.dependsOn.filter((p) => ctx.changed.has(p));
       const active = fact?.activeState === 'active';
       if (active && changed.length === 0) continue;
+      // systemd skipped it on purpose (a Condition*= failed); starting it again changes nothing
+      if (!active && changed.length === 0 && fact?.conditionResult === 'no') continue;
       const reasons = changed.length > 0 ? changed.map((p) => `${p} ${ctx.changed.get(p)}`) : [`${fact?.activeState || 'not loaded'}`];
       actions.push({
         host: ctx.host,

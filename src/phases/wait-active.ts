@@ -28,6 +28,8 @@ export function waitActiveScript(unit: string, timeoutSec: number): string {
     `  s=$(systemctl is-active ${u} 2>/dev/null)`,
     `  if [ "$s" = active ]; then sleep 0.5; s=$(systemctl is-active ${u} 2>/dev/null); [ "$s" = active ] && exit 0; fi`,
     `  [ "$s" = failed ] && break`,
+    // a unit systemd skipped because a Condition*= is not met is done, not failed
+    `  if [ "$s" = inactive ] && [ "$(systemctl show -p ConditionResult --value ${u} 2>/dev/null)" = no ]; then exit 0; fi`,
     `  sleep 0.25; i=$((i+1))`,
     `done`,
     `echo "@state $s"`,

@@ -45,11 +45,12 @@ export interface SshdHosts {
 const fakeSystemctl = `#!/bin/sh
 # systemctl TEST DOUBLE (test/support/sshd-hosts.ts): unit state lives in $KW_FAKE_SYSTEMD
 d="$KW_FAKE_SYSTEMD"; mkdir -p "$d"; echo "$*" >>"$d/calls.log"
-cmd=""; units=""
+cmd=""; units=""; skip=0
 for a in "$@"; do
+  if [ $skip = 1 ]; then skip=0; continue; fi
   case "$a" in
-    -p|--property=*|--no-pager|--no-block|--value|--quiet|-q) ;;
-    Id,*|ActiveState*) ;;
+    -p) skip=1 ;;
+    --property=*|--no-pager|--no-block|--value|--quiet|-q|--) ;;
     *) if [ -z "$cmd" ]; then cmd="$a"; else units="$units $a"; fi ;;
   esac
 done
@@ -61,7 +62,7 @@ case "$cmd" in
       [ $first = 1 ] || echo; first=0
       if [ -s "$d/$u.inv" ]; then st=active; inv=$(cat "$d/$u.inv"); ts=$(cat "$d/$u.ts"); else st=inactive; inv=; ts=; fi
       en=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled)
-      printf 'Id=%s\\nActiveState=%s\\nSubState=running\\nInvocationID=%s\\nActiveEnterTimestamp=%s\\nUnitFileState=%s\\n' "$u" "$st" "$inv" "$ts" "$en"
+      printf 'Id=%s\\nActiveState=%s\\nSubState=running\\nInvocationID=%s\\nActiveEnterTimestamp=%s\\nUnitFileState=%s\\nConditionResult=yes\\n' "$u" "$st" "$inv" "$ts" "$en"
     done ;;
   start) for u in $units; do [ -s "$d/$u.inv" ] || { newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; }; done ;;
   restart) for u in $units; do newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; done ;;

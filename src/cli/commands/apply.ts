@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import { Listr } from 'listr2';
+import { InputError, KubewrightError } from '../../errors.ts';
+import { describeError, planText, summarize, summaryLine } from '../../phases/plan-report.ts';
+import { prepareRun } from '../../phases/prepare-run.ts';
+import { runHosts, type HostEvent, type HostOutcome } from '../../phases/run-hosts.ts';
+import { processIo, type Io } from '../io.ts';
+import { loadClusterFile } from '../load-cluster.ts';
+import { parseParallel, testHostRoots } from './plan.ts';
+
+function table(outcomes: readonly HostOutcome[]): string[] {
+  const rows = outcomes.map((o) => [
+    o.host,
+    o.status,
+    o.status === 'failed' ? '-' : String(o.applied),
+    `${(o.durationMs / 1000).toFixed(1)}s`,
+    o.status === 'failed' ? describeError(o.error).split('\n')[0] ?? '' : '',
+  ]);
+  const all = [['HOST', 'STATUS', 'ACTIONS', 'TIME', 'ERROR'], ...rows];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i]!.length)));
+  return all.map((r) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd());
+}
+
+/** listr2 when a person watches a terminal; plain `host: phase: message` lines otherwise (CI, pipes, tests). */
+async function withProgress(io: Io, hosts: string[], interactive: boolean, run: (onEvent: (e: HostEvent) => void) => Promise<HostOutcome[]>): Promise<HostOutcome[]> {
+  if (!interactive) {
+    return run((e) => {
+      if (e.status === 'failed') io.err(`${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
+      else io.out(`${e.host}: ${e.phase === 'done' ? 'done' : e.phase}${e.phase === e.message ? '' : `: ${e.message}`}`);
+    });
+  }
+  const listeners = new Map<string, (e: HostEvent) => void>();
+  const finished = new Map<string, { resolve(ok: boolean): void; promise: Promise<boolean> }>();
+  for (const h of hosts) {
+    let resolve!: (ok: boolean) => void;
+    const promise = new Promise<boolean>((r) => (resolve = r));
+    finished.set(h, { resolve, promise });
+  }
+  const list = new Listr(
+    hosts.map((h) => ({
+      title: h,
+      task: async (_ctx: unknown, task: { output: string; title: string }) => {
+        listeners.set(h, (e) => {
+          task.output = `${e.phase}: ${e.message.split('\n')[0]}`;
+        });
+        const ok = await finished.get(h)!.promise;
+        if (!ok) throw new Error(`${h}: failed`);
+      },
+    })),
+    { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+  );
+  const listing = list.run().catch(() => undefined);
+  const outcomes = await run((e) => {
+    listeners.get(e.host)?.(e);
+    if (e.phase === 'done' || e.status === 'failed') finished.get(e.host)?.resolve(e.status !== 'failed');
+  });
+  await listing;
+  return outcomes;
+}
+
+export function registerApply(program: Command, io: Io): void {
+  program
+    .command('apply')
+    .description('bring existing hosts to the rendered state over SSH: binaries, files, units; only what changed')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--parallel <n>', 'hosts worked on at once', '10')
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
+    .option('--wait-timeout <seconds>', 'how long a (re)started unit may take to become active', '60')
+    .option('--show-plan', 'print the planned changes of each host before the table', false)
+    .addHelpText(
+      'after',
+      `
+Phases per host: connect → gather facts (one command) → prepare directories → binaries
+(checksum-verified, cached, uploaded over SFTP) → files (atomic) → daemon-reload (only if a unit
+changed) → enable + (re)start only the units whose files or binaries changed, in order → wait
+until active. A re-run with nothing changed makes one SSH command per host and restarts nothing.
+Exit 1 if any host failed; the other hosts are still completed.
+
+Example:
+  kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
+`,
+    )
+    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; waitTimeout: string; showPlan: boolean }) => {
+      const parallel = parseParallel(opts.parallel);
+      const waitActiveTimeoutSec = Number(opts.waitTimeout);
+      if (!Number.isFinite(waitActiveTimeoutSec) || waitActiveTimeoutSec <= 0) {
+        throw new InputError(`--wait-timeout: must be a positive number of seconds (got ${opts.waitTimeout})`, { hint: 'e.g. --wait-timeout 120' });
+      }
+      const cluster = await loadClusterFile(opts.file);
+      const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots() });
+      for (const n of run.notes) io.out(`note: ${n}`);
+      const interactive = io === processIo && process.stdout.isTTY === true && !process.env['CI'];
+      const outcomes = await withProgress(io, run.targets.map((t) => t.host.name), interactive, (onEvent) =>
+        runHosts(run.targets, { mode: 'apply', parallel, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, onEvent }),
+      );
+      if (opts.showPlan) for (const l of planText(outcomes)) io.out(l);
+      for (const l of table(outcomes)) io.out(l);
+      const summary = summarize(outcomes);
+      io.out(summaryLine('Apply', summary));
+      const failed = outcomes.filter((o) => o.status === 'failed');
+      if (failed.length > 0) {
+        for (const o of failed) io.err(`${o.host}: ${describeError(o.error)}`);
+        throw new KubewrightError(`apply failed on ${failed.length} of ${outcomes.length} host(s): ${failed.map((o) => o.host).join(', ')}`, {
+          hint: 'fix the cause shown for each host and re-run apply; hosts that succeeded will be a no-op',
+        });
+      }
+    });
+}

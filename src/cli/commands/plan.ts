@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { InputError, KubewrightError } from '../../errors.ts';
+import { planJson, planText, summarize, summaryLine } from '../../phases/plan-report.ts';
+import { prepareRun } from '../../phases/prepare-run.ts';
+import { runHosts } from '../../phases/run-hosts.ts';
+import type { Io } from '../io.ts';
+import { loadClusterFile } from '../load-cluster.ts';
+
+/** Test-only: KUBEWRIGHT_TEST_HOST_ROOTS='{"w1":"/tmp/x/root"}' confines each host to a fake root. */
+export function testHostRoots(env: NodeJS.ProcessEnv = process.env): Record<string, string> | undefined {
+  const raw = env['KUBEWRIGHT_TEST_HOST_ROOTS'];
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as Record<string, string>;
+  } catch {
+    throw new InputError('KUBEWRIGHT_TEST_HOST_ROOTS: not a JSON object', { hint: 'unset it (it is for kubewright\'s own tests)' });
+  }
+}
+
+export function parseParallel(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InputError(`--parallel: must be an integer from 1 to 1000 (got ${v})`, { hint: 'e.g. --parallel 10' });
+  return n;
+}
+
+export function registerPlan(program: Command, io: Io): void {
+  program
+    .command('plan')
+    .description('show what apply would change on each host: file diffs, binaries, unit restarts; changes nothing')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .option('--parallel <n>', 'hosts inspected at once', '10')
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
+    .addHelpText(
+      'after',
+      `
+Per host: files to create or change with unified diffs (private keys shown as
+<redacted sha256:…>), binaries to fetch, units to (re)start and why. Costs one SSH command per
+host (plus a read of each changed file for its diff). Exit 1 if a host could not be inspected.
+
+Example:
+  kubewright plan -f cluster.yaml
+  kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
+`,
+    )
+    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean }) => {
+      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
+      const parallel = parseParallel(opts.parallel);
+      const cluster = await loadClusterFile(opts.file);
+      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots() });
+      const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect });
+      const summary = summarize(outcomes);
+      if (opts.output === 'json') io.out(JSON.stringify(planJson(outcomes, run.notes), null, 2));
+      else {
+        for (const n of run.notes) io.out(`note: ${n}`);
+        for (const l of planText(outcomes)) io.out(l);
+        io.out(summaryLine('Plan', summary));
+      }
+      if (summary.failed > 0) {
+        throw new KubewrightError(`plan: ${summary.failed} of ${summary.hosts} host(s) could not be inspected: ${outcomes.filter((o) => o.status === 'failed').map((o) => o.host).join(', ')}`, {
+          hint: 'see the host lines above',
+        });
+      }
+    });
+}

@@ -1,0 +1,132 @@
+// What `plan` and `apply` show: per host the actions, unified diffs of files (secrets redacted
+// as `<redacted sha256:…>`), units to (re)start and why, binaries to fetch, and a summary.
+// Pure: builds lines and JSON; src/cli prints them.
+import { createTwoFilesPatch } from 'diff';
+import { isKubewrightError } from '../errors.ts';
+import type { Action } from './action.ts';
+import type { HostOutcome } from './run-hosts.ts';
+
+export function redacted(sha256: string | undefined): string {
+  return sha256 ? `<redacted sha256:${sha256.slice(0, 12)}…>` : '<absent>';
+}
+
+export function describeError(e: unknown): string {
+  if (isKubewrightError(e)) return e.describe();
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The unified diff for a file action, or a redacted one-liner for secrets. */
+export function fileDiff(a: Action, oldContents: ReadonlyMap<string, string>): string | undefined {
+  const c = a.change;
+  if (a.kind !== 'write-file' || !c) return undefined;
+  if (c.secret) return `${c.path}: ${redacted(c.oldSha256)} → ${redacted(c.newSha256)}`;
+  if (c.status === 'mode') return undefined;
+  const before = c.status === 'create' ? '' : oldContents.get(c.path);
+  if (before === undefined) return undefined;
+  const patch = createTwoFilesPatch(c.status === 'create' ? '/dev/null' : `a${c.path}`, `b${c.path}`, before, c.contents ?? '', undefined, undefined, { context: 3 });
+  // drop the `Index:`/`===` header lines createTwoFilesPatch adds
+  return patch.split('\n').filter((l) => !/^(Index: |=+$)/.test(l)).join('\n').trimEnd();
+}
+
+export interface Summary {
+  hosts: number;
+  changed: number;
+  unchanged: number;
+  failed: number;
+  files: number;
+  binaries: number;
+  restarts: number;
+}
+
+export function summarize(outcomes: readonly HostOutcome[]): Summary {
+  const s: Summary = { hosts: outcomes.length, changed: 0, unchanged: 0, failed: 0, files: 0, binaries: 0, restarts: 0 };
+  for (const o of outcomes) {
+    const actions = o.plan?.actions ?? [];
+    if (o.status === 'failed') s.failed++;
+    else if (actions.length === 0) s.unchanged++;
+    else s.changed++;
+    s.files += actions.filter((a) => a.kind === 'write-file').length;
+    s.binaries += actions.filter((a) => a.kind === 'install-binary').length;
+    s.restarts += actions.filter((a) => a.kind === 'start' || a.kind === 'restart').length;
+  }
+  return s;
+}
+
+export function summaryLine(verb: 'Plan' | 'Apply', s: Summary): string {
+  return `${verb}: ${s.hosts} host(s): ${s.changed} to change, ${s.unchanged} unchanged, ${s.failed} failed; ${s.files} file(s), ${s.binaries} binar${s.binaries === 1 ? 'y' : 'ies'} to install, ${s.restarts} unit (re)start(s)`;
+}
+
+const marks: Record<Action['kind'], string> = {
+  'mkdir': '+',
+  'remove-temp': '-',
+  'install-binary': '↓',
+  'chmod': '~',
+  'write-file': '~',
+  'daemon-reload': '⟳',
+  'enable': '+',
+  'start': '▶',
+  'restart': '⟳',
+  'wait-active': '…',
+};
+
+/** Human-readable plan: every line starts with the host name (STYLE.md). */
+export function planText(outcomes: readonly HostOutcome[]): string[] {
+  const lines: string[] = [];
+  for (const o of outcomes) {
+    if (o.status === 'failed') {
+      lines.push(`${o.host}: FAILED: ${describeError(o.error)}`);
+      continue;
+    }
+    const actions = (o.plan?.actions ?? []).filter((a) => a.kind !== 'wait-active');
+    if (actions.length === 0) {
+      lines.push(`${o.host}: no changes`);
+      continue;
+    }
+    const f = o.plan?.facts;
+    lines.push(`${o.host}: ${actions.length} change(s)${f ? ` (${[f.os, f.arch].filter(Boolean).join(', ')})` : ''}`);
+    for (const a of actions) {
+      const mark = a.kind === 'write-file' && a.change?.status === 'create' ? '+' : marks[a.kind];
+      lines.push(`${o.host}:   ${mark} ${a.summary}`);
+      const d = fileDiff(a, o.oldContents);
+      if (d) for (const l of d.split('\n')) lines.push(`${o.host}:       ${l}`);
+    }
+  }
+  return lines;
+}
+
+export interface PlanJsonAction {
+  phase: string;
+  kind: Action['kind'];
+  summary: string;
+  reasons: string[];
+  path?: string | undefined;
+  unit?: string | undefined;
+  url?: string | undefined;
+  diff?: string | undefined;
+}
+
+export function planJson(outcomes: readonly HostOutcome[], notes: readonly string[] = []): unknown {
+  return {
+    hosts: outcomes.map((o) => ({
+      host: o.host,
+      status: o.status === 'failed' ? 'failed' : (o.plan?.actions.length ?? 0) === 0 ? 'unchanged' : o.status,
+      error: o.status === 'failed' ? describeError(o.error) : undefined,
+      facts: o.plan ? { os: o.plan.facts.os, arch: o.plan.facts.arch, systemd: o.plan.facts.systemd, freeDiskKb: o.plan.facts.freeDiskKb } : undefined,
+      durationMs: o.durationMs,
+      actions: (o.plan?.actions ?? []).map(
+        (a): PlanJsonAction => ({
+          phase: a.phase,
+          kind: a.kind,
+          summary: a.summary,
+          reasons: a.reasons,
+          path: a.change?.path,
+          unit: a.unit,
+          url: a.binary?.url,
+          diff: fileDiff(a, o.oldContents),
+        }),
+      ),
+    })),
+    summary: summarize(outcomes),
+    notes,
+  };
+}

@@ -1,0 +1,74 @@
+// Everything `plan` and `apply` need before touching a host: the hosts (from the provider), the
+// desired state (rendered), binaries with the Kubernetes version resolved, the artifact store,
+// and how to connect.
+import { ArtifactStore } from '../artifacts/artifact-store.ts';
+import { artifactCacheDir } from '../artifacts/cache-dir.ts';
+import { resolveKubernetesVersion, withResolvedVersion } from '../artifacts/resolve-kubernetes-version.ts';
+import { InputError } from '../errors.ts';
+import type { Executor } from '../exec/executor.ts';
+import type { Host } from '../providers/host.ts';
+import { LabProvider } from '../providers/lab/lab-provider.ts';
+import { StaticProvider } from '../providers/static/static-provider.ts';
+import { hasUnresolvedVersion } from '../render/artifacts.ts';
+import { renderCluster } from '../render/cluster.ts';
+import type { Cluster } from '../spec/cluster.ts';
+import { clusterCredentials } from './cluster-credentials.ts';
+import { connectHost, specPath, sshOptionsFor } from './connect.ts';
+import type { HostTarget } from './run-hosts.ts';
+
+export interface PrepareOptions {
+  mode: 'plan' | 'apply';
+  acceptNewHostKeys: boolean;
+  /** test-only: fake filesystem root per host name */
+  hostRoots?: Record<string, string> | undefined;
+  cacheDir?: string | undefined;
+  /** the hosts, when the caller already has them (e.g. `up` after provisioning) */
+  hosts?: Host[] | undefined;
+}
+
+export interface PreparedRun {
+  targets: HostTarget[];
+  store: ArtifactStore;
+  connect(h: Host): Promise<Executor>;
+  /** the Kubernetes version binaries come from, when the spec named only a minor */
+  resolvedKubernetesVersion: string | undefined;
+  notes: string[];
+}
+
+/** The hosts apply works on: static hosts as listed, lab machines that run. */
+export async function hostsForApply(cluster: Cluster): Promise<Host[]> {
+  switch (cluster.provider.kind) {
+    case 'static':
+      return new StaticProvider(cluster).hosts();
+    case 'lab':
+      return new LabProvider(cluster).hosts();
+    default:
+      throw new InputError(`provider.${cluster.provider.kind}: apply on its own works on static and lab hosts`, {
+        hint: 'use `kubewright up`, which creates the hosts and then applies, or list existing hosts under provider.static.hosts',
+      });
+  }
+}
+
+export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promise<PreparedRun> {
+  const hosts = opts.hosts ?? (await hostsForApply(cluster));
+  const notes: string[] = [];
+  const { credentials, note } = await clusterCredentials(cluster, hosts, opts.mode);
+  if (note) notes.push(note);
+  const rendered = renderCluster({ cluster, hosts, credentials });
+  const mirror = cluster.artifacts.mirror && !/^https?:\/\//i.test(cluster.artifacts.mirror) ? specPath(cluster, cluster.artifacts.mirror.replace(/^file:\/\//, '')) : cluster.artifacts.mirror;
+  const store = new ArtifactStore({ mirror, pins: cluster.artifacts.checksums, cacheDir: opts.cacheDir ?? artifactCacheDir() });
+  const needsVersion = rendered.hosts.some((h) => h.binaries.some(hasUnresolvedVersion));
+  const resolvedKubernetesVersion = needsVersion ? await resolveKubernetesVersion(cluster, store) : undefined;
+  const targets: HostTarget[] = hosts.map((host, i) => {
+    const desired = rendered.hosts[i]!;
+    return { host, desired: { ...desired, binaries: withResolvedVersion(desired.binaries, resolvedKubernetesVersion) } };
+  });
+  const ssh = await sshOptionsFor(cluster, opts.acceptNewHostKeys);
+  return {
+    targets,
+    store,
+    connect: (h) => connectHost(h, { ...ssh, roots: opts.hostRoots }),
+    resolvedKubernetesVersion,
+    notes,
+  };
+}

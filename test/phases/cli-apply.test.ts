@@ -1,0 +1,121 @@
+// `kubewright plan` and `kubewright apply` end to end on the modern profile's real renderers,
+// against three loopback sshd hosts with fake roots (systemctl there is a TEST DOUBLE, see
+// test/support/sshd-hosts.ts) and a local mirror of stand-in binaries.
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { withResolvedVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
+import { plannedHosts } from '../../src/providers/host.ts';
+import { renderCluster } from '../../src/render/cluster.ts';
+import { parseCluster } from '../../src/spec/cluster.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { buildArtifactMirror } from '../support/artifact-mirror.ts';
+import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
+
+let lab: SshdHosts;
+let specFile: string;
+let specText: (clusterDNS: string) => string;
+
+before(async () => {
+  lab = await startSshdHosts(3, 'cl');
+  const mirrorDir = join(lab.dir, 'mirror');
+  const hostLines = lab.hosts.map((h) => `      - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, privateAddress: 10.0.0.${h.port % 200} }`).join('\n');
+  const base = (clusterDNS: string, pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
+kind: Cluster
+metadata: { name: cli }
+kubernetes: { version: "1.36", apiServer: "https://127.0.0.1:6443", clusterDNS: ${clusterDNS} }
+provider:
+  static:
+    hosts:
+${hostLines}
+etcd: { discovery: { endpoints: ["https://127.0.0.1:2379"] } }
+pki: { dir: ${join(lab.dir, 'pki')} }
+ssh: { user: root, privateKeyPath: ${lab.privateKeyPath}, knownHostsPath: ${lab.knownHostsPath} }
+artifacts:
+  mirror: ${mirrorDir}
+  checksums:
+${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
+`;
+  const cluster = parseCluster(base('10.32.0.10', {}), join(lab.dir, 'cluster.yaml'));
+  const rendered = renderCluster({ cluster, hosts: plannedHosts(cluster) });
+  const binaries = withResolvedVersion(rendered.hosts[0]!.binaries, '1.36.2');
+  const mirror = await buildArtifactMirror(mirrorDir, binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
+  specText = (dns) => base(dns, mirror.pins);
+  specFile = join(lab.dir, 'cluster.yaml');
+  await writeFile(specFile, specText('10.32.0.10'));
+  process.env['KUBEWRIGHT_TEST_HOST_ROOTS'] = JSON.stringify(Object.fromEntries(lab.hosts.map((h) => [h.name, h.root])));
+  process.env['KUBEWRIGHT_CACHE_DIR'] = join(lab.dir, 'cache');
+});
+after(async () => {
+  delete process.env['KUBEWRIGHT_TEST_HOST_ROOTS'];
+  delete process.env['KUBEWRIGHT_CACHE_DIR'];
+  await lab?.stop();
+});
+
+test('plan lists files, binaries and unit starts per host and writes nothing', async () => {
+  const r = await runCli('plan', '-f', specFile);
+  assert.equal(r.code, 0, r.stderr);
+  for (const h of lab.hosts) {
+    assert.match(r.stdout, new RegExp(`^${h.name}:   \\+ create /etc/systemd/system/kubelet\\.service \\(created\\)$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^${h.name}:   ↓ install /usr/local/bin/kubelet from https://dl\\.k8s\\.io/release/v1\\.36\\.2/bin/linux/amd64/kubelet \\(missing\\)$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^${h.name}:   ▶ start kubelet\\.service \\(`, 'm'));
+    assert.deepEqual(await readdir(h.root), []);
+  }
+  assert.match(r.stdout, /^Plan: 3 host\(s\): 3 to change, 0 unchanged, 0 failed; 42 file\(s\), 36 binaries to install, 21 unit \(re\)start\(s\)$/m);
+  const j = await runCli('plan', '-f', specFile, '--output', 'json');
+  assert.equal(j.code, 0, j.stderr);
+  const doc = JSON.parse(j.stdout) as { hosts: { host: string; status: string; actions: { kind: string; path?: string }[] }[]; summary: { changed: number } };
+  assert.equal(doc.summary.changed, 3);
+  assert.ok(doc.hosts[0]!.actions.some((a) => a.kind === 'write-file' && a.path === '/var/lib/kubelet/config.yaml'));
+});
+
+test('apply brings every host to the rendered state, and a second apply and plan find nothing to do', async () => {
+  const r = await runCli('apply', '-f', specFile);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^HOST\s+STATUS\s+ACTIONS\s+TIME/m);
+  for (const h of lab.hosts) {
+    assert.match(r.stdout, new RegExp(`^${h.name}\\s+changed\\s+\\d+`, 'm'));
+    assert.match(await readFile(join(h.root, 'etc/systemd/system/kubelet.service'), 'utf8'), /ExecStart=\/usr\/local\/bin\/kubelet/);
+  }
+  const again = await runCli('apply', '-f', specFile);
+  assert.equal(again.code, 0, again.stderr);
+  for (const h of lab.hosts) assert.match(again.stdout, new RegExp(`^${h.name}\\s+unchanged\\s+0`, 'm'));
+  const plan = await runCli('plan', '-f', specFile);
+  for (const h of lab.hosts) assert.match(plan.stdout, new RegExp(`^${h.name}: no changes$`, 'm'));
+});
+
+test('a changed spec field shows as a unified diff and restarts only the units that read it', async () => {
+  await writeFile(specFile, specText('10.32.0.53'));
+  const plan = await runCli('plan', '-f', specFile);
+  assert.equal(plan.code, 0, plan.stderr);
+  const h = lab.hosts[0]!.name;
+  assert.match(plan.stdout, new RegExp(`^${h}:       --- a/var/lib/kubelet/config\\.yaml$`, 'm'));
+  assert.match(plan.stdout, new RegExp(`^${h}:       -- 10\\.32\\.0\\.10$`, 'm'));
+  assert.match(plan.stdout, new RegExp(`^${h}:       \\+- 10\\.32\\.0\\.53$`, 'm'));
+  const restarts = plan.stdout.split('\n').filter((l) => l.startsWith(`${h}:   ⟳ restart`));
+  assert.deepEqual(restarts.map((l) => l.split(' ')[5]), ['kubelet.service']);
+  const r = await runCli('apply', '-f', specFile);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(await readFile(join(lab.hosts[0]!.root, 'var/lib/kubelet/config.yaml'), 'utf8'), /10\.32\.0\.53/);
+});
+
+test('a host whose key changed is refused with exit 1, nothing written there, the others completed', async () => {
+  await writeFile(specFile, specText('10.32.0.54'));
+  const [a, b] = [lab.hosts[0]!, lab.hosts[1]!];
+  const known = await readFile(lab.knownHostsPath, 'utf8');
+  const tampered = known.replace(a.knownHostsLine, b.knownHostsLine.replace(`]:${b.port} `, `]:${a.port} `));
+  await writeFile(lab.knownHostsPath, tampered);
+  try {
+    const before = await readFile(join(a.root, 'var/lib/kubelet/config.yaml'), 'utf8');
+    const r = await runCli('apply', '-f', specFile, '--accept-new-host-keys');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(`^${a.name}\\s+failed\\s+-.*host key of \\[127\\.0\\.0\\.1\\]:${a.port} does not match`, 'm'));
+    assert.match(r.stderr, /error: apply failed on 1 of 3 host\(s\): cl1/);
+    assert.equal(await readFile(join(a.root, 'var/lib/kubelet/config.yaml'), 'utf8'), before);
+    assert.match(await readFile(join(b.root, 'var/lib/kubelet/config.yaml'), 'utf8'), /10\.32\.0\.54/);
+    assert.equal(await readFile(lab.knownHostsPath, 'utf8'), tampered, 'the changed key is not recorded');
+  } finally {
+    await writeFile(lab.knownHostsPath, known);
+  }
+});
