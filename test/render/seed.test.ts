@@ -17,7 +17,7 @@ import type { ClusterCredentials, RenderedFile, RenderedHost } from '../../src/r
 import { plannedHosts } from '../../src/providers/host.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { exampleInput, exampleText } from '../support/example-clusters.ts';
-import { assertGolden, renderedClusterText } from '../support/golden.ts';
+import { assertGolden, renderedClusterText, updatingGolden } from '../support/golden.ts';
 import { verifyUnits } from '../support/systemd-verify.ts';
 
 const POST_URL = new URL('../../../shared/seed/kubernetes-worker-nodes.txt', import.meta.url);
@@ -137,6 +137,30 @@ test('the seed profile at Kubernetes 1.8 matches its golden file', () => {
 
 test('the seed profile at Kubernetes 1.23 matches its golden file', () => {
   assertGolden('render', 'seed-1.23', renderedClusterText(renderCluster(exampleInput('seed', '1.23'))));
+});
+
+test('a golden that differs fails and says how to update it (the golden check can fail)', (t) => {
+  if (updatingGolden()) return t.skip('UPDATE_GOLDEN is set: goldens are being rewritten');
+  const text = renderedClusterText(renderCluster(exampleInput('seed')));
+  assert.throws(() => assertGolden('render', 'seed-1.8', text.replace('RestartSec=15', 'RestartSec=16')), /UPDATE_GOLDEN=1/);
+  assert.throws(() => assertGolden('render', 'no-such-case', text), /missing — run the test with UPDATE_GOLDEN=1/);
+});
+
+test('the spec\'s etcd prefix, masquerading, DNS and proxy mode flow into the seed units', () => {
+  const text = exampleText('seed')
+    .replace('prefix: /flannel.com/network', 'prefix: /coreos.com/network')
+    .replace('ipMasq: true', 'ipMasq: false')
+    .replace('clusterDNS: 10.32.0.10', 'clusterDNS: 10.32.0.53')
+    .replace('kubeProxyMode: iptables', 'kubeProxyMode: ipvs');
+  const cluster = parseCluster(text, 'seed.yaml');
+  const host = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts[0];
+  assert.ok(host);
+  const flanneld = fileAt(host, '/etc/systemd/system/flanneld.service').contents;
+  assert.match(flanneld, /-etcd-prefix=\/coreos\.com\/network \\/);
+  assert.doesNotMatch(flanneld, /-ip-masq/);
+  assert.match(flanneld, /-etcd-keyfile=\/etc\/flannel\/etcd-client-key\.pem\nRestart=always/, 'the last flag ends the ExecStart');
+  assert.match(fileAt(host, '/etc/systemd/system/kubelet.service').contents, /--cluster-dns=10\.32\.0\.53 \\/);
+  assert.match(fileAt(host, '/etc/systemd/system/kube-proxy.service').contents, /--proxy-mode=ipvs\n/);
 });
 
 for (const version of ['1.8.0', '1.23']) {
