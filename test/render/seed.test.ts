@@ -170,6 +170,13 @@ for (const version of ['1.8.0', '1.23']) {
     for (const n of ['flanneld.service', 'docker.service', 'public_ip.service', 'kubelet.service', 'kube-proxy.service']) {
       assert.ok(names.includes(n), `${n} is rendered`);
     }
+    // verifyUnits stubs missing Requires= targets, so check here that each names a rendered unit
+    for (const n of names) {
+      const unit = fileAt(host, `/etc/systemd/system/${n}`).contents;
+      for (const dep of (/^Requires=(.*)$/m.exec(unit)?.[1] ?? '').split(' ').filter(Boolean)) {
+        assert.ok(names.includes(dep), `${n} requires ${dep}, which is not rendered`);
+      }
+    }
     const r = await verifyUnits(host.files, names);
     assert.equal(r.stderr, '', `${r.command}\n${r.stderr}`);
     assert.equal(r.code, 0, r.command);
