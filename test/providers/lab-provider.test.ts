@@ -99,6 +99,27 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
     assert.equal((await ssh(hosts[1]?.address ?? '', 'cat /root/marker')).stdout, 'kept\n');
   });
 
+  test('ensure boots a machine again after its container stopped', async () => {
+    const before = (await readLabState(provider.stateDir))?.machines.find((m) => m.name === hosts[2]?.name);
+    assert.ok(before);
+    process.kill(before.pid, 'SIGTERM');
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(before.pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await provider.hosts())[2]?.address, undefined, 'a stopped machine has no address');
+    const again = await provider.ensure();
+    const after = (await readLabState(provider.stateDir))?.machines.find((m) => m.name === hosts[2]?.name);
+    assert.notEqual(after?.pid, before.pid);
+    assert.equal(again[2]?.address, hosts[2]?.address);
+    assert.equal((await ssh(hosts[2]?.address ?? '', 'hostname')).stdout.trim(), hosts[2]?.name);
+    state = await readLabState(provider.stateDir);
+  });
+
   test('lab down from another process leaves no container, bridge, address, cgroup or state', async () => {
     assert.ok(state);
     await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'lab', 'down', '-f', spec], { cwd: join(import.meta.dirname, '../..'), timeout: 90_000 });

@@ -9,6 +9,9 @@ import { LabPrerequisiteError } from '../../src/providers/lab/lab-errors.ts';
 import { checkLabPrerequisites } from '../../src/providers/lab/lab-prerequisites.ts';
 import { pinKnownHosts, unpinKnownHosts } from '../../src/providers/lab/lab-ssh-keys.ts';
 import { nspawnArgs } from '../../src/providers/lab/lab-machine.ts';
+import { defaultRootfsDir, ensureRootfsImage } from '../../src/providers/lab/rootfs-image.ts';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 
 test('lab machines get .11, .12, ... and the host keeps .1', () => {
   const plan = labAddressPlan('10.213.5.0/24', 3);
@@ -55,4 +58,44 @@ test('containers are started the way REAL-INFRA §4 found to work without system
   const args = nspawnArgs({ name: 'demo-w0', rootfs: '/r', bridge: 'kwlab0', networkFile: '/s/n', authorizedKeysFile: '/s/a', hostKeyFile: '/s/k', logFile: '/s/l' });
   for (const a of ['--boot', '--volatile=overlay', '--register=no', '--keep-unit', '--network-bridge=kwlab0', '--resolv-conf=off', '--machine=demo-w0']) assert.ok(args.includes(a), a);
   assert.ok(args.includes('--bind-ro=/s/k:/etc/ssh/ssh_host_ed25519_key'));
+});
+
+test('the image lives in the user cache dir unless KUBEWRIGHT_LAB_ROOTFS says otherwise', () => {
+  assert.equal(defaultRootfsDir({ HOME: '/home/u' }), '/home/u/.cache/kubewright/rootfs-bookworm');
+  assert.equal(defaultRootfsDir({ HOME: '/home/u', XDG_CACHE_HOME: '/c' }), '/c/kubewright/rootfs-bookworm');
+  assert.equal(defaultRootfsDir({ KUBEWRIGHT_LAB_ROOTFS: '/r' }), '/r');
+});
+
+test('a second process waits for the one building the image instead of running debootstrap too', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kw-lab-img-'));
+  try {
+    const rootfs = join(dir, 'rootfs');
+    // another (live) process holds the lock: this one
+    await mkdir(`${rootfs}.lock`);
+    await writeFile(join(`${rootfs}.lock`, 'pid'), String(process.pid));
+    const waiting = ensureRootfsImage({ dir: rootfs, mirror: 'http://127.0.0.1:9/unreachable', lockTimeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 1200));
+    // the "other process" finishes: the image appears, its lock goes away
+    await mkdir(join(rootfs, 'lib/systemd'), { recursive: true });
+    await writeFile(join(rootfs, 'lib/systemd/systemd'), '');
+    await writeFile(join(rootfs, '.kubewright-rootfs-v1'), '');
+    await rm(`${rootfs}.lock`, { recursive: true });
+    assert.equal(await waiting, rootfs);
+    assert.ok(!existsSync(`${rootfs}.building`), 'no debootstrap was started');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a lock held past the timeout is reported with the process and the way out', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kw-lab-img-'));
+  try {
+    const rootfs = join(dir, 'rootfs');
+    await mkdir(`${rootfs}.lock`);
+    await writeFile(join(`${rootfs}.lock`, 'pid'), String(process.pid));
+    await assert.rejects(ensureRootfsImage({ dir: rootfs, lockTimeoutMs: 500 }), (e: Error & { hint?: string }) =>
+      e.message.includes(`locked by process ${process.pid}`) && (e.hint ?? '').includes(`${rootfs}.lock`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
