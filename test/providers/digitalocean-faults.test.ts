@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.ts';
+import { listDropletsByTag } from '../../src/providers/digitalocean/droplets.ts';
 import { ensureWorkers, type WorkerPoolSpec } from '../../src/providers/digitalocean/ensure-workers.ts';
+import { resolveSshKeys } from '../../src/providers/digitalocean/ssh-keys.ts';
 import { DigitalOceanRetriesExhaustedError } from '../../src/providers/digitalocean/errors.ts';
 import type { Fault } from '../support/do-simulator.ts';
 import { canaryToken, startHarness, type Harness } from './do-harness.ts';
@@ -118,4 +120,36 @@ test('direct connection resets: lists are retried and a reset create is reconcil
   await ensureWorkers({ client: direct, pool, count: 12, sshKeys: ['3b:16'], clock: h.clock });
   assert.ok(h.sim.requests.filter((r) => r.status === 'reset').length >= 3);
   assertExactly(12);
+});
+
+test('a 429 without retry-after waits until ratelimit-reset', async () => {
+  h.sim.inject({ kind: '429', method: 'GET', resetInS: 30 });
+  const before = h.clock.now();
+  await listDropletsByTag(h.client(), 'k8s-worker');
+  const waited = h.clock.now() - before;
+  assert.ok(waited >= 29_000 && waited <= 31_500, `waited ${waited} ms for a reset 30 s ahead`);
+});
+
+test('backoff doubles per attempt, with jitter between half and all of each step', async () => {
+  const waits = async (random: number): Promise<number> => {
+    h.sim.inject({ kind: '500', method: 'GET', count: 4 });
+    const before = h.clock.now();
+    await listDropletsByTag(h.client({ random: () => random }), 'k8s-worker');
+    return h.clock.now() - before;
+  };
+  assert.equal(await waits(0.9999), 500 + 1000 + 2000 + 4000);
+  assert.equal(await waits(0), 250 + 500 + 1000 + 2000);
+});
+
+test('a lost SSH key upload is checked by one more lookup instead of uploading twice', async () => {
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const ssh2 = (await import('ssh2')).default;
+  const pub = join(h.dir, 'lost.pub');
+  await writeFile(pub, `${ssh2.utils.generateKeyPairSync('ed25519').public}\n`);
+  h.sim.inject({ kind: 'lose-create', method: 'POST', path: '/v2/account/keys' });
+  const r = await resolveSshKeys(h.client(), { sshKeys: [], publicKeyPath: pub, keyName: 'kubewright-test' });
+  assert.equal(r.uploaded, true);
+  assert.equal(h.sim.accountKeys().length, 1);
+  assert.deepEqual(r.keys, [h.sim.accountKeys()[0]?.fingerprint]);
 });

@@ -19,6 +19,8 @@ export interface Fault {
   path?: string;
   /** for slow / lose-create: real milliseconds before answering (lose-create without delay resets the socket) */
   delayMs?: number;
+  /** for 429: no retry-after, only ratelimit-remaining 0 and ratelimit-reset this many seconds ahead (the hourly limit) */
+  resetInS?: number;
 }
 
 export interface SimulatorOptions {
@@ -240,6 +242,9 @@ export class DigitalOceanSimulator {
 
     if (req.headers.authorization !== `Bearer ${this.opts.token}`) return error(401, 'unauthorized', 'Unable to authenticate you.');
     if (fault?.kind === '429') {
+      if (fault.resetInS !== undefined) {
+        return error(429, 'too_many_requests', 'API rate limit exceeded.', { 'ratelimit-remaining': '0', 'ratelimit-reset': String(Math.ceil(now / 1000) + fault.resetInS) });
+      }
       return error(429, 'too_many_requests', 'API rate limit exceeded.', { 'retry-after': '1', 'ratelimit-remaining': '0' });
     }
     if (fault?.kind === '500') return error(500, 'server_error', 'Unexpected server-side error');

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../../errors.ts';
 import type { DigitalOceanClient } from './api-client.ts';
+import { DigitalOceanUncertainError } from './errors.ts';
 
 interface AccountKey {
   id: number;
@@ -43,6 +44,13 @@ export async function resolveSshKeys(
   }
   const existing = await client.listAll<AccountKey>('/v2/account/keys', 'ssh_keys');
   if (existing.some((k) => k.fingerprint === fingerprint)) return { keys: [fingerprint], uploaded: false };
-  const { body } = await client.request<{ ssh_key?: AccountKey }>('POST', '/v2/account/keys', { body: { name: opts.keyName, public_key: line } });
-  return { keys: [body.ssh_key?.fingerprint ?? fingerprint], uploaded: true };
+  try {
+    await client.request<{ ssh_key?: AccountKey }>('POST', '/v2/account/keys', { body: { name: opts.keyName, public_key: line } });
+  } catch (e) {
+    if (!(e instanceof DigitalOceanUncertainError)) throw e;
+    // the upload may have happened: one more lookup decides (a second upload would be rejected anyway)
+    const again = await client.listAll<AccountKey>('/v2/account/keys', 'ssh_keys');
+    if (!again.some((k) => k.fingerprint === fingerprint)) throw e;
+  }
+  return { keys: [fingerprint], uploaded: true };
 }
