@@ -31,6 +31,8 @@ export function standInScript(name: string, tag = ''): string {
   return `#!/bin/sh
 # TEST DOUBLE for ${name} ${tag}(test/support/artifact-mirror.ts): logs its argv, then sleeps
 echo "${name} $*" >>/tmp/kw-test-doubles.log 2>/dev/null
+# Type=notify units (containerd): as root, systemd-notify reports for its parent, this main PID
+[ -n "$NOTIFY_SOCKET" ] && systemd-notify --ready 2>/dev/null
 exec sleep infinity
 `;
 }
