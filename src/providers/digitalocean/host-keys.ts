@@ -62,7 +62,8 @@ export class HostKeyStore {
 /**
  * cloud-init user_data that installs each host's own key. One multi-create call shares one
  * user_data, so a batch of several hosts uses a Jinja template keyed by the droplet name
- * (cloud-init's `v1.local_hostname`, which DigitalOcean sets from the droplet name).
+ * (cloud-init's `v1.local_hostname`: DataSourceDigitalOcean sets local-hostname from the metadata
+ * "hostname", the droplet name given at launch). Needs cloud-init with Jinja user-data support.
  */
 export function hostKeyCloudConfig(keys: readonly HostKey[]): string {
   const block = (k: HostKey, indent: string): string[] => [
