@@ -121,6 +121,7 @@ export class LabProvider implements Provider {
     const state = await readLabState(this.stateDir);
     // nothing recorded: nothing of ours runs (a bridge of that name belongs to someone else)
     if (!state) return;
+    checkLabPrerequisites();
     await Promise.all(state.machines.map((m) => stopLabMachine(m)));
     // veths die with the container's namespace; remove any left over, then the bridge
     for (const port of await bridgePorts(state.bridge)) await deleteLink(port);
