@@ -44,6 +44,8 @@ export async function writeRenderedTree(outDir: string, rendered: RenderedCluste
     await mkdir(join(staging, 'cluster'), { recursive: true });
     await writeFiles(join(staging, 'cluster'), rendered.cluster);
     count += rendered.cluster.length;
+    await writeFiles(staging, rendered.root ?? []);
+    count += rendered.root?.length ?? 0;
     await writeFile(join(staging, RENDER_MARKER), 'written by kubewright render; safe to delete\n');
     if (await exists(out)) {
       const old = join(dirname(out), `.${basename(out)}.old-${tag}`);

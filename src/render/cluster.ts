@@ -4,6 +4,7 @@ import { renderModernClusterFiles } from './modern/cluster-files.ts';
 import { renderModernHost } from './modern/host.ts';
 import { renderSeedClusterFiles } from './seed/cluster-files.ts';
 import { renderSeedHost } from './seed/host.ts';
+import { renderTerraformFiles } from './terraform.ts';
 import type { RenderedCluster, RenderInput } from './types.ts';
 
 export function renderCluster(input: RenderInput): RenderedCluster {
@@ -11,5 +12,6 @@ export function renderCluster(input: RenderInput): RenderedCluster {
   return {
     hosts: input.hosts.map((h) => (seed ? renderSeedHost(input, h) : renderModernHost(input, h))),
     cluster: seed ? renderSeedClusterFiles(input) : renderModernClusterFiles(input),
+    root: renderTerraformFiles(input.cluster),
   };
 }

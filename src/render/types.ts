@@ -40,6 +40,8 @@ export interface RenderedCluster {
   hosts: RenderedHost[];
   /** cluster-wide files (manifests, etcd network config), paths relative to cluster/ */
   cluster: RenderedFile[];
+  /** files at the root of a rendered tree, e.g. terraform/main.tf.json for a DigitalOcean spec */
+  root?: RenderedFile[];
 }
 
 /** A certificate and its private key, PEM-encoded. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { writeRenderedTree } from '../../files/write-rendered-tree.ts';
-import { plannedHosts } from '../../providers/host.ts';
+import { readClusterCredentials } from '../../pki/cluster-pki.ts';
+import { recordedHosts } from '../../providers/recorded-hosts.ts';
 import { renderCluster } from '../../render/cluster.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
@@ -22,11 +23,15 @@ Example:
   kubewright render -f examples/seed.yaml --out rendered
 `,
     )
-    .action(async (opts: { file: string; out: string }) => {
+    .option('--no-credentials', 'do not place certificates from an existing PKI (render paths only)')
+    .action(async (opts: { file: string; out: string; credentials?: boolean }) => {
       const cluster = await loadClusterFile(opts.file);
-      const hosts = plannedHosts(cluster);
-      const rendered = renderCluster({ cluster, hosts });
+      const hosts = await recordedHosts(cluster);
+      // certificates are placed only when a PKI exists already; render never creates keys
+      const credentials = opts.credentials === false ? undefined : (await readClusterCredentials(cluster, hosts))?.credentials;
+      const rendered = renderCluster({ cluster, hosts, credentials });
       const n = await writeRenderedTree(opts.out, rendered);
-      io.out(`rendered ${n} files for ${rendered.hosts.length} hosts (${cluster.profile} profile, Kubernetes ${cluster.kubernetes.version.major}.${cluster.kubernetes.version.minor}) into ${opts.out}`);
+      const certs = credentials ? 'with certificates from the PKI' : 'certificate paths only (no PKI yet: `kubewright pki init`)';
+      io.out(`rendered ${n} files for ${rendered.hosts.length} hosts (${cluster.profile} profile, Kubernetes ${cluster.kubernetes.version.major}.${cluster.kubernetes.version.minor}; ${certs}) into ${opts.out}`);
     });
 }
