@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Host } from '../../src/providers/host.ts';
+import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
 import { readLabState, type LabState } from '../../src/providers/lab/lab-state.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
@@ -73,6 +74,20 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
       assert.equal(name, h.name);
       assert.match(status ?? '', /^(running|degraded)$/);
       assert.equal(pid1, 'systemd');
+    }
+  });
+
+  test('kubewright\'s ssh executor reaches every machine with the spec\'s key and known_hosts', async () => {
+    const privateKey = await readFile(join(dir, 'id_ed25519'));
+    for (const h of hosts) {
+      const x = await SshExecutor.connect({ name: h.name, address: h.address ?? '', port: h.port, user: h.user }, { privateKey, knownHostsPath: join(dir, 'known_hosts') });
+      try {
+        await x.put({ path: '/etc/kubewright-probe', mode: 0o600, contents: h.name });
+        const r = await x.exec('cat /etc/kubewright-probe; stat -c %a /etc/kubewright-probe');
+        assert.equal(r.stdout, `${h.name}600\n`);
+      } finally {
+        await x.close();
+      }
     }
   });
 
