@@ -232,6 +232,16 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
   if (runtime === 'docker' && compareMinor(version, { major: 1, minor: 24 }) >= 0) {
     add('runtime', `docker needs Kubernetes < 1.24 (dockershim was removed in 1.24; spec has ${versionText})`, runtime, 'use runtime: containerd');
   }
+  // each profile renders one runtime and one DNS addon: the seed the post's, modern today's
+  if (spec.profile === 'seed') {
+    if (runtime !== 'docker') add('runtime', 'the seed profile runs docker, as the post does', runtime, 'remove runtime, or use profile: modern for containerd');
+    if (dns !== 'kube-dns') add('dns', 'the seed profile deploys kube-dns, as the post does', dns, 'remove dns, or use profile: modern for CoreDNS');
+  } else {
+    if (runtime !== 'containerd') add('runtime', 'the modern profile runs containerd', runtime, 'remove runtime, or use profile: seed for docker');
+    if (dns !== 'coredns') add('dns', 'the modern profile deploys CoreDNS (its Service is still named kube-dns)', dns, 'remove dns, or use profile: seed for kube-dns');
+    // KubeletConfiguration files (--config) arrived in Kubernetes 1.10
+    if (compareMinor(version, { major: 1, minor: 10 }) < 0) add('kubernetes.version', `the modern profile needs Kubernetes ≥ 1.10 for kubelet config files (got ${versionText})`, versionText, 'use profile: seed for older releases');
+  }
   const versions = { ...defaults.versions, ...stripUndefined(spec.versions) };
   const flannelVersion = parseKubeVersion(versions.flannel.replace(/^v/, '').split('-')[0] ?? '');
   // flannel speaks the etcd v2 API up to v0.17 and v3 from v0.18.0

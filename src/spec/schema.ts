@@ -63,7 +63,7 @@ export const specSchema = z.strictObject({
   workers: z.strictObject({ count: z.number().int().min(1, { error: 'must be ≥ 1' }).max(10000) }).optional(),
   etcd: z.strictObject({
     discovery: z.strictObject({
-      digitaloceanTag: z.string().optional(),
+      digitaloceanTag: z.string().regex(/^[a-zA-Z0-9_\-:]{1,255}$/, { error: 'must match ^[a-zA-Z0-9_-:]+$ (DigitalOcean tag names)' }).optional(),
       endpoints: z.array(z.url({ protocol: /^https?$/, error: 'must be a URL like https://10.0.0.5:2379' })).optional(),
     }).default({}),
     prefix: z.string().regex(/^\/[^\s]*[^/\s]$/, { error: 'must be an absolute key prefix like /flannel.com/network (no trailing /)' }).default('/flannel.com/network'),

@@ -9,7 +9,7 @@ import {
   ETCD_LOOKUP_UNIT_PATH,
   renderEtcdLookup,
 } from '../../src/render/etcd-lookup.ts';
-import { InputError } from '../../src/errors.ts';
+import { InputError, SpecError } from '../../src/errors.ts';
 import { assertGolden, filesText } from '../support/golden.ts';
 import { verifyUnits } from '../support/systemd-verify.ts';
 import { testCluster } from './cluster-spec.ts';
@@ -58,7 +58,14 @@ test('the token file is secret and 0600', () => {
 });
 
 test('a tag DigitalOcean would refuse is a spec error naming the field', () => {
-  assert.throws(() => renderEtcdLookup(testCluster({ profile: 'modern', tag: "etcd'; rm -rf /" })), (e: unknown) => {
+  // the spec refuses it at validation; the renderer refuses it too for clusters built in code
+  assert.throws(
+    () => testCluster({ profile: 'modern', tag: "etcd'; rm -rf /" }),
+    (e: unknown) => e instanceof SpecError && e.issues.some((i) => i.path === 'etcd.discovery.digitaloceanTag'),
+  );
+  const valid = testCluster({ profile: 'modern', tag: 'k8s-etcd' });
+  const cluster = { ...valid, etcd: { ...valid.etcd, discovery: { digitaloceanTag: "etcd'; rm -rf /" } } };
+  assert.throws(() => renderEtcdLookup(cluster), (e: unknown) => {
     assert.ok(e instanceof InputError);
     assert.match(e.message, /^etcd\.discovery\.digitaloceanTag: must match/);
     return true;

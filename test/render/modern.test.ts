@@ -423,10 +423,13 @@ test('spec choices the modern profile cannot render are refused with exit 2 and 
       return true;
     });
   };
-  refuse(spec({ kubernetes: { version: '1.23' }, runtime: 'docker' }), /runtime: the modern profile runs containerd/);
-  refuse(spec({ dns: 'kube-dns' }), /dns: the modern profile deploys CoreDNS/);
-  refuse(spec({ kubernetes: { version: '1.9' } }), /needs Kubernetes ≥ 1\.10/);
-  assert.throws(() => renderModernClusterFiles({ cluster: spec({ dns: 'kube-dns' }), hosts: [] }), ModernProfileError);
+  // the spec refuses these at validation; the renderer guards clusters built in code as well
+  assert.throws(() => spec({ dns: 'kube-dns' }), /invalid cluster spec/);
+  const base = spec({ kubernetes: { version: '1.23' } });
+  refuse({ ...base, runtime: 'docker' }, /runtime: the modern profile runs containerd/);
+  refuse({ ...base, dns: 'kube-dns' }, /dns: the modern profile deploys CoreDNS/);
+  refuse({ ...base, kubernetes: { ...base.kubernetes, version: { major: 1, minor: 9, patch: undefined } } }, /needs Kubernetes ≥ 1\.10/);
+  assert.throws(() => renderModernClusterFiles({ cluster: { ...base, dns: 'kube-dns' }, hosts: [] }), ModernProfileError);
 });
 
 test('IPv4 forwarding and br_netfilter are set through drop-ins that restarting the distro units applies', () => {

@@ -325,7 +325,9 @@ test('credentials without a kubelet certificate for a host are refused with exit
 });
 
 test('the seed profile refuses containerd with exit 2 and points to the modern profile', () => {
-  const cluster = parseCluster(exampleText('seed').replace('runtime: docker', 'runtime: containerd'), 'seed.yaml');
+  // the spec refuses it at validation; the renderer guards clusters built in code as well
+  assert.throws(() => parseCluster(exampleText('seed').replace('runtime: docker', 'runtime: containerd'), 'seed.yaml'), /invalid cluster spec/);
+  const cluster = { ...parseCluster(exampleText('seed'), 'seed.yaml'), runtime: 'containerd' as const };
   assert.throws(
     () => renderCluster({ cluster, hosts: [] }),
     (e: unknown) => isKubewrightError(e) && e.exitCode === 2 && /runtime/.test(e.message) && /profile: modern/.test(e.hint ?? ''),

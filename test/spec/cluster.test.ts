@@ -95,3 +95,15 @@ test('a missing required field says it is required', () => {
   const issues = issuesOf(starterSpec.replace(/ {2}apiServer: .*\n/, ''));
   assert.ok(issues.some((i) => i.path === 'kubernetes.apiServer' && i.message === 'is required'));
 });
+
+test('each profile refuses the other profile runtime and DNS addon at validation, naming the field', () => {
+  const seedIssues = issuesOf(seed.replace('runtime: docker', 'runtime: containerd').replace('dns: kube-dns', 'dns: coredns'));
+  assert.deepEqual(seedIssues.map((i) => i.path).sort(), ['dns', 'runtime']);
+  const modernIssues = issuesOf(`${modern}runtime: docker\n`);
+  assert.ok(modernIssues.some((i) => i.path === 'runtime' && /modern profile runs containerd/.test(i.message)));
+});
+
+test('a DigitalOcean etcd tag with characters DigitalOcean refuses is caught in the spec', () => {
+  const issues = issuesOf(seed.replace('digitaloceanTag: k8s-etcd', 'digitaloceanTag: "k8s etcd!"'));
+  assert.ok(issues.some((i) => i.path === 'etcd.discovery.digitaloceanTag'));
+});
