@@ -1,7 +1,7 @@
 // @peculiar/x509 signs through WebCrypto; point it at Node's on first use (no work at import time).
 import { webcrypto } from 'node:crypto';
-// must run before @peculiar/x509 (and its tsyringe) is evaluated
-import './reflect-metadata-shim.ts';
+// @peculiar/x509 loads tsyringe, which needs the Reflect metadata polyfill loaded first
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
 let ready = false;
