@@ -53,8 +53,12 @@ provider:
   lab: { hosts: 3, subnet: ${subnet}, bridge: ${bridge} }
 ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
 `);
-    provider = new LabProvider(parseCluster(await readFile(spec, 'utf8'), spec));
-    hosts = await provider.ensure();
+    const cluster = parseCluster(await readFile(spec, 'utf8'), spec);
+    provider = new LabProvider(cluster);
+    // two `up`s at once (as from two shells): the state lock makes the second wait and find the machines
+    const [first, second] = await Promise.all([provider.ensure(), new LabProvider(cluster).ensure()]);
+    hosts = first;
+    assert.deepEqual(second, first);
     state = await readLabState(provider.stateDir);
   });
 
@@ -62,6 +66,12 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
     await provider?.destroy().catch(() => undefined);
     await run('ip', ['link', 'del', bridge]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  test('two concurrent ensures boot each machine once', async () => {
+    const { stdout } = await run('ps', ['-eo', 'args']);
+    const nspawns = stdout.split('\n').filter((l) => l.startsWith('systemd-nspawn') && l.includes(`--machine=lt${tag}-`));
+    assert.equal(nspawns.length, 3, nspawns.join('\n'));
   });
 
   test('every machine boots systemd and answers ssh with its pinned host key', async () => {

@@ -5,7 +5,7 @@ import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { LabError } from './lab-errors.ts';
-import { isAlive } from './rootfs-image.ts';
+import { isAlive } from './dir-lock.ts';
 
 export interface LabMachineFiles {
   networkFile: string;

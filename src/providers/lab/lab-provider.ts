@@ -10,6 +10,7 @@ import { plannedHosts, type Host, type Provider } from '../host.ts';
 import { labAddressPlan } from './lab-address-plan.ts';
 import { bridgePorts, createBridge, deleteLink, linkExists } from './lab-bridge.ts';
 import { labCgroupRoots, removeCgroupTree } from './lab-cgroups.ts';
+import { acquireDirLock } from './dir-lock.ts';
 import { LabError } from './lab-errors.ts';
 import { isOurMachineRunning, renderHost0Network, startLabMachine, stopLabMachine, waitForSshBanner } from './lab-machine.ts';
 import { checkLabPrerequisites } from './lab-prerequisites.ts';
@@ -53,11 +54,24 @@ export class LabProvider implements Provider {
     checkLabPrerequisites();
     const say = this.opts.progress ?? (() => undefined);
     const rootfs = await ensureRootfsImage({ ...(this.opts.rootfsDir ? { dir: this.opts.rootfsDir } : {}), progress: say });
+    await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
+    // two `up`s of one lab at once would boot every machine twice
+    const release = await acquireDirLock(`${this.stateDir}.lock`, `lab ${this.cluster.name}`, { timeoutMs: 5 * 60_000 });
+    try {
+      return await this.ensureLocked(rootfs, say);
+    } finally {
+      await release?.();
+    }
+  }
+
+  private async ensureLocked(rootfs: string, say: (line: string) => void): Promise<Host[]> {
     const planned = plannedHosts(this.cluster);
     const plan = labAddressPlan(this.lab.subnet, planned.length);
     const knownHostsPath = specPath(this.cluster.sourceFile, this.cluster.ssh.knownHostsPath);
-    await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
-
+    const apiHost = new URL(this.cluster.kubernetes.apiServer).hostname;
+    if (apiHost !== plan.bridgeAddress) {
+      say(`lab: note: kubernetes.apiServer is ${this.cluster.kubernetes.apiServer}; lab machines reach only the bridge (this machine is ${plan.bridgeAddress})`);
+    }
     const previous = await readLabState(this.stateDir);
     if (previous && (previous.bridge !== this.lab.bridge || previous.subnet !== this.lab.subnet)) {
       throw new LabError(`lab ${this.cluster.name}: running on bridge ${previous.bridge} (${previous.subnet}), the spec now says ${this.lab.bridge} (${this.lab.subnet})`, { hint: 'run `kubewright lab down -f` first, then up again' });

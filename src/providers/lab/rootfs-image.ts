@@ -1,9 +1,10 @@
 // The lab's machine image: a Debian bookworm rootfs built once with debootstrap and cached under
 // the user's cache dir. All lab machines boot from it read-only (--volatile=overlay).
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { acquireDirLock } from './dir-lock.ts';
 import { LabError } from './lab-errors.ts';
 import { runCommand } from './run-command.ts';
 
@@ -47,27 +48,8 @@ export async function ensureRootfsImage(opts: { dir?: string; mirror?: string; p
   const dir = opts.dir ?? defaultRootfsDir();
   if (isRootfsReady(dir)) return dir;
   await mkdir(dirname(dir), { recursive: true });
-  const lock = `${dir}.lock`;
-  const deadline = Date.now() + (opts.lockTimeoutMs ?? 15 * 60_000);
-  for (;;) {
-    try {
-      await mkdir(lock);
-      await writeFile(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''));
-      if (holder > 0 && !isAlive(holder)) {
-        await rm(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new LabError(`lab image: ${dir} is locked by process ${holder || '?'}`, { hint: `wait for it to finish, or remove ${lock} if no kubewright is running` });
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-      if (isRootfsReady(dir)) return dir;
-    }
-  }
+  const release = await acquireDirLock(`${dir}.lock`, `lab image: ${dir}`, { timeoutMs: opts.lockTimeoutMs ?? 15 * 60_000, done: () => isRootfsReady(dir) });
+  if (!release) return dir;
   try {
     if (isRootfsReady(dir)) return dir;
     const building = `${dir}.building`;
@@ -85,7 +67,7 @@ export async function ensureRootfsImage(opts: { dir?: string; mirror?: string; p
     await rename(building, dir);
     return dir;
   } finally {
-    await rm(lock, { recursive: true, force: true });
+    await release();
   }
 }
 
@@ -116,13 +98,4 @@ async function prepareTemplate(root: string): Promise<void> {
   await rm(join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
   await mkdir(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
   await writeFile(join(root, markerName), `bookworm minbase + ${rootfsPackages.join(' ')}\n`);
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
