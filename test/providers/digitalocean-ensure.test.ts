@@ -1,7 +1,9 @@
 // Ensuring workers against the DigitalOcean simulator (test double) through Prism, which fails
 // any request or response that breaks the OpenAPI contract.
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import ssh2 from 'ssh2';
@@ -13,6 +15,7 @@ import { DigitalOceanApiError } from '../../src/providers/digitalocean/errors.ts
 import { DigitalOceanProvider } from '../../src/providers/digitalocean/provider.ts';
 import { sshKeyFingerprint } from '../../src/providers/digitalocean/ssh-keys.ts';
 import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.ts';
+import { freePort } from '../support/prism.ts';
 import { canaryToken, startHarness, type Harness } from './do-harness.ts';
 
 let h: Harness;
@@ -201,3 +204,60 @@ function cloudConfigFor(userData: string, name: string): { ssh_keys: { ed25519_p
   assert.equal(out[0], '#cloud-config');
   return parseYaml(out.join('\n')) as { ssh_keys: { ed25519_private: string; ed25519_public: string } };
 }
+
+/** ssh exits 0 only when the server's host key matches known_hosts (StrictHostKeyChecking=yes). */
+function sshOnce(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('OpenSSH connects to a host serving the pinned key with strict checking, and refuses another key', async (t) => {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/sshd')) return t.skip('needs root and openssh-server');
+  const port = await freePort();
+  const cluster = await h.cluster(1, { name: 'sshcheck', ssh: `ssh: { port: ${port}, knownHostsPath: ./known_hosts_ssh }` });
+  await new DigitalOceanProvider({ cluster, client: h.client(), clock: h.clock }).ensure();
+  const name = 'k8s-worker-0.example.com';
+  const known = join(h.dir, 'known_hosts_ssh');
+  assert.match(await readFile(known, 'utf8'), new RegExp(`^\\[${name.replaceAll('.', '\\.')}\\]:${port},`));
+
+  const d = join(h.dir, 'sshd');
+  await mkdir(d, { recursive: true });
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
+  await writeFile(join(d, 'id'), clientKey.private, { mode: 0o600 });
+  await writeFile(join(d, 'authorized_keys'), `${clientKey.public}\n`);
+  const other = ssh2.utils.generateKeyPairSync('ed25519');
+  await writeFile(join(d, 'other_host_key'), other.private, { mode: 0o600 });
+  const serve = async (hostKey: string): Promise<{ code: number | null; stderr: string }> => {
+    const conf = join(d, 'sshd_config');
+    await writeFile(conf, [
+      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${join(d, 'sshd.pid')}`, `AuthorizedKeysFile ${join(d, 'authorized_keys')}`,
+      'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', '',
+    ].join('\n'));
+    const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', conf], { stdio: 'ignore' });
+    try {
+      // the sshd stands in for the droplet on loopback: HostKeyAlias makes ssh look the key up under the
+      // droplet's known_hosts name (used verbatim, so in the `[name]:port` form of a non-22 port)
+      const args = ['-F', '/dev/null', '-p', String(port), '-i', join(d, 'id'), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5',
+        '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${known}`, '-o', `HostKeyAlias=[${name}]:${port}`, 'root@127.0.0.1', 'true'];
+      let r = await sshOnce(args);
+      for (let i = 0; i < 50 && /Connection refused/.test(r.stderr); i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        r = await sshOnce(args);
+      }
+      return r;
+    } finally {
+      sshd.kill('SIGTERM');
+      await new Promise((res) => (sshd.exitCode !== null ? res(null) : sshd.once('exit', res)));
+    }
+  };
+  const good = await serve(join(h.dir, '.kubewright', 'sshcheck', 'hostkeys', name));
+  assert.equal(good.code, 0, good.stderr);
+  const bad = await serve(join(d, 'other_host_key'));
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+});
