@@ -18,7 +18,7 @@ after(async () => {
   await h?.stop();
 });
 beforeEach(() => {
-  h.sim.reset({ limitPerMinute: 250, maxPageSize: 200 });
+  h.sim.reset({ limitPerMinute: 250, maxPageSize: 200, listLagMs: 0 });
   h.calls.length = 0;
 });
 
@@ -68,6 +68,21 @@ test('a lost create response is followed by a list, not a blind second create', 
   assert.deepEqual(seq.slice(0, 3), ['GET /v2/droplets', 'POST /v2/droplets', 'GET /v2/droplets']);
   assert.equal(h.sim.counts().creates, 1, 'the create was applied, so it is not repeated');
   assertExactly(5);
+});
+
+test('a lost create whose droplets appear in lists only later is still not repeated', async () => {
+  h.sim.reset({ listLagMs: 1_500 });
+  h.sim.inject({ kind: 'lose-create', method: 'POST', count: 1 });
+  await ensureWorkers({ client: h.client(), pool, count: 5, sshKeys: ['3b:16'], clock: h.clock });
+  assert.equal(h.sim.counts().creates, 1);
+  assertExactly(5);
+});
+
+test('with a single listing after a lost create, list lag would make a duplicate (the settle listings matter)', async () => {
+  h.sim.reset({ listLagMs: 1_500 });
+  h.sim.inject({ kind: 'lose-create', method: 'POST', count: 1 });
+  await ensureWorkers({ client: h.client(), pool, count: 5, sshKeys: ['3b:16'], clock: h.clock, settleListings: 1 });
+  assert.equal(h.sim.dropletNames().length, 10, 'every name twice');
 });
 
 test('the per-minute rate limit is waited out using retry-after', async () => {

@@ -38,6 +38,8 @@ export interface SimulatorOptions {
   keysLimitPerMinute?: number;
   /** the largest page served, to exercise pagination with few droplets (DigitalOcean: 200) */
   maxPageSize?: number;
+  /** a new droplet shows up in lists only this long after its create (simulated ms; eventual consistency) */
+  listLagMs?: number;
 }
 
 interface SimDroplet {
@@ -97,6 +99,7 @@ export class DigitalOceanSimulator {
       limitPerHour: opts.limitPerHour ?? 5_000,
       keysLimitPerMinute: opts.keysLimitPerMinute ?? 10,
       maxPageSize: opts.maxPageSize ?? 200,
+      listLagMs: opts.listLagMs ?? 0,
     };
   }
 
@@ -309,6 +312,7 @@ export class DigitalOceanSimulator {
     const name = url.searchParams.get('name');
     if (tag && name) return error(422, 'unprocessable_entity', 'tag_name can not be combined with name');
     const list = [...this.droplets.values()]
+      .filter((d) => this.opts.now() - d.createdAt >= this.opts.listLagMs)
       .filter((d) => (!tag || d.tags.includes(tag)) && (!name || d.name.toLowerCase() === name.toLowerCase()))
       .sort((a, b) => a.id - b.id)
       .map((d) => this.render(d));

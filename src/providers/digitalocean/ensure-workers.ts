@@ -39,6 +39,8 @@ export interface EnsureWorkersOptions {
   pollIntervalMs?: number;
   /** for the whole ensure, creates and polling (default 10 min) */
   deadlineMs?: number;
+  /** listings (≤ 2 s apart) after a create with an unknown outcome before its names count as missing (default 3) */
+  settleListings?: number;
   /** create attempts per batch when outcomes are unknown (default 5) */
   maxCreateAttempts?: number;
   onEvent?: (e: EnsureEvent) => void;
@@ -102,11 +104,16 @@ export async function ensureWorkers(opts: EnsureWorkersOptions): Promise<EnsureR
         batch = [];
       } catch (e) {
         if (!(e instanceof DigitalOceanUncertainError)) throw e;
-        // the create may have happened: let the list decide what is still missing
-        listed = await listDropletsByTag(opts.client, tag);
-        const now = new Set(listed.map((d) => d.name));
+        // the create may have happened: let the list decide what is still missing. A droplet may show
+        // up in the list a moment after its create, so a name is only "missing" after a few listings.
         emit({ kind: 'create-uncertain', names: batch, detail: e.message });
-        batch = batch.filter((n) => !now.has(n));
+        const settle = opts.settleListings ?? 3;
+        for (let look = 1; look <= settle && batch.length > 0; look++) {
+          if (look > 1) await clock.sleep(Math.min(pollMs, 2_000));
+          listed = await listDropletsByTag(opts.client, tag);
+          const now = new Set(listed.map((d) => d.name));
+          batch = batch.filter((n) => !now.has(n));
+        }
         if (clock.now() > deadline) throw deadlineError(batch);
       }
     }
