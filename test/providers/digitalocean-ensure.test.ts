@@ -150,6 +150,10 @@ test('the provider pins each new droplet\'s own host key from user_data in known
   assert.equal(state.hosts.length, 12);
   assert.ok(state.hosts.every((x) => x.hostKeyPinned));
 
+  // hosts() reports the same hosts without creating anything
+  h.sim.resetCounts();
+  assert.deepEqual(await provider.hosts(), hosts);
+  assert.equal(h.sim.counts().posts, 0);
   // a rerun keeps the keys and known_hosts as they are
   await provider.ensure();
   assert.equal(await readFile(join(h.dir, 'known_hosts'), 'utf8'), known);
