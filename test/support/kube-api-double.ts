@@ -159,7 +159,7 @@ export class KubeApiDouble {
     };
     try {
       const body = await readBody(req);
-      const r = this.route(call.method, url, req.headers['content-type'] ?? '', body, { user, groups }, call);
+      const r = this.route(call.method, url, req.headers['content-type'] ?? '', body, { user, groups }, call, req.headers.accept ?? '');
       send(r.status, r.body, r.type);
     } catch (e) {
       if (e instanceof HttpError) send(e.status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: e.message, reason: e.reason, code: e.status });
@@ -167,7 +167,7 @@ export class KubeApiDouble {
     }
   }
 
-  private route(method: string, url: URL, contentType: string, body: string, who: { user: string; groups: string[] }, call: ApiCall): { status: number; body: unknown; type?: string } {
+  private route(method: string, url: URL, contentType: string, body: string, who: { user: string; groups: string[] }, call: ApiCall, accept = ''): { status: number; body: unknown; type?: string } {
     const p = url.pathname.replace(/\/$/, '') || '/';
     if (method === 'GET' && (p === '/readyz' || p === '/livez' || p === '/healthz')) {
       const checks = ['ping', 'log', 'etcd', 'informer-sync', 'poststarthook/start-apiextensions-informers'];
@@ -220,6 +220,8 @@ export class KubeApiDouble {
         const items = [...this.objects.entries()]
           .filter(([k, o]) => k.startsWith(prefix) && (t.namespace === undefined || o.metadata['namespace'] === t.namespace))
           .map(([, o]) => this.view(t.info, o));
+        // kubectl asks for a Table; nodes get the columns `kubectl get nodes` shows
+        if (t.info.kind === 'Node' && accept.includes('as=Table')) return { status: 200, body: nodeTable(items, this.resourceVersion) };
         return { status: 200, body: { kind: `${t.info.kind}List`, apiVersion: t.info.groupVersion, metadata: { resourceVersion: String(this.resourceVersion) }, items } };
       }
       if (method === 'POST') {
@@ -317,6 +319,26 @@ export class KubeApiDouble {
     const stale = { ...ready, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' };
     return { ...o, status: { ...status, conditions: conditions.map((c) => (c === ready ? stale : c)) } };
   }
+}
+
+function nodeTable(nodes: Obj[], resourceVersion: number): unknown {
+  const column = (name: string): Record<string, unknown> => ({ name, type: 'string', format: name === 'Name' ? 'name' : '', description: '', priority: 0 });
+  const age = (ts: unknown): string => {
+    const s = Math.max(0, Math.floor((Date.now() - Date.parse(String(ts))) / 1000));
+    return s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+  };
+  return {
+    kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: String(resourceVersion) },
+    columnDefinitions: ['Name', 'Status', 'Roles', 'Age', 'Version'].map(column),
+    rows: nodes.map((n) => {
+      const status = (n['status'] ?? {}) as { conditions?: { type: string; status: string }[]; nodeInfo?: { kubeletVersion?: string } };
+      const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      return {
+        cells: [n.metadata['name'], ready ? 'Ready' : 'NotReady', '<none>', age(n.metadata['creationTimestamp']), status.nodeInfo?.kubeletVersion ?? ''],
+        object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: n.metadata },
+      };
+    }),
+  };
 }
 
 function resourceOf(groupVersion: string, resource: string): ResourceInfo {

@@ -2,9 +2,11 @@
 // heartbeats through kubewright's PKI: passes when all heartbeat, exit 3 when a kubelet stops,
 // when a kubelet's certificate is from another CA or names another node, and when DNS is missing.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { applyDnsAddon } from '../../src/verify/apply-dns-addon.ts';
 import { adminKubeConfig } from '../../src/verify/kube-client.ts';
@@ -152,6 +154,14 @@ describe('verify (modern profile) against the API test double', () => {
     const r = await runCli('verify', '-f', fx.specFile, '--kubeconfig', out);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.ok(fx.api.calls.some((c) => c.user === 'admin'));
+    // and kubectl (Debian's) reads it and reaches the API with it
+    const kubectl = promisify(execFile);
+    const { stdout } = await kubectl('kubectl', ['--kubeconfig', out, '--cache-dir', join(fx.dir, 'kube-cache'), 'get', '--raw', '/version'], { timeout: 20_000 });
+    assert.equal((JSON.parse(stdout) as { gitVersion: string }).gitVersion, 'v1.36.2');
+    // the post's last check, by hand: kubectl get nodes
+    const nodes = await kubectl('kubectl', ['--kubeconfig', out, '--cache-dir', join(fx.dir, 'kube-cache'), 'get', 'nodes'], { timeout: 20_000 });
+    assert.match(nodes.stdout, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/m);
+    for (const h of fx.hosts) assert.match(nodes.stdout, new RegExp(`^${h.name}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.36\\.2$`, 'm'));
   });
 
   test('flannel leases are checked when a lease lookup is given', async () => {
