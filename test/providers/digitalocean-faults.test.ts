@@ -1,6 +1,7 @@
 // Faults injected by the DigitalOcean simulator (test double), seen through Prism: under each one
 // the end state is exactly N droplets, no duplicates, and retries stay bounded.
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { after, before, beforeEach, test } from 'node:test';
 import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.ts';
 import { listDropletsByTag } from '../../src/providers/digitalocean/droplets.ts';
@@ -167,4 +168,31 @@ test('a lost SSH key upload is checked by one more lookup instead of uploading t
   assert.equal(r.uploaded, true);
   assert.equal(h.sim.accountKeys().length, 1);
   assert.deepEqual(r.keys, [h.sim.accountKeys()[0]?.fingerprint]);
+});
+
+test('property: from any mix of existing workers and extras, under any faults, ensure converges without duplicates', async () => {
+  const faultArb = fc.record({
+    kind: fc.constantFrom<Fault['kind']>('429', '500', 'reset', 'lose-create'),
+    onPost: fc.boolean(),
+  });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 23 }),
+      fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 12 }),
+      fc.array(faultArb, { maxLength: 6 }),
+      fc.boolean(),
+      async (n, existing, faults, prune) => {
+        h.sim.reset({ listLagMs: 0 });
+        for (const i of new Set(existing)) h.sim.seed({ name: `k8s-worker-${i}.example.com`, tags: ['k8s-worker'] });
+        h.sim.inject(...faults.map((f): Fault => (f.kind === 'lose-create' || f.onPost ? { kind: f.kind, method: 'POST' } : { kind: f.kind })));
+        const r = await ensureWorkers({ client: h.client(), pool, count: n, sshKeys: ['3b:16'], clock: h.clock, prune });
+        const extras = [...new Set(existing)].filter((i) => i >= n).map((i) => `k8s-worker-${i}.example.com`);
+        const wanted = Array.from({ length: n }, (_, i) => `k8s-worker-${i}.example.com`);
+        assert.deepEqual(h.sim.dropletNames(), [...wanted, ...(prune ? [] : extras)].sort());
+        assert.deepEqual([...(prune ? r.pruned : r.extras)].sort(), extras.sort());
+        assert.ok(h.sim.counts().creates <= Math.ceil((n - existing.filter((i) => i < n).length) / 10) + faults.length);
+      },
+    ),
+    { numRuns: 25, seed: 4 },
+  );
 });
