@@ -87,6 +87,10 @@ export class SshExecutor implements Executor {
         if (refusal) return reject(refusal);
         reject(connectError(target, e));
       });
+      // a connection dropped during the handshake may close without an 'error'
+      client.once('close', () => {
+        reject(refusal ?? new SshConnectionError(target.name, `ssh connection to ${target.user}@${target.address}:${target.port} closed during the handshake`, 'check that the host is up and sshd is running, then re-run'));
+      });
       client.connect({
         host: target.address,
         port: target.port,

@@ -57,6 +57,8 @@ export interface PlanContext {
   changed: Map<string, string>;
   /** how long to wait for a started unit to be active */
   waitActiveTimeoutSec: number;
+  /** how long a unit must stay active to count as started (catches units that crash at once) */
+  waitActiveSettleSec: number;
 }
 
 export interface Phase {

@@ -30,7 +30,8 @@ export interface HostPlan {
 export interface PlanOptions {
   /** apply: download archives while planning so every binary's digest is known (plan: don't) */
   fetchBinaries: boolean;
-  waitActiveTimeoutSec?: number;
+  waitActiveTimeoutSec?: number | undefined;
+  waitActiveSettleSec?: number | undefined;
   onPhase?: (phase: string) => void;
 }
 
@@ -45,6 +46,7 @@ export async function planHost(x: Executor, desired: RenderedHost, binaries: Bin
     localBinary: (b) => binaries.binary(b),
     changed: new Map(),
     waitActiveTimeoutSec: opts.waitActiveTimeoutSec ?? 60,
+    waitActiveSettleSec: opts.waitActiveSettleSec ?? 0.5,
   };
   const actions: Action[] = [];
   for (const phase of applyPhases) {

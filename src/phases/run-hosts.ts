@@ -38,6 +38,8 @@ export interface RunOptions {
   connect(host: Host): Promise<Executor>;
   binaries: BinarySource;
   waitActiveTimeoutSec?: number;
+  /** seconds a started unit must stay active (default 0.5) */
+  waitActiveSettleSec?: number;
   onEvent?(e: HostEvent): void;
 }
 
@@ -54,6 +56,7 @@ async function runOne(t: HostTarget, opts: RunOptions): Promise<HostOutcome> {
     const plan = await planHost(x, t.desired, opts.binaries, {
       fetchBinaries: opts.mode === 'apply',
       waitActiveTimeoutSec: opts.waitActiveTimeoutSec,
+      waitActiveSettleSec: opts.waitActiveSettleSec,
       onPhase: (p) => {
         phase = p;
         emit(p, 'running', p);

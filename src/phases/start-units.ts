@@ -47,7 +47,7 @@ export const startUnits: Phase = {
           await x.exec(`systemctl restart ${shellQuote(name)}`);
         },
       });
-      actions.push(waitActiveAction(ctx.host, name, ctx.waitActiveTimeoutSec));
+      actions.push(waitActiveAction(ctx.host, name, ctx.waitActiveTimeoutSec, ctx.waitActiveSettleSec));
     }
     return actions;
   },

@@ -19,14 +19,16 @@ export class UnitNotActiveError extends KubewrightError {
 }
 
 /** One remote command: polls `systemctl is-active` (bounded), prints the journal on failure. */
-export function waitActiveScript(unit: string, timeoutSec: number): string {
+export function waitActiveScript(unit: string, timeoutSec: number, settleSec = 0.5): string {
   const u = shellQuote(unit);
   const polls = Math.max(1, Math.ceil(timeoutSec * 4));
   return [
     `i=0; s=unknown`,
     `while [ $i -lt ${polls} ]; do`,
     `  s=$(systemctl is-active ${u} 2>/dev/null)`,
-    `  if [ "$s" = active ]; then sleep 0.5; s=$(systemctl is-active ${u} 2>/dev/null); [ "$s" = active ] && exit 0; fi`,
+    settleSec > 0
+      ? `  if [ "$s" = active ]; then sleep ${settleSec}; s=$(systemctl is-active ${u} 2>/dev/null); [ "$s" = active ] && exit 0; fi`
+      : `  [ "$s" = active ] && exit 0`,
     `  [ "$s" = failed ] && break`,
     // a unit systemd skipped because a Condition*= is not met is done, not failed
     `  if [ "$s" = inactive ] && [ "$(systemctl show -p ConditionResult --value ${u} 2>/dev/null)" = no ]; then exit 0; fi`,
@@ -38,14 +40,14 @@ export function waitActiveScript(unit: string, timeoutSec: number): string {
   ].join('\n');
 }
 
-export async function waitActive(x: Executor, unit: string, timeoutSec: number): Promise<void> {
-  const r = await x.exec(waitActiveScript(unit, timeoutSec), { allowFailure: true, timeoutMs: (timeoutSec + 30) * 1000 });
+export async function waitActive(x: Executor, unit: string, timeoutSec: number, settleSec?: number): Promise<void> {
+  const r = await x.exec(waitActiveScript(unit, timeoutSec, settleSec), { allowFailure: true, timeoutMs: (timeoutSec + 30) * 1000 });
   if (r.code === 0) return;
   const [first = '', ...rest] = r.stdout.split('\n');
   throw new UnitNotActiveError(x.host, unit, first.replace(/^@state /, ''), rest.join('\n'));
 }
 
-export function waitActiveAction(host: string, unit: string, timeoutSec: number): Action {
+export function waitActiveAction(host: string, unit: string, timeoutSec: number, settleSec?: number): Action {
   return {
     host,
     phase: 'wait active',
@@ -53,6 +55,6 @@ export function waitActiveAction(host: string, unit: string, timeoutSec: number)
     summary: `wait until ${unit} is active`,
     reasons: [unit],
     unit,
-    apply: (x) => waitActive(x, unit, timeoutSec),
+    apply: (x) => waitActive(x, unit, timeoutSec, settleSec),
   };
 }

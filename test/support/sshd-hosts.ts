@@ -141,6 +141,9 @@ async function startOne(base: string, name: string, authorizedKeys: string): Pro
     );
     const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config'), '-E', logFile], { stdio: 'ignore' });
     let exited = false;
+    // a watchdog stops this sshd if the test process dies without running stop() (bounded by its life)
+    const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 1; done; kill ${child.pid} 2>/dev/null`], { stdio: 'ignore', detached: true });
+    watchdog.unref();
     child.once('exit', () => {
       exited = true;
     });
