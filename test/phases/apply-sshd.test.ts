@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { ChecksumMismatchError } from '../../src/artifacts/artifact-errors.ts';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.ts';
 import { SshExecutor } from '../../src/exec/ssh-executor.ts';
+import { planJson, planText } from '../../src/phases/plan-report.ts';
 import { runHosts, type HostOutcome, type HostTarget } from '../../src/phases/run-hosts.ts';
 import type { Host } from '../../src/providers/host.ts';
 import { buildArtifactMirror, standInScript, type ArtifactMirror } from '../support/artifact-mirror.ts';
@@ -166,4 +167,17 @@ test('a checksum mismatch fails that host with the old binary in place while the
   assert.ok(oldProxy.equals(await readFile(join(h2.root, 'usr/local/bin/kube-proxy'))), 'old binary stays');
   assert.match(await readFile(join(h2.root, 'var/lib/kubelet/config.yaml'), 'utf8'), /10\.32\.0\.53/, 'the failed host was not touched at all');
   assert.match(await readFile(join(lab.hosts[0]!.root, 'var/lib/kubelet/config.yaml'), 'utf8'), /10\.32\.0\.54/);
+});
+
+test('plan shows a changed private key only as redacted digests, never its contents', async () => {
+  const outcomes = await apply({ clusterDNS: '10.32.0.54', keyVersion: 2 }, 'plan', [2]);
+  const text = planText(outcomes).join('\n');
+  const json = JSON.stringify(planJson(outcomes));
+  assert.match(text, /^ap3: {7}\/var\/lib\/kubelet\/kubelet-key\.pem: <redacted sha256:[0-9a-f]{12}…> → <redacted sha256:[0-9a-f]{12}…>$/m);
+  assert.match(text, /^ap3: {3}⟳ restart kubelet\.service \(\/var\/lib\/kubelet\/kubelet-key\.pem content changed\)$/m);
+  for (const out of [text, json]) {
+    assert.doesNotMatch(out, /secret-of-ap3/);
+    assert.doesNotMatch(out, /BEGIN PRIVATE KEY/);
+  }
+  assert.ok(!counters.get('ap3')!.commands.includes('read /var/lib/kubelet/kubelet-key.pem'), 'the old key is not even read');
 });

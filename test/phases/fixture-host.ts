@@ -18,6 +18,8 @@ export interface FixtureOptions {
   /** kubelet's config contents, to change one spec-like field */
   clusterDNS?: string;
   binaries?: BinarySpec[];
+  /** changes the private key's contents */
+  keyVersion?: number;
 }
 
 export function fixtureHost(name: string, opts: FixtureOptions = {}): RenderedHost {
@@ -30,7 +32,7 @@ export function fixtureHost(name: string, opts: FixtureOptions = {}): RenderedHo
       { path: '/etc/flannel/options.env', mode: 0o644, contents: `FLANNELD_IFACE=eth1\n# ${name}\n` },
       { path: '/etc/systemd/system/kubelet.service', mode: 0o644, contents: unit('/usr/local/bin/kubelet --config=/var/lib/kubelet/config.yaml') },
       { path: '/var/lib/kubelet/config.yaml', mode: 0o644, contents: `kind: KubeletConfiguration\nclusterDNS: [${opts.clusterDNS ?? '10.32.0.10'}]\n` },
-      { path: '/var/lib/kubelet/kubelet-key.pem', mode: 0o600, contents: `-----BEGIN PRIVATE KEY-----\nsecret-of-${name}\n-----END PRIVATE KEY-----\n`, secret: true },
+      { path: '/var/lib/kubelet/kubelet-key.pem', mode: 0o600, contents: `-----BEGIN PRIVATE KEY-----\nsecret-of-${name}-${opts.keyVersion ?? 1}\n-----END PRIVATE KEY-----\n`, secret: true },
       { path: '/etc/systemd/system/kube-proxy.service', mode: 0o644, contents: unit('/usr/local/bin/kube-proxy') },
     ],
     units: [
