@@ -157,7 +157,7 @@ export class DigitalOceanClient {
       const nextUrl = new URL(next, this.baseUrl);
       const basePath = new URL(this.baseUrl).pathname.replace(/\/+$/, '');
       nextPath = nextUrl.pathname.startsWith(basePath) ? nextUrl.pathname.slice(basePath.length) : nextUrl.pathname;
-      nextQuery = Object.fromEntries(nextUrl.searchParams.entries());
+      nextQuery = { ...Object.fromEntries(nextUrl.searchParams.entries()), per_page: maxPerPage };
     }
     throw new DigitalOceanApiError(`digitalocean: GET ${path}: more than ${maxPages} pages`, { status: 200 });
   }
