@@ -177,7 +177,17 @@ test('without spec sshKeys the public key is uploaded once, and found by fingerp
   await provider.ensure();
   assert.equal(h.sim.accountKeys().length, 1);
   assert.equal(h.sim.requests.filter((r) => r.method === 'POST' && r.path === '/v2/account/keys').length, 1);
-  assert.equal(h.sim.requests.filter((r) => r.method === 'GET' && r.path === '/v2/account/keys').length, 2, 'one key lookup per run');
+  assert.equal(h.sim.requests.filter((r) => r.method === 'GET' && r.path === '/v2/account/keys').length, 1, 'keys are looked up only when creating');
+  // a new worker later: the uploaded key is found by fingerprint, not uploaded again
+  const bigger = await h.cluster(3, {
+    name: 'upload',
+    provider: '  digitalocean: { region: fra1, tags: [k8s-worker], domain: example.com }',
+    ssh: `ssh: { publicKeyPath: ${pubFile}, knownHostsPath: ./known_hosts_upload }`,
+  });
+  await new DigitalOceanProvider({ cluster: bigger, client: h.client(), clock: h.clock }).ensure();
+  assert.equal(h.sim.accountKeys().length, 1);
+  assert.equal(h.sim.requests.filter((r) => r.method === 'GET' && r.path === '/v2/account/keys').length, 2);
+  assert.deepEqual(h.sim.dropletsByName('k8s-worker-2.example.com')[0]?.sshKeys, [fp]);
 });
 
 test('errors are KubewrightErrors that never carry the token', async () => {

@@ -86,6 +86,7 @@ Example:
         hosts = await provider.hosts();
         const unpinned = await provider.pinHostKeys();
         report = { unpinned };
+        for (const n of unpinned) io.err(`${n}: the terraform output has no host key for it — add it to ${cluster.ssh.knownHostsPath} yourself`);
       } else if (p.kind === 'static') {
         hosts = plannedHosts(cluster);
       } else {

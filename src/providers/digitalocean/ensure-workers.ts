@@ -30,7 +30,8 @@ export interface EnsureWorkersOptions {
   client: DigitalOceanClient;
   pool: WorkerPoolSpec;
   count: number;
-  sshKeys: (string | number)[];
+  /** account SSH keys for new droplets, or how to find them (asked only when something is created) */
+  sshKeys: (string | number)[] | (() => Promise<(string | number)[]>);
   /** user_data for one create call, given the names in it (host keys) */
   userData?: (names: string[]) => Promise<string | undefined>;
   prune?: boolean;
@@ -80,6 +81,7 @@ export async function ensureWorkers(opts: EnsureWorkersOptions): Promise<EnsureR
   emit({ kind: 'found', names: wanted.filter((n) => before.has(n)) });
 
   const missing = wanted.filter((n) => !before.has(n));
+  const sshKeys = missing.length === 0 ? [] : typeof opts.sshKeys === 'function' ? await opts.sshKeys() : opts.sshKeys;
   for (let i = 0; i < missing.length; i += maxNamesPerCreate) {
     let batch = missing.slice(i, i + maxNamesPerCreate);
     for (let attempt = 1; batch.length > 0; attempt++) {
@@ -97,7 +99,7 @@ export async function ensureWorkers(opts: EnsureWorkersOptions): Promise<EnsureR
           size: opts.pool.size,
           image: opts.pool.image,
           tags: opts.pool.tags,
-          ssh_keys: opts.sshKeys,
+          ssh_keys: sshKeys,
           ...(opts.pool.vpcUuid ? { vpc_uuid: opts.pool.vpcUuid } : {}),
           ...(userData === undefined ? {} : { user_data: userData }),
         });

@@ -74,16 +74,22 @@ export class DigitalOceanProvider implements Provider {
     const { cluster, client } = this.opts;
     const p = cluster.provider.kind === 'digitalocean' ? cluster.provider : undefined;
     const publicKeyPath = cluster.ssh.publicKeyPath ?? `${cluster.ssh.privateKeyPath}.pub`;
-    const ssh = await resolveSshKeys(client, {
-      sshKeys: p?.sshKeys ?? [],
-      publicKeyPath: resolveSpecPath(cluster, publicKeyPath),
-      keyName: `kubewright-${cluster.name}`,
-    });
+    let sshKeyUploaded = false;
+    // looked up only when a droplet is created: GET /v2/account/keys allows 10 requests per minute
+    const sshKeys = async (): Promise<(string | number)[]> => {
+      const ssh = await resolveSshKeys(client, {
+        sshKeys: p?.sshKeys ?? [],
+        publicKeyPath: resolveSpecPath(cluster, publicKeyPath),
+        keyName: `kubewright-${cluster.name}`,
+      });
+      sshKeyUploaded = ssh.uploaded;
+      return ssh.keys;
+    };
     const result = await ensureWorkers({
       client,
       pool: this.pool,
       count: cluster.workers.count,
-      sshKeys: ssh.keys,
+      sshKeys,
       userData: async (names) => hostKeyCloudConfig(await Promise.all(names.map((n) => this.keys.loadOrCreate(n)))),
       ...(this.opts.prune === undefined ? {} : { prune: this.opts.prune }),
       ...(this.opts.clock === undefined ? {} : { clock: this.opts.clock }),
@@ -115,7 +121,7 @@ export class DigitalOceanProvider implements Provider {
     const hosts = result.workers.map((w): Host => ({
       name: w.name, address: w.publicAddress, port: cluster.ssh.port, user: cluster.ssh.user, publicAddress: w.publicAddress, privateAddress: w.privateAddress,
     }));
-    this.lastReport = { ...result, hosts, unpinned, sshKeyUploaded: ssh.uploaded };
+    this.lastReport = { ...result, hosts, unpinned, sshKeyUploaded };
     return hosts;
   }
 
