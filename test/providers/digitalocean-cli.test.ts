@@ -85,6 +85,18 @@ test('down without --yes and without a terminal refuses with exit 2 and deletes 
   assert.equal(h.sim.dropletNames().length, 3);
 });
 
+test('down refuses when the tag also covers droplets that are not this cluster\'s workers', async () => {
+  const id = h.sim.seed({ name: 'db-1.example.com', tags: ['k8s-worker'] });
+  try {
+    const r = await cli('down', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url, '--yes');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /1 droplets tagged k8s-worker are not workers of cluster demo \(db-1\.example\.com\)/);
+    assert.equal(h.sim.dropletNames().length, 4);
+  } finally {
+    h.sim.remove(id);
+  }
+});
+
 test('down --yes deletes by tag and forgets host keys, known_hosts lines and state', async () => {
   h.sim.seed({ name: 'unrelated', tags: ['other'] });
   h.sim.resetCounts();

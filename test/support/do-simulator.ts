@@ -152,6 +152,10 @@ export class DigitalOceanSimulator {
     return id;
   }
 
+  remove(id: number): void {
+    this.droplets.delete(id);
+  }
+
   seedKey(k: { fingerprint: string; public_key: string; name: string }): void {
     this.keys.push({ id: 289794 + this.keys.length, ...k });
   }

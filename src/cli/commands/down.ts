@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.ts';
 import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
+import { workerNameRegExp } from '../../providers/digitalocean/ensure-workers.ts';
 import { DigitalOceanProvider } from '../../providers/digitalocean/provider.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
@@ -21,10 +22,11 @@ export function registerDown(program: Command, io: Io): void {
     .description('destroy the provider\'s hosts: DigitalOcean droplets carrying the pool tag (provider.digitalocean.tags[0])')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--all-tagged', 'also delete tagged droplets whose names are not this cluster\'s workers')
     .option('--token-file <path>', 'file holding the DigitalOcean API token (default: $DIGITALOCEAN_ACCESS_TOKEN)')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
     .addHelpText('after', '\nExample:\n  kubewright down -f examples/digitalocean.yaml --yes\n')
-    .action(async (opts: { file: string; yes?: boolean; tokenFile?: string; apiUrl?: string }) => {
+    .action(async (opts: { file: string; yes?: boolean; allTagged?: boolean; tokenFile?: string; apiUrl?: string }) => {
       const cluster = await loadClusterFile(opts.file);
       const p = cluster.provider;
       if (p.kind !== 'digitalocean') {
@@ -39,6 +41,15 @@ export function registerDown(program: Command, io: Io): void {
       if (doomed.length === 0) {
         io.out(`no droplets tagged ${tag}: nothing to delete`);
         return;
+      }
+      // DELETE by tag takes every droplet with the tag: refuse when that reaches beyond this cluster's workers
+      const ours = workerNameRegExp(p);
+      const foreign = doomed.filter((d) => !ours.test(d.name)).map((d) => d.name);
+      if (foreign.length > 0 && !opts.allTagged) {
+        const shown = foreign.length > 5 ? `${foreign.slice(0, 5).join(', ')} and ${foreign.length - 5} more` : foreign.join(', ');
+        throw new InputError(`down: ${foreign.length} droplets tagged ${tag} are not workers of cluster ${cluster.name} (${shown}); deleting by tag would remove them too`, {
+          hint: 'give this pool its own first tag in provider.digitalocean.tags, or pass --all-tagged to delete them as well',
+        });
       }
       for (const d of doomed) io.err(`${d.name}: will be deleted (tag ${tag}, id ${d.id})`);
       if (!opts.yes) {

@@ -177,12 +177,17 @@ function firstByName(droplets: readonly Droplet[]): Map<string, Droplet> {
   return m;
 }
 
-/** Droplets of the pool's pattern with an index ≥ count, highest index first. */
-export function extraWorkers(droplets: readonly Droplet[], pool: Pick<WorkerPoolSpec, 'namePattern' | 'domain'>, wanted: ReadonlySet<string>): Droplet[] {
+/** Matches the pool's worker names; group 1 is the index. */
+export function workerNameRegExp(pool: Pick<WorkerPoolSpec, 'namePattern' | 'domain'>): RegExp {
   const escaped = pool.namePattern
     .split('{index}')
     .map((part) => part.replaceAll('{domain}', pool.domain).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const re = new RegExp(`^${escaped.join('(\\d+)')}$`);
+  return new RegExp(`^${escaped.join('(\\d+)')}$`);
+}
+
+/** Droplets of the pool's pattern with an index ≥ count, highest index first. */
+export function extraWorkers(droplets: readonly Droplet[], pool: Pick<WorkerPoolSpec, 'namePattern' | 'domain'>, wanted: ReadonlySet<string>): Droplet[] {
+  const re = workerNameRegExp(pool);
   return droplets
     .map((d) => ({ d, m: re.exec(d.name) }))
     .filter((x): x is { d: Droplet; m: RegExpExecArray } => x.m !== null && !wanted.has(x.d.name))
