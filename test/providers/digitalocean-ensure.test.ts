@@ -10,6 +10,7 @@ import ssh2 from 'ssh2';
 import { parse as parseYaml } from 'yaml';
 import { isKubewrightError } from '../../src/errors.ts';
 import { listEtcdEndpoints } from '../../src/providers/digitalocean/etcd-endpoints.ts';
+import { planWorkers } from '../../src/providers/digitalocean/plan-workers.ts';
 import { ensureWorkers, type WorkerPoolSpec } from '../../src/providers/digitalocean/ensure-workers.ts';
 import { DigitalOceanApiError } from '../../src/providers/digitalocean/errors.ts';
 import { DigitalOceanProvider } from '../../src/providers/digitalocean/provider.ts';
@@ -90,6 +91,20 @@ test('a smaller count keeps the extra workers unless prune is asked, then remove
   const deletes = h.sim.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
   assert.equal(deletes.length, 2);
   assertExactly(h.sim.dropletNames(), 3);
+});
+
+test('a plan lists what ensure would create and which extras prune would delete, making no change', async () => {
+  const client = h.client();
+  await ensureWorkers({ client, pool, count: 4, sshKeys: ['3b:16'], clock: h.clock });
+  h.sim.resetCounts();
+  const plan = await planWorkers(client, pool, 2);
+  assert.deepEqual(plan, { existing: ['k8s-worker-0.example.com', 'k8s-worker-1.example.com'], toCreate: [], extras: ['k8s-worker-3.example.com', 'k8s-worker-2.example.com'], createCalls: 0 });
+  const grow = await planWorkers(client, pool, 25);
+  assert.equal(grow.toCreate.length, 21);
+  assert.equal(grow.toCreate[0], 'k8s-worker-4.example.com');
+  assert.equal(grow.createCalls, 3);
+  assert.equal(h.sim.counts().posts, 0);
+  assert.equal(h.sim.requests.filter((r) => r.method !== 'GET').length, 0);
 });
 
 test('etcd discovery lists the etcd tag and returns https://<private ip>:2379, sorted', async () => {

@@ -12,6 +12,7 @@ import { deleteDropletsByTag, dropletAddresses, listDropletsByTag, type Droplet 
 import { ensureWorkers, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
 import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
+import { planWorkers, type WorkerPlan } from './plan-workers.ts';
 import { resolveSshKeys } from './ssh-keys.ts';
 import { clusterStateDir, dropletStateFile, hostKeyDir, resolveSpecPath } from './state-paths.ts';
 
@@ -123,6 +124,11 @@ export class DigitalOceanProvider implements Provider {
     }));
     this.lastReport = { ...result, hosts, unpinned, sshKeyUploaded };
     return hosts;
+  }
+
+  /** What ensure() would create and which extras prune would delete, from one list call. */
+  plan(): Promise<WorkerPlan> {
+    return planWorkers(this.opts.client, this.pool, this.opts.cluster.workers.count);
   }
 
   /** The droplets `destroy` would delete: everything carrying the pool's tag. */

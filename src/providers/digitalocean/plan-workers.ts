@@ -1,0 +1,30 @@
+// What `ensure` would do, without doing it: one list-by-tag call. For `kubewright plan`
+// ("droplets to create") and for --prune previews.
+import { workerName } from '../host.ts';
+import type { DigitalOceanClient } from './api-client.ts';
+import { listDropletsByTag } from './droplets.ts';
+import { extraWorkers, type WorkerPoolSpec } from './ensure-workers.ts';
+
+export interface WorkerPlan {
+  /** names that exist (by tag), in index order */
+  existing: string[];
+  /** names ensure would create, in index order */
+  toCreate: string[];
+  /** names beyond the count, highest index first: deleted only with prune */
+  extras: string[];
+  /** multi-create calls ensure would make (≤ 10 names each) */
+  createCalls: number;
+}
+
+export async function planWorkers(client: DigitalOceanClient, pool: WorkerPoolSpec, count: number): Promise<WorkerPlan> {
+  const listed = await listDropletsByTag(client, pool.tags[0] ?? 'k8s-worker');
+  const names = new Set(listed.map((d) => d.name));
+  const wanted = Array.from({ length: count }, (_, i) => workerName(pool.namePattern, i, pool.domain));
+  const toCreate = wanted.filter((n) => !names.has(n));
+  return {
+    existing: wanted.filter((n) => names.has(n)),
+    toCreate,
+    extras: extraWorkers(listed, pool, new Set(wanted)).map((d) => d.name),
+    createCalls: Math.ceil(toCreate.length / 10),
+  };
+}
