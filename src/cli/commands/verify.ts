@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { InputError, VerifyError } from '../../errors.ts';
 import { resolveEtcdConnection } from '../../etcd/etcd-connection.ts';
 import { flannelLeaseMapper, type LeaseMapping } from '../../etcd/flannel-leases.ts';
-import { plannedHosts, type Host } from '../../providers/host.ts';
-import { LabProvider } from '../../providers/lab/lab-provider.ts';
+import type { Host } from '../../providers/host.ts';
+import { recordedHosts } from '../../providers/recorded-hosts.ts';
 import { parseDuration } from '../../pki/duration.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { readAdminCredentials } from '../../verify/admin-credentials.ts';
@@ -14,11 +14,6 @@ import { formatVerifyReport } from '../../verify/verify-report.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
 
-/** The hosts to expect: lab machines as they run now; other providers as the spec names them. */
-async function expectedHosts(cluster: Cluster): Promise<Host[]> {
-  if (cluster.provider.kind === 'lab') return new LabProvider(cluster).hosts();
-  return plannedHosts(cluster);
-}
 
 export async function kubeConfigFor(cluster: Cluster, kubeconfigFile: string | undefined): Promise<KubeConfig> {
   if (kubeconfigFile) {
@@ -64,7 +59,7 @@ Example:
       if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
       const cluster = await loadClusterFile(opts.file);
       const kc = await kubeConfigFor(cluster, opts.kubeconfig);
-      const hosts = await expectedHosts(cluster);
+      const hosts = await recordedHosts(cluster);
       const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
       let flannelLeases: ((h: Host[]) => Promise<LeaseMapping>) | undefined;
       if (!opts.skipFlannel && (endpoints?.length || digitaloceanTag)) {
