@@ -34,8 +34,9 @@ function describeEvent(e: EnsureEvent): string[] {
       return e.names.map((n) => `${n}: deleting (--prune)`);
     case 'extra':
       return e.names.map((n) => `${n}: beyond workers.count; kept (pass --prune to delete it)`);
-    case 'found':
     case 'poll':
+      return e.names.length > 0 ? [`waiting for ${e.names.length} droplets to become active`] : [];
+    case 'found':
       return [];
   }
 }
