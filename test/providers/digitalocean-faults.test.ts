@@ -86,6 +86,15 @@ test('with a single listing after a lost create, list lag would make a duplicate
   assert.equal(h.sim.dropletNames().length, 10, 'every name twice');
 });
 
+test('Prism guards the contract: an off-contract answer from the simulator never reaches the client', async () => {
+  h.sim.inject({ kind: 'off-contract', method: 'GET', count: 1000 });
+  const direct = await fetch(`${h.prism.url}/v2/droplets?tag_name=k8s-worker`, { headers: { authorization: `Bearer ${canaryToken}` } });
+  assert.equal(direct.status, 500);
+  assert.match(await direct.text(), /Response body must have required property 'meta'/);
+  const err = await listDropletsByTag(h.client({ maxAttempts: 2 }), 'k8s-worker').catch((e: unknown) => e);
+  assert.ok(err instanceof DigitalOceanRetriesExhaustedError, String(err));
+});
+
 test('the per-minute rate limit is waited out using retry-after', async () => {
   h.sim.reset({ limitPerMinute: 4 });
   const before = h.clock.now();

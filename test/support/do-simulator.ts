@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultKind = '429' | '500' | 'reset' | 'slow' | 'lose-create';
+/** `off-contract`: a 200 list without the required `meta` (proves Prism checks responses) */
+export type FaultKind = '429' | '500' | 'reset' | 'slow' | 'lose-create' | 'off-contract';
 
 export interface Fault {
   kind: FaultKind;
@@ -255,6 +256,7 @@ export class DigitalOceanSimulator {
       return error(429, 'too_many_requests', 'API rate limit exceeded.', { 'retry-after': '1', 'ratelimit-remaining': '0' });
     }
     if (fault?.kind === '500') return error(500, 'server_error', 'Unexpected server-side error');
+    if (fault?.kind === 'off-contract') return send(200, { droplets: [{ id: 'not-a-number' }] });
 
     // rate limit: sliding windows of one minute and one hour; 429 does not count
     this.expire(now);
