@@ -41,6 +41,8 @@ export interface SimulatorOptions {
   maxPageSize?: number;
   /** a new droplet shows up in lists only this long after its create (simulated ms; eventual consistency) */
   listLagMs?: number;
+  /** a droplet's IPv4 addresses once active (default: private 10.135.x.y, public 198.18.x.y from its id); e2e tests map them to loopback */
+  addresses?: (d: { id: number; name: string; tags: readonly string[] }) => { publicV4: string; privateV4: string };
 }
 
 interface SimDroplet {
@@ -75,6 +77,12 @@ export interface RecordedRequest {
 const knownRegions = ['ams3', 'blr1', 'fra1', 'lon1', 'nyc1', 'nyc3', 'sfo3', 'sgp1', 'syd1', 'tor1'];
 const defaultVpc = '760e09ef-dc84-11e8-981e-3cfdfeaae000';
 
+function defaultAddresses(d: { id: number }): { publicV4: string; privateV4: string } {
+  const n = d.id - 3164444 + 2;
+  const octets = `${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
+  return { privateV4: `10.135.${octets}`, publicV4: `198.18.${octets}` };
+}
+
 export class DigitalOceanSimulator {
   opts: Required<Omit<SimulatorOptions, 'now'>> & { now: () => number };
   readonly requests: RecordedRequest[] = [];
@@ -101,6 +109,7 @@ export class DigitalOceanSimulator {
       keysLimitPerMinute: opts.keysLimitPerMinute ?? 10,
       maxPageSize: opts.maxPageSize ?? 200,
       listLagMs: opts.listLagMs ?? 0,
+      addresses: opts.addresses ?? defaultAddresses,
     };
   }
 
@@ -380,8 +389,7 @@ export class DigitalOceanSimulator {
   /** A droplet with every field the schema requires (modelled on the spec's example). */
   private render(d: SimDroplet): Record<string, unknown> {
     const active = this.opts.now() - d.createdAt >= this.opts.activateAfterMs;
-    const n = d.id - 3164444 + 2;
-    const octets = `${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
+    const ip = this.opts.addresses(d);
     const sizes = ['s-1vcpu-1gb', 's-1vcpu-2gb', '512mb'];
     return {
       id: d.id,
@@ -411,8 +419,8 @@ export class DigitalOceanSimulator {
       networks: active
         ? {
             v4: [
-              { ip_address: `10.135.${octets}`, netmask: '255.255.0.0', gateway: '10.135.0.1', type: 'private' },
-              { ip_address: `198.18.${octets}`, netmask: '255.254.0.0', gateway: '198.18.0.1', type: 'public' },
+              { ip_address: ip.privateV4, netmask: '255.255.0.0', gateway: '10.135.0.1', type: 'private' },
+              { ip_address: ip.publicV4, netmask: '255.254.0.0', gateway: '198.18.0.1', type: 'public' },
             ],
             v6: [],
           }
