@@ -8,6 +8,7 @@ import { registerPki } from './commands/pki.ts';
 import { registerKubeconfig } from './commands/kubeconfig.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerRender } from './commands/render.ts';
+import { registerUp } from './commands/up.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerProvision } from './commands/provision.ts';
 import { registerDown } from './commands/down.ts';
@@ -34,6 +35,7 @@ Start here:
     );
   registerInit(program, io);
   registerRender(program, io);
+  registerUp(program, io);
   registerPlan(program, io);
   registerApply(program, io);
   registerProvision(program, io);

@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { InputError } from '../../errors.ts';
+import { parseDuration } from '../../pki/duration.ts';
+import { runUp, upSteps, type UpEvent, type UpResult } from '../../up/run-up.ts';
+import { formatVerifyReport } from '../../verify/verify-report.ts';
+import type { Io } from '../io.ts';
+import { loadClusterFile } from '../load-cluster.ts';
+import { parseParallel, testHostRoots } from './plan.ts';
+
+interface UpCliOptions {
+  file: string;
+  tokenFile?: string;
+  apiUrl?: string;
+  lookupTokenFile?: string;
+  acceptNewHostKeys: boolean;
+  parallel: string;
+  wait: string;
+  skipVerify?: boolean;
+  forceNetwork?: boolean;
+  prune?: boolean;
+  output: string;
+}
+
+function summaryLines(r: UpResult): string[] {
+  const rows = [['NODE', 'PUBLIC', 'PRIVATE', 'APPLY', 'ACTIONS'], ...r.hosts.map((h) => [h.name, h.publicAddress ?? '-', h.privateAddress ?? '-', h.status, String(h.actions)])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const table = rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const changed = [
+    r.provision && r.provision.created.length > 0 ? `${r.provision.created.length} hosts created` : undefined,
+    r.pki && r.pki.issued.length > 0 ? `${r.pki.issued.length} certificates issued` : undefined,
+    r.etcd && r.etcd.action !== 'unchanged' && r.etcd.action !== 'skipped' ? `flannel network config ${r.etcd.action}d` : undefined,
+    r.hosts.some((h) => h.status === 'changed') ? `${r.hosts.filter((h) => h.status === 'changed').length} hosts changed` : undefined,
+    r.dns && r.dns.some((o) => o.action !== 'unchanged') ? `${r.dns.filter((o) => o.action !== 'unchanged').length} DNS objects applied` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  return [...table, r.ok ? `Up: ${changed.length === 0 ? 'nothing changed' : changed.join(', ')}.` : `Up stopped at ${r.failedStep}: ${r.error ?? ''}`];
+}
+
+export function registerUp(program: Command, io: Io): void {
+  program
+    .command('up')
+    .description('the whole journey: hosts (provider) → PKI → flannel config in etcd → apply → DNS addon → verify; safe to re-run')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--token-file <path>', 'DigitalOcean API token file (default: $DIGITALOCEAN_ACCESS_TOKEN)')
+    .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
+    .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
+    .option('--parallel <n>', 'hosts applied at once', '10')
+    .option('--wait <duration>', 'how long verify keeps trying for nodes to become Ready (e.g. 90s, 5m)', '2m')
+    .option('--skip-verify', 'stop after the DNS addon')
+    .option('--force-network', "change flannel's network config in etcd even though nodes hold leases (breaks running pods)")
+    .option('--prune', 'DigitalOcean: delete workers whose index is ≥ workers.count')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      `
+Steps: ${upSteps.map((s, i) => `${i + 1}. ${s}`).join('  ')}
+Each step is idempotent, so after a failure fix the cause and run \`up\` again: it continues from
+the current state, and a second \`up\` on a converged cluster changes nothing.
+Exit codes: 1 a host, API or etcd failed; 2 bad input; 3 the cluster came up but verify failed.
+
+Examples:
+  DIGITALOCEAN_ACCESS_TOKEN=... kubewright up -f examples/digitalocean.yaml --lookup-token-file ro-token
+  kubewright up -f lab.yaml --output json
+`,
+    )
+    .action(async (opts: UpCliOptions) => {
+      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${JSON.stringify(opts.output)})`, { hint: 'use --output json' });
+      const waitMs = parseDuration(opts.wait);
+      if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
+      const parallel = parseParallel(opts.parallel);
+      const cluster = await loadClusterFile(opts.file);
+      const json = opts.output === 'json';
+      // progress goes to stderr when stdout carries JSON
+      const say = json ? io.err : io.out;
+      const onEvent = (e: UpEvent): void => {
+        const n = upSteps.indexOf(e.step) + 1;
+        if (e.status === 'failed') io.err(`[${n}/${upSteps.length}] ${e.step}: failed: ${e.message}`);
+        else say(`[${n}/${upSteps.length}] ${e.step}: ${e.status === 'skipped' ? 'skipped: ' : ''}${e.message}`);
+      };
+      const { result, failure } = await runUp(cluster, {
+        provider: { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, progress: (l) => say(`  ${l}`), onEvent: (e) => { if (e.kind === 'create') say(`  creating ${e.names.join(', ')}`); } },
+        lookupTokenFile: opts.lookupTokenFile,
+        acceptNewHostKeys: opts.acceptNewHostKeys,
+        parallel,
+        verifyWaitMs: waitMs,
+        skipVerify: opts.skipVerify ?? false,
+        forceNetwork: opts.forceNetwork ?? false,
+        hostRoots: testHostRoots(),
+        onEvent,
+        onHostEvent: (e) => {
+          if (e.status === 'failed') io.err(`  ${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
+          else if (e.phase === 'done') say(`  ${e.host}: ${e.message}`);
+        },
+      });
+      if (json) io.out(JSON.stringify(result, null, 2));
+      else {
+        if (result.verify) for (const l of formatVerifyReport(result.verify)) io.out(l);
+        for (const l of summaryLines(result)) io.out(l);
+      }
+      if (failure) throw failure;
+    });
+}

@@ -1,0 +1,203 @@
+// `kubewright up`: the post's whole journey — provider → PKI → flannel config in etcd → apply
+// phases → DNS addon → verify. Every step is idempotent, so re-running after a failure
+// continues from the current state. The result records what each step changed.
+import { readFile } from 'node:fs/promises';
+import { InputError, KubewrightError, VerifyError } from '../errors.ts';
+import { resolveEtcdConnection } from '../etcd/etcd-connection.ts';
+import { openEtcdStore } from '../etcd/etcd-store.ts';
+import { flannelLeaseMapper } from '../etcd/flannel-leases.ts';
+import { writeFlannelNetworkConfig, type NetworkConfigResult } from '../etcd/flannel-network-config.ts';
+import { describeError } from '../phases/plan-report.ts';
+import { prepareRun } from '../phases/prepare-run.ts';
+import { runHosts, type HostEvent, type HostOutcome } from '../phases/run-hosts.ts';
+import { ensureClusterPki, type CertDecision } from '../pki/cluster-pki.ts';
+import { ensureHosts, type EnsuredHosts, type EnsureHostsOptions } from '../providers/ensure-hosts.ts';
+import { renderCluster } from '../render/cluster.ts';
+import { digitaloceanTokenFile } from '../render/etcd-lookup.ts';
+import type { Cluster } from '../spec/cluster.ts';
+import { applyDnsAddon, type AppliedObject } from '../verify/apply-dns-addon.ts';
+import { adminKubeConfig } from '../verify/kube-client.ts';
+import { verifyCluster, verifyUntil, type VerifyReport } from '../verify/verify-cluster.ts';
+
+export const upSteps = ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify'] as const;
+export type UpStep = (typeof upSteps)[number];
+
+export interface UpEvent {
+  step: UpStep;
+  status: 'start' | 'ok' | 'skipped' | 'failed';
+  message: string;
+}
+
+export interface UpOptions {
+  provider?: EnsureHostsOptions;
+  acceptNewHostKeys?: boolean;
+  parallel?: number;
+  /** how long verify keeps trying before it fails */
+  verifyWaitMs?: number;
+  skipVerify?: boolean;
+  /** the read-only DigitalOcean token placed on nodes for etcd-lookup (etcd.discovery.digitaloceanTag) */
+  lookupTokenFile?: string | undefined;
+  /** change flannel's network config even though nodes hold leases */
+  forceNetwork?: boolean;
+  waitActiveTimeoutSec?: number;
+  /** test-only: fake filesystem root per host name */
+  hostRoots?: Record<string, string> | undefined;
+  cacheDir?: string | undefined;
+  onEvent?: (e: UpEvent) => void;
+  onHostEvent?: (e: HostEvent) => void;
+}
+
+export interface UpHostSummary {
+  name: string;
+  publicAddress: string | undefined;
+  privateAddress: string | undefined;
+  status: HostOutcome['status'];
+  actions: number;
+  error?: string | undefined;
+}
+
+export interface UpResult {
+  cluster: string;
+  profile: Cluster['profile'];
+  ok: boolean;
+  /** the step that failed, if any; later steps did not run */
+  failedStep?: UpStep | undefined;
+  error?: string | undefined;
+  provision?: Omit<EnsuredHosts, 'hosts'> | undefined;
+  hosts: UpHostSummary[];
+  pki?: { issued: CertDecision[]; kept: number } | undefined;
+  etcd?: (Pick<NetworkConfigResult, 'key' | 'action' | 'changes'> & { endpoints: string[] }) | { action: 'skipped'; reason: string } | undefined;
+  kubernetesVersion?: string | undefined;
+  dns?: AppliedObject[] | undefined;
+  verify?: VerifyReport | undefined;
+}
+
+/** Runs the journey. Returns the result with `failure` set instead of throwing for step failures. */
+export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ result: UpResult; failure: KubewrightError | undefined }> {
+  const emit = (step: UpStep, status: UpEvent['status'], message: string): void => opts.onEvent?.({ step, status, message });
+  const result: UpResult = { cluster: cluster.name, profile: cluster.profile, ok: false, hosts: [] };
+  let step: UpStep = 'provision';
+  // read user input before creating anything, so a bad flag costs no droplet
+  const lookupToken = await readLookupToken(cluster, opts.lookupTokenFile);
+  try {
+    emit(step, 'start', `${cluster.provider.kind}: ensuring ${cluster.workers.count || 'the listed'} hosts`);
+    const ensured = await ensureHosts(cluster, opts.provider);
+    const { hosts, ...provision } = ensured;
+    result.provision = provision;
+    result.hosts = hosts.map((h) => ({ name: h.name, publicAddress: h.publicAddress ?? h.address, privateAddress: h.privateAddress, status: 'planned', actions: 0 }));
+    if (hosts.some((h) => !h.address)) {
+      throw new KubewrightError(`provision: no address for ${hosts.filter((h) => !h.address).map((h) => h.name).join(', ')}`, { hint: 're-run `kubewright up`; the provider may still be assigning addresses' });
+    }
+    emit(step, 'ok', `${hosts.length} hosts ready (${provision.created.length} created)`);
+
+    step = 'pki';
+    emit(step, 'start', 'CA and certificates');
+    const pki = await ensureClusterPki(cluster, hosts, { createCa: true });
+    const issued = pki.decisions.filter((d) => d.action !== 'keep');
+    result.pki = { issued, kept: pki.decisions.length - issued.length };
+    emit(step, 'ok', issued.length === 0 ? `all ${pki.decisions.length} certificates kept` : `${issued.length} issued (${issued.map((d) => d.name).join(', ')}), ${result.pki.kept} kept`);
+
+    step = 'etcd';
+    result.etcd = await writeNetworkConfig(cluster, opts, (m) => emit('etcd', 'start', m));
+    emit(step, result.etcd.action === 'skipped' ? 'skipped' : 'ok', result.etcd.action === 'skipped' ? result.etcd.reason : `${result.etcd.key}: ${result.etcd.action}`);
+
+    step = 'apply';
+    emit(step, 'start', `files, binaries and units on ${hosts.length} hosts`);
+    const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir });
+    result.kubernetesVersion = run.resolvedKubernetesVersion;
+    if (lookupToken) for (const t of run.targets) t.desired.files.push(digitaloceanTokenFile(lookupToken));
+    const outcomes = await runHosts(run.targets, {
+      mode: 'apply',
+      parallel: opts.parallel ?? 10,
+      binaries: run.store,
+      connect: run.connect,
+      ...(opts.waitActiveTimeoutSec !== undefined ? { waitActiveTimeoutSec: opts.waitActiveTimeoutSec } : {}),
+      ...(opts.onHostEvent ? { onEvent: opts.onHostEvent } : {}),
+    });
+    result.hosts = result.hosts.map((h, i) => {
+      const o = outcomes[i];
+      return o ? { ...h, status: o.status, actions: o.applied, error: o.status === 'failed' ? describeError(o.error) : undefined } : h;
+    });
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    if (failed.length > 0) {
+      throw new KubewrightError(`apply failed on ${failed.length} of ${outcomes.length} host(s): ${failed.map((o) => o.host).join(', ')}`, {
+        hint: 'fix the cause shown for each host and re-run `kubewright up`: finished steps and hosts are no-ops',
+      });
+    }
+    const changed = outcomes.filter((o) => o.status === 'changed').length;
+    emit(step, 'ok', changed === 0 ? 'every host unchanged' : `${changed} host(s) changed, ${outcomes.length - changed} unchanged`);
+
+    step = 'dns';
+    emit(step, 'start', `${cluster.dns} addon at ${cluster.kubernetes.clusterDNS}`);
+    const kubeConfig = adminKubeConfig(cluster.kubernetes.apiServer, pki.credentials.caPem, pki.admin);
+    const manifests = renderCluster({ cluster, hosts, credentials: pki.credentials }).cluster;
+    result.dns = await applyDnsAddon(kubeConfig, manifests);
+    const dnsChanged = result.dns.filter((o) => o.action !== 'unchanged').length;
+    emit(step, 'ok', dnsChanged === 0 ? `${result.dns.length} objects unchanged` : `${dnsChanged} of ${result.dns.length} objects created or configured`);
+
+    step = 'verify';
+    if (opts.skipVerify) {
+      emit(step, 'skipped', '--skip-verify');
+    } else {
+      emit(step, 'start', `nodes Ready, DNS, flannel leases${opts.verifyWaitMs ? ` (waiting up to ${Math.round(opts.verifyWaitMs / 1000)} s)` : ''}`);
+      const flannelLeases = result.etcd.action === 'skipped' ? undefined : flannelLeaseMapper(cluster, await resolveEtcdConnection(cluster, etcdAccess(opts)));
+      result.verify = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig, flannelLeases }), opts.verifyWaitMs ?? 0);
+      if (!result.verify.ok) {
+        throw new VerifyError(`verify: ${result.verify.problems.length} check(s) failed: ${result.verify.problems[0] ?? ''}${result.verify.problems.length > 1 ? ' …' : ''}`, {
+          hint: 'nodes need a moment after their first start: re-run `kubewright verify -f <spec> --wait 2m`',
+        });
+      }
+      emit(step, 'ok', `${result.verify.nodes.length} nodes Ready, DNS ok`);
+    }
+    result.ok = true;
+    return { result, failure: undefined };
+  } catch (e) {
+    const failure = e instanceof KubewrightError ? e : new KubewrightError(`${step}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    result.failedStep = step;
+    result.error = failure.describe();
+    emit(step, 'failed', failure.message);
+    return { result, failure };
+  }
+}
+
+function etcdAccess(opts: UpOptions): { tokenFile?: string | undefined; apiUrl?: string | undefined; env?: NodeJS.ProcessEnv | undefined } {
+  return { tokenFile: opts.provider?.tokenFile, apiUrl: opts.provider?.apiUrl, env: opts.provider?.env };
+}
+
+async function writeNetworkConfig(cluster: Cluster, opts: UpOptions, say: (m: string) => void): Promise<NonNullable<UpResult['etcd']>> {
+  const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
+  if (!endpoints?.length && !digitaloceanTag) {
+    return { action: 'skipped', reason: 'no etcd.discovery in the spec: flannel\'s network config is left to whoever runs etcd' };
+  }
+  const conn = await resolveEtcdConnection(cluster, etcdAccess(opts));
+  say(`${cluster.etcd.prefix}/config via the ${cluster.etcd.api} API at ${conn.endpoints.join(', ')}`);
+  const store = openEtcdStore(cluster.etcd.api, conn);
+  try {
+    const r = await writeFlannelNetworkConfig(store, cluster, { force: opts.forceNetwork ?? false });
+    return { key: r.key, action: r.action, changes: r.changes, endpoints: conn.endpoints };
+  } finally {
+    store.close();
+  }
+}
+
+async function readLookupToken(cluster: Cluster, file: string | undefined): Promise<string | undefined> {
+  const tag = cluster.etcd.discovery.digitaloceanTag;
+  if (!tag) {
+    if (file) throw new InputError('--lookup-token-file: the spec has no etcd.discovery.digitaloceanTag, so nodes need no token', { hint: 'leave the flag out' });
+    return undefined;
+  }
+  if (!file) {
+    throw new InputError(`etcd.discovery.digitaloceanTag (${tag}): nodes look up etcd members with a read-only DigitalOcean token`, {
+      hint: 'create a read-only token in the DigitalOcean console and pass --lookup-token-file FILE (it is placed on nodes as /etc/flannel/do-token, mode 0600)',
+    });
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`--lookup-token-file: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { hint: 'check the path' });
+  }
+  if (!text.trim()) throw new InputError(`--lookup-token-file: ${file} is empty`, { hint: 'put the read-only token in it' });
+  return text.trim();
+}
+

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runCli } from '../helpers/run-cli.ts';
+
+const seedSpec = new URL('../../examples/seed.yaml', import.meta.url).pathname;
+
+test('up refuses an etcd tag without a read-only lookup token before touching any provider', async () => {
+  const saved = process.env['DIGITALOCEAN_ACCESS_TOKEN'];
+  delete process.env['DIGITALOCEAN_ACCESS_TOKEN'];
+  try {
+    const r = await runCli('up', '-f', seedSpec);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /etcd\.discovery\.digitaloceanTag \(k8s-etcd\).*--lookup-token-file/s);
+    assert.doesNotMatch(r.stdout, /\[1\/6\] provision/);
+  } finally {
+    if (saved !== undefined) process.env['DIGITALOCEAN_ACCESS_TOKEN'] = saved;
+  }
+});
+
+test('up --help names its six steps in order and how to resume', async () => {
+  const r = await runCli('up', '--help');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /1\. provision {2}2\. pki {2}3\. etcd {2}4\. apply {2}5\. dns {2}6\. verify/);
+  assert.match(r.stdout, /run `up` again/);
+});
+
+test('up rejects a malformed --wait with exit 2', async () => {
+  const r = await runCli('up', '-f', seedSpec, '--wait', 'soon');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--wait: not a duration/);
+});
