@@ -50,7 +50,8 @@ for a in "$@"; do
   if [ $skip = 1 ]; then skip=0; continue; fi
   case "$a" in
     -p) skip=1 ;;
-    --property=*|--no-pager|--no-block|--value|--quiet|-q|--) ;;
+    --version) cmd=--version ;;
+    -*) ;;
     *) if [ -z "$cmd" ]; then cmd="$a"; else units="$units $a"; fi ;;
   esac
 done
@@ -62,13 +63,15 @@ case "$cmd" in
       [ $first = 1 ] || echo; first=0
       if [ -s "$d/$u.inv" ]; then st=active; inv=$(cat "$d/$u.inv"); ts=$(cat "$d/$u.ts"); else st=inactive; inv=; ts=; fi
       en=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled)
-      printf 'Id=%s\\nActiveState=%s\\nSubState=running\\nInvocationID=%s\\nActiveEnterTimestamp=%s\\nUnitFileState=%s\\nConditionResult=yes\\n' "$u" "$st" "$inv" "$ts" "$en"
+      printf 'Id=%s\\nActiveState=%s\\nSubState=running\\nInvocationID=%s\\nActiveEnterTimestamp=%s\\nUnitFileState=%s\\nConditionResult=yes\\nLoadState=loaded\\n' "$u" "$st" "$inv" "$ts" "$en"
     done ;;
   start) for u in $units; do [ -s "$d/$u.inv" ] || { newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; }; done ;;
   restart) for u in $units; do newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; done ;;
   enable) for u in $units; do echo enabled >"$d/$u.enabled"; done ;;
+  is-enabled) rc=0; for u in $units; do e=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled); echo "$e"; [ "$e" = enabled ] || rc=1; done; exit $rc ;;
   is-active) rc=0; for u in $units; do if [ -s "$d/$u.inv" ]; then echo active; else echo inactive; rc=3; fi; done; exit $rc ;;
-  daemon-reload|--version) ;;
+  --version) echo 'systemd 252 (systemctl test double)' ;;
+  daemon-reload) ;;
   *) echo "systemctl test double: unsupported: $*" >&2; exit 1 ;;
 esac
 `;
