@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ChecksumMismatchError } from '../../src/artifacts/artifact-errors.ts';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.ts';
+import { UnitNotActiveError } from '../../src/phases/wait-active.ts';
 import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import { planJson, planText } from '../../src/phases/plan-report.ts';
 import { runHosts, type HostOutcome, type HostTarget } from '../../src/phases/run-hosts.ts';
@@ -180,4 +181,25 @@ test('plan shows a changed private key only as redacted digests, never its conte
     assert.doesNotMatch(out, /BEGIN PRIVATE KEY/);
   }
   assert.ok(!counters.get('ap3')!.commands.includes('read /var/lib/kubelet/kubelet-key.pem'), 'the old key is not even read');
+});
+
+test('a unit that does not become active fails its host with its journal lines and starts nothing after it', async () => {
+  const h = lab.hosts[2]!;
+  const desired = fixtureHost(h.name, { clusterDNS: '10.32.0.55' });
+  desired.files.push({ path: '/etc/systemd/system/broken.service', mode: 0o644, contents: '[Service]\nExecStart=/bin/false\n' });
+  desired.units.splice(1, 0, { name: 'broken.service', dependsOn: ['/etc/systemd/system/broken.service'] });
+  const before = await invocationIds();
+  const [o] = await runHosts([{ host: hostOf(2), desired }], {
+    mode: 'apply',
+    parallel: 1,
+    binaries: store,
+    waitActiveTimeoutSec: 2,
+    connect: (host) => SshExecutor.connect({ name: host.name, address: host.address!, port: host.port, user: 'root' }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath, root: h.root }),
+  });
+  assert.equal(o!.status, 'failed');
+  assert.ok(o!.error instanceof UnitNotActiveError, String(o!.error));
+  assert.match(o!.error.describe(), /^ap3: broken\.service is failed after start:\n.*journalctl test double for: -u broken\.service -n 20 --no-pager.*\nbroken: exited with status 1/s);
+  const calls = (await lab.systemctlCalls(h)).slice(-6).join('\n');
+  assert.doesNotMatch(calls, /restart kubelet/, 'kubelet (after the broken unit) was not restarted');
+  assert.deepEqual((await invocationIds()).slice(6, 9), before.slice(6, 9));
 });
