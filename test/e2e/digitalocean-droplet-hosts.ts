@@ -1,0 +1,206 @@
+// Static-host SSH endpoints standing in for droplets (e2e test support). When the DigitalOcean
+// simulator (test double) holds a new worker droplet, `boot` plays cloud-init for it: it picks the
+// droplet's own ed25519 host key out of the user_data kubewright sent (a CLOUD-INIT STAND-IN that
+// evaluates only the `v1.local_hostname` branches kubewright writes), installs the account keys
+// the create request named as authorized_keys, and starts a real OpenSSH server on the droplet's
+// public IPv4 (a 127.x loopback address) at the spec's ssh.port, confined to a fake root. There
+// is no systemd here, so PATH on each host starts with a `systemctl` TEST DOUBLE (a copy of the
+// one in test/support/sshd-hosts.ts, which does not export it).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export interface DropletHost {
+  name: string;
+  address: string;
+  port: number;
+  dir: string;
+  /** the droplet's fake filesystem root (KUBEWRIGHT_TEST_HOST_ROOTS) */
+  root: string;
+  systemdDir: string;
+  /** `ssh-ed25519 AAAA…` as installed from user_data */
+  hostPublicKey: string;
+  logFile: string;
+  process: ChildProcess;
+}
+
+// TEST DOUBLE for systemctl (copied from test/support/sshd-hosts.ts): unit state kept in files.
+const fakeSystemctl = `#!/bin/sh
+# systemctl TEST DOUBLE (test/e2e/digitalocean-droplet-hosts.ts): unit state lives in $KW_FAKE_SYSTEMD
+d="$KW_FAKE_SYSTEMD"; mkdir -p "$d"; echo "$*" >>"$d/calls.log"
+cmd=""; units=""; skip=0
+for a in "$@"; do
+  if [ $skip = 1 ]; then skip=0; continue; fi
+  case "$a" in
+    -p) skip=1 ;;
+    -*) ;;
+    *) if [ -z "$cmd" ]; then cmd="$a"; else units="$units $a"; fi ;;
+  esac
+done
+newid() { od -An -N16 -tx1 /dev/urandom | tr -d ' \\n'; }
+case "$cmd" in
+  show)
+    first=1
+    for u in $units; do
+      [ $first = 1 ] || echo; first=0
+      if [ -s "$d/$u.inv" ]; then st=active; inv=$(cat "$d/$u.inv"); ts=$(cat "$d/$u.ts"); else st=inactive; inv=; ts=; fi
+      en=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled)
+      printf 'Id=%s\\nActiveState=%s\\nSubState=running\\nInvocationID=%s\\nActiveEnterTimestamp=%s\\nUnitFileState=%s\\nConditionResult=yes\\nLoadState=loaded\\n' "$u" "$st" "$inv" "$ts" "$en"
+    done ;;
+  start) for u in $units; do [ -s "$d/$u.inv" ] || { newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; }; done ;;
+  restart) for u in $units; do newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; done ;;
+  enable) for u in $units; do echo enabled >"$d/$u.enabled"; done ;;
+  is-enabled) rc=0; for u in $units; do e=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled); echo "$e"; [ "$e" = enabled ] || rc=1; done; exit $rc ;;
+  is-active) rc=0; for u in $units; do if [ -s "$d/$u.inv" ]; then echo active; else echo inactive; rc=3; fi; done; exit $rc ;;
+  daemon-reload|--version) ;;
+  *) echo "systemctl test double: unsupported: $*" >&2; exit 1 ;;
+esac
+`;
+const fakeJournalctl = `#!/bin/sh
+# journalctl TEST DOUBLE (test/e2e/digitalocean-droplet-hosts.ts)
+echo "-- journal of the systemctl test double: no entries --"
+`;
+
+/**
+ * CLOUD-INIT STAND-IN: the cloud-config this droplet would see. kubewright's batch user_data is a
+ * Jinja template with one `{% if/elif v1.local_hostname == 'name' or … %}` branch per droplet;
+ * this keeps the lines outside any branch plus the branch whose condition names `name` (or its
+ * short name), which is all cloud-init's Jinja rendering does for that template.
+ */
+export function cloudConfigFor(userData: string, name: string): Record<string, unknown> {
+  const short = name.split('.')[0] ?? name;
+  const lines = userData.split('\n');
+  const out: string[] = [];
+  let inBranch = false;
+  let taking = true;
+  for (const line of lines) {
+    if (line.startsWith('## template:')) continue;
+    const tag = /^\{%\s*(if|elif|else|endif)\b(.*?)%\}\s*$/.exec(line);
+    if (!tag) {
+      if (!inBranch || taking) out.push(line);
+      continue;
+    }
+    if (tag[1] === 'endif') {
+      inBranch = false;
+      taking = true;
+      continue;
+    }
+    inBranch = true;
+    const names = [...(tag[2] ?? '').matchAll(/v1\.local_hostname == '([^']*)'/g)].map((m) => m[1]);
+    taking = names.includes(name) || names.includes(short);
+  }
+  const doc = parseYaml(out.join('\n')) as unknown;
+  if (typeof doc !== 'object' || doc === null) throw new Error(`user_data for ${name} is not a cloud-config mapping`);
+  return doc as Record<string, unknown>;
+}
+
+/** The ed25519 host key pair cloud-init would install on `name`. */
+export function hostKeyFromUserData(userData: string, name: string): { privateKey: string; publicKey: string } {
+  const keys = cloudConfigFor(userData, name)['ssh_keys'] as { ed25519_private?: unknown; ed25519_public?: unknown } | undefined;
+  if (typeof keys?.ed25519_private !== 'string' || typeof keys.ed25519_public !== 'string') {
+    throw new Error(`user_data for ${name} carries no ssh_keys.ed25519_private/ed25519_public`);
+  }
+  return { privateKey: keys.ed25519_private.endsWith('\n') ? keys.ed25519_private : `${keys.ed25519_private}\n`, publicKey: keys.ed25519_public.trim() };
+}
+
+/** A port free on every one of these loopback addresses a moment ago. */
+export async function portFreeOn(addresses: readonly string[]): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '0.0.0.0', () => {
+        const a = s.address();
+        s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+      });
+    });
+    const free = await Promise.all(
+      addresses.map(
+        (address) =>
+          new Promise<boolean>((resolve) => {
+            const s = createServer();
+            s.once('error', () => resolve(false));
+            s.listen(port, address, () => s.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (free.every(Boolean)) return port;
+  }
+  throw new Error(`no port free on all of ${addresses.join(', ')}`);
+}
+
+async function acceptsSsh(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect({ host: address, port });
+    c.once('data', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+    c.setTimeout(1000, () => {
+      c.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Boots one stand-in droplet: sshd on address:port with the given host key and authorized keys. */
+export async function bootDropletHost(base: string, d: { name: string; address: string; port: number; userData: string; authorizedKeys: string[] }): Promise<DropletHost> {
+  const key = hostKeyFromUserData(d.userData, d.name);
+  const dir = join(base, d.name);
+  const root = join(dir, 'root');
+  const bin = join(dir, 'bin');
+  const systemdDir = join(dir, 'systemd');
+  for (const p of [root, bin, systemdDir]) await mkdir(p, { recursive: true });
+  await writeFile(join(bin, 'systemctl'), fakeSystemctl, { mode: 0o755 });
+  await writeFile(join(bin, 'journalctl'), fakeJournalctl, { mode: 0o755 });
+  await writeFile(join(dir, 'ssh_host_ed25519_key'), key.privateKey, { mode: 0o600 });
+  await writeFile(join(dir, 'ssh_host_ed25519_key.pub'), `${key.publicKey}\n`);
+  await writeFile(join(dir, 'authorized_keys'), d.authorizedKeys.map((k) => `${k.trim()}\n`).join(''), { mode: 0o600 });
+  const logFile = join(dir, 'sshd.log');
+  await writeFile(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${d.port}`,
+      `ListenAddress ${d.address}`,
+      `HostKey ${dir}/ssh_host_ed25519_key`,
+      `PidFile ${dir}/sshd.pid`,
+      `AuthorizedKeysFile ${dir}/authorized_keys`,
+      'UsePAM no',
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'MaxSessions 64',
+      'MaxStartups 100',
+      `SetEnv PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin KW_FAKE_SYSTEMD=${systemdDir}`,
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'),
+  );
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config'), '-E', logFile], { stdio: 'ignore' });
+  // a watchdog stops this sshd if the test process dies without cleaning up
+  const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 1; done; kill ${child.pid} 2>/dev/null`], { stdio: 'ignore', detached: true });
+  watchdog.unref();
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 50 && !exited; i++) {
+    if (await acceptsSsh(d.address, d.port)) {
+      return { name: d.name, address: d.address, port: d.port, dir, root, systemdDir, hostPublicKey: key.publicKey, logFile, process: child };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`sshd for droplet ${d.name} on ${d.address}:${d.port} did not start; see ${logFile}`);
+}
+
+export async function stopDropletHost(h: DropletHost): Promise<void> {
+  if (h.process.exitCode !== null || h.process.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    h.process.once('exit', () => resolve());
+    h.process.kill('SIGTERM');
+  });
+}

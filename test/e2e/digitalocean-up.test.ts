@@ -1,0 +1,313 @@
+// `kubewright up` end to end against the DigitalOcean simulator (TEST DOUBLE, behind Prism with
+// the OpenAPI contract), with static-host SSH endpoints standing in for droplets: each droplet the
+// simulator creates boots as a real OpenSSH server on its public IPv4 (127.0.33.2x, loopback) at
+// ssh.port, with the host key kubewright injected through user_data, confined to a fake root
+// (systemctl there is a TEST DOUBLE). etcd is real (TLS, certificates from kubewright's CA) and
+// found the way nodes find it: a droplet tagged etcd.discovery.digitaloceanTag whose private IPv4
+// (127.0.33.30) is where etcd listens. The Kubernetes API is the API TEST DOUBLE; stand-in
+// kubelets (TEST DOUBLE, test/support/stand-in-kubelet.sh) run with each node's rendered
+// kubeconfig and certificates from its fake root, and a stand-in flanneld (etcdctl with the
+// node's flannel certificates) writes each node's subnet lease — so up's verify passes.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { readClusterCa } from '../../src/pki/cluster-ca.ts';
+import { issueCertificate } from '../../src/pki/issue-certificate.ts';
+import { generateHostKey, hostKeyCloudConfig } from '../../src/providers/digitalocean/host-keys.ts';
+import { plannedHosts } from '../../src/providers/host.ts';
+import { renderCluster } from '../../src/render/cluster.ts';
+import { parseCluster } from '../../src/spec/cluster.ts';
+import { runCli, type CliResult } from '../helpers/run-cli.ts';
+import { canaryToken } from '../providers/do-harness.ts';
+import { buildArtifactMirror } from '../support/artifact-mirror.ts';
+import { DigitalOceanSimulator } from '../support/do-simulator.ts';
+import { KubeApiDouble } from '../support/kube-api-double.ts';
+import { startPrismProxy, type PrismProxy } from '../support/prism.ts';
+import { bootDropletHost, portFreeOn, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
+import { startE2eEtcd, type E2eEtcd } from './digitalocean-etcd.ts';
+
+const run = promisify(execFile);
+const standInKubelet = join(import.meta.dirname, '../support/stand-in-kubelet.sh');
+
+const workers = 3;
+const domain = 'e2e.example.com';
+const workerTag = 'k8s-worker';
+const etcdTag = 'k8s-etcd';
+const version = '1.36.2';
+const prefix = '/flannel.com/network';
+const workerName = (i: number): string => `k8s-worker-${i}.${domain}`;
+const publicIp = (i: number): string => `127.0.33.${21 + i}`;
+const privateIp = (i: number): string => `10.135.33.${21 + i}`;
+const etcdIp = '127.0.33.30';
+/** the read-only token placed on nodes: it must reach /etc/flannel/do-token and nothing else */
+const lookupCanary = 'dop_v1_LOOKUPCANARY7d1e5a3c9b0f2e4d6a8c1b3e5f7a9c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1';
+
+let dir: string;
+let specFile: string;
+let tokenFile: string;
+let lookupFile: string;
+let knownHostsPath: string;
+let sim: DigitalOceanSimulator;
+let prism: PrismProxy | undefined;
+let api: KubeApiDouble | undefined;
+let etcd: E2eEtcd | undefined;
+let sshPort: number;
+const booted = new Map<string, DropletHost>();
+const booting = new Set<string>();
+const agents = new Map<string, { kubelet: ChildProcess; stderr: string[] }>();
+const watchErrors: string[] = [];
+const outputs: CliResult[] = [];
+let watching = true;
+let watcher: Promise<void> = Promise.resolve();
+
+const indexOf = (name: string): number => Number(/^k8s-worker-(\d+)\./.exec(name)?.[1] ?? -1);
+const rootOf = (name: string): string => join(dir, 'droplets', name, 'root');
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Stand-in kubelet + flanneld for a node once apply has put its kubeconfig and certificates in its root. */
+async function startAgents(h: DropletHost): Promise<void> {
+  const i = indexOf(h.name);
+  const r = (p: string): string => join(h.root, p);
+  const needed = ['var/lib/kubelet/kubeconfig', 'etc/kubernetes/pki/ca.pem', 'etc/kubernetes/pki/kubelet.pem', 'etc/kubernetes/pki/kubelet-key.pem', 'etc/flannel/etcd-ca.pem', 'etc/flannel/etcd-client.pem', 'etc/flannel/etcd-client-key.pem'];
+  for (const p of needed) if (!(await exists(r(p)))) return;
+  agents.set(h.name, { kubelet: undefined as unknown as ChildProcess, stderr: [] });
+  // the rendered kubeconfig names /etc/kubernetes/pki/...: seen from the node, that is its root
+  const kubeconfig = join(h.dir, 'kubelet.kubeconfig');
+  await writeFile(kubeconfig, (await readFile(r('var/lib/kubelet/kubeconfig'), 'utf8')).replaceAll(' /etc/kubernetes/', ` ${h.root}/etc/kubernetes/`), { mode: 0o600 });
+  const stderr: string[] = [];
+  const kubelet = spawn('sh', [standInKubelet, '--kubeconfig', kubeconfig, '--node-name', h.name, '--kubelet-version', `v${version}`, '--interval', '1', '--max-beats', '300', '--address', privateIp(i)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  kubelet.stderr?.on('data', (b: Buffer) => stderr.push(b.toString()));
+  agents.set(h.name, { kubelet, stderr });
+  // stand-in flanneld: its subnet lease, written with the node's own etcd client certificate
+  const lease = JSON.stringify({ PublicIP: privateIp(i), PublicIPv6: null, BackendType: 'vxlan', BackendData: { VNI: 1, VtepMAC: '0a:58:0a:c8:00:01' } });
+  await run('etcdctl', ['--endpoints', `https://${etcdIp}:2379`, '--cacert', r('etc/flannel/etcd-ca.pem'), '--cert', r('etc/flannel/etcd-client.pem'), '--key', r('etc/flannel/etcd-client-key.pem'), '--dial-timeout', '3s', 'put', `${prefix}/subnets/10.200.${i + 1}.0-24`, lease], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+    timeout: 20_000,
+  });
+}
+
+/** Boots each new worker droplet the simulator holds (cloud-init stand-in + sshd), then its agents. */
+async function watchDroplets(): Promise<void> {
+  // bounded by the test's life: stopped in after(); each round is quick
+  while (watching) {
+    for (const name of sim.dropletNames()) {
+      if (indexOf(name) < 0 || booted.has(name) || booting.has(name)) continue;
+      const d = sim.dropletsByName(name)[0];
+      if (!d?.userData) continue;
+      booting.add(name);
+      const keys = sim.accountKeys().filter((k) => d.sshKeys.includes(k.id) || d.sshKeys.includes(k.fingerprint)).map((k) => k.public_key);
+      try {
+        booted.set(name, await bootDropletHost(join(dir, 'droplets'), { name, address: publicIp(indexOf(name)), port: sshPort, userData: d.userData, authorizedKeys: keys }));
+      } catch (e) {
+        watchErrors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    for (const h of booted.values()) {
+      if (agents.has(h.name)) continue;
+      await startAgents(h).catch((e: unknown) => watchErrors.push(`${h.name} agents: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function cli(...args: string[]): Promise<CliResult> {
+  const r = await runCli(...args);
+  outputs.push(r);
+  return r;
+}
+
+const upArgs = (): string[] => ['up', '-f', specFile, '--token-file', tokenFile, '--api-url', prism!.url, '--lookup-token-file', lookupFile, '--wait', '60s'];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kw-e2e-do-'));
+  const ids = new Map<number, number>();
+  sim = new DigitalOceanSimulator({
+    token: canaryToken,
+    activateAfterMs: 2000,
+    addresses: (d) => {
+      if (d.tags.includes(etcdTag)) return { privateV4: etcdIp, publicV4: '198.18.33.30' };
+      const i = indexOf(d.name);
+      if (i >= 0) return { publicV4: publicIp(i), privateV4: privateIp(i) };
+      if (!ids.has(d.id)) ids.set(d.id, ids.size);
+      return { publicV4: `198.18.34.${ids.get(d.id)}`, privateV4: `10.135.34.${ids.get(d.id)}` };
+    },
+  });
+  await sim.start();
+  prism = await startPrismProxy(sim.url);
+  // the existing etcd "droplet" the nodes' etcd-lookup (and kubewright) find by tag
+  sim.seed({ name: 'etcd-0', tags: [etcdTag] });
+
+  tokenFile = join(dir, 'do-token');
+  lookupFile = join(dir, 'do-lookup-token');
+  await writeFile(tokenFile, `${canaryToken}\n`, { mode: 0o600 });
+  await writeFile(lookupFile, `${lookupCanary}\n`, { mode: 0o600 });
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kubewright-e2e', '-f', join(dir, 'id_ed25519')]);
+  sshPort = await portFreeOn(Array.from({ length: workers }, (_, i) => publicIp(i)));
+  const apiPort = await portFreeOn(['127.0.0.1']);
+  const etcdPeerPort = await portFreeOn([etcdIp]);
+  knownHostsPath = join(dir, 'known_hosts');
+  specFile = join(dir, 'cluster.yaml');
+  const spec = (pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
+kind: Cluster
+metadata: { name: e2e-do }
+profile: modern
+kubernetes: { version: "${version}", apiServer: "https://127.0.0.1:${apiPort}", clusterDNS: 10.32.0.10 }
+provider:
+  digitalocean: { region: fra1, size: s-1vcpu-1gb, image: ubuntu-24-04-x64, tags: [${workerTag}], domain: ${domain} }
+workers: { count: ${workers} }
+etcd: { discovery: { digitaloceanTag: ${etcdTag} }, prefix: ${prefix} }
+pki: { dir: ./pki }
+ssh: { user: root, port: ${sshPort}, privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
+artifacts:
+  mirror: ./mirror
+  checksums:
+${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
+`;
+  await writeFile(specFile, spec({}));
+  const cluster = parseCluster(spec({}), specFile);
+  const binaries = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts[0]!.binaries;
+  const mirror = await buildArtifactMirror(join(dir, 'mirror'), binaries);
+  await writeFile(specFile, spec(mirror.pins));
+
+  // the operator's CA exists before the cluster: it signs the API server's and etcd's certificates
+  const init = await cli('pki', 'init', '-f', specFile);
+  assert.equal(init.code, 0, init.stderr);
+  const ca = await readClusterCa(join(dir, 'pki'));
+  assert.ok(ca);
+  const serving = await issueCertificate(ca, { CN: 'kube-apiserver', hosts: ['127.0.0.1'] });
+  api = new KubeApiDouble({ caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem, port: apiPort, gitVersion: `v${version}`, authorization: 'node', staleAfterMs: 8000 });
+  await api.start();
+  etcd = await startE2eEtcd(join(dir, 'etcd'), etcdIp, ca, etcdPeerPort);
+
+  process.env['KUBEWRIGHT_TEST_HOST_ROOTS'] = JSON.stringify(Object.fromEntries(Array.from({ length: workers }, (_, i) => [workerName(i), rootOf(workerName(i))])));
+  process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
+  watcher = watchDroplets();
+});
+
+after(async () => {
+  watching = false;
+  await watcher;
+  delete process.env['KUBEWRIGHT_TEST_HOST_ROOTS'];
+  delete process.env['KUBEWRIGHT_CACHE_DIR'];
+  for (const a of agents.values()) if (a.kubelet && a.kubelet.exitCode === null) a.kubelet.kill('SIGTERM');
+  await Promise.all([...booted.values()].map((h) => stopDropletHost(h)));
+  await etcd?.stop();
+  await api?.stop();
+  await prism?.stop();
+  await sim?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('up creates the droplets in one call, trusts their injected host keys from birth, and verify passes', async () => {
+  const r = await cli(...upArgs());
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${watchErrors.join('\n')}\n${[...agents.values()].map((a) => a.stderr.join('')).join('')}`);
+  assert.deepEqual(watchErrors, []);
+  for (const step of ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify']) assert.match(r.stdout, new RegExp(`^\\[\\d/6\\] ${step}: `, 'm'));
+
+  const counts = sim.counts();
+  console.log(`first up: ${counts.total} DigitalOcean API calls, ${counts.creates} droplet create(s): ${JSON.stringify(counts.byRoute)}`);
+  assert.ok(counts.creates <= Math.ceil(workers / 10), `${counts.creates} creates`);
+  assert.deepEqual(sim.dropletNames(), ['etcd-0', ...Array.from({ length: workers }, (_, i) => workerName(i))].sort());
+
+  // SSH trust from birth: known_hosts pins exactly the keys sent in user_data, which the sshds serve
+  const known = await readFile(knownHostsPath, 'utf8');
+  for (let i = 0; i < workers; i++) {
+    const h = booted.get(workerName(i));
+    assert.ok(h, `${workerName(i)} booted`);
+    assert.match(known, new RegExp(`^\\S*\\[${publicIp(i).replaceAll('.', '\\.')}\\]:${sshPort}\\S* ${h.hostPublicKey.replace('+', '\\+')}$`, 'm'));
+    // the key kubewright generated (hostkeys/) is the one the droplet got
+    const local = (await readFile(join(dir, '.kubewright', 'e2e-do', 'hostkeys', `${workerName(i)}.pub`), 'utf8').catch(() => '')).trim();
+    if (local) assert.equal(local, h.hostPublicKey);
+    assert.match(await readFile(h.logFile, 'utf8'), /Accepted publickey for root/);
+  }
+
+  // apply reached every droplet: units on disk, the read-only lookup token at 0600, etcd lookup by tag
+  for (let i = 0; i < workers; i++) {
+    const root = rootOf(workerName(i));
+    assert.match(await readFile(join(root, 'etc/systemd/system/kubelet.service'), 'utf8'), /ExecStart=\/usr\/local\/bin\/kubelet/);
+    assert.equal(await readFile(join(root, 'etc/flannel/do-token'), 'utf8'), `${lookupCanary}\n`);
+    assert.equal((await stat(join(root, 'etc/flannel/do-token'))).mode & 0o777, 0o600);
+  }
+  // each node registered as itself (node authorizer), with its own certificate from its root
+  for (let i = 0; i < workers; i++) assert.deepEqual(api!.nodeWriters(workerName(i)), [`system:node:${workerName(i)}`]);
+  const config = await run('etcdctl', ['--endpoints', etcd!.endpoint, '--cacert', join(dir, 'pki/ca.pem'), '--cert', join(dir, 'pki/etcd-client.pem'), '--key', join(dir, 'pki/etcd-client-key.pem'), 'get', `${prefix}/config`, '--print-value-only'], { env: { ...process.env, ETCDCTL_API: '3' } });
+  assert.match(config.stdout, /"Network":\s*"10\.200\.0\.0\/16"/);
+});
+
+test('a second up makes no POST to DigitalOcean and changes nothing on the droplets', async () => {
+  sim.resetCounts();
+  const calls = new Map<string, number>();
+  for (const h of booted.values()) calls.set(h.name, (await readFile(join(h.systemdDir, 'calls.log'), 'utf8')).split('\n').filter((l) => /^(start|restart|enable) /.test(l)).length);
+  const digest = async (p: string): Promise<string> => createHash('sha256').update(await readFile(p)).digest('hex');
+  const kubeletConfigBefore = await digest(join(rootOf(workerName(0)), 'var/lib/kubelet/config.yaml'));
+  const knownBefore = await readFile(knownHostsPath, 'utf8');
+
+  const r = await cli(...upArgs(), '--output', 'json');
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const result = JSON.parse(r.stdout) as { ok: boolean; provision: { created: string[] }; pki: { issued: unknown[] }; etcd: { action: string }; hosts: { name: string; status: string; actions: number }[]; dns: { action: string }[] };
+  assert.equal(result.ok, true);
+  assert.deepEqual(result.provision.created, []);
+  assert.deepEqual(result.pki.issued, []);
+  assert.equal(result.etcd.action, 'unchanged');
+  assert.deepEqual(result.hosts.map((h) => [h.name, h.status, h.actions]), Array.from({ length: workers }, (_, i) => [workerName(i), 'unchanged', 0]));
+  assert.ok(result.dns.every((o) => o.action === 'unchanged'), JSON.stringify(result.dns));
+
+  const counts = sim.counts();
+  console.log(`second up: ${counts.total} DigitalOcean API calls: ${JSON.stringify(counts.byRoute)}`);
+  assert.equal(counts.posts, 0);
+  for (const h of booted.values()) {
+    const n = (await readFile(join(h.systemdDir, 'calls.log'), 'utf8')).split('\n').filter((l) => /^(start|restart|enable) /.test(l)).length;
+    assert.equal(n, calls.get(h.name), `${h.name}: no unit started, restarted or enabled`);
+  }
+  assert.equal(await digest(join(rootOf(workerName(0)), 'var/lib/kubelet/config.yaml')), kubeletConfigBefore);
+  assert.equal(await readFile(knownHostsPath, 'utf8'), knownBefore);
+});
+
+test('a droplet that serves another host key is refused before logging in: SSH trust is strict', async () => {
+  const a = booted.get(workerName(0))!;
+  const known = await readFile(knownHostsPath, 'utf8');
+  // the droplet's address now answers with a key kubewright never issued (a man in the middle,
+  // or a droplet rebuilt behind kubewright's back)
+  await stopDropletHost(a);
+  const impostor = await bootDropletHost(join(dir, 'impostor'), { name: a.name, address: a.address, port: sshPort, userData: hostKeyCloudConfig([generateHostKey(a.name)]), authorizedKeys: [await readFile(join(dir, 'id_ed25519.pub'), 'utf8')] });
+  try {
+    const r = await cli(...upArgs(), '--skip-verify');
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`${a.name.replaceAll('.', '\\.')}: connect: failed: .*host key`));
+    assert.match(r.stderr, /apply failed on 1 of 3 host\(s\)/);
+    assert.doesNotMatch(await readFile(impostor.logFile, 'utf8'), /Accepted publickey/, 'no login to the impostor');
+    assert.equal(await readFile(knownHostsPath, 'utf8'), known, "the impostor's key is not recorded");
+  } finally {
+    await stopDropletHost(impostor);
+    const d = sim.dropletsByName(a.name)[0]!;
+    booted.set(a.name, await bootDropletHost(join(dir, 'droplets'), { name: a.name, address: a.address, port: sshPort, userData: d.userData ?? '', authorizedKeys: [await readFile(join(dir, 'id_ed25519.pub'), 'utf8')] }));
+  }
+  const again = await cli(...upArgs(), '--skip-verify');
+  assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+});
+
+test('down --yes deletes the workers by tag and forgets their host keys; no token ever shows', async () => {
+  const r = await cli('down', '-f', specFile, '--yes', '--token-file', tokenFile, '--api-url', prism!.url);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(sim.dropletNames(), ['etcd-0'], 'only the etcd droplet (another tag) is left');
+  assert.ok(sim.requests.some((q) => q.method === 'DELETE' && q.path === '/v2/droplets' && q.query['tag_name'] === workerTag));
+  const known = await readFile(knownHostsPath, 'utf8').catch(() => '');
+  for (let i = 0; i < workers; i++) assert.doesNotMatch(known, new RegExp(publicIp(i).replaceAll('.', '\\.')));
+
+  for (const o of outputs) {
+    for (const secret of [canaryToken, lookupCanary]) {
+      assert.ok(!o.stdout.includes(secret) && !o.stderr.includes(secret), 'a token appeared in CLI output');
+    }
+  }
+});
