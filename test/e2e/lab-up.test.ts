@@ -27,6 +27,7 @@ import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 import { applyDnsAddon, type AppliedObject } from '../../src/verify/apply-dns-addon.ts';
 import { adminKubeConfig } from '../../src/verify/kube-client.ts';
+import { dnsDeploymentName } from '../../src/verify/verify-cluster.ts';
 import { readAdminCredentials } from '../../src/verify/admin-credentials.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
@@ -127,8 +128,13 @@ artifacts:
       const r = await runCli('up', '-f', spec, '--wait', '60s', '--output', 'json');
       const log = `${r.stderr}\n${r.stdout}`;
       assert.equal(r.code, 0, log);
-      const result = JSON.parse(r.stdout) as { ok: boolean; hosts: { status: string }[]; dns?: AppliedObject[]; etcd?: { action: string }; verify?: { ok: boolean } };
+      const result = JSON.parse(r.stdout) as { ok: boolean; hosts: { status: string }[]; dns?: AppliedObject[]; etcd?: { action: string }; verify?: { ok: boolean; flannel?: { checked: boolean; ok: boolean } } };
       assert.equal(result.verify?.ok, true, log);
+      // the leases the stand-in flanneld wrote were part of up's verify
+      assert.deepEqual(result.verify.flannel && { checked: result.verify.flannel.checked, ok: result.verify.flannel.ok }, { checked: true, ok: true }, log);
+      // progress: one [k/6] line per step, in order (on stderr, since stdout carries the JSON)
+      const seen = ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify'].map((s, i) => r.stderr.indexOf(`[${i + 1}/6] ${s}:`));
+      assert.ok(seen.every((at, i) => at >= 0 && (i === 0 || at > (seen[i - 1] ?? 0))), `step lines in order\n${r.stderr}`);
       return { ok: result.ok, log, unchangedHosts: result.hosts.filter((h) => h.status === 'unchanged').length, dns: result.dns ?? [], networkUnchanged: result.etcd?.action === 'unchanged' };
     }
     const steps: [string, CliResult][] = [];
@@ -247,6 +253,20 @@ artifacts:
     assert.deepEqual(await invocationIds(), firstIds);
   });
 
+  test(`with the DNS Deployment gone verify exits 3 naming it, and ${hasUpCommand ? 'up' : 'the up steps'} put it back`, async () => {
+    assert.ok(api);
+    assert.ok(api.deleteObject('apps/v1', 'deployments', 'kube-system', dnsDeploymentName(cluster)), 'the DNS Deployment was there');
+    const broken = await runCli('verify', '-f', spec);
+    assert.equal(broken.code, 3, broken.stdout + broken.stderr);
+    assert.match(broken.stdout + broken.stderr, new RegExp(`deployment kube-system/${dnsDeploymentName(cluster)} is missing`));
+    const before = await invocationIds();
+    const r = await journey();
+    assert.ok(r.ok, r.log);
+    assert.deepEqual(r.dns.filter((o) => o.action !== 'unchanged').map((o) => `${o.kind}/${o.name} ${o.action}`), [`Deployment/${dnsDeploymentName(cluster)} created`], r.log);
+    assert.equal(r.unchangedHosts, hosts.length, r.log);
+    assert.deepEqual(await invocationIds(), before);
+  });
+
   test('stopping one node\'s kubelet makes verify exit 3 naming that node', async () => {
     const victim = hosts[1];
     assert.ok(victim);
@@ -261,6 +281,26 @@ artifacts:
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`^${victim.name}\\s+NotReady\\s`, 'm'));
     for (const h of hosts.filter((x) => x !== victim)) assert.match(r.stdout, new RegExp(`^${h.name}\\s+Ready\\s`, 'm'));
+  });
+
+  test('a node holding another node\'s kubelet certificate is refused by the API and verify exits 3 naming it', async () => {
+    const [owner, , victim] = hosts;
+    assert.ok(owner && victim && api);
+    // the victim's kubelet now authenticates as system:node:<owner>, which may not write the victim's Node
+    const pem = async (file: string) => ssh(owner.address, `cat ${file}`);
+    const [cert, key] = [await pem('/etc/kubernetes/pki/kubelet.pem'), await pem('/etc/kubernetes/pki/kubelet-key.pem')];
+    assert.match(cert, /BEGIN CERTIFICATE/);
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    await ssh(victim.address, `echo ${b64(cert)} | base64 -d >/etc/kubernetes/pki/kubelet.pem && echo ${b64(key)} | base64 -d >/etc/kubernetes/pki/kubelet-key.pem && systemctl restart kubelet`);
+    const deadline = Date.now() + 20_000;
+    let r = await runCli('verify', '-f', spec);
+    while (!(r.code === 3 && new RegExp(`^${victim.name}\\s+NotReady\\s`, 'm').test(r.stdout)) && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 500));
+      r = await runCli('verify', '-f', spec);
+    }
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`^${victim.name}\\s+NotReady\\s`, 'm'));
+    assert.ok(api.calls.some((c) => c.user === `system:node:${owner.name}` && c.object === `nodes/${victim.name}` && c.status === 403), 'the API double refused the borrowed identity');
   });
 
   test('lab down leaves no machine, bridge, veth, address or nspawn process', async () => {
