@@ -11,9 +11,11 @@ import { LabProvider } from '../providers/lab/lab-provider.ts';
 import { StaticProvider } from '../providers/static/static-provider.ts';
 import { hasUnresolvedVersion } from '../render/artifacts.ts';
 import { renderCluster } from '../render/cluster.ts';
+import { digitaloceanTokenFile } from '../render/etcd-lookup.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { clusterCredentials } from './cluster-credentials.ts';
 import { connectHost, specPath, sshOptionsFor } from './connect.ts';
+import { readLookupTokenFile } from './lookup-token.ts';
 import type { HostTarget } from './run-hosts.ts';
 
 export interface PrepareOptions {
@@ -24,6 +26,8 @@ export interface PrepareOptions {
   cacheDir?: string | undefined;
   /** the hosts, when the caller already has them (e.g. `up` after provisioning) */
   hosts?: Host[] | undefined;
+  /** file holding the read-only DigitalOcean token for etcd-lookup (etcd.discovery.digitaloceanTag) */
+  lookupTokenFile?: string | undefined;
 }
 
 export interface PreparedRun {
@@ -52,6 +56,8 @@ export async function hostsForApply(cluster: Cluster): Promise<Host[]> {
 export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promise<PreparedRun> {
   const hosts = opts.hosts ?? (await hostsForApply(cluster));
   const notes: string[] = [];
+  const lookup = await readLookupTokenFile(cluster, opts.lookupTokenFile, opts.mode);
+  if (lookup.note) notes.push(lookup.note);
   const { credentials, note } = await clusterCredentials(cluster, hosts, opts.mode);
   if (note) notes.push(note);
   const rendered = renderCluster({ cluster, hosts, credentials });
@@ -61,7 +67,8 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   const resolvedKubernetesVersion = needsVersion ? await resolveKubernetesVersion(cluster, store) : undefined;
   const targets: HostTarget[] = hosts.map((host, i) => {
     const desired = rendered.hosts[i]!;
-    return { host, desired: { ...desired, binaries: withResolvedVersion(desired.binaries, resolvedKubernetesVersion) } };
+    const files = lookup.token === undefined ? desired.files : [...desired.files, digitaloceanTokenFile(lookup.token)];
+    return { host, desired: { ...desired, files, binaries: withResolvedVersion(desired.binaries, resolvedKubernetesVersion) } };
   });
   const ssh = await sshOptionsFor(cluster, opts.acceptNewHostKeys);
   return {

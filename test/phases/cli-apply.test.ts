@@ -119,3 +119,20 @@ test('a host whose key changed is refused with exit 1, nothing written there, th
     await writeFile(lab.knownHostsPath, known);
   }
 });
+
+test('with etcd discovery by tag the read-only token is planned as a redacted file, and apply requires it', async () => {
+  const tagged = specText('10.32.0.54').replace('etcd: { discovery: { endpoints: ["https://127.0.0.1:2379"] } }', 'etcd: { discovery: { digitaloceanTag: k8s-etcd } }');
+  const taggedFile = join(lab.dir, 'tagged.yaml');
+  await writeFile(taggedFile, tagged);
+  const tokenFile = join(lab.dir, 'ro-token');
+  await writeFile(tokenFile, 'dop_v1_readonly_test_token\n');
+  const plan = await runCli('plan', '-f', taggedFile, '--lookup-token-file', tokenFile);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /^cl1: {7}\/etc\/flannel\/do-token: <absent> → <redacted sha256:[0-9a-f]{12}…>$/m);
+  assert.doesNotMatch(plan.stdout, /dop_v1_readonly_test_token/);
+  const noToken = await runCli('plan', '-f', taggedFile);
+  assert.match(noToken.stdout, /^note: etcd\.discovery\.digitaloceanTag \(k8s-etcd\): without --lookup-token-file/m);
+  const apply = await runCli('apply', '-f', taggedFile);
+  assert.equal(apply.code, 2);
+  assert.match(apply.stderr, /--lookup-token-file FILE/);
+});

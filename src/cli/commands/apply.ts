@@ -64,6 +64,7 @@ export function registerApply(program: Command, io: Io): void {
     .description('bring existing hosts to the rendered state over SSH: binaries, files, units; only what changed')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--parallel <n>', 'hosts worked on at once', '10')
+    .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--wait-timeout <seconds>', 'how long a (re)started unit may take to become active', '60')
     .option('--show-plan', 'print the planned changes of each host before the table', false)
@@ -80,14 +81,14 @@ Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; waitTimeout: string; showPlan: boolean }) => {
+    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; showPlan: boolean }) => {
       const parallel = parseParallel(opts.parallel);
       const waitActiveTimeoutSec = Number(opts.waitTimeout);
       if (!Number.isFinite(waitActiveTimeoutSec) || waitActiveTimeoutSec <= 0) {
         throw new InputError(`--wait-timeout: must be a positive number of seconds (got ${opts.waitTimeout})`, { hint: 'e.g. --wait-timeout 120' });
       }
       const cluster = await loadClusterFile(opts.file);
-      const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots() });
+      const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile });
       for (const n of run.notes) io.out(`note: ${n}`);
       const interactive = io === processIo && process.stdout.isTTY === true && !process.env['CI'];
       const outcomes = await withProgress(io, run.targets.map((t) => t.host.name), interactive, (onEvent) =>

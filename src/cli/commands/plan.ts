@@ -30,6 +30,7 @@ export function registerPlan(program: Command, io: Io): void {
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('-o, --output <format>', 'text or json', 'text')
     .option('--parallel <n>', 'hosts inspected at once', '10')
+    .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .addHelpText(
       'after',
@@ -43,11 +44,11 @@ Example:
   kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
 `,
     )
-    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean }) => {
+    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string }) => {
       if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
-      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots() });
+      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile });
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect });
       const summary = summarize(outcomes);
       if (opts.output === 'json') io.out(JSON.stringify(planJson(outcomes, run.notes), null, 2));
