@@ -1,19 +1,18 @@
 // `kubewright up`: the post's whole journey — provider → PKI → flannel config in etcd → apply
 // phases → DNS addon → verify. Every step is idempotent, so re-running after a failure
 // continues from the current state. The result records what each step changed.
-import { readFile } from 'node:fs/promises';
-import { InputError, KubewrightError, VerifyError } from '../errors.ts';
+import { KubewrightError, VerifyError } from '../errors.ts';
 import { resolveEtcdConnection } from '../etcd/etcd-connection.ts';
 import { openEtcdStore } from '../etcd/etcd-store.ts';
 import { flannelLeaseMapper } from '../etcd/flannel-leases.ts';
 import { writeFlannelNetworkConfig, type NetworkConfigResult } from '../etcd/flannel-network-config.ts';
+import { readLookupTokenFile } from '../phases/lookup-token.ts';
 import { describeError } from '../phases/plan-report.ts';
 import { prepareRun } from '../phases/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../phases/run-hosts.ts';
 import { ensureClusterPki, type CertDecision } from '../pki/cluster-pki.ts';
 import { ensureHosts, type EnsuredHosts, type EnsureHostsOptions } from '../providers/ensure-hosts.ts';
 import { renderCluster } from '../render/cluster.ts';
-import { digitaloceanTokenFile } from '../render/etcd-lookup.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { applyDnsAddon, type AppliedObject } from '../verify/apply-dns-addon.ts';
 import { adminKubeConfig } from '../verify/kube-client.ts';
@@ -78,7 +77,8 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
   const result: UpResult = { cluster: cluster.name, profile: cluster.profile, ok: false, hosts: [] };
   let step: UpStep = 'provision';
   // read user input before creating anything, so a bad flag costs no droplet
-  const lookupToken = await readLookupToken(cluster, opts.lookupTokenFile);
+  // read user input before creating anything, so a bad flag costs no droplet (prepareRun reads it again to place it)
+  await readLookupTokenFile(cluster, opts.lookupTokenFile, 'apply');
   try {
     emit(step, 'start', `${cluster.provider.kind}: ensuring ${cluster.workers.count || 'the listed'} hosts`);
     const ensured = await ensureHosts(cluster, opts.provider);
@@ -103,9 +103,8 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
 
     step = 'apply';
     emit(step, 'start', `files, binaries and units on ${hosts.length} hosts`);
-    const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir });
+    const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir, lookupTokenFile: opts.lookupTokenFile });
     result.kubernetesVersion = run.resolvedKubernetesVersion;
-    if (lookupToken) for (const t of run.targets) t.desired.files.push(digitaloceanTokenFile(lookupToken));
     const outcomes = await runHosts(run.targets, {
       mode: 'apply',
       parallel: opts.parallel ?? 10,
@@ -179,25 +178,3 @@ async function writeNetworkConfig(cluster: Cluster, opts: UpOptions, say: (m: st
     store.close();
   }
 }
-
-async function readLookupToken(cluster: Cluster, file: string | undefined): Promise<string | undefined> {
-  const tag = cluster.etcd.discovery.digitaloceanTag;
-  if (!tag) {
-    if (file) throw new InputError('--lookup-token-file: the spec has no etcd.discovery.digitaloceanTag, so nodes need no token', { hint: 'leave the flag out' });
-    return undefined;
-  }
-  if (!file) {
-    throw new InputError(`etcd.discovery.digitaloceanTag (${tag}): nodes look up etcd members with a read-only DigitalOcean token`, {
-      hint: 'create a read-only token in the DigitalOcean console and pass --lookup-token-file FILE (it is placed on nodes as /etc/flannel/do-token, mode 0600)',
-    });
-  }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`--lookup-token-file: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { hint: 'check the path' });
-  }
-  if (!text.trim()) throw new InputError(`--lookup-token-file: ${file} is empty`, { hint: 'put the read-only token in it' });
-  return text.trim();
-}
-
