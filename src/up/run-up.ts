@@ -76,7 +76,6 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
   const emit = (step: UpStep, status: UpEvent['status'], message: string): void => opts.onEvent?.({ step, status, message });
   const result: UpResult = { cluster: cluster.name, profile: cluster.profile, ok: false, hosts: [] };
   let step: UpStep = 'provision';
-  // read user input before creating anything, so a bad flag costs no droplet
   // read user input before creating anything, so a bad flag costs no droplet (prepareRun reads it again to place it)
   await readLookupTokenFile(cluster, opts.lookupTokenFile, 'apply');
   try {
