@@ -4,6 +4,7 @@ import { InputError } from '../../errors.ts';
 import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
 import { workerNameRegExp } from '../../providers/digitalocean/ensure-workers.ts';
 import { DigitalOceanProvider } from '../../providers/digitalocean/provider.ts';
+import { LabProvider } from '../../providers/lab/lab-provider.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
 
@@ -19,7 +20,7 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
 export function registerDown(program: Command, io: Io): void {
   program
     .command('down')
-    .description('destroy the provider\'s hosts: DigitalOcean droplets carrying the pool tag (provider.digitalocean.tags[0])')
+    .description('destroy the provider\'s hosts: DigitalOcean droplets carrying the pool tag (provider.digitalocean.tags[0]), or the lab machines')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .option('--all-tagged', 'also delete tagged droplets whose names are not this cluster\'s workers')
@@ -29,6 +30,21 @@ export function registerDown(program: Command, io: Io): void {
     .action(async (opts: { file: string; yes?: boolean; allTagged?: boolean; tokenFile?: string; apiUrl?: string }) => {
       const cluster = await loadClusterFile(opts.file);
       const p = cluster.provider;
+      if (p.kind === 'lab') {
+        const lab = new LabProvider(cluster);
+        const running = (await lab.hosts()).filter((h) => h.address).map((h) => h.name);
+        for (const n of running) io.err(`${n}: will be stopped and removed (lab machine)`);
+        if (!opts.yes) {
+          if (!process.stdin.isTTY) throw new InputError(`down: refusing to remove the lab of cluster ${cluster.name} without confirmation`, { hint: 'pass --yes (or use `kubewright lab down`, which asks nothing)' });
+          if (!(await confirmOnTerminal(`remove the lab of cluster ${cluster.name} (machines, bridge ${p.bridge}, addresses)? type yes: `))) {
+            io.out('nothing removed');
+            return;
+          }
+        }
+        await lab.destroy();
+        io.out(`lab ${cluster.name}: ${running.length} machines, bridge ${p.bridge} and its addresses removed`);
+        return;
+      }
       if (p.kind !== 'digitalocean') {
         throw new InputError(`down: provider.${p.kind} hosts are not created by kubewright`, {
           hint: p.kind === 'terraform' ? 'run `terraform destroy` where main.tf.json lives' : 'remove the hosts yourself',

@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.ts';
-import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
-import { DigitalOceanProvider } from '../../providers/digitalocean/provider.ts';
 import type { EnsureEvent } from '../../providers/digitalocean/ensure-workers.ts';
-import { plannedHosts, type Host } from '../../providers/host.ts';
-import { TerraformOutputProvider } from '../../providers/terraform/provider.ts';
+import { ensureHosts } from '../../providers/ensure-hosts.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
 
@@ -69,36 +66,21 @@ Example:
       const deadlineMs = seconds('--timeout', opts.timeout, 1);
       const cluster = await loadClusterFile(opts.file);
       const p = cluster.provider;
-      let hosts: Host[];
-      let report: Record<string, unknown> = {};
-      if (p.kind === 'digitalocean') {
-        let calls = 0;
-        const client = await openDigitalOceanClient({ tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, onCall: () => calls++ });
-        const provider = new DigitalOceanProvider({
-          cluster, client, prune: opts.prune ?? false, pollIntervalMs, deadlineMs,
-          onEvent: (e) => describeEvent(e).forEach((l) => io.err(l)),
-        });
-        hosts = await provider.ensure();
-        const r = provider.lastReport;
-        report = { created: r?.created ?? [], extras: r?.extras ?? [], pruned: r?.pruned ?? [], unpinned: r?.unpinned ?? [], apiCalls: calls };
-        for (const n of r?.unpinned ?? []) io.err(`${n}: not created by kubewright, its host key is not pinned — add it to ${cluster.ssh.knownHostsPath} yourself`);
-      } else if (p.kind === 'terraform') {
-        const provider = new TerraformOutputProvider(cluster);
-        hosts = await provider.hosts();
-        const unpinned = await provider.pinHostKeys();
-        report = { unpinned };
-        for (const n of unpinned) io.err(`${n}: the terraform output has no host key for it — add it to ${cluster.ssh.knownHostsPath} yourself`);
-      } else if (p.kind === 'static') {
-        hosts = plannedHosts(cluster);
-      } else {
-        throw new InputError('provision: provider.lab hosts are local machines', { hint: 'use `kubewright lab` for provider.lab' });
+      const ensured = await ensureHosts(cluster, {
+        tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, pollIntervalMs, deadlineMs,
+        onEvent: (e) => describeEvent(e).forEach((l) => io.err(l)),
+        progress: (l) => io.err(l),
+      });
+      const { hosts, ...report } = ensured;
+      for (const n of report.unpinned) {
+        const why = p.kind === 'terraform' ? 'the terraform output has no host key for it' : 'not created by kubewright, its host key is not pinned';
+        io.err(`${n}: ${why} — add it to ${cluster.ssh.knownHostsPath} yourself`);
       }
       if (opts.output === 'json') {
         io.out(JSON.stringify({ cluster: cluster.name, provider: p.kind, hosts, ...report }, null, 2));
         return;
       }
       for (const h of hosts) io.out(`${h.name}  public ${h.publicAddress ?? h.address ?? '-'}  private ${h.privateAddress ?? '-'}`);
-      const created = Array.isArray(report['created']) ? report['created'].length : 0;
-      io.out(`${hosts.length} hosts ready (${created} created)`);
+      io.out(`${hosts.length} hosts ready (${report.created.length} created)`);
     });
 }
