@@ -60,7 +60,9 @@ let sshPort: number;
 const booted = new Map<string, DropletHost>();
 const booting = new Set<string>();
 const agents = new Map<string, { kubelet: ChildProcess; stderr: string[] }>();
+const agentsStarted = new Set<string>();
 const watchErrors: string[] = [];
+/** when each droplet booted and its stand-in agents started (ms since load), shown when up fails */
 const timeline: string[] = [];
 const t0 = Date.now();
 const outputs: CliResult[] = [];
@@ -84,7 +86,7 @@ async function startAgents(h: DropletHost): Promise<void> {
   const r = (p: string): string => join(h.root, p);
   const needed = ['var/lib/kubelet/kubeconfig', 'etc/kubernetes/pki/ca.pem', 'etc/kubernetes/pki/kubelet.pem', 'etc/kubernetes/pki/kubelet-key.pem', 'etc/flannel/etcd-ca.pem', 'etc/flannel/etcd-client.pem', 'etc/flannel/etcd-client-key.pem'];
   for (const p of needed) if (!(await exists(r(p)))) return;
-  agents.set(h.name, { kubelet: undefined as unknown as ChildProcess, stderr: [] });
+  agentsStarted.add(h.name);
   // the rendered kubeconfig names /etc/kubernetes/pki/...: seen from the node, that is its root
   const kubeconfig = join(h.dir, 'kubelet.kubeconfig');
   await writeFile(kubeconfig, (await readFile(r('var/lib/kubelet/kubeconfig'), 'utf8')).replaceAll(' /etc/kubernetes/', ` ${h.root}/etc/kubernetes/`), { mode: 0o600 });
@@ -106,23 +108,26 @@ async function startAgents(h: DropletHost): Promise<void> {
 async function watchDroplets(): Promise<void> {
   // bounded by the test's life: stopped in after(); each round is quick
   while (watching) {
+    const work: Promise<void>[] = [];
     for (const name of sim.dropletNames()) {
       if (indexOf(name) < 0 || booted.has(name) || booting.has(name)) continue;
       const d = sim.dropletsByName(name)[0];
       if (!d?.userData) continue;
       booting.add(name);
       const keys = sim.accountKeys().filter((k) => d.sshKeys.includes(k.id) || d.sshKeys.includes(k.fingerprint)).map((k) => k.public_key);
-      try {
-        timeline.push(`${Date.now() - t0} boot ${name}`);
-        booted.set(name, await bootDropletHost(join(dir, 'droplets'), { name, address: publicIp(indexOf(name)), port: sshPort, userData: d.userData, authorizedKeys: keys }));
-      } catch (e) {
-        watchErrors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      timeline.push(`${Date.now() - t0} boot ${name}`);
+      work.push(
+        bootDropletHost(join(dir, 'droplets'), { name, address: publicIp(indexOf(name)), port: sshPort, userData: d.userData, authorizedKeys: keys }).then(
+          (h) => void booted.set(name, h),
+          (e: unknown) => void watchErrors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`),
+        ),
+      );
     }
     for (const h of booted.values()) {
-      if (agents.has(h.name)) continue;
-      await startAgents(h).catch((e: unknown) => watchErrors.push(`${h.name} agents: ${e instanceof Error ? e.message : String(e)}`));
+      if (agentsStarted.has(h.name)) continue;
+      work.push(startAgents(h).catch((e: unknown) => void watchErrors.push(`${h.name} agents: ${e instanceof Error ? e.message : String(e)}`)));
     }
+    await Promise.all(work);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -206,7 +211,7 @@ after(async () => {
   await watcher;
   delete process.env['KUBEWRIGHT_TEST_HOST_ROOTS'];
   delete process.env['KUBEWRIGHT_CACHE_DIR'];
-  for (const a of agents.values()) if (a.kubelet && a.kubelet.exitCode === null) a.kubelet.kill('SIGTERM');
+  for (const a of agents.values()) if (a.kubelet.exitCode === null) a.kubelet.kill('SIGTERM');
   await Promise.all([...booted.values()].map((h) => stopDropletHost(h)));
   await etcd?.stop();
   await api?.stop();
@@ -217,9 +222,8 @@ after(async () => {
 
 test('up creates the droplets in one call, trusts their injected host keys from birth, and verify passes', async () => {
   const r = await cli(...upArgs());
-  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${watchErrors.join('\n')}\n${[...agents.values()].map((a) => a.stderr.join('')).join('')}`);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nwatcher errors: ${watchErrors.join('\n')}\ntimeline (ms): ${timeline.join(', ')}\nkubelets: ${[...agents.values()].map((a) => a.stderr.join('')).join('')}`);
   assert.deepEqual(watchErrors, []);
-  console.log(r.stdout, timeline.join('\n'), Date.now() - t0); // TEMP
   for (const step of ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify']) assert.match(r.stdout, new RegExp(`^\\[\\d/6\\] ${step}: `, 'm'));
 
   const counts = sim.counts();
@@ -311,6 +315,9 @@ test('down --yes deletes the workers by tag and forgets their host keys; no toke
   const known = await readFile(knownHostsPath, 'utf8').catch(() => '');
   for (let i = 0; i < workers; i++) assert.doesNotMatch(known, new RegExp(escapeRe(publicIp(i))));
 
+  // the API token stays on the operator's machine: in no file kubewright wrote, on no droplet
+  const holders = await run('grep', ['-rlF', canaryToken, dir]).then((x) => x.stdout.trim().split('\n'), () => []);
+  assert.deepEqual(holders, [tokenFile]);
   for (const o of outputs) {
     for (const secret of [canaryToken, lookupCanary]) {
       assert.ok(!o.stdout.includes(secret) && !o.stderr.includes(secret), 'a token appeared in CLI output');
