@@ -1,16 +1,21 @@
 // Static-host SSH endpoints standing in for droplets (e2e test support). When the DigitalOcean
-// simulator (test double) holds a new worker droplet, `boot` plays cloud-init for it: it picks the
-// droplet's own ed25519 host key out of the user_data kubewright sent (a CLOUD-INIT STAND-IN that
-// evaluates only the `v1.local_hostname` branches kubewright writes), installs the account keys
-// the create request named as authorized_keys, and starts a real OpenSSH server on the droplet's
-// public IPv4 (a 127.x loopback address) at the spec's ssh.port, confined to a fake root. There
-// is no systemd here, so PATH on each host starts with a `systemctl` TEST DOUBLE (a copy of the
-// one in test/support/sshd-hosts.ts, which does not export it).
-import { spawn, type ChildProcess } from 'node:child_process';
+// simulator (test double) holds a new worker droplet, `bootDropletHost` plays its first boot:
+// real cloud-init (`cloud-init devel render`, Debian package cloud-init) renders the user_data
+// kubewright sent for that droplet's name, the ed25519 host key in it becomes the sshd host key,
+// the account keys the create request named become authorized_keys, and a real OpenSSH server
+// starts on the droplet's public IPv4 (a 127.x loopback address) at the spec's ssh.port, confined
+// to a fake root. Without cloud-init installed, a CLOUD-INIT STAND-IN evaluates the
+// `v1.local_hostname` branches kubewright writes. There is no systemd here, so PATH on each host
+// starts with a `systemctl` TEST DOUBLE (a copy of the one in test/support/sshd-hosts.ts, which
+// does not export it).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+
+const run = promisify(execFile);
 
 export interface DropletHost {
   name: string;
@@ -96,9 +101,28 @@ export function cloudConfigFor(userData: string, name: string): Record<string, u
   return doc as Record<string, unknown>;
 }
 
-/** The ed25519 host key pair cloud-init would install on `name`. */
-export function hostKeyFromUserData(userData: string, name: string): { privateKey: string; publicKey: string } {
-  const keys = cloudConfigFor(userData, name)['ssh_keys'] as { ed25519_private?: unknown; ed25519_public?: unknown } | undefined;
+let cloudInit: Promise<string | undefined> | undefined;
+
+/** The cloud-config cloud-init makes of `userData` on a droplet named `name` (real cloud-init when installed). */
+export async function renderUserData(userData: string, name: string, workDir: string): Promise<Record<string, unknown>> {
+  cloudInit ??= run('sh', ['-c', 'command -v cloud-init']).then((r) => r.stdout.trim() || undefined, () => undefined);
+  const bin = await cloudInit;
+  // a plain #cloud-config (one droplet per create) needs no rendering
+  if (!bin || !userData.startsWith('## template: jinja')) return cloudConfigFor(userData, name);
+  const ud = join(workDir, 'user-data');
+  const inst = join(workDir, 'instance-data.json');
+  await writeFile(ud, userData, { mode: 0o600 });
+  // DataSourceDigitalOcean sets local-hostname from the metadata "hostname": the droplet name
+  await writeFile(inst, JSON.stringify({ v1: { local_hostname: name } }));
+  const { stdout } = await run(bin, ['devel', 'render', '-i', inst, ud], { timeout: 60_000 });
+  const doc = parseYaml(stdout) as unknown;
+  if (typeof doc !== 'object' || doc === null) throw new Error(`cloud-init rendered no cloud-config mapping for ${name}`);
+  return doc as Record<string, unknown>;
+}
+
+/** The ed25519 host key pair in a droplet's rendered cloud-config. */
+export function hostKeyOf(config: Record<string, unknown>, name: string): { privateKey: string; publicKey: string } {
+  const keys = config['ssh_keys'] as { ed25519_private?: unknown; ed25519_public?: unknown } | undefined;
   if (typeof keys?.ed25519_private !== 'string' || typeof keys.ed25519_public !== 'string') {
     throw new Error(`user_data for ${name} carries no ssh_keys.ed25519_private/ed25519_public`);
   }
@@ -148,12 +172,12 @@ async function acceptsSsh(address: string, port: number): Promise<boolean> {
 
 /** Boots one stand-in droplet: sshd on address:port with the given host key and authorized keys. */
 export async function bootDropletHost(base: string, d: { name: string; address: string; port: number; userData: string; authorizedKeys: string[] }): Promise<DropletHost> {
-  const key = hostKeyFromUserData(d.userData, d.name);
   const dir = join(base, d.name);
   const root = join(dir, 'root');
   const bin = join(dir, 'bin');
   const systemdDir = join(dir, 'systemd');
   for (const p of [root, bin, systemdDir]) await mkdir(p, { recursive: true });
+  const key = hostKeyOf(await renderUserData(d.userData, d.name, dir), d.name);
   await writeFile(join(bin, 'systemctl'), fakeSystemctl, { mode: 0o755 });
   await writeFile(join(bin, 'journalctl'), fakeJournalctl, { mode: 0o755 });
   await writeFile(join(dir, 'ssh_host_ed25519_key'), key.privateKey, { mode: 0o600 });

@@ -145,7 +145,7 @@ before(async () => {
   const ids = new Map<number, number>();
   sim = new DigitalOceanSimulator({
     token: canaryToken,
-    activateAfterMs: 2000,
+    activateAfterMs: 4000, // up polls every 5 s: room for cloud-init and sshd to come up first
     addresses: (d) => {
       if (d.tags.includes(etcdTag)) return { privateV4: etcdIp, publicV4: '198.18.33.30' };
       const i = indexOf(d.name);
