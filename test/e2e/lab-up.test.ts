@@ -7,7 +7,7 @@
 // writes its subnet lease to etcd as flannel does). The journey is `kubewright up` when the CLI
 // has it, else the same steps through `lab up`, `pki issue`, `etcd network`, `apply`, the DNS
 // addon and `verify`. Then: a second run changes nothing, a stopped kubelet fails verify (exit 3),
-// and `lab down` leaves no machine, bridge, veth or address.
+// and `down` leaves no machine, bridge, veth or address.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -304,9 +304,10 @@ artifacts:
     assert.ok(api.calls.some((c) => c.user === `system:node:${owner.name}` && c.object === `nodes/${victim.name}` && c.status === 403), 'the API double refused the borrowed identity');
   });
 
-  test('lab down leaves no machine, bridge, veth, address or nspawn process', async () => {
-    const r = await runCli('lab', 'down', '-f', spec);
+  test('down leaves no machine, bridge, veth, address or nspawn process', async () => {
+    const r = await runCli('down', '-f', spec, '--yes');
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`3 machines, bridge ${bridge} and its addresses removed`));
     const links = (await run('ip', ['-o', 'link'])).stdout;
     assert.doesNotMatch(links, new RegExp(`\\b${bridge}\\b`));
     for (const h of hosts) assert.doesNotMatch(links, new RegExp(`vb-${h.name.slice(0, 12)}`));
