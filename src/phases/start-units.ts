@@ -4,7 +4,7 @@
 import { shellQuote } from '../exec/shell-quote.ts';
 import type { Action, Phase, PlanContext } from './action.ts';
 import { unitName } from './unit-name.ts';
-import { waitActiveAction } from './wait-active.ts';
+import { restartAndWait } from './wait-active.ts';
 
 // states in which `systemctl enable` has nothing to do
 const enabledStates = new Set(['enabled', 'enabled-runtime', 'static', 'alias', 'indirect', 'generated', 'linked']);
@@ -42,12 +42,10 @@ export const startUnits: Phase = {
         summary: `${active ? 'restart' : 'start'} ${name} (${reasons.join('; ')})`,
         reasons,
         unit: name,
-        apply: async (x) => {
-          // restart also starts an inactive/failed unit and resets one stuck in activating
-          await x.exec(`systemctl restart ${shellQuote(name)}`);
-        },
+        // restart also starts an inactive/failed unit and resets one stuck in activating; the
+        // next unit starts only once this one is active
+        apply: (x) => restartAndWait(x, name, ctx.waitActiveTimeoutSec, ctx.waitActiveSettleSec),
       });
-      actions.push(waitActiveAction(ctx.host, name, ctx.waitActiveTimeoutSec, ctx.waitActiveSettleSec));
     }
     return actions;
   },

@@ -3,7 +3,6 @@
 import { KubewrightError } from '../errors.ts';
 import type { Executor } from '../exec/executor.ts';
 import { shellQuote } from '../exec/shell-quote.ts';
-import type { Action } from './action.ts';
 
 export class UnitNotActiveError extends KubewrightError {
   readonly unit: string;
@@ -41,20 +40,21 @@ export function waitActiveScript(unit: string, timeoutSec: number, settleSec = 0
 }
 
 export async function waitActive(x: Executor, unit: string, timeoutSec: number, settleSec?: number): Promise<void> {
-  const r = await x.exec(waitActiveScript(unit, timeoutSec, settleSec), { allowFailure: true, timeoutMs: (timeoutSec + 30) * 1000 });
+  await runWaitScript(x, unit, timeoutSec, waitActiveScript(unit, timeoutSec, settleSec));
+}
+
+/**
+ * `systemctl restart` and the wait in ONE command (one round trip per unit). A failed restart
+ * shows up as a unit that is not active, with its journal.
+ */
+export async function restartAndWait(x: Executor, unit: string, timeoutSec: number, settleSec?: number): Promise<void> {
+  const script = `systemctl restart ${shellQuote(unit)} >/dev/null 2>&1\n${waitActiveScript(unit, timeoutSec, settleSec)}`;
+  await runWaitScript(x, unit, timeoutSec, script);
+}
+
+async function runWaitScript(x: Executor, unit: string, timeoutSec: number, script: string): Promise<void> {
+  const r = await x.exec(script, { allowFailure: true, timeoutMs: (timeoutSec + 30) * 1000 });
   if (r.code === 0) return;
   const [first = '', ...rest] = r.stdout.split('\n');
   throw new UnitNotActiveError(x.host, unit, first.replace(/^@state /, ''), rest.join('\n'));
-}
-
-export function waitActiveAction(host: string, unit: string, timeoutSec: number, settleSec?: number): Action {
-  return {
-    host,
-    phase: 'wait active',
-    kind: 'wait-active',
-    summary: `wait until ${unit} is active`,
-    reasons: [unit],
-    unit,
-    apply: (x) => waitActive(x, unit, timeoutSec, settleSec),
-  };
 }
