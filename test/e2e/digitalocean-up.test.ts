@@ -118,7 +118,11 @@ async function watchDroplets(): Promise<void> {
       timeline.push(`${Date.now() - t0} boot ${name}`);
       work.push(
         bootDropletHost(join(dir, 'droplets'), { name, address: publicIp(indexOf(name)), port: sshPort, userData: d.userData, authorizedKeys: keys }).then(
-          (h) => void booted.set(name, h),
+          (h) => {
+            booted.set(name, h);
+            // a droplet turns active only once every worker's sshd is up, as a real one does after boot
+            if (Array.from({ length: workers }, (_, i) => workerName(i)).every((n) => booted.has(n))) sim.opts.activateAfterMs = 0;
+          },
           (e: unknown) => void watchErrors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`),
         ),
       );
@@ -145,7 +149,8 @@ before(async () => {
   const ids = new Map<number, number>();
   sim = new DigitalOceanSimulator({
     token: canaryToken,
-    activateAfterMs: 4000, // up polls every 5 s: room for cloud-init and sshd to come up first
+    // new droplets stay `new` until the watcher has booted their sshds (then it sets this to 0)
+    activateAfterMs: 3_600_000,
     addresses: (d) => {
       if (d.tags.includes(etcdTag)) return { privateV4: etcdIp, publicV4: '198.18.33.30' };
       const i = indexOf(d.name);
@@ -220,7 +225,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('up creates the droplets in one call, trusts their injected host keys from birth, and verify passes', async () => {
+test('up creates the droplets in one call, trusts their injected host keys from birth, and verify passes', { timeout: 240_000 }, async () => {
   const r = await cli(...upArgs());
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nwatcher errors: ${watchErrors.join('\n')}\ntimeline (ms): ${timeline.join(', ')}\nkubelets: ${[...agents.values()].map((a) => a.stderr.join('')).join('')}`);
   assert.deepEqual(watchErrors, []);
@@ -255,7 +260,7 @@ test('up creates the droplets in one call, trusts their injected host keys from 
   assert.match(config.stdout, /"Network":\s*"10\.200\.0\.0\/16"/);
 });
 
-test('a second up makes no POST to DigitalOcean and changes nothing on the droplets', async () => {
+test('a second up makes no POST to DigitalOcean and changes nothing on the droplets', { timeout: 120_000 }, async () => {
   sim.resetCounts();
   const calls = new Map<string, number>();
   for (const h of booted.values()) calls.set(h.name, (await readFile(join(h.systemdDir, 'calls.log'), 'utf8')).split('\n').filter((l) => /^(start|restart|enable) /.test(l)).length);
@@ -284,7 +289,7 @@ test('a second up makes no POST to DigitalOcean and changes nothing on the dropl
   assert.equal(await readFile(knownHostsPath, 'utf8'), knownBefore);
 });
 
-test('a droplet that serves another host key is refused before logging in: SSH trust is strict', async () => {
+test('a droplet that serves another host key is refused before logging in: SSH trust is strict', { timeout: 120_000 }, async () => {
   const a = booted.get(workerName(0))!;
   const known = await readFile(knownHostsPath, 'utf8');
   // the droplet's address now answers with a key kubewright never issued (a man in the middle,
