@@ -113,6 +113,8 @@ export function planJson(outcomes: readonly HostOutcome[], notes: readonly strin
       error: o.status === 'failed' ? describeError(o.error) : undefined,
       facts: o.plan ? { os: o.plan.facts.os, arch: o.plan.facts.arch, systemd: o.plan.facts.systemd, freeDiskKb: o.plan.facts.freeDiskKb } : undefined,
       durationMs: o.durationMs,
+      /** actions applied (apply); 0 for plan */
+      applied: o.applied,
       actions: (o.plan?.actions ?? []).map(
         (a): PlanJsonAction => ({
           phase: a.phase,

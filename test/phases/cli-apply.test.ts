@@ -83,6 +83,16 @@ test('apply brings every host to the rendered state, and a second apply and plan
   for (const h of lab.hosts) assert.match(again.stdout, new RegExp(`^${h.name}\\s+unchanged\\s+0`, 'm'));
   const plan = await runCli('plan', '-f', specFile);
   for (const h of lab.hosts) assert.match(plan.stdout, new RegExp(`^${h.name}: no changes$`, 'm'));
+  const json = await runCli('apply', '-f', specFile, '--output', 'json');
+  assert.equal(json.code, 0, json.stderr);
+  const doc = JSON.parse(json.stdout) as { hosts: { host: string; status: string; applied: number }[] };
+  assert.deepEqual(doc.hosts.map((h) => [h.host, h.status, h.applied]), lab.hosts.map((h) => [h.name, 'unchanged', 0]));
+  const events = await runCli('apply', '-f', specFile, '--events', 'ndjson');
+  const lines = events.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { host: string; phase: string; status: string; ms: number });
+  for (const h of lab.hosts) {
+    assert.deepEqual(lines.filter((e) => e.host === h.name).map((e) => e.phase), ['connect', 'gather facts', 'plan prepare directories', 'plan binaries', 'plan files', 'plan daemon-reload', 'plan units', 'done']);
+  }
+  assert.ok(lines.every((e) => typeof e.ms === 'number'));
 });
 
 test('a changed spec field shows as a unified diff and restarts only the units that read it', async () => {

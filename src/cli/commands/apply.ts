@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
 import { InputError, KubewrightError } from '../../errors.ts';
-import { describeError, planText, summarize, summaryLine } from '../../phases/plan-report.ts';
+import { describeError, planJson, planText, summarize, summaryLine } from '../../phases/plan-report.ts';
 import { prepareRun } from '../../phases/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../phases/run-hosts.ts';
 import { processIo, type Io } from '../io.ts';
@@ -68,6 +68,8 @@ export function registerApply(program: Command, io: Io): void {
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--wait-timeout <seconds>', 'how long a (re)started unit may take to become active', '60')
     .option('--show-plan', 'print the planned changes of each host before the table', false)
+    .option('-o, --output <format>', 'text, or json: the result of every host (actions, status, errors) instead of the table', 'text')
+    .option('--events <format>', 'ndjson: one JSON progress event per line (host, phase, status, message, ms) instead of the progress display')
     .addHelpText(
       'after',
       `
@@ -81,7 +83,9 @@ Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; showPlan: boolean }) => {
+    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; showPlan: boolean; output: string; events?: string }) => {
+      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
+      if (opts.events !== undefined && opts.events !== 'ndjson') throw new InputError(`--events: must be ndjson (got ${opts.events})`, { hint: 'use --events ndjson' });
       const parallel = parseParallel(opts.parallel);
       const waitActiveTimeoutSec = Number(opts.waitTimeout);
       if (!Number.isFinite(waitActiveTimeoutSec) || waitActiveTimeoutSec <= 0) {
@@ -89,15 +93,27 @@ Example:
       }
       const cluster = await loadClusterFile(opts.file);
       const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile });
-      for (const n of run.notes) io.out(`note: ${n}`);
-      const interactive = io === processIo && process.stdout.isTTY === true && !process.env['CI'];
-      const outcomes = await withProgress(io, run.targets.map((t) => t.host.name), interactive, (onEvent) =>
-        runHosts(run.targets, { mode: 'apply', parallel, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, onEvent }),
-      );
-      if (opts.showPlan) for (const l of planText(outcomes)) io.out(l);
-      for (const l of table(outcomes)) io.out(l);
+      const json = opts.output === 'json';
+      if (!json) for (const n of run.notes) io.out(`note: ${n}`);
+      const started = Date.now();
+      const apply = (onEvent: (e: HostEvent) => void): Promise<HostOutcome[]> =>
+        runHosts(run.targets, { mode: 'apply', parallel, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, onEvent });
+      let outcomes: HostOutcome[];
+      if (opts.events === 'ndjson') {
+        outcomes = await apply((e) => io.out(JSON.stringify({ ...e, ms: Date.now() - started })));
+      } else if (json) {
+        outcomes = await apply(() => undefined);
+      } else {
+        const interactive = io === processIo && process.stdout.isTTY === true && !process.env['CI'];
+        outcomes = await withProgress(io, run.targets.map((t) => t.host.name), interactive, apply);
+      }
       const summary = summarize(outcomes);
-      io.out(summaryLine('Apply', summary));
+      if (json) io.out(JSON.stringify(planJson(outcomes, run.notes), null, 2));
+      else {
+        if (opts.showPlan) for (const l of planText(outcomes)) io.out(l);
+        for (const l of table(outcomes)) io.out(l);
+        io.out(summaryLine('Apply', summary));
+      }
       const failed = outcomes.filter((o) => o.status === 'failed');
       if (failed.length > 0) {
         for (const o of failed) io.err(`${o.host}: ${describeError(o.error)}`);
