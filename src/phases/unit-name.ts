@@ -5,5 +5,6 @@ export function unitName(name: string): string {
 
 /** True for files systemd reads as unit definitions (a change needs `systemctl daemon-reload`). */
 export function isUnitFile(path: string): boolean {
-  return /^\/(etc|lib|usr\/lib|run)\/systemd\/system\//.test(path) && /\.(service|socket|timer|mount|target|path|conf)$/.test(path);
+  // unit files directly in a unit directory, or drop-ins (`kubelet.service.d/10-x.conf`)
+  return /^\/(etc|lib|usr\/lib|run)\/systemd\/system\/([^/]+\.(service|socket|timer|mount|target|path)|[^/]+\.d\/[^/]+\.conf)$/.test(path);
 }
