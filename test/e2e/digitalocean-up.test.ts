@@ -67,6 +67,8 @@ const timeline: string[] = [];
 const t0 = Date.now();
 const outputs: CliResult[] = [];
 let watching = true;
+/** how long a droplet's sshd takes to come up after its create (the last test models a slow boot) */
+let bootDelayMs = 0;
 let watcher: Promise<void> = Promise.resolve();
 
 const escapeRe = (t: string): string => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -117,7 +119,7 @@ async function watchDroplets(): Promise<void> {
       const keys = sim.accountKeys().filter((k) => d.sshKeys.includes(k.id) || d.sshKeys.includes(k.fingerprint)).map((k) => k.public_key);
       timeline.push(`${Date.now() - t0} boot ${name}`);
       work.push(
-        bootDropletHost(join(dir, 'droplets'), { name, address: publicIp(indexOf(name)), port: sshPort, userData: d.userData, authorizedKeys: keys }).then(
+        new Promise((r) => setTimeout(r, bootDelayMs)).then(() => bootDropletHost(join(dir, 'droplets'), { name, address: publicIp(indexOf(name)), port: sshPort, userData: d.userData!, authorizedKeys: keys })).then(
           (h) => {
             booted.set(name, h);
             // a droplet turns active only once every worker's sshd is up, as a real one does after boot
@@ -328,4 +330,16 @@ test('down --yes deletes the workers by tag and forgets their host keys; no toke
       assert.ok(!o.stdout.includes(secret) && !o.stderr.includes(secret), 'a token appeared in CLI output');
     }
   }
+});
+
+test('up waits for SSH on droplets that turn active before their sshd is up', { timeout: 120_000, todo: 'up has no wait-for-SSH step yet: apply fails with ECONNREFUSED (see the report)' }, async () => {
+  // after down: fresh droplets, which DigitalOcean reports active while cloud-init is still booting them
+  for (const a of agents.values()) if (a.kubelet.exitCode === null) a.kubelet.kill('SIGTERM');
+  await Promise.all([...booted.values()].map((h) => stopDropletHost(h)));
+  for (const m of [booted, booting, agentsStarted, agents]) m.clear();
+  await rm(join(dir, 'droplets'), { recursive: true, force: true });
+  sim.opts.activateAfterMs = 0;
+  bootDelayMs = 8000;
+  const r = await cli(...upArgs(), '--skip-verify');
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
 });
