@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError, KubewrightError } from '../errors.ts';
 import type { Executor } from '../exec/executor.ts';
+import { SshConnectionError } from '../exec/ssh-errors.ts';
 import { SshExecutor } from '../exec/ssh-executor.ts';
 import type { Host } from '../providers/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
@@ -13,7 +14,12 @@ export interface ConnectOptions {
   knownHostsPath: string;
   acceptNewHostKeys: boolean;
   /** test-only: a fake filesystem root per host name */
-  roots?: Record<string, string>;
+  roots?: Record<string, string> | undefined;
+  /**
+   * keep retrying a host that refuses or drops the connection (sshd not up yet: a droplet that is
+   * "active" while cloud-init still boots it) for this long; host key and auth errors never retry
+   */
+  waitForSshMs?: number | undefined;
 }
 
 /** A path from the spec: `~/` is the home directory, relative paths are relative to the spec's folder. */
@@ -39,8 +45,22 @@ export async function connectHost(host: Host, opts: ConnectOptions): Promise<Exe
   if (!host.address) {
     throw new KubewrightError('host has no address yet', { host: host.name, hint: 'create the hosts first (`kubewright up` or `kubewright provision`), or list their addresses in provider.static.hosts' });
   }
-  return SshExecutor.connect(
-    { name: host.name, address: host.address, port: host.port, user: host.user },
-    { privateKey: opts.privateKey, knownHostsPath: opts.knownHostsPath, acceptNewHostKeys: opts.acceptNewHostKeys, root: opts.roots?.[host.name] ?? '' },
-  );
+  const target = { name: host.name, address: host.address, port: host.port, user: host.user };
+  const ssh = { privateKey: opts.privateKey, knownHostsPath: opts.knownHostsPath, acceptNewHostKeys: opts.acceptNewHostKeys, root: opts.roots?.[host.name] ?? '' };
+  const deadline = Date.now() + (opts.waitForSshMs ?? 0);
+  for (;;) {
+    try {
+      return await SshExecutor.connect(target, ssh);
+    } catch (e) {
+      // bounded by the deadline; one attempt per second
+      if (!isNotUpYet(e) || Date.now() + 1000 > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** sshd is not (yet) answering: refused, reset, or closed during the handshake. */
+function isNotUpYet(e: unknown): boolean {
+  if (!(e instanceof SshConnectionError)) return false;
+  return /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|EPIPE|closed during the handshake|timed out/.test(e.message);
 }

@@ -28,6 +28,8 @@ export interface PrepareOptions {
   hosts?: Host[] | undefined;
   /** file holding the read-only DigitalOcean token for etcd-lookup (etcd.discovery.digitaloceanTag) */
   lookupTokenFile?: string | undefined;
+  /** retry hosts whose sshd is not up yet for this long (0: fail at once) */
+  waitForSshMs?: number | undefined;
 }
 
 export interface PreparedRun {
@@ -74,7 +76,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   return {
     targets,
     store,
-    connect: (h) => connectHost(h, { ...ssh, roots: opts.hostRoots }),
+    connect: (h) => connectHost(h, { ...ssh, roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs }),
     resolvedKubernetesVersion,
     notes,
   };

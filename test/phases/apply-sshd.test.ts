@@ -12,7 +12,10 @@ import { planJson, planText } from '../../src/phases/plan-report.ts';
 import { runHosts, type HostOutcome, type HostTarget } from '../../src/phases/run-hosts.ts';
 import type { Host } from '../../src/providers/host.ts';
 import { buildArtifactMirror, standInScript, type ArtifactMirror } from '../support/artifact-mirror.ts';
-import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
+import { freePort, startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
+import { connectHost } from '../../src/phases/connect.ts';
+import { SshConnectionError } from '../../src/exec/ssh-errors.ts';
+import { startCuttingProxy } from './cutting-proxy.ts';
 import { CountingExecutor, fixtureBinaries, fixtureHost, type FixtureOptions } from './fixture-host.ts';
 
 let lab: SshdHosts;
@@ -200,4 +203,25 @@ test('a unit that does not become active fails its host with its journal lines a
   const calls = (await lab.systemctlCalls(h)).slice(-8).join('\n');
   assert.doesNotMatch(calls, /restart kubelet/, 'kubelet (after the broken unit) was not restarted');
   assert.deepEqual((await invocationIds()).slice(6, 9), before.slice(6, 9));
+});
+
+test('connect keeps retrying a host whose sshd is not up yet, within the wait, and fails at once without one', async () => {
+  const h = lab.hosts[0]!;
+  const port = await freePort();
+  const host = { name: 'late', address: '127.0.0.1', port, user: 'root' };
+  const known = join(lab.dir, 'known_hosts.late');
+  const opts = { privateKey: lab.privateKey, knownHostsPath: known, acceptNewHostKeys: true };
+  const e = await connectHost(host, opts).catch((err: unknown) => err);
+  assert.ok(e instanceof SshConnectionError && /ECONNREFUSED/.test(e.message), String(e));
+  // sshd "comes up" 1.5 s later: a forwarder on that port
+  let proxy: Awaited<ReturnType<typeof startCuttingProxy>> | undefined;
+  const late = setTimeout(() => void startCuttingProxy(h.port, port).then((p) => (proxy = p)), 1500);
+  try {
+    const x = await connectHost(host, { ...opts, waitForSshMs: 15_000 });
+    assert.equal((await x.exec('echo up')).stdout, 'up\n');
+    await x.close();
+  } finally {
+    clearTimeout(late);
+    await proxy?.close();
+  }
 });

@@ -13,7 +13,7 @@ export interface CuttingProxy {
   close(): Promise<void>;
 }
 
-export async function startCuttingProxy(targetPort: number): Promise<CuttingProxy> {
+export async function startCuttingProxy(targetPort: number, listenPort = 0): Promise<CuttingProxy> {
   const sockets = new Set<Socket>();
   const proxy: CuttingProxy = { port: 0, cutAfter: Infinity, lastBytes: 0, lastCut: false, close: async () => undefined };
   const server: Server = createServer((client) => {
@@ -52,7 +52,7 @@ export async function startCuttingProxy(targetPort: number): Promise<CuttingProx
     client.on('close', () => sockets.delete(client));
     upstream.on('close', () => sockets.delete(upstream));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const a = server.address();
   proxy.port = typeof a === 'object' && a ? a.port : 0;
   proxy.close = () =>

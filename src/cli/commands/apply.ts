@@ -66,6 +66,7 @@ export function registerApply(program: Command, io: Io): void {
     .option('--parallel <n>', 'hosts worked on at once', '10')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
+    .option('--wait-for-ssh <seconds>', 'keep retrying hosts whose sshd does not answer yet for this long', '0')
     .option('--wait-timeout <seconds>', 'how long a (re)started unit may take to become active', '60')
     .option('--show-plan', 'print the planned changes of each host before the table', false)
     .option('-o, --output <format>', 'text, or json: the result of every host (actions, status, errors) instead of the table', 'text')
@@ -83,7 +84,7 @@ Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; showPlan: boolean; output: string; events?: string }) => {
+    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; output: string; events?: string }) => {
       if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
       if (opts.events !== undefined && opts.events !== 'ndjson') throw new InputError(`--events: must be ndjson (got ${opts.events})`, { hint: 'use --events ndjson' });
       const parallel = parseParallel(opts.parallel);
@@ -91,8 +92,12 @@ Example:
       if (!Number.isFinite(waitActiveTimeoutSec) || waitActiveTimeoutSec <= 0) {
         throw new InputError(`--wait-timeout: must be a positive number of seconds (got ${opts.waitTimeout})`, { hint: 'e.g. --wait-timeout 120' });
       }
+      const waitForSsh = Number(opts.waitForSsh);
+      if (!Number.isFinite(waitForSsh) || waitForSsh < 0) throw new InputError(`--wait-for-ssh: must be a number of seconds ≥ 0 (got ${opts.waitForSsh})`, { hint: 'e.g. --wait-for-ssh 300' });
       const cluster = await loadClusterFile(opts.file);
-      const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile });
+      const run = await prepareRun(cluster, {
+        mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, waitForSshMs: waitForSsh * 1000,
+      });
       const json = opts.output === 'json';
       if (!json) for (const n of run.notes) io.out(`note: ${n}`);
       const started = Date.now();
