@@ -39,6 +39,8 @@ export interface UpOptions {
   /** change flannel's network config even though nodes hold leases */
   forceNetwork?: boolean;
   waitActiveTimeoutSec?: number;
+  /** keep retrying SSH while a new host's sshd is not up yet; default 5 min for DigitalOcean and Terraform hosts, 0 otherwise */
+  waitForSshMs?: number | undefined;
   /** test-only: fake filesystem root per host name */
   hostRoots?: Record<string, string> | undefined;
   cacheDir?: string | undefined;
@@ -102,7 +104,7 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
 
     step = 'apply';
     emit(step, 'start', `files, binaries and units on ${hosts.length} hosts`);
-    const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir, lookupTokenFile: opts.lookupTokenFile });
+    const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir, lookupTokenFile: opts.lookupTokenFile, waitForSshMs: opts.waitForSshMs ?? defaultWaitForSshMs(cluster) });
     result.kubernetesVersion = run.resolvedKubernetesVersion;
     const outcomes = await runHosts(run.targets, {
       mode: 'apply',
@@ -176,4 +178,9 @@ async function writeNetworkConfig(cluster: Cluster, opts: UpOptions, say: (m: st
   } finally {
     store.close();
   }
+}
+
+/** Droplets turn `active` before cloud-init has started sshd; static and lab hosts answer at once. */
+function defaultWaitForSshMs(cluster: Cluster): number {
+  return cluster.provider.kind === 'digitalocean' || cluster.provider.kind === 'terraform' ? 5 * 60_000 : 0;
 }

@@ -15,6 +15,7 @@ interface UpCliOptions {
   acceptNewHostKeys: boolean;
   parallel: string;
   wait: string;
+  waitForSsh?: string;
   skipVerify?: boolean;
   forceNetwork?: boolean;
   prune?: boolean;
@@ -46,6 +47,7 @@ export function registerUp(program: Command, io: Io): void {
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--parallel <n>', 'hosts applied at once', '10')
     .option('--wait <duration>', 'how long verify keeps trying for nodes to become Ready (e.g. 90s, 5m)', '2m')
+    .option('--wait-for-ssh <duration>', 'keep retrying while new hosts\' sshd is not up yet (default 5m for DigitalOcean/Terraform hosts, 0 otherwise)')
     .option('--skip-verify', 'stop after the DNS addon')
     .option('--force-network', "change flannel's network config in etcd even though nodes hold leases (breaks running pods)")
     .option('--prune', 'DigitalOcean: delete workers whose index is ≥ workers.count')
@@ -67,6 +69,8 @@ Examples:
       if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${JSON.stringify(opts.output)})`, { hint: 'use --output json' });
       const waitMs = parseDuration(opts.wait);
       if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
+      const waitForSshMs = opts.waitForSsh === undefined ? undefined : parseDuration(opts.waitForSsh);
+      if (opts.waitForSsh !== undefined && waitForSshMs === undefined) throw new InputError(`--wait-for-ssh: not a duration (got ${opts.waitForSsh})`, { hint: 'write it like 90s or 5m' });
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
       const json = opts.output === 'json';
@@ -83,6 +87,7 @@ Examples:
         acceptNewHostKeys: opts.acceptNewHostKeys,
         parallel,
         verifyWaitMs: waitMs,
+        waitForSshMs,
         skipVerify: opts.skipVerify ?? false,
         forceNetwork: opts.forceNetwork ?? false,
         hostRoots: testHostRoots(),
