@@ -1,16 +1,16 @@
 // `kubewright up` end to end against the DigitalOcean simulator (TEST DOUBLE, behind Prism with
 // the OpenAPI contract), with static-host SSH endpoints standing in for droplets: each droplet the
-// simulator creates boots as a real OpenSSH server on its public IPv4 (127.0.33.2x, loopback) at
+// simulator creates boots as a real OpenSSH server on its public IPv4 (127.a.b.2x, loopback) at
 // ssh.port, with the host key kubewright injected through user_data, confined to a fake root
 // (systemctl there is a TEST DOUBLE). etcd is real (TLS, certificates from kubewright's CA) and
 // found the way nodes find it: a droplet tagged etcd.discovery.digitaloceanTag whose private IPv4
-// (127.0.33.30) is where etcd listens. The Kubernetes API is the API TEST DOUBLE; stand-in
+// (127.a.b.30) is where etcd listens. The Kubernetes API is the API TEST DOUBLE; stand-in
 // kubelets (TEST DOUBLE, test/support/stand-in-kubelet.sh) run with each node's rendered
 // kubeconfig and certificates from its fake root, and a stand-in flanneld (etcdctl with the
 // node's flannel certificates) writes each node's subnet lease — so up's verify passes.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +41,12 @@ const etcdTag = 'k8s-etcd';
 const version = '1.36.2';
 const prefix = '/flannel.com/network';
 const workerName = (i: number): string => `k8s-worker-${i}.${domain}`;
-const publicIp = (i: number): string => `127.0.33.${21 + i}`;
+// a loopback block of this run's own: the whole suite may run more than once at a time on one
+// machine, and etcd must listen on the fixed port 2379 that DigitalOcean discovery assumes
+const block = `127.${64 + randomInt(128)}.${randomInt(1, 255)}`;
+const publicIp = (i: number): string => `${block}.${21 + i}`;
 const privateIp = (i: number): string => `10.135.33.${21 + i}`;
-const etcdIp = '127.0.33.30';
+const etcdIp = `${block}.30`;
 /** the read-only token placed on nodes: it must reach /etc/flannel/do-token and nothing else */
 const lookupCanary = 'dop_v1_LOOKUPCANARY7d1e5a3c9b0f2e4d6a8c1b3e5f7a9c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1';
 
