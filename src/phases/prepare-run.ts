@@ -72,11 +72,12 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     const files = lookup.token === undefined ? desired.files : [...desired.files, digitaloceanTokenFile(lookup.token)];
     return { host, desired: { ...desired, files, binaries: withResolvedVersion(desired.binaries, resolvedKubernetesVersion) } };
   });
-  const ssh = await sshOptionsFor(cluster, opts.acceptNewHostKeys);
+  // the SSH key is read only when there is a host to reach (a DigitalOcean plan may have none yet)
+  const ssh = targets.length > 0 ? await sshOptionsFor(cluster, opts.acceptNewHostKeys) : undefined;
   return {
     targets,
     store,
-    connect: (h) => connectHost(h, { ...ssh, roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs }),
+    connect: async (h) => connectHost(h, { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs }),
     resolvedKubernetesVersion,
     notes,
   };

@@ -32,6 +32,18 @@ async function cli(...args: string[]): Promise<CliResult> {
 
 const api = (): string[] => ['--api-url', h.prism.url, '--poll-interval', '0.05', '--timeout', '30'];
 
+test('plan lists the droplets to create without creating any', async () => {
+  const r = await cli('plan', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url, '--output', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { droplets: { toCreate: string[]; existing: string[]; createCalls: number }; hosts: unknown[] };
+  assert.deepEqual(out.droplets.toCreate, ['k8s-worker-0.example.com', 'k8s-worker-1.example.com', 'k8s-worker-2.example.com']);
+  assert.equal(out.droplets.createCalls, 1);
+  assert.deepEqual(out.hosts, []);
+  assert.equal(h.sim.counts().posts, 0);
+  const text = await cli('plan', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url);
+  assert.match(text.stdout, /^droplets: 3 to create in 1 call\(s\): k8s-worker-0\.example\.com/m);
+});
+
 test('provision creates the workers and prints them as JSON', async () => {
   const r = await cli('provision', '-f', spec, '--token-file', tokenFile, ...api(), '--output', 'json');
   assert.equal(r.code, 0, r.stderr);

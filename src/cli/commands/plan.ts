@@ -4,6 +4,11 @@ import { planJson, planText, summarize, summaryLine } from '../../phases/plan-re
 import { prepareRun } from '../../phases/prepare-run.ts';
 import { runHosts } from '../../phases/run-hosts.ts';
 import type { Io } from '../io.ts';
+import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
+import type { WorkerPlan } from '../../providers/digitalocean/plan-workers.ts';
+import { DigitalOceanProvider } from '../../providers/digitalocean/provider.ts';
+import type { Host } from '../../providers/host.ts';
+import { TerraformOutputProvider } from '../../providers/terraform/provider.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 
 /** Test-only: KUBEWRIGHT_TEST_HOST_ROOTS='{"w1":"/tmp/x/root"}' confines each host to a fake root. */
@@ -23,6 +28,15 @@ export function parseParallel(v: string): number {
   return n;
 }
 
+function dropletPlanLines(p: WorkerPlan): string[] {
+  return [
+    p.toCreate.length === 0
+      ? `droplets: all ${p.existing.length} exist, none to create`
+      : `droplets: ${p.toCreate.length} to create in ${p.createCalls} call(s): ${p.toCreate.join(', ')}${p.existing.length ? ` (${p.existing.length} exist)` : ''}`,
+    ...(p.extras.length ? [`droplets: ${p.extras.length} beyond workers.count, kept (deleted only with up --prune): ${p.extras.join(', ')}`] : []),
+  ];
+}
+
 export function registerPlan(program: Command, io: Io): void {
   program
     .command('plan')
@@ -32,9 +46,12 @@ export function registerPlan(program: Command, io: Io): void {
     .option('--parallel <n>', 'hosts inspected at once', '10')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
+    .option('--token-file <path>', 'DigitalOcean: API token file (default: $DIGITALOCEAN_ACCESS_TOKEN); plan only lists droplets')
+    .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
     .addHelpText(
       'after',
       `
+DigitalOcean specs first list the droplets to create (and extras --prune would delete).
 Per host: files to create or change with unified diffs (private keys shown as
 <redacted sha256:…>), binaries to fetch, units to (re)start and why. Costs one SSH command per
 host (plus a read of each changed file for its diff). Exit 1 if a host could not be inspected.
@@ -44,15 +61,26 @@ Example:
   kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
 `,
     )
-    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string }) => {
+    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string }) => {
       if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
-      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile });
+      // DigitalOcean: what ensure would create (one list call), and the per-host plan of droplets that exist
+      let droplets: WorkerPlan | undefined;
+      let hosts: Host[] | undefined;
+      if (cluster.provider.kind === 'digitalocean') {
+        const provider = new DigitalOceanProvider({ cluster, client: await openDigitalOceanClient({ tokenFile: opts.tokenFile, apiUrl: opts.apiUrl }) });
+        droplets = await provider.plan();
+        hosts = await provider.hosts();
+      } else if (cluster.provider.kind === 'terraform') {
+        hosts = await new TerraformOutputProvider(cluster).hosts();
+      }
+      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, hosts });
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect });
       const summary = summarize(outcomes);
-      if (opts.output === 'json') io.out(JSON.stringify(planJson(outcomes, run.notes), null, 2));
+      if (opts.output === 'json') io.out(JSON.stringify({ ...(droplets ? { droplets } : {}), ...(planJson(outcomes, run.notes) as object) }, null, 2));
       else {
+        if (droplets) for (const l of dropletPlanLines(droplets)) io.out(l);
         for (const n of run.notes) io.out(`note: ${n}`);
         for (const l of planText(outcomes)) io.out(l);
         io.out(summaryLine('Plan', summary));
