@@ -29,7 +29,7 @@ test('verify --wait that is not a duration is bad input', async () => {
 test('verify --output other than text or json is bad input', async () => {
   const r = await runCli('verify', '-f', spec, '--output', 'yaml');
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--output: must be text or json/);
+  assert.match(r.stderr, /--output <format>.*Allowed choices are text, json/);
 });
 
 test('kubeconfig without a PKI says how to create one', async () => {

@@ -1,3 +1,4 @@
+import { outputOption } from '../output-option.ts';
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
 import { InputError, KubewrightError } from '../../errors.ts';
@@ -69,7 +70,7 @@ export function registerApply(program: Command, io: Io): void {
     .option('--wait-for-ssh <seconds>', 'keep retrying hosts whose sshd does not answer yet for this long', '0')
     .option('--wait-timeout <seconds>', 'how long a (re)started unit may take to become active', '60')
     .option('--show-plan', 'print the planned changes of each host before the table', false)
-    .option('-o, --output <format>', 'text, or json: the result of every host (actions, status, errors) instead of the table', 'text')
+    .addOption(outputOption('text, or json: the result of every host (actions, status, errors) instead of the table'))
     .option('--events <format>', 'ndjson: one JSON progress event per line (host, phase, status, message, ms) instead of the progress display')
     .addHelpText(
       'after',
@@ -85,7 +86,6 @@ Example:
 `,
     )
     .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; output: string; events?: string }) => {
-      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
       if (opts.events !== undefined && opts.events !== 'ndjson') throw new InputError(`--events: must be ndjson (got ${opts.events})`, { hint: 'use --events ndjson' });
       const parallel = parseParallel(opts.parallel);
       const waitActiveTimeoutSec = Number(opts.waitTimeout);

@@ -9,6 +9,7 @@ import { plannedHosts, type Host } from '../../providers/host.ts';
 import { LabProvider } from '../../providers/lab/lab-provider.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { loadClusterFile } from '../load-cluster.ts';
+import { outputOption, type OutputFormat } from '../output-option.ts';
 import type { Io } from '../io.ts';
 
 interface EtcdCliOptions {
@@ -19,7 +20,7 @@ interface EtcdCliOptions {
   etcdKey?: string;
   tokenFile?: string;
   apiUrl?: string;
-  output: string;
+  output: OutputFormat;
 }
 
 function withConnectionOptions(cmd: Command): Command {
@@ -31,13 +32,10 @@ function withConnectionOptions(cmd: Command): Command {
     .option('--etcd-key <file>', 'client key (default: <pki.dir>/etcd-client-key.pem)')
     .option('--token-file <path>', 'DigitalOcean token for etcd.discovery.digitaloceanTag (default: $DIGITALOCEAN_ACCESS_TOKEN)')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
-    .option('-o, --output <format>', 'text or json', 'text');
+    .addOption(outputOption());
 }
 
 function accessOptions(opts: EtcdCliOptions): EtcdAccessOptions {
-  if (opts.output !== 'text' && opts.output !== 'json') {
-    throw new InputError(`--output: must be text or json (got ${JSON.stringify(opts.output)})`, { hint: 'use --output json for scripts' });
-  }
   let endpoints: string[] | undefined;
   if (opts.endpoints !== undefined) {
     endpoints = opts.endpoints.split(',').map((e) => e.trim()).filter(Boolean);

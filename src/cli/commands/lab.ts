@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.ts';
 import { LabProvider } from '../../providers/lab/lab-provider.ts';
 import { loadClusterFile } from '../load-cluster.ts';
+import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 
 async function labProvider(file: string, io: Io): Promise<LabProvider> {
@@ -33,7 +34,7 @@ Example:
     .command('up')
     .description('start the lab machines (idempotent: running machines are left alone) and print them')
     .requiredOption('-f, --file <path>', 'cluster spec')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption())
     .action(async (opts: { file: string; output: string }) => {
       const hosts = await (await labProvider(opts.file, io)).ensure();
       if (opts.output === 'json') {

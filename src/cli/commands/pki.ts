@@ -14,14 +14,8 @@ import { defaultProfileName, profileNamed } from '../../pki/signing-profile.ts';
 import { recordedHosts } from '../../providers/recorded-hosts.ts';
 import { readFile } from 'node:fs/promises';
 import { loadClusterFile } from '../load-cluster.ts';
+import { outputOption, type OutputFormat } from '../output-option.ts';
 import type { Io } from '../io.ts';
-
-type Output = 'text' | 'json';
-
-function outputOf(value: string | undefined): Output {
-  if (value === undefined || value === 'text' || value === 'json') return value ?? 'text';
-  throw new InputError(`--output: must be text or json (got ${JSON.stringify(value)})`, { hint: 'use --output json for scripts' });
-}
 
 function thresholdOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -80,7 +74,7 @@ Examples:
     .option('--import-etcd-ca-key <etcd-ca-key.pem>', 'the key of the imported etcd CA')
     .option('--ca-config <ca-config.json>', "cfssl signing config to use (default: cfssl's usual kubernetes profile, 8760h)")
     .option('--force', 'replace a CA that is already there (every certificate is then re-issued)')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption())
     .addHelpText(
       'after',
       `
@@ -90,8 +84,8 @@ Examples:
   kubewright pki init -f cluster.yaml --import-ca root/ca.pem --import-ca-key root/ca-key.pem
 `,
     )
-    .action(async (opts: { file: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; importEtcdCa?: string; importEtcdCaKey?: string; caConfig?: string; force?: boolean; output?: string }) => {
-      const output = outputOf(opts.output);
+    .action(async (opts: { file: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; importEtcdCa?: string; importEtcdCaKey?: string; caConfig?: string; force?: boolean; output: OutputFormat }) => {
+      const output = opts.output;
       const cluster = await loadClusterFile(opts.file);
       const key = keyOf(opts.algo, opts.size);
       const expiryMs = parseDuration(opts.caExpiry);
@@ -127,7 +121,7 @@ Examples:
     .option('--name <name>', 'with --csr: cfssljson -bare name under pki.dir (default: the CSR file name)')
     .option('--profile <name>', 'with --csr: signing profile from ca-config.json', defaultProfileName)
     .option('--threshold <duration>', 're-issue certificates expiring within this time', '30d')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption())
     .addHelpText(
       'after',
       `
@@ -137,8 +131,8 @@ Examples:
   kubewright pki issue -f cluster.yaml --csr kubelet.json --name kubelet/kubelet
 `,
     )
-    .action(async (opts: { file: string; csr?: string; name?: string; profile: string; threshold: string; output?: string }) => {
-      const output = outputOf(opts.output);
+    .action(async (opts: { file: string; csr?: string; name?: string; profile: string; threshold: string; output: OutputFormat }) => {
+      const output = opts.output;
       const thresholdMs = thresholdOf(opts.threshold);
       const cluster = await loadClusterFile(opts.file);
       const dir = resolvePkiDir(cluster);
@@ -170,10 +164,10 @@ Examples:
     .description('show, per certificate, whether issue would keep, issue or re-issue it, and why; writes nothing')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--threshold <duration>', 're-issue certificates expiring within this time', '30d')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption())
     .addHelpText('after', '\nExample:\n  kubewright pki plan -f cluster.yaml --output json\n')
-    .action(async (opts: { file: string; threshold: string; output?: string }) => {
-      const output = outputOf(opts.output);
+    .action(async (opts: { file: string; threshold: string; output: OutputFormat }) => {
+      const output = opts.output;
       const thresholdMs = thresholdOf(opts.threshold);
       const cluster = await loadClusterFile(opts.file);
       const plan = await planClusterPki(cluster, await recordedHosts(cluster), { thresholdMs });

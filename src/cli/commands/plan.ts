@@ -3,6 +3,7 @@ import { InputError, KubewrightError } from '../../errors.ts';
 import { planJson, planText, summarize, summaryLine } from '../../phases/plan-report.ts';
 import { prepareRun } from '../../phases/prepare-run.ts';
 import { runHosts } from '../../phases/run-hosts.ts';
+import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
 import type { WorkerPlan } from '../../providers/digitalocean/plan-workers.ts';
@@ -42,7 +43,7 @@ export function registerPlan(program: Command, io: Io): void {
     .command('plan')
     .description('show what apply would change on each host: file diffs, binaries, unit restarts; changes nothing')
     .requiredOption('-f, --file <path>', 'cluster spec')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption())
     .option('--parallel <n>', 'hosts inspected at once', '10')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
@@ -62,7 +63,6 @@ Example:
 `,
     )
     .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string }) => {
-      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
       // DigitalOcean: what ensure would create (one list call), and the per-host plan of droplets that exist

@@ -3,6 +3,7 @@ import { InputError } from '../../errors.ts';
 import type { EnsureEvent } from '../../providers/digitalocean/ensure-workers.ts';
 import { ensureHosts } from '../../providers/ensure-hosts.ts';
 import { loadClusterFile } from '../load-cluster.ts';
+import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 
 interface ProvisionOptions {
@@ -45,7 +46,7 @@ export function registerProvision(program: Command, io: Io): void {
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--token-file <path>', 'file holding the DigitalOcean API token (default: $DIGITALOCEAN_ACCESS_TOKEN)')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption())
     .option('--prune', 'delete workers whose index is ≥ workers.count (highest index first)')
     .option('--poll-interval <seconds>', 'between list-by-tag polls while droplets boot', '5')
     .option('--timeout <seconds>', 'give up waiting for droplets to become active after this long', '600')
@@ -61,7 +62,6 @@ Example:
 `,
     )
     .action(async (opts: ProvisionOptions) => {
-      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${JSON.stringify(opts.output)})`, { hint: 'use --output json' });
       const pollIntervalMs = seconds('--poll-interval', opts.pollInterval, 0);
       const deadlineMs = seconds('--timeout', opts.timeout, 1);
       const cluster = await loadClusterFile(opts.file);

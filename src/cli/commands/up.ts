@@ -3,6 +3,7 @@ import { InputError } from '../../errors.ts';
 import { parseDuration } from '../../pki/duration.ts';
 import { runUp, upSteps, type UpEvent, type UpResult } from '../../up/run-up.ts';
 import { formatVerifyReport } from '../../verify/verify-report.ts';
+import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { parseParallel, testHostRoots } from './plan.ts';
@@ -51,7 +52,7 @@ export function registerUp(program: Command, io: Io): void {
     .option('--skip-verify', 'stop after the DNS addon')
     .option('--force-network', "change flannel's network config in etcd even though nodes hold leases (breaks running pods)")
     .option('--prune', 'DigitalOcean: delete workers whose index is ≥ workers.count')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption())
     .addHelpText(
       'after',
       `
@@ -66,7 +67,6 @@ Examples:
 `,
     )
     .action(async (opts: UpCliOptions) => {
-      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${JSON.stringify(opts.output)})`, { hint: 'use --output json' });
       const waitMs = parseDuration(opts.wait);
       if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
       const waitForSshMs = opts.waitForSsh === undefined ? undefined : parseDuration(opts.waitForSsh);

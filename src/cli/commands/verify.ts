@@ -12,6 +12,7 @@ import { adminKubeConfig } from '../../verify/kube-client.ts';
 import { verifyCluster, verifyUntil } from '../../verify/verify-cluster.ts';
 import { formatVerifyReport } from '../../verify/verify-report.ts';
 import { loadClusterFile } from '../load-cluster.ts';
+import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 
 
@@ -38,7 +39,7 @@ export function registerVerify(program: Command, io: Io): void {
     .option('--kubeconfig <file>', 'talk to the API with this kubeconfig instead of the PKI\'s admin certificate')
     .option('--skip-flannel', "don't read flannel's subnet leases from etcd")
     .option('--token-file <path>', 'DigitalOcean token to find etcd by etcd.discovery.digitaloceanTag (default: $DIGITALOCEAN_ACCESS_TOKEN)')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption())
     .addHelpText(
       'after',
       `
@@ -54,7 +55,6 @@ Example:
 `,
     )
     .action(async (opts: { file: string; wait?: string; kubeconfig?: string; output: string; skipFlannel?: boolean; tokenFile?: string }) => {
-      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError(`--output: must be text or json (got ${opts.output})`, { hint: 'use --output json for scripts' });
       const waitMs = opts.wait === undefined ? 0 : parseDuration(opts.wait);
       if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
       const cluster = await loadClusterFile(opts.file);
