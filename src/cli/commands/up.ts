@@ -17,6 +17,8 @@ interface UpCliOptions {
   parallel: string;
   wait: string;
   waitForSsh?: string;
+  pollInterval: string;
+  timeout: string;
   skipVerify?: boolean;
   forceNetwork?: boolean;
   prune?: boolean;
@@ -37,6 +39,11 @@ function summaryLines(r: UpResult): string[] {
   return [...table, r.ok ? `Up: ${changed.length === 0 ? 'nothing changed' : changed.join(', ')}.` : `Up stopped at ${r.failedStep}: ${r.error ?? ''}`];
 }
 
+/** A duration flag where `0` (or `0s`) turns the wait off. */
+function zeroOrDuration(text: string): number | undefined {
+  return /^0+(\.0+)?(ms|s|m|h|d)?$/.test(text.trim()) ? 0 : parseDuration(text);
+}
+
 export function registerUp(program: Command, io: Io): void {
   program
     .command('up')
@@ -47,11 +54,13 @@ export function registerUp(program: Command, io: Io): void {
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--parallel <n>', 'hosts applied at once', '10')
-    .option('--wait <duration>', 'how long verify keeps trying for nodes to become Ready (e.g. 90s, 5m)', '2m')
+    .option('--wait <duration>', 'how long verify keeps trying for nodes to become Ready (e.g. 90s, 5m; 0 checks once)', '2m')
     .option('--wait-for-ssh <duration>', 'keep retrying while new hosts\' sshd is not up yet (default 5m for DigitalOcean/Terraform hosts, 0 otherwise)')
     .option('--skip-verify', 'stop after the DNS addon')
     .option('--force-network', "change flannel's network config in etcd even though nodes hold leases (breaks running pods)")
     .option('--prune', 'DigitalOcean: delete workers whose index is ≥ workers.count')
+    .option('--poll-interval <duration>', 'DigitalOcean: between list-by-tag polls while droplets boot', '5s')
+    .option('--timeout <duration>', 'DigitalOcean: give up waiting for droplets to become active after this long', '10m')
     .addOption(outputOption())
     .addHelpText(
       'after',
@@ -67,10 +76,14 @@ Examples:
 `,
     )
     .action(async (opts: UpCliOptions) => {
-      const waitMs = parseDuration(opts.wait);
+      const waitMs = zeroOrDuration(opts.wait);
       if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
-      const waitForSshMs = opts.waitForSsh === undefined ? undefined : parseDuration(opts.waitForSsh);
+      const waitForSshMs = opts.waitForSsh === undefined ? undefined : zeroOrDuration(opts.waitForSsh);
       if (opts.waitForSsh !== undefined && waitForSshMs === undefined) throw new InputError(`--wait-for-ssh: not a duration (got ${opts.waitForSsh})`, { hint: 'write it like 90s or 5m' });
+      const pollIntervalMs = parseDuration(opts.pollInterval);
+      const deadlineMs = parseDuration(opts.timeout);
+      if (pollIntervalMs === undefined) throw new InputError(`--poll-interval: not a duration (got ${opts.pollInterval})`, { hint: 'e.g. 5s' });
+      if (deadlineMs === undefined || deadlineMs <= 0) throw new InputError(`--timeout: not a positive duration (got ${opts.timeout})`, { hint: 'e.g. 10m' });
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
       const json = opts.output === 'json';
@@ -82,7 +95,7 @@ Examples:
         else say(`[${n}/${upSteps.length}] ${e.step}: ${e.status === 'skipped' ? 'skipped: ' : ''}${e.message}`);
       };
       const { result, failure } = await runUp(cluster, {
-        provider: { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, progress: (l) => say(`  ${l}`), onEvent: (e) => { if (e.kind === 'create') say(`  creating ${e.names.join(', ')}`); } },
+        provider: { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, pollIntervalMs, deadlineMs, progress: (l) => say(`  ${l}`), onEvent: (e) => { if (e.kind === 'create') say(`  creating ${e.names.join(', ')}`); } },
         lookupTokenFile: opts.lookupTokenFile,
         acceptNewHostKeys: opts.acceptNewHostKeys,
         parallel,
