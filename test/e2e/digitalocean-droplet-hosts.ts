@@ -6,14 +6,14 @@
 // starts on the droplet's public IPv4 (a 127.x loopback address) at the spec's ssh.port, confined
 // to a fake root. Without cloud-init installed, a CLOUD-INIT STAND-IN evaluates the
 // `v1.local_hostname` branches kubewright writes. There is no systemd here, so PATH on each host
-// starts with a `systemctl` TEST DOUBLE (a copy of the one in test/support/sshd-hosts.ts, which
-// does not export it).
+// starts with the `systemctl` TEST DOUBLE of test/support/sshd-hosts.ts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { fakeJournalctl, fakeSystemctl } from '../support/sshd-hosts.ts';
 
 const run = promisify(execFile);
 
@@ -30,43 +30,6 @@ export interface DropletHost {
   logFile: string;
   process: ChildProcess;
 }
-
-// TEST DOUBLE for systemctl (copied from test/support/sshd-hosts.ts): unit state kept in files.
-const fakeSystemctl = `#!/bin/sh
-# systemctl TEST DOUBLE (test/e2e/digitalocean-droplet-hosts.ts): unit state lives in $KW_FAKE_SYSTEMD
-d="$KW_FAKE_SYSTEMD"; mkdir -p "$d"; echo "$*" >>"$d/calls.log"
-cmd=""; units=""; skip=0
-for a in "$@"; do
-  if [ $skip = 1 ]; then skip=0; continue; fi
-  case "$a" in
-    -p) skip=1 ;;
-    -*) ;;
-    *) if [ -z "$cmd" ]; then cmd="$a"; else units="$units $a"; fi ;;
-  esac
-done
-newid() { od -An -N16 -tx1 /dev/urandom | tr -d ' \\n'; }
-case "$cmd" in
-  show)
-    first=1
-    for u in $units; do
-      [ $first = 1 ] || echo; first=0
-      if [ -s "$d/$u.inv" ]; then st=active; inv=$(cat "$d/$u.inv"); ts=$(cat "$d/$u.ts"); else st=inactive; inv=; ts=; fi
-      en=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled)
-      printf 'Id=%s\\nActiveState=%s\\nSubState=running\\nInvocationID=%s\\nActiveEnterTimestamp=%s\\nUnitFileState=%s\\nConditionResult=yes\\nLoadState=loaded\\n' "$u" "$st" "$inv" "$ts" "$en"
-    done ;;
-  start) for u in $units; do [ -s "$d/$u.inv" ] || { newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; }; done ;;
-  restart) for u in $units; do newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; done ;;
-  enable) for u in $units; do echo enabled >"$d/$u.enabled"; done ;;
-  is-enabled) rc=0; for u in $units; do e=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled); echo "$e"; [ "$e" = enabled ] || rc=1; done; exit $rc ;;
-  is-active) rc=0; for u in $units; do if [ -s "$d/$u.inv" ]; then echo active; else echo inactive; rc=3; fi; done; exit $rc ;;
-  daemon-reload|--version) ;;
-  *) echo "systemctl test double: unsupported: $*" >&2; exit 1 ;;
-esac
-`;
-const fakeJournalctl = `#!/bin/sh
-# journalctl TEST DOUBLE (test/e2e/digitalocean-droplet-hosts.ts)
-echo "-- journal of the systemctl test double: no entries --"
-`;
 
 /**
  * CLOUD-INIT STAND-IN: the cloud-config this droplet would see. kubewright's batch user_data is a

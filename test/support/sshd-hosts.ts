@@ -42,7 +42,7 @@ export interface SshdHosts {
 
 // TEST DOUBLE for systemctl/journalctl: units are "active" once started; every start/restart
 // gets a new InvocationID; `show` prints the properties the gather phase reads.
-const fakeSystemctl = `#!/bin/sh
+export const fakeSystemctl = `#!/bin/sh
 # systemctl TEST DOUBLE (test/support/sshd-hosts.ts): unit state lives in $KW_FAKE_SYSTEMD
 d="$KW_FAKE_SYSTEMD"; mkdir -p "$d"; echo "$*" >>"$d/calls.log"
 cmd=""; units=""; skip=0
@@ -76,7 +76,7 @@ case "$cmd" in
   *) echo "systemctl test double: unsupported: $*" >&2; exit 1 ;;
 esac
 `;
-const fakeJournalctl = `#!/bin/sh
+export const fakeJournalctl = `#!/bin/sh
 # journalctl TEST DOUBLE (test/support/sshd-hosts.ts)
 echo "-- journal of the journalctl test double for: $* --"
 echo "broken: exited with status 1"
