@@ -1,11 +1,17 @@
-// Benchmark: pure rendering (plannedHosts + renderCluster) for 10 … 5,000 static workers, both
-// profiles. Each case runs in its own child process so peak memory (maxRSS) belongs to that case.
+// Benchmark: pure rendering (plannedHosts + renderCluster) and pure planning (planFromFacts: the
+// diff of every host against its gathered facts, for a fresh host and for a converged one) for
+// 10 … 5,000 static workers, both profiles. Each case runs in its own child process so peak
+// memory (maxRSS) belongs to that case.
 // Goal (issue 2): 1,000 workers in under 1 s, cost linear in N. `npm run bench`.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import type { HostFacts } from '../src/phases/host-facts.ts';
+import { planFromFacts, type BinarySource } from '../src/phases/manager.ts';
 import { plannedHosts } from '../src/providers/host.ts';
+import type { RenderedHost } from '../src/render/types.ts';
 import { renderCluster } from '../src/render/cluster.ts';
 import { parseCluster } from '../src/spec/cluster.ts';
 
@@ -24,6 +30,41 @@ interface Sample {
   bytes: number;
   peakRssMb: number;
   heapMb: number;
+  /** planning every host from empty facts (first apply) */
+  planFreshMs: number;
+  /** planning every host from facts equal to the desired state (no-op re-apply) */
+  planNoopMs: number;
+  freshActions: number;
+  noopActions: number;
+}
+
+const BINARY_DIGEST = 'b'.repeat(64);
+// every binary is already known by digest, so planning never downloads
+const binaries: BinarySource = {
+  knownInstalledDigest: async () => BINARY_DIGEST,
+  binary: async () => {
+    throw new Error('the benchmark plans only: no binary is fetched');
+  },
+};
+
+function freshFacts(): HostFacts {
+  return { os: 'ubuntu 24.04', arch: 'x86_64', systemd: 'systemd 255', freeDiskKb: 1e7, files: new Map(), missingDirs: new Set(), tempFiles: [], units: new Map() };
+}
+
+function convergedFacts(h: RenderedHost): HostFacts {
+  const f = freshFacts();
+  for (const file of h.files) f.files.set(file.path, { sha256: createHash('sha256').update(file.contents).digest('hex'), mode: file.mode });
+  for (const b of h.binaries) f.files.set(b.path, { sha256: BINARY_DIGEST, mode: b.mode });
+  for (const u of h.units) f.units.set(u.name, { activeState: 'active', invocationId: 'x', activeEnterTimestamp: 't', unitFileState: 'enabled', conditionResult: 'yes' });
+  return f;
+}
+
+async function planAll(hosts: RenderedHost[], facts: (h: RenderedHost) => HostFacts): Promise<{ ms: number; actions: number }> {
+  const inputs = hosts.map((h) => [h, facts(h)] as const);
+  const t0 = process.hrtime.bigint();
+  let actions = 0;
+  for (const [h, f] of inputs) actions += (await planFromFacts(h.name, h, f, binaries, { fetchBinaries: false })).actions.length;
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, actions };
 }
 
 function specText(profile: Profile, workers: number): string {
@@ -41,7 +82,7 @@ function specText(profile: Profile, workers: number): string {
   return stringify(doc);
 }
 
-function measureOne(profile: Profile, workers: number): Sample {
+async function measureOne(profile: Profile, workers: number): Promise<Sample> {
   const cluster = parseCluster(specText(profile, workers), `bench-${profile}-${workers}.yaml`);
   globalThis.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -58,7 +99,13 @@ function measureOne(profile: Profile, workers: number): Sample {
   const files = rendered.hosts.reduce((n, h) => n + h.files.length, rendered.cluster.length);
   const bytes = rendered.hosts.reduce((n, h) => n + h.files.reduce((m, f) => m + f.contents.length, 0), 0);
   times.sort((a, b) => a - b);
+  const fresh = await planAll(rendered.hosts, freshFacts);
+  const noop = await planAll(rendered.hosts, convergedFacts);
   return {
+    planFreshMs: fresh.ms,
+    planNoopMs: noop.ms,
+    freshActions: fresh.actions,
+    noopActions: noop.actions,
     profile,
     workers,
     coldMs,
@@ -74,10 +121,10 @@ function pad(s: string, n: number): string {
   return s.padStart(n);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const [, , mode, profileArg, workersArg] = process.argv;
   if (mode === '--child') {
-    process.stdout.write(JSON.stringify(measureOne(profileArg as Profile, Number(workersArg))));
+    process.stdout.write(JSON.stringify(await measureOne(profileArg as Profile, Number(workersArg))));
     return;
   }
   const self = fileURLToPath(import.meta.url);
@@ -99,10 +146,21 @@ function main(): void {
         `${pad(String(s.files), 9)}${pad((s.bytes / 1024 / 1024).toFixed(1), 12)}${pad(s.peakRssMb.toFixed(0), 14)}${pad(s.heapMb.toFixed(1), 12)}`,
     );
   }
+  console.log('\nplan benchmark: planFromFacts for every host (pure: no SSH), fresh = nothing on the host yet, no-op = facts equal the desired state');
+  console.log('profile  workers  fresh ms  actions   no-op ms  actions   render+plan µs/node');
+  for (const s of samples) {
+    console.log(
+      `${s.profile.padEnd(7)}${pad(String(s.workers), 9)}${pad(s.planFreshMs.toFixed(1), 10)}${pad(String(s.freshActions), 9)}${pad(s.planNoopMs.toFixed(1), 11)}${pad(String(s.noopActions), 9)}` +
+        `${pad((((s.ms + s.planFreshMs) * 1000) / s.workers).toFixed(1), 22)}`,
+    );
+  }
   for (const profile of ['seed', 'modern'] as const) {
     const k = samples.find((x) => x.profile === profile && x.workers === 1000);
-    if (k) console.log(`${profile}: 1,000 workers in ${k.coldMs.toFixed(0)} ms cold, ${k.ms.toFixed(0)} ms warm — goal < 1000 ms: ${k.coldMs < 1000 ? 'met' : 'NOT met'}`);
+    if (k) {
+      const total = k.coldMs + k.planFreshMs;
+      console.log(`${profile}: 1,000 workers rendered in ${k.coldMs.toFixed(0)} ms cold (${k.ms.toFixed(0)} ms warm), render + fresh plan ${total.toFixed(0)} ms — goal < 1000 ms: ${total < 1000 ? 'met' : 'NOT met'}`);
+    }
   }
 }
 
-main();
+await main();

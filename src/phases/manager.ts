@@ -38,8 +38,13 @@ export interface PlanOptions {
 export async function planHost(x: Executor, desired: RenderedHost, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
   opts.onPhase?.('gather facts');
   const facts = await gatherFacts(x, desired);
+  return planFromFacts(x.host, desired, facts, binaries, opts);
+}
+
+/** The pure half of planning: the actions that take a host from `facts` to `desired`. */
+export async function planFromFacts(host: string, desired: RenderedHost, facts: HostFacts, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
   const ctx: PlanContext = {
-    host: x.host,
+    host,
     desired,
     facts,
     installedDigest: opts.fetchBinaries ? async (b) => (await binaries.binary(b)).sha256 : (b) => binaries.knownInstalledDigest(b),
@@ -53,7 +58,7 @@ export async function planHost(x: Executor, desired: RenderedHost, binaries: Bin
     opts.onPhase?.(`plan ${phase.title}`);
     actions.push(...(await phase.plan(ctx)));
   }
-  return { host: x.host, facts, actions };
+  return { host, facts, actions };
 }
 
 /** Applies the actions in order; the first failure stops the host (later actions depend on it). */
