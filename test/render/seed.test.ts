@@ -428,3 +428,12 @@ test('a static host\'s known public address is written without asking any metada
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('oneshot units carry no Restart= so the post\'s Ubuntu 16.04 (systemd 229) loads them', () => {
+  const oneshots = firstHost().files.filter((x) => x.path.endsWith('.service') && /^Type=oneshot$/m.test(x.contents));
+  assert.deepEqual(oneshots.map((f) => f.path).sort(), ['/etc/systemd/system/etcd-lookup.service', '/etc/systemd/system/public_ip.service']);
+  for (const f of oneshots) {
+    assert.doesNotMatch(f.contents, /^Restart=/m, `${f.path} is a oneshot with Restart=`);
+    assert.match(f.contents, /^TimeoutStartSec=0$/m, `${f.path} retries in its script, so it must not time out`);
+  }
+});

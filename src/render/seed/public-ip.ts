@@ -21,10 +21,11 @@ set -u
 known='${known}'
 url="\${PUBLIC_IP_METADATA_URL:-${PUBLIC_IP_METADATA_URL}}"
 out="\${PUBLIC_IP_FILE:-${seedPaths.publicIpEnv}}"
-attempts="\${PUBLIC_IP_ATTEMPTS:-30}"
+# 0: keep trying until the metadata service answers (the unit has no Restart=, see below)
+attempts="\${PUBLIC_IP_ATTEMPTS:-0}"
 delay="\${PUBLIC_IP_RETRY_SECONDS:-2}"
 i=0
-while [ "$i" -lt "$attempts" ]; do
+while [ "$attempts" -eq 0 ] || [ "$i" -lt "$attempts" ]; do
   i=$((i + 1))
   if [ -n "$known" ]; then ip="$known"; else ip=$(curl -fsS --max-time 5 "$url" 2>/dev/null) || ip=""; fi
   if printf '%s' "$ip" | grep -Eq '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$'; then
@@ -34,7 +35,7 @@ while [ "$i" -lt "$attempts" ]; do
     rm -f "$tmp"
     exit 1
   fi
-  [ "$i" -lt "$attempts" ] && sleep "$delay"
+  if [ "$attempts" -eq 0 ] || [ "$i" -lt "$attempts" ]; then sleep "$delay"; fi
 done
 echo "public_ip: no IPv4 address from $url after $attempts attempts" >&2
 exit 1
@@ -43,7 +44,8 @@ exit 1
 
 /**
  * A oneshot that stays active once the file is written, so kubelet (Requires=/After=) starts only
- * after it. systemd refuses Restart=always on oneshot units, so this one retries on failure.
+ * after it. The script retries by itself: systemd refuses Restart=always on oneshot units, and
+ * before systemd 244 (Ubuntu 16.04, the post's image, has 229) any Restart= other than no.
  */
 export function renderPublicIpUnit(): string {
   return renderUnitFile([
@@ -54,8 +56,8 @@ export function renderPublicIpUnit(): string {
         ['Type', 'oneshot'],
         ['RemainAfterExit', 'yes'],
         ['ExecStart', seedPaths.publicIpScript],
-        ['Restart', 'on-failure'],
-        ['RestartSec', '15'],
+        // the metadata service may take a while after boot: no start timeout
+        ['TimeoutStartSec', '0'],
       ],
     },
     { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
