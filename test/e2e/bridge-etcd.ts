@@ -5,13 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CertificateAuthority } from '../../src/pki/certificate-authority.ts';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
 import type { SigningProfile } from '../../src/pki/signing-profile.ts';
 import { freePort } from '../support/etcd-cluster.ts';
+import { etcdHealthy } from '../support/etcd-cluster.ts';
 
 export interface BridgeEtcd {
   /** https://<bridge address>:<port> — what the spec's etcd.discovery.endpoints names */
@@ -21,19 +21,6 @@ export interface BridgeEtcd {
 }
 
 const serverProfile: SigningProfile = { usages: ['signing', 'key encipherment', 'server auth', 'client auth'], expiryMs: 24 * 3_600_000 };
-
-function healthy(url: string, tls: { ca: string; cert: string; key: string }): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(`${url}/health`, { ...tls, timeout: 1000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
 
 /** `client`: a certificate of the same CA to probe /health with (e.g. the admin's). */
 export async function startBridgeEtcd(bridgeAddress: string, port: number, ca: CertificateAuthority, caPem: string, client: { cert: string; key: string }): Promise<BridgeEtcd> {
@@ -82,7 +69,7 @@ export async function startBridgeEtcd(bridgeAddress: string, port: number, ca: C
     closeSync(fd);
     const tls = { ca: caPem, cert: client.cert, key: client.key };
     for (let attempt = 0; attempt < 150; attempt++) {
-      if (await healthy(endpoint, tls)) return { endpoint, log: () => readFile(f('etcd.log'), 'utf8'), stop };
+      if (await etcdHealthy(endpoint, tls)) return { endpoint, log: () => readFile(f('etcd.log'), 'utf8'), stop };
       if (proc.exitCode !== null) throw new Error(`test etcd exited (${proc.exitCode}): ${await readFile(f('etcd.log'), 'utf8')}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
 import type { CertificateAuthority } from '../../src/pki/certificate-authority.ts';
+import { etcdHealthy } from '../support/etcd-cluster.ts';
 
 export interface E2eEtcd {
   endpoint: string;
@@ -17,19 +17,6 @@ export interface E2eEtcd {
   process: ChildProcess;
   log(): Promise<string>;
   stop(): Promise<void>;
-}
-
-function healthy(endpoint: string, tls: { ca: string; cert: string; key: string }): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(`${endpoint}/health`, { ...tls, timeout: 1000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
 }
 
 export async function startE2eEtcd(dir: string, address: string, ca: CertificateAuthority, peerPort: number): Promise<E2eEtcd> {
@@ -71,7 +58,7 @@ export async function startE2eEtcd(dir: string, address: string, ca: Certificate
   };
   const tls = { ca: ca.certPem, cert: probe.certPem, key: probe.keyPem };
   for (let i = 0; i < 150; i++) {
-    if (await healthy(endpoint, tls)) return { endpoint, dir, process: child, log: () => readFile(logFile, 'utf8'), stop };
+    if (await etcdHealthy(endpoint, tls)) return { endpoint, dir, process: child, log: () => readFile(logFile, 'utf8'), stop };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -61,21 +61,22 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function healthy(endpoint: string, certs: TestCertificates): Promise<boolean> {
+/** etcd's /health over TLS answers {"health":"true"} (false on any error or timeout). */
+export function etcdHealthy(endpoint: string, tls: { ca: string; cert: string; key: string }): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(
-      `${endpoint}/health`,
-      { ca: certs.caPem, cert: certs.clientCertPem, key: certs.clientKeyPem, timeout: 1000 },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
-      },
-    );
+    const req = request(`${endpoint}/health`, { ...tls, timeout: 1000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
+    });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
   });
+}
+
+function healthy(endpoint: string, certs: TestCertificates): Promise<boolean> {
+  return etcdHealthy(endpoint, { ca: certs.caPem, cert: certs.clientCertPem, key: certs.clientKeyPem });
 }
 
 export async function startEtcdCluster(opts: EtcdClusterOptions = {}): Promise<EtcdTestCluster> {
