@@ -18,13 +18,14 @@ import { endpointForIp, normalizeEtcdEndpoint, sortEndpoints, ETCD_CLIENT_PORT }
 import { InputError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { RenderedFile, RenderedUnit } from './types.ts';
-import { renderUnitFile } from './unit-file.ts';
+import { flannelEtcdPaths } from './flannel-etcd-paths.ts';
+import { renderUnitFile, SYSTEMD_DIR } from './unit-file.ts';
 
 export const ETCD_LOOKUP_SCRIPT_PATH = '/usr/local/bin/etcd-lookup';
 export const ETCD_LOOKUP_UNIT_NAME = 'etcd-lookup.service';
-export const ETCD_LOOKUP_UNIT_PATH = `/etc/systemd/system/${ETCD_LOOKUP_UNIT_NAME}`;
+export const ETCD_LOOKUP_UNIT_PATH = `${SYSTEMD_DIR}/${ETCD_LOOKUP_UNIT_NAME}`;
 /** flanneld's EnvironmentFile: `ETCD_MEMBERS=https://10.133.0.5:2379,...` */
-export const ETCD_MEMBERS_PATH = '/etc/flannel/etcd-members';
+export const ETCD_MEMBERS_PATH = flannelEtcdPaths.etcdMembers;
 /** the read-only DigitalOcean token, mode 0600; placed by apply, never rendered into a tree */
 export const DIGITALOCEAN_TOKEN_PATH = '/etc/flannel/do-token';
 /** optional overrides (e.g. DIGITALOCEAN_API_URL=http://10.213.0.1:4010 for a lab) */

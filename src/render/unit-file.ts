@@ -1,6 +1,8 @@
 // systemd unit files in the post's layout: sections in order, ExecStart with one flag per
 // continuation line, a blank line between sections. No timestamps, no randomness.
 
+export const SYSTEMD_DIR = '/etc/systemd/system';
+
 export type UnitEntry = readonly [key: string, value: string];
 
 export interface UnitSection {

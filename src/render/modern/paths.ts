@@ -2,8 +2,9 @@
 // state dirs (/var/lib/kubelet, /var/lib/kube-proxy), certificates under /etc/kubernetes/pki, and
 // flannel's etcd files where the post keeps them (/etc/flannel), so etcd-lookup serves both profiles.
 import { CNI_BIN_DIR, installPaths } from '../artifacts.ts';
+import { flannelEtcdPaths } from '../flannel-etcd-paths.ts';
+import { SYSTEMD_DIR } from '../unit-file.ts';
 
-export const SYSTEMD_DIR = '/etc/systemd/system';
 const BIN = installPaths.modern.bin;
 const SBIN = installPaths.modern.sbin;
 
@@ -18,11 +19,7 @@ export const modernPaths = {
   containerdUnit: `${SYSTEMD_DIR}/containerd.service`,
   kubeletUnit: `${SYSTEMD_DIR}/kubelet.service`,
   kubeProxyUnit: `${SYSTEMD_DIR}/kube-proxy.service`,
-  /** written by etcd-lookup.service: ETCD_MEMBERS=https://a:2379,... */
-  etcdMembers: '/etc/flannel/etcd-members',
-  etcdCa: '/etc/flannel/etcd-ca.pem',
-  etcdClientCert: '/etc/flannel/etcd-client.pem',
-  etcdClientKey: '/etc/flannel/etcd-client-key.pem',
+  ...flannelEtcdPaths,
   containerdConfig: '/etc/containerd/config.toml',
   containerdSocket: '/run/containerd/containerd.sock',
   cniConfDir: '/etc/cni/net.d',

@@ -1,6 +1,6 @@
 // Where the post puts every file on a worker (the seed profile keeps these exactly).
-
-export const SYSTEMD_DIR = '/etc/systemd/system';
+import { flannelEtcdPaths } from '../flannel-etcd-paths.ts';
+import { SYSTEMD_DIR } from '../unit-file.ts';
 
 export const seedPaths = {
   flanneldBinary: '/usr/bin/flanneld',
@@ -12,11 +12,7 @@ export const seedPaths = {
   publicIpUnit: `${SYSTEMD_DIR}/public_ip.service`,
   kubeletUnit: `${SYSTEMD_DIR}/kubelet.service`,
   kubeProxyUnit: `${SYSTEMD_DIR}/kube-proxy.service`,
-  /** written by etcd-lookup.service: ETCD_MEMBERS=https://a:2379,... */
-  etcdMembers: '/etc/flannel/etcd-members',
-  etcdCa: '/etc/flannel/etcd-ca.pem',
-  etcdClientCert: '/etc/flannel/etcd-client.pem',
-  etcdClientKey: '/etc/flannel/etcd-client-key.pem',
+  ...flannelEtcdPaths,
   /** written by flanneld: FLANNEL_SUBNET, FLANNEL_MTU */
   flannelSubnetEnv: '/run/flannel/subnet.env',
   dockerSocket: '/var/run/docker.sock',
