@@ -49,6 +49,7 @@ const sftpNoSuchFile = 2;
 export class SshExecutor implements Executor {
   readonly host: string;
   readonly root: string;
+  private readonly user: string;
   private readonly client: Client;
   private readonly sudo: boolean;
   private readonly commandTimeoutMs: number;
@@ -60,6 +61,7 @@ export class SshExecutor implements Executor {
   private constructor(target: SshTarget, client: Client, opts: SshOptions) {
     this.host = target.name;
     this.root = opts.root ?? '';
+    this.user = target.user;
     this.client = client;
     this.sudo = opts.sudo ?? target.user !== 'root';
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 10 * 60_000;
@@ -122,7 +124,7 @@ export class SshExecutor implements Executor {
   async exec(cmd: string, opts: ExecOptions = {}): Promise<CommandResult> {
     const raw = await this.run(cmd, opts);
     const result = { command: cmd, stdout: raw.stdout.toString('utf8'), stderr: raw.stderr.toString('utf8'), code: raw.code };
-    if (result.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, result);
+    if (result.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, result, this.sudo ? sudoRefusalHint(this.user, result) : undefined);
     return result;
   }
 
@@ -142,7 +144,10 @@ export class SshExecutor implements Executor {
     if (this.sudo) {
       const r = await this.run(`if [ -e ${shellQuote(target)} ]; then cat ${shellQuote(target)}; else exit 44; fi`, {});
       if (r.code === 44) return undefined;
-      if (r.code !== 0) throw new CommandError(this.host, { command: `cat ${target}`, stdout: '', stderr: r.stderr.toString(), code: r.code });
+      if (r.code !== 0) {
+        const result = { command: `cat ${target}`, stdout: '', stderr: r.stderr.toString(), code: r.code };
+        throw new CommandError(this.host, result, sudoRefusalHint(this.user, result));
+      }
       return r.stdout;
     }
     const sftp = await this.sftp();
@@ -278,6 +283,15 @@ export class SshExecutor implements Executor {
       if (!this.closedError) await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
     }
   }
+}
+
+/** How to fix it when `sudo -n` itself refused to run a command (rather than the command failing). */
+function sudoRefusalHint(user: string, r: CommandResult): string | undefined {
+  if (r.code === 1 && /^sudo: .*(password is required|terminal is required|not in the sudoers|not allowed)/m.test(r.stderr)) {
+    return `give ${user} passwordless sudo (a line "${user} ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/, checked with visudo -cf) or set ssh.user to root`;
+  }
+  if (r.code === 127 && /sudo: (command )?not found/.test(r.stderr)) return `install sudo on the host, or set ssh.user to root`;
+  return undefined;
 }
 
 function connectError(target: SshTarget, e: Error & { level?: string; code?: string }): SshConnectionError {
