@@ -14,6 +14,7 @@ import { registerProvision } from './commands/provision.ts';
 import { registerDown } from './commands/down.ts';
 import { registerTerraform } from './commands/terraform.ts';
 import { registerEtcd } from './commands/etcd.ts';
+import { registerArtifacts } from './commands/artifacts.ts';
 import { processIo, type Io } from './io.ts';
 
 export function buildProgram(io: Io): Command {
@@ -46,6 +47,7 @@ Start here:
   registerVerify(program, io);
   registerKubeconfig(program, io);
   registerEtcd(program, io);
+  registerArtifacts(program, io);
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

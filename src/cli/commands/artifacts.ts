@@ -1,0 +1,56 @@
+// `kubewright artifacts fetch`: fills an air-gapped mirror with the spec's release artifacts.
+import { Option, type Command } from 'commander';
+import { ArtifactStore } from '../../artifacts/artifact-store.ts';
+import { artifactCacheDir } from '../../artifacts/cache-dir.ts';
+import { fillMirror } from '../../artifacts/fill-mirror.ts';
+import { specPath } from '../../phases/connect.ts';
+import type { Arch } from '../../render/artifacts.ts';
+import type { Cluster } from '../../spec/cluster.ts';
+import { loadClusterFile } from '../load-cluster.ts';
+import { outputOption, type OutputFormat } from '../output-option.ts';
+import type { Io } from '../io.ts';
+
+/** The source to copy from: --from (`upstream` for none), else the spec's artifacts.mirror (relative to the spec). */
+function sourceMirror(cluster: Cluster, from: string | undefined): string | null {
+  const m = from === undefined ? cluster.artifacts.mirror : from === 'upstream' ? null : from;
+  if (m === null || m === '' || /^https?:\/\//i.test(m)) return m || null;
+  const dir = m.startsWith('file://') ? decodeURIComponent(new URL(m).pathname) : m;
+  return from === undefined ? specPath(cluster, dir) : dir;
+}
+
+export function registerArtifacts(program: Command, io: Io): void {
+  const artifacts = program.command('artifacts').description('release artifacts (binaries) the workers install');
+  artifacts
+    .command('fetch')
+    .description('download and verify every release artifact of the spec into a mirror directory (<dir>/<upstream host>/<upstream path>)')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .requiredOption('--to <dir>', 'mirror directory to fill (created); point artifacts.mirror at it afterwards')
+    .option('--from <mirror>', 'where to copy from: a mirror directory or http(s) base URL, or "upstream" (default: the spec\'s artifacts.mirror, else upstream)')
+    .addOption(new Option('--arch <arch...>', 'architectures to fetch').choices(['amd64', 'arm64']).default(['amd64']))
+    .addOption(outputOption())
+    .addHelpText(
+      'after',
+      `
+Each artifact is checked against its published checksum (or its pin in artifacts.checksums)
+before anything is written; its checksum file is written beside it (a generated <file>.sha256
+for pinned artifacts), plus dl.k8s.io/release/stable-<minor>.txt when the spec names only a minor.
+Files that already hold the right bytes are left alone. Exit 1 on a checksum mismatch.
+
+Example:
+  kubewright artifacts fetch -f cluster.yaml --to /srv/mirror
+`,
+    )
+    .action(async (opts: { file: string; to: string; from?: string; arch: Arch[]; output: OutputFormat }) => {
+      const cluster = await loadClusterFile(opts.file);
+      const store = new ArtifactStore({ mirror: sourceMirror(cluster, opts.from), pins: cluster.artifacts.checksums, cacheDir: artifactCacheDir() });
+      const result = await fillMirror(cluster, { store, to: opts.to, arches: opts.arch });
+      if (opts.output === 'json') {
+        io.out(JSON.stringify({ to: opts.to, kubernetesVersion: result.kubernetesVersion ?? null, files: result.files }, null, 2));
+        return;
+      }
+      for (const f of result.files) io.out(`${f.status.padEnd(9)} ${f.url}`);
+      const fetched = result.files.filter((f) => f.status === 'fetched').length;
+      io.out(`${fetched} of ${result.files.length} files written to ${opts.to} (the rest unchanged)`);
+    });
+  for (const c of artifacts.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
+}
