@@ -36,6 +36,8 @@ export interface FillMirrorOptions {
   /** the target mirror directory */
   to: string;
   arches: readonly Arch[];
+  /** the spec's artifacts.checksums (the same pins the store was given) */
+  pins?: Readonly<Record<string, string>> | undefined;
 }
 
 async function currentBytes(path: string): Promise<Buffer | undefined> {
@@ -73,13 +75,19 @@ export async function fillMirror(cluster: Cluster, opts: FillMirrorOptions): Pro
 
   // download and verify everything first: nothing is written to the target unless all artifacts check out
   const verified = await Promise.all(artifacts.map(async (b) => ({ b, local: await opts.store.binary(b) })));
-  const checksumBodies = new Map<string, Promise<string>>();
+  const checksumBodies = new Map<string, Promise<string | undefined>>();
   for (const { b } of verified) {
-    if (b.checksumUrl !== undefined && !checksumBodies.has(b.checksumUrl)) checksumBodies.set(b.checksumUrl, fetchText(opts.store.source(b.checksumUrl)));
+    if (b.checksumUrl === undefined || checksumBodies.has(b.checksumUrl)) continue;
+    const body = fetchText(opts.store.source(b.checksumUrl));
+    // a pinned artifact was verified without its published checksum file: a source that lacks it is no error
+    checksumBodies.set(b.checksumUrl, opts.pins?.[b.url] === undefined ? body : body.catch(() => undefined));
   }
   const stableBody = needsVersion ? await fetchText(opts.store.source(stableVersionUrl(cluster.kubernetes.version))) : undefined;
   const checksumTexts = new Map<string, string>();
-  for (const [url, body] of checksumBodies) checksumTexts.set(url, await body);
+  for (const [url, body] of checksumBodies) {
+    const text = await body;
+    if (text !== undefined) checksumTexts.set(url, text);
+  }
 
   const files: MirroredFile[] = [];
   for (const { b, local } of verified) {
@@ -92,9 +100,9 @@ export async function fillMirror(cluster: Cluster, opts: FillMirrorOptions): Pro
     const path = mirrorUrl(url, opts.to);
     files.push({ url, path, kind: 'checksum', status: await writeTextIfChanged(path, text) });
   }
-  // no checksum is published for these (flanneld, docker's bundle): the pin, in sha256sum format, beside the file
+  // none published (flanneld, docker's bundle) or, for a pinned artifact, none in the source: the digest beside the file
   for (const { b, local } of verified) {
-    if (b.checksumUrl !== undefined) continue;
+    if (b.checksumUrl !== undefined && checksumTexts.has(b.checksumUrl)) continue;
     const path = `${mirrorUrl(b.url, opts.to)}.sha256`;
     const name = new URL(b.url).pathname.split('/').pop() ?? '';
     files.push({ url: `${b.url}.sha256`, path, kind: 'checksum', status: await writeTextIfChanged(path, `${local.sha256}  ${name}\n`) });

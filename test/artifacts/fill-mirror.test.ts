@@ -139,3 +139,34 @@ test('bad input exits 2: a missing --to, an unknown arch, an unreadable spec', a
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no-such\.yaml/);
 });
+
+test('--from copies one mirror into another; a relative artifacts.mirror is read from the spec folder', async () => {
+  const source = await buildArtifactMirror(join(dir, 'source-from'), binaries, { stable: { minor: '1.36', version: `v${VERSION}` } });
+  process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache-from');
+  const elsewhere = await writeSpec('from', join(dir, 'nowhere'), source.pins);
+  const viaFrom = await runCli('artifacts', 'fetch', '-f', elsewhere, '--to', join(dir, 'out-from'), '--from', source.dir);
+  assert.equal(viaFrom.code, 0, viaFrom.stderr);
+  // a fresh cache, so the relative mirror is really read
+  process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache-relative');
+  const relative = await writeSpec('relative', './out-from', source.pins);
+  const out = join(dir, 'out-relative');
+  const res = await runCli('artifacts', 'fetch', '-f', relative, '--to', out);
+  assert.equal(res.code, 0, res.stderr);
+  for (const url of artifactUrls) assert.deepEqual(await readFile(mirrorUrl(url, out)), await readFile(mirrorUrl(url, source.dir)));
+});
+
+test('a pinned artifact whose source lacks the published checksum file gets a generated one', async () => {
+  const source = await buildArtifactMirror(join(dir, 'source-pinned'), binaries, { stable: { minor: '1.36', version: `v${VERSION}` } });
+  const kubeletChecksum = `${kubeletUrl}.sha256`;
+  const digest = (await readFile(mirrorUrl(kubeletChecksum, source.dir), 'utf8')).trim();
+  await rm(mirrorUrl(kubeletChecksum, source.dir));
+  process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache-pinned');
+  const unpinned = await runCli('artifacts', 'fetch', '-f', await writeSpec('unpinned', source.dir, source.pins), '--to', join(dir, 'out-unpinned'));
+  assert.equal(unpinned.code, 1, 'without a pin the missing checksum file is an error');
+  assert.ok(unpinned.stderr.includes('kubelet.sha256'), unpinned.stderr);
+  const spec = await writeSpec('pinned', source.dir, { ...source.pins, [kubeletUrl]: digest });
+  const out = join(dir, 'out-pinned');
+  const res = await runCli('artifacts', 'fetch', '-f', spec, '--to', out);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(await readFile(mirrorUrl(kubeletChecksum, out), 'utf8'), `${digest}  kubelet\n`);
+});

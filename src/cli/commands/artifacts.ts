@@ -43,7 +43,7 @@ Example:
     .action(async (opts: { file: string; to: string; from?: string; arch: Arch[]; output: OutputFormat }) => {
       const cluster = await loadClusterFile(opts.file);
       const store = new ArtifactStore({ mirror: sourceMirror(cluster, opts.from), pins: cluster.artifacts.checksums, cacheDir: artifactCacheDir() });
-      const result = await fillMirror(cluster, { store, to: opts.to, arches: opts.arch });
+      const result = await fillMirror(cluster, { store, to: opts.to, arches: opts.arch, pins: cluster.artifacts.checksums });
       if (opts.output === 'json') {
         io.out(JSON.stringify({ to: opts.to, kubernetesVersion: result.kubernetesVersion ?? null, files: result.files }, null, 2));
         return;
