@@ -267,17 +267,21 @@ test('OpenSSH connects to a host serving the pinned key with strict checking, an
       `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${join(d, 'sshd.pid')}`, `AuthorizedKeysFile ${join(d, 'authorized_keys')}`,
       'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', '',
     ].join('\n'));
-    const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', conf], { stdio: 'ignore' });
+    const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let sshdLog = '';
+    sshd.stderr?.on('data', (c: Buffer) => (sshdLog += c.toString()));
     try {
       // the sshd stands in for the droplet on loopback: HostKeyAlias makes ssh look the key up under the
       // droplet's known_hosts name (used verbatim, so in the `[name]:port` form of a non-22 port)
       const args = ['-F', '/dev/null', '-p', String(port), '-i', join(d, 'id'), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5',
         '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${known}`, '-o', `HostKeyAlias=[${name}]:${port}`, 'root@127.0.0.1', 'true'];
       let r = await sshOnce(args);
-      for (let i = 0; i < 50 && /Connection refused/.test(r.stderr); i++) {
+      // sshd needs a moment to listen; on a loaded 2-core machine that can take seconds (bounded: 30 s)
+      for (let i = 0; i < 300 && /Connection refused/.test(r.stderr) && sshd.exitCode === null; i++) {
         await new Promise((res) => setTimeout(res, 100));
         r = await sshOnce(args);
       }
+      if (/Connection refused/.test(r.stderr)) assert.fail(`sshd never listened on ${port}: ${sshdLog || '(no log)'}`);
       return r;
     } finally {
       sshd.kill('SIGTERM');
