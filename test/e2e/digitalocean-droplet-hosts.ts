@@ -174,7 +174,8 @@ export async function bootDropletHost(base: string, d: { name: string; address: 
   watchdog.unref();
   let exited = false;
   child.once('exit', () => (exited = true));
-  for (let i = 0; i < 50 && !exited; i++) {
+  // bounded: up to 30 s for sshd to accept (seconds on a loaded 2-core CI machine)
+  for (let i = 0; i < 300 && !exited; i++) {
     if (await acceptsSsh(d.address, d.port)) {
       return { name: d.name, address: d.address, port: d.port, dir, root, systemdDir, hostPublicKey: key.publicKey, logFile, process: child };
     }

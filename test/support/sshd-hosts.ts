@@ -152,8 +152,8 @@ async function startOne(base: string, name: string, authorizedKeys: string): Pro
     child.once('exit', () => {
       exited = true;
     });
-    // bounded: up to 5 s for sshd to accept
-    for (let i = 0; i < 50 && !exited; i++) {
+    // bounded: up to 30 s for sshd to accept (seconds on a loaded 2-core CI machine)
+    for (let i = 0; i < 300 && !exited; i++) {
       if (await acceptsConnections(port)) {
         return { name, address: '127.0.0.1', port, dir, root, systemdDir, knownHostsLine: `[127.0.0.1]:${port} ${pub[0]} ${pub[1]}`, logFile, process: child };
       }
