@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { CertificateAuthority } from '../../src/pki/certificate-authority.ts';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
 import type { SigningProfile } from '../../src/pki/signing-profile.ts';
-import { freePort } from '../support/etcd-cluster.ts';
+import { freePort } from '../support/free-port.ts';
 import { etcdHealthy } from '../support/etcd-cluster.ts';
 
 export interface BridgeEtcd {

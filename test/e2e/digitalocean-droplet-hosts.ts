@@ -13,7 +13,7 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { fakeJournalctl, fakeSystemctl } from '../support/sshd-hosts.ts';
+import { installSystemdTestDoubles, sshdConfig } from '../support/sshd-hosts.ts';
 
 const run = promisify(execFile);
 
@@ -141,32 +141,12 @@ export async function bootDropletHost(base: string, d: { name: string; address: 
   const systemdDir = join(dir, 'systemd');
   for (const p of [root, bin, systemdDir]) await mkdir(p, { recursive: true });
   const key = hostKeyOf(await renderUserData(d.userData, d.name, dir), d.name);
-  await writeFile(join(bin, 'systemctl'), fakeSystemctl, { mode: 0o755 });
-  await writeFile(join(bin, 'journalctl'), fakeJournalctl, { mode: 0o755 });
+  await installSystemdTestDoubles(bin);
   await writeFile(join(dir, 'ssh_host_ed25519_key'), key.privateKey, { mode: 0o600 });
   await writeFile(join(dir, 'ssh_host_ed25519_key.pub'), `${key.publicKey}\n`);
   await writeFile(join(dir, 'authorized_keys'), d.authorizedKeys.map((k) => `${k.trim()}\n`).join(''), { mode: 0o600 });
   const logFile = join(dir, 'sshd.log');
-  await writeFile(
-    join(dir, 'sshd_config'),
-    [
-      `Port ${d.port}`,
-      `ListenAddress ${d.address}`,
-      `HostKey ${dir}/ssh_host_ed25519_key`,
-      `PidFile ${dir}/sshd.pid`,
-      `AuthorizedKeysFile ${dir}/authorized_keys`,
-      'UsePAM no',
-      'StrictModes no',
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'MaxSessions 64',
-      'MaxStartups 100',
-      `SetEnv PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin KW_FAKE_SYSTEMD=${systemdDir}`,
-      'Subsystem sftp internal-sftp',
-      '',
-    ].join('\n'),
-  );
+  await writeFile(join(dir, 'sshd_config'), sshdConfig({ dir, address: d.address, port: d.port, bin, systemdDir }));
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config'), '-E', logFile], { stdio: 'ignore' });
   // a watchdog stops this sshd if the test process dies without cleaning up

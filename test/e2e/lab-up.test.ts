@@ -33,6 +33,7 @@ import { runCli, type CliResult } from '../helpers/run-cli.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
 import { startBridgeEtcd, type BridgeEtcd } from './bridge-etcd.ts';
 import { buildLabMirror } from './lab-mirror.ts';
+import { freePort } from '../support/free-port.ts';
 
 const run = promisify(execFile);
 const kubernetesVersion = '1.36.2';
@@ -57,16 +58,6 @@ async function freeSubnet(): Promise<string> {
 }
 
 /** A port free on every address a moment ago (listen on 0, close). */
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer().once('error', reject).listen(0, '0.0.0.0', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 // KUBEWRIGHT_E2E_STEPS=1 runs the steps one by one even when `up` exists (to tell an `up` bug from a step's)
 const hasUpCommand = process.env['KUBEWRIGHT_E2E_STEPS'] !== '1' && buildProgram({ out: () => undefined, err: () => undefined }).commands.some((c) => c.name() === 'up');
 
@@ -165,7 +156,7 @@ artifacts:
     const subnet = await freeSubnet();
     subnetPrefix = subnet.replace(/\.0\/24$/, '');
     bridgeIp = `${subnetPrefix}.1`;
-    const [etcdPort, apiPort] = [await freePort(), await freePort()];
+    const [etcdPort, apiPort] = [await freePort('0.0.0.0'), await freePort('0.0.0.0')];
 
     // the mirror first: its pins (artifacts without a published checksum) go into the spec
     await writeFile(spec, specText({}, etcdPort, apiPort));

@@ -14,7 +14,8 @@ import {
 import { openEtcdStore } from '../../src/etcd/etcd-store.ts';
 import type { EtcdTls } from '../../src/etcd/etcd-tls.ts';
 import { writeFlannelNetworkConfig } from '../../src/etcd/flannel-network-config.ts';
-import { freePort, startEtcdCluster, type EtcdTestCluster } from '../support/etcd-cluster.ts';
+import { startEtcdCluster, type EtcdTestCluster } from '../support/etcd-cluster.ts';
+import { freePort } from '../support/free-port.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { testCluster, testClusterYaml } from './cluster-spec.ts';
 

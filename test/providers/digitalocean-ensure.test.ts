@@ -16,7 +16,7 @@ import { DigitalOceanApiError } from '../../src/providers/digitalocean/errors.ts
 import { DigitalOceanProvider } from '../../src/providers/digitalocean/provider.ts';
 import { sshKeyFingerprint } from '../../src/providers/digitalocean/ssh-keys.ts';
 import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.ts';
-import { freePort } from '../support/prism.ts';
+import { freePort } from '../support/free-port.ts';
 import { canaryToken, startHarness, type Harness } from './do-harness.ts';
 
 let h: Harness;

@@ -22,6 +22,7 @@ import { applyDnsAddon } from '../../src/verify/apply-dns-addon.ts';
 import { adminKubeConfig } from '../../src/verify/kube-client.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { freePort } from '../support/free-port.ts';
 
 const run = promisify(execFile);
 const needsRoot = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
@@ -34,16 +35,6 @@ async function freeSubnet(): Promise<string> {
     if (!stdout.includes(` 10.213.${x}.`)) return `10.213.${x}.0/24`;
   }
   throw new Error('no free 10.213.x.0/24 subnet for the test');
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '0.0.0.0', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 describe('stand-in kubelets in lab machines', { skip: needsRoot }, () => {
@@ -72,7 +63,7 @@ describe('stand-in kubelets in lab machines', { skip: needsRoot }, () => {
     spec = join(dir, 'lab.yaml');
     const subnet = await freeSubnet();
     const bridgeIp = subnet.replace('.0/24', '.1');
-    const port = await freePort();
+    const port = await freePort('0.0.0.0');
     await writeFile(spec, `apiVersion: kubewright.dev/v1alpha1
 kind: Cluster
 metadata: { name: lk${tag} }

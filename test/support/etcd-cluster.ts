@@ -4,10 +4,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueTestCertificates, type TestCertificates } from './etcd-test-certificates.ts';
+import { freePort } from './free-port.ts';
 
 export interface EtcdctlResult {
   code: number;
@@ -36,18 +36,6 @@ export interface EtcdClusterOptions {
 }
 
 /** A port that was free a moment ago (etcd can't report a port-0 bind; the race is small). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<EtcdctlResult> {
   return new Promise((resolve) => {
     execFile(cmd, args, { env: env ?? process.env, timeout: 20_000 }, (err, stdout, stderr) => {

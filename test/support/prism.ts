@@ -4,9 +4,9 @@
 // One Prism per test file: it takes seconds to start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const doApiSpecPath = join(repoRoot, '..', 'shared', 'do-api', 'do-api-v2.yaml');
@@ -17,17 +17,6 @@ export interface PrismProxy {
   /** everything Prism printed (for the canary-token check) */
   log(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPrismProxy(upstream: string): Promise<PrismProxy> {

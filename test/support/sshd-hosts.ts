@@ -4,10 +4,11 @@
 // (a shell script keeping unit state in files) — real systemd is tested with nspawn hosts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
 
@@ -42,7 +43,7 @@ export interface SshdHosts {
 
 // TEST DOUBLE for systemctl/journalctl: units are "active" once started; every start/restart
 // gets a new InvocationID; `show` prints the properties the gather phase reads.
-export const fakeSystemctl = `#!/bin/sh
+const fakeSystemctl = `#!/bin/sh
 # systemctl TEST DOUBLE (test/support/sshd-hosts.ts): unit state lives in $KW_FAKE_SYSTEMD
 d="$KW_FAKE_SYSTEMD"; mkdir -p "$d"; echo "$*" >>"$d/calls.log"
 cmd=""; units=""; skip=0
@@ -76,22 +77,11 @@ case "$cmd" in
   *) echo "systemctl test double: unsupported: $*" >&2; exit 1 ;;
 esac
 `;
-export const fakeJournalctl = `#!/bin/sh
+const fakeJournalctl = `#!/bin/sh
 # journalctl TEST DOUBLE (test/support/sshd-hosts.ts)
 echo "-- journal of the journalctl test double for: $* --"
 echo "broken: exited with status 1"
 `;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function acceptsConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -108,6 +98,34 @@ async function acceptsConnections(port: number): Promise<boolean> {
   });
 }
 
+/** sshd_config for a loopback test host: its own host key, pid and authorized_keys in `dir`, root
+ * login by key only, and a PATH that starts with the systemd test doubles in `bin`. */
+export function sshdConfig(o: { dir: string; address: string; port: number; bin: string; systemdDir: string }): string {
+  return [
+    `Port ${o.port}`,
+    `ListenAddress ${o.address}`,
+    `HostKey ${o.dir}/ssh_host_ed25519_key`,
+    `PidFile ${o.dir}/sshd.pid`,
+    `AuthorizedKeysFile ${o.dir}/authorized_keys`,
+    'UsePAM no',
+    'StrictModes no',
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'MaxSessions 64',
+    'MaxStartups 100',
+    `SetEnv PATH=${o.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin KW_FAKE_SYSTEMD=${o.systemdDir}`,
+    'Subsystem sftp internal-sftp',
+    '',
+  ].join('\n');
+}
+
+/** Puts the systemctl/journalctl test doubles into `bin`. */
+export async function installSystemdTestDoubles(bin: string): Promise<void> {
+  await writeFile(join(bin, 'systemctl'), fakeSystemctl, { mode: 0o755 });
+  await writeFile(join(bin, 'journalctl'), fakeJournalctl, { mode: 0o755 });
+}
+
 async function startOne(base: string, name: string, authorizedKeys: string): Promise<SshdHost> {
   const dir = join(base, name);
   const root = join(dir, 'root');
@@ -116,34 +134,14 @@ async function startOne(base: string, name: string, authorizedKeys: string): Pro
   await mkdir(root, { recursive: true });
   await mkdir(bin, { recursive: true });
   await mkdir(systemdDir, { recursive: true });
-  await writeFile(join(bin, 'systemctl'), fakeSystemctl, { mode: 0o755 });
-  await writeFile(join(bin, 'journalctl'), fakeJournalctl, { mode: 0o755 });
+  await installSystemdTestDoubles(bin);
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', join(dir, 'ssh_host_ed25519_key')]);
   await writeFile(join(dir, 'authorized_keys'), authorizedKeys, { mode: 0o600 });
   const pub = (await readFile(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8')).trim().split(/\s+/);
   const logFile = join(dir, 'sshd.log');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    await writeFile(
-      join(dir, 'sshd_config'),
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${dir}/ssh_host_ed25519_key`,
-        `PidFile ${dir}/sshd.pid`,
-        `AuthorizedKeysFile ${dir}/authorized_keys`,
-        'UsePAM no',
-        'StrictModes no',
-        'PermitRootLogin prohibit-password',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'MaxSessions 64',
-        'MaxStartups 100',
-        `SetEnv PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin KW_FAKE_SYSTEMD=${systemdDir}`,
-        'Subsystem sftp internal-sftp',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(join(dir, 'sshd_config'), sshdConfig({ dir, address: '127.0.0.1', port, bin, systemdDir }));
     const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config'), '-E', logFile], { stdio: 'ignore' });
     let exited = false;
     // a watchdog stops this sshd if the test process dies without running stop() (bounded by its life)

@@ -3,7 +3,6 @@
 // local processes, each with its own kubeconfig and certificate files.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
@@ -15,18 +14,9 @@ import { renderKubeconfig } from '../../src/render/kubeconfig.ts';
 import type { TlsCredential } from '../../src/render/types.ts';
 import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 import { KubeApiDouble, type KubeApiDoubleOptions } from '../support/kube-api-double.ts';
+import { freePort } from '../support/free-port.ts';
 
 export const standInKubelet = join(import.meta.dirname, '../support/stand-in-kubelet.sh');
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, host, () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-    s.on('error', reject);
-  });
-}
 
 export interface VerifyFixture {
   dir: string;
