@@ -106,30 +106,28 @@ export async function initClusterCa(cluster: Cluster, dir: string, opts: InitCaO
   }
 }
 
-/** The CA that is in `dir`, checked; undefined when there is none yet. */
-export async function readClusterCa(dir: string, now?: Date): Promise<CertificateAuthority | undefined> {
-  const files = caFiles(dir);
+/** A CA pair from its two files, checked; undefined when neither exists, an error naming the missing one when only one does. */
+async function readCaPair(files: { cert: string; key: string }, hint: string, now: Date | undefined): Promise<CertificateAuthority | undefined> {
   const [certPem, keyPem] = await Promise.all([readOptional(files.cert), readOptional(files.key)]);
   if (certPem === undefined && keyPem === undefined) return undefined;
   if (certPem === undefined || keyPem === undefined) {
-    throw new InputError(`${certPem === undefined ? files.cert : files.key}: missing, but its ${certPem === undefined ? 'key' : 'certificate'} is there`, {
-      hint: 'restore the missing file, or remove both and run `kubewright pki init` for a new CA',
-    });
+    throw new InputError(`${certPem === undefined ? files.cert : files.key}: missing, but its ${certPem === undefined ? 'key' : 'certificate'} is there`, { hint });
   }
   return loadCertificateAuthority({ certPem, keyPem, certFile: files.cert, keyFile: files.key }, { now });
 }
 
+/** The CA that is in `dir`, checked; undefined when there is none yet. */
+export function readClusterCa(dir: string, now?: Date): Promise<CertificateAuthority | undefined> {
+  return readCaPair(caFiles(dir), 'restore the missing file, or remove both and run `kubewright pki init` for a new CA', now);
+}
+
 /** etcd's own CA when the PKI directory holds one (etcd-ca.pem + etcd-ca-key.pem), for flannel's client certificate. */
-export async function readEtcdCa(dir: string, now?: Date): Promise<CertificateAuthority | undefined> {
-  const files = etcdCaFiles(dir);
-  const [certPem, keyPem] = await Promise.all([readOptional(files.cert), readOptional(files.key)]);
-  if (certPem === undefined && keyPem === undefined) return undefined;
-  if (certPem === undefined || keyPem === undefined) {
-    throw new InputError(`${certPem === undefined ? files.cert : files.key}: missing, but its ${certPem === undefined ? 'key' : 'certificate'} is there`, {
-      hint: "kubewright signs flannel's etcd client certificate with etcd's CA: put both etcd-ca.pem and etcd-ca-key.pem in the PKI directory, or neither",
-    });
-  }
-  return loadCertificateAuthority({ certPem, keyPem, certFile: files.cert, keyFile: files.key }, { now });
+export function readEtcdCa(dir: string, now?: Date): Promise<CertificateAuthority | undefined> {
+  return readCaPair(
+    etcdCaFiles(dir),
+    "kubewright signs flannel's etcd client certificate with etcd's CA: put both etcd-ca.pem and etcd-ca-key.pem in the PKI directory, or neither",
+    now,
+  );
 }
 
 /** ca-config.json from the PKI directory, or cfssl's usual kubernetes profile when there is none. */
