@@ -9,11 +9,11 @@
 // starts with the `systemctl` TEST DOUBLE of test/support/sshd-hosts.ts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { installSystemdTestDoubles, sshdConfig } from '../support/sshd-hosts.ts';
+import { acceptsSsh, installSystemdTestDoubles, sshdConfig } from '../support/sshd-hosts.ts';
 
 const run = promisify(execFile);
 
@@ -116,21 +116,6 @@ export async function portFreeOn(addresses: readonly string[]): Promise<number> 
     if (free.every(Boolean)) return port;
   }
   throw new Error(`no port free on all of ${addresses.join(', ')}`);
-}
-
-async function acceptsSsh(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = connect({ host: address, port });
-    c.once('data', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-    c.setTimeout(1000, () => {
-      c.destroy();
-      resolve(false);
-    });
-  });
 }
 
 /** Boots one stand-in droplet: sshd on address:port with the given host key and authorized keys. */

@@ -34,6 +34,7 @@ import { KubeApiDouble } from '../support/kube-api-double.ts';
 import { startBridgeEtcd, type BridgeEtcd } from './bridge-etcd.ts';
 import { buildLabMirror } from './lab-mirror.ts';
 import { freePort } from '../support/free-port.ts';
+import { freeSubnet } from '../support/free-subnet.ts';
 
 const run = promisify(execFile);
 const kubernetesVersion = '1.36.2';
@@ -48,15 +49,6 @@ function missingPrerequisite(): string | false {
 }
 
 /** A /24 no interface on this machine uses yet (10.214.x: apart from the lab tests' 10.213.x). */
-async function freeSubnet(): Promise<string> {
-  const { stdout } = await run('ip', ['-o', '-4', 'addr']);
-  for (let i = 0; i < 50; i++) {
-    const x = 10 + ((randomBytes(1)[0] ?? 0) % 240);
-    if (!stdout.includes(` 10.214.${x}.`)) return `10.214.${x}.0/24`;
-  }
-  throw new Error('no free 10.214.x.0/24 subnet for the test');
-}
-
 /** A port free on every address a moment ago (listen on 0, close). */
 // KUBEWRIGHT_E2E_STEPS=1 runs the steps one by one even when `up` exists (to tell an `up` bug from a step's)
 const hasUpCommand = process.env['KUBEWRIGHT_E2E_STEPS'] !== '1' && buildProgram({ out: () => undefined, err: () => undefined }).commands.some((c) => c.name() === 'up');
@@ -153,7 +145,7 @@ artifacts:
     dir = await mkdtemp(join(tmpdir(), 'kw-e2e-lab-'));
     spec = join(dir, 'cluster.yaml');
     process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'artifact-cache');
-    const subnet = await freeSubnet();
+    const subnet = await freeSubnet(214, 10, 240);
     subnetPrefix = subnet.replace(/\.0\/24$/, '');
     bridgeIp = `${subnetPrefix}.1`;
     const [etcdPort, apiPort] = [await freePort('0.0.0.0'), await freePort('0.0.0.0')];

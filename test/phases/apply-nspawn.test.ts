@@ -21,19 +21,11 @@ import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { CountingExecutor } from './fixture-host.ts';
+import { freeSubnet } from '../support/free-subnet.ts';
 
 const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const units = ['etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service'];
-
-async function freeSubnet(): Promise<string> {
-  const { stdout } = await run('ip', ['-o', '-4', 'addr']);
-  for (let i = 0; i < 50; i++) {
-    const x = 100 + (randomBytes(1)[0] ?? 0) % 100;
-    if (!stdout.includes(` 10.215.${x}.`)) return `10.215.${x}.0/24`;
-  }
-  throw new Error('no free 10.215.x.0/24 subnet for the test');
-}
 
 describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
   const tag = randomBytes(2).toString('hex');
@@ -71,7 +63,7 @@ describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
     spec = join(dir, 'cluster.yaml');
     process.env['KUBEWRIGHT_LAB_STATE_DIR'] = join(dir, 'lab-state');
     process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
-    const subnet = await freeSubnet();
+    const subnet = await freeSubnet(215, 100, 100);
     const gateway = subnet.replace('.0/24', '.1');
     const base = (dns: string, pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
 kind: Cluster

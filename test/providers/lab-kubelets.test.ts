@@ -3,13 +3,12 @@
 // spec's apiServer (the host's bridge address) from inside the node, and authenticates as
 // system:node:<its name>. verify passes; stopping one node's kubelet unit fails it (exit 3).
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { readClusterCa } from '../../src/pki/cluster-ca.ts';
 import { ensureClusterPki } from '../../src/pki/cluster-pki.ts';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
@@ -23,19 +22,10 @@ import { adminKubeConfig } from '../../src/verify/kube-client.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { freePort } from '../support/free-port.ts';
+import { freeSubnet } from '../support/free-subnet.ts';
 
-const run = promisify(execFile);
 const needsRoot = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const standInKubelet = join(import.meta.dirname, '../support/stand-in-kubelet.sh');
-
-async function freeSubnet(): Promise<string> {
-  const { stdout } = await run('ip', ['-o', '-4', 'addr']);
-  for (let i = 0; i < 50; i++) {
-    const x = 200 + (randomBytes(1)[0] ?? 0) % 50;
-    if (!stdout.includes(` 10.213.${x}.`)) return `10.213.${x}.0/24`;
-  }
-  throw new Error('no free 10.213.x.0/24 subnet for the test');
-}
 
 describe('stand-in kubelets in lab machines', { skip: needsRoot }, () => {
   let dir = '';
@@ -61,7 +51,7 @@ describe('stand-in kubelets in lab machines', { skip: needsRoot }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kw-labk-'));
     spec = join(dir, 'lab.yaml');
-    const subnet = await freeSubnet();
+    const subnet = await freeSubnet(213, 200, 50);
     const bridgeIp = subnet.replace('.0/24', '.1');
     const port = await freePort('0.0.0.0');
     await writeFile(spec, `apiVersion: kubewright.dev/v1alpha1

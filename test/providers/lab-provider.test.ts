@@ -14,20 +14,12 @@ import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
 import { readLabState, type LabState } from '../../src/providers/lab/lab-state.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
+import { freeSubnet } from '../support/free-subnet.ts';
 
 const run = promisify(execFile);
 const needsRoot = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 
 /** A /24 in 10.213.100-199.0 that no interface on this machine uses yet. */
-async function freeSubnet(): Promise<string> {
-  const { stdout } = await run('ip', ['-o', '-4', 'addr']);
-  for (let i = 0; i < 50; i++) {
-    const x = 100 + (randomBytes(1)[0] ?? 0) % 100;
-    if (!stdout.includes(` 10.213.${x}.`)) return `10.213.${x}.0/24`;
-  }
-  throw new Error('no free 10.213.x.0/24 subnet for the test');
-}
-
 describe('lab provider with 3 machines', { skip: needsRoot }, () => {
   let dir = '';
   let spec = '';
@@ -44,7 +36,7 @@ describe('lab provider with 3 machines', { skip: needsRoot }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kw-lab-'));
     spec = join(dir, 'lab.yaml');
-    const subnet = await freeSubnet();
+    const subnet = await freeSubnet(213, 100, 100);
     await writeFile(spec, `apiVersion: kubewright.dev/v1alpha1
 kind: Cluster
 metadata: { name: lt${tag} }

@@ -83,9 +83,10 @@ echo "-- journal of the journalctl test double for: $* --"
 echo "broken: exited with status 1"
 `;
 
-async function acceptsConnections(port: number): Promise<boolean> {
+/** Whether an SSH server at address:port answers with its banner (bounded by a 1 s timeout). */
+export async function acceptsSsh(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const c = connect({ host: '127.0.0.1', port });
+    const c = connect({ host: address, port });
     c.once('data', () => {
       c.destroy();
       resolve(true);
@@ -152,7 +153,7 @@ async function startOne(base: string, name: string, authorizedKeys: string): Pro
     });
     // bounded: up to 30 s for sshd to accept (seconds on a loaded 2-core CI machine)
     for (let i = 0; i < 300 && !exited; i++) {
-      if (await acceptsConnections(port)) {
+      if (await acceptsSsh('127.0.0.1', port)) {
         return { name, address: '127.0.0.1', port, dir, root, systemdDir, knownHostsLine: `[127.0.0.1]:${port} ${pub[0]} ${pub[1]}`, logFile, process: child };
       }
       await new Promise((r) => setTimeout(r, 100));
