@@ -11,6 +11,7 @@ import { LabProvider } from '../providers/lab/lab-provider.ts';
 import { StaticProvider } from '../providers/static/static-provider.ts';
 import { hasUnresolvedVersion } from '../render/artifacts.ts';
 import { renderCluster } from '../render/cluster.ts';
+import type { RenderedFile } from '../render/types.ts';
 import { digitaloceanTokenFile } from '../render/etcd-lookup.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { clusterCredentials } from './cluster-credentials.ts';
@@ -36,6 +37,8 @@ export interface PreparedRun {
   targets: HostTarget[];
   store: ArtifactStore;
   connect(h: Host): Promise<Executor>;
+  /** the rendered cluster-wide files (DNS addon manifests, flannel network config) */
+  clusterFiles: RenderedFile[];
   /** the Kubernetes version binaries come from, when the spec named only a minor */
   resolvedKubernetesVersion: string | undefined;
   notes: string[];
@@ -76,6 +79,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   const ssh = targets.length > 0 ? await sshOptionsFor(cluster, opts.acceptNewHostKeys) : undefined;
   return {
     targets,
+    clusterFiles: rendered.cluster,
     store,
     connect: async (h) => connectHost(h, { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs }),
     resolvedKubernetesVersion,

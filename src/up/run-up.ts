@@ -12,7 +12,6 @@ import { prepareRun } from '../phases/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../phases/run-hosts.ts';
 import { ensureClusterPki, type CertDecision } from '../pki/cluster-pki.ts';
 import { ensureHosts, type EnsuredHosts, type EnsureHostsOptions } from '../providers/ensure-hosts.ts';
-import { renderCluster } from '../render/cluster.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { applyDnsAddon, type AppliedObject } from '../verify/apply-dns-addon.ts';
 import { adminKubeConfig } from '../verify/kube-client.ts';
@@ -130,8 +129,7 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
     step = 'dns';
     emit(step, 'start', `${cluster.dns} addon at ${cluster.kubernetes.clusterDNS}`);
     const kubeConfig = adminKubeConfig(cluster.kubernetes.apiServer, pki.credentials.caPem, pki.admin);
-    const manifests = renderCluster({ cluster, hosts, credentials: pki.credentials }).cluster;
-    result.dns = await applyDnsAddon(kubeConfig, manifests);
+    result.dns = await applyDnsAddon(kubeConfig, run.clusterFiles);
     const dnsChanged = result.dns.filter((o) => o.action !== 'unchanged').length;
     emit(step, 'ok', dnsChanged === 0 ? `${result.dns.length} objects unchanged` : `${dnsChanged} of ${result.dns.length} objects created or configured`);
 
