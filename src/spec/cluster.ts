@@ -83,7 +83,7 @@ const hints: [string, string][] = [
   ['kind', 'set `kind: Cluster`'],
   ['metadata.name', 'use a short lowercase name such as `demo`'],
   ['profile', 'use `modern` (default) or `seed` (the 2017 post, reproduced)'],
-  ['kubernetes.version', 'write a minor such as "1.36" (quoted) or a full version such as "1.36.2"'],
+  ['kubernetes.version', 'write a minor such as "1.36" (quoted), a full version such as "1.36.2", or an exact pre-release such as "1.30.0-rc.1"'],
   ['kubernetes.apiServer', 'the URL workers use to reach the API server, e.g. https://api.example.com:6443'],
   ['kubernetes.clusterDNS', 'pick an address inside kubernetes.serviceCIDR, conventionally the .10 (e.g. 10.32.0.10)'],
   ['kubernetes.serviceCIDR', 'write a CIDR block such as 10.32.0.0/24 with no host bits set'],
@@ -172,8 +172,13 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
   const k = spec.kubernetes;
 
   const versionText = k.version ?? defaults.kubernetes;
-  const version = parseKubeVersion(versionText) ?? { major: 1, minor: 36, patch: undefined };
-  if (version.major !== 1 || version.minor < 8) add('kubernetes.version', 'must be Kubernetes 1.8 or newer', versionText);
+  const parsedVersion = parseKubeVersion(versionText);
+  // a version the release URLs cannot be built from is refused, never replaced by a default
+  if (!parsedVersion) {
+    add('kubernetes.version', 'must be a Kubernetes release: a minor (1.36), a patch (1.36.2) or a pre-release of a patch (1.30.0-rc.1, -alpha.N, -beta.N)', versionText);
+  }
+  const version = parsedVersion ?? { major: 1, minor: 36, patch: undefined };
+  if (parsedVersion && (version.major !== 1 || version.minor < 8)) add('kubernetes.version', 'must be Kubernetes 1.8 or newer', versionText);
 
   const serviceCIDR = parseCidr(k.serviceCIDR);
   const podCIDR = parseCidr(k.podCIDR);

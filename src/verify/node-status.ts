@@ -24,16 +24,17 @@ export function expectedNodeName(cluster: Cluster, host: Host): string {
   return nodeNameOf(host);
 }
 
-/** `v1.36.2` for a full version; for a minor only, any `v1.36.*` matches. */
+/** `v1.36.2` for a full version (`v1.30.0-rc.1` for a pre-release); for a minor only, any `v1.36.*` matches. */
 export function kubeletVersionMatches(actual: string, expected: KubeVersion): boolean {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(actual);
+  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-((?:alpha|beta|rc)\.\d+))?/.exec(actual);
   if (!m) return false;
   if (Number(m[1]) !== expected.major || Number(m[2]) !== expected.minor) return false;
-  return expected.patch === undefined || Number(m[3]) === expected.patch;
+  if (expected.patch === undefined) return true;
+  return Number(m[3]) === expected.patch && (m[4] ?? '') === (expected.pre ?? '');
 }
 
 export function formatExpectedVersion(v: KubeVersion): string {
-  return v.patch === undefined ? `v${v.major}.${v.minor}.x` : `v${v.major}.${v.minor}.${v.patch}`;
+  return v.patch === undefined ? `v${v.major}.${v.minor}.x` : `v${v.major}.${v.minor}.${v.patch}${v.pre ? `-${v.pre}` : ''}`;
 }
 
 /** kubectl's age: 42s, 5m, 3h, 2d. */

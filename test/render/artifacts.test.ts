@@ -143,3 +143,11 @@ test('artifacts with no published checksum must be pinned in the spec', () => {
   // the seed's docker bundle is one URL for eight binaries: named once
   assert.throws(() => assertChecksumsKnown(binariesFor(seed), {}), (e: unknown) => e instanceof InputError && (e.message.match(/docker-17\.03\.2-ce\.tgz/g) ?? []).length === 1);
 });
+
+test('a pre-release version downloads exactly that release from dl.k8s.io', () => {
+  const text = readFileSync(new URL('../../examples/digitalocean.yaml', import.meta.url), 'utf8').replace(/version: "?[0-9.]+"?/, 'version: "1.30.0-rc.1"');
+  const rc = parseCluster(text, 'rc.yaml');
+  const kubelet = byPath(binariesFor(rc)).get('/usr/local/bin/kubelet');
+  assert.equal(kubelet?.url, 'https://dl.k8s.io/release/v1.30.0-rc.1/bin/linux/amd64/kubelet');
+  assert.equal(kubelet?.checksumUrl, 'https://dl.k8s.io/release/v1.30.0-rc.1/bin/linux/amd64/kubelet.sha256');
+});

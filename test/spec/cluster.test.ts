@@ -107,3 +107,20 @@ test('a DigitalOcean etcd tag with characters DigitalOcean refuses is caught in 
   const issues = issuesOf(seed.replace('digitaloceanTag: k8s-etcd', 'digitaloceanTag: "k8s etcd!"'));
   assert.ok(issues.some((i) => i.path === 'etcd.discovery.digitaloceanTag'));
 });
+
+test('an exact pre-release version is kept as written: 1.30.0-rc.1 stays 1.30.0-rc.1, never the default minor', () => {
+  const c = parseCluster(modern.replace(/version: "?[0-9.]+"?/, 'version: "1.30.0-rc.1"'), 'rc.yaml');
+  assert.deepEqual(c.kubernetes.version, { major: 1, minor: 30, patch: 0, pre: 'rc.1' });
+  const alpha = parseCluster(modern.replace(/version: "?[0-9.]+"?/, 'version: "v1.31.0-alpha.3"'), 'alpha.yaml');
+  assert.deepEqual(alpha.kubernetes.version, { major: 1, minor: 31, patch: 0, pre: 'alpha.3' });
+});
+
+test('a version kubewright cannot build release URLs from is refused, naming kubernetes.version', () => {
+  for (const bad of ['1.30-rc.1', '1.30.0-foo.1', '1.30.0+build.5', '1.30.0-rc']) {
+    const issues = issuesOf(modern.replace(/version: "?[0-9.]+"?/, `version: "${bad}"`));
+    const issue = issues.find((i) => i.path === 'kubernetes.version');
+    assert.ok(issue, `${bad}: ${JSON.stringify(issues)}`);
+    assert.match(issue.message, /pre-release of a patch/);
+    assert.equal(issue.got, JSON.stringify(bad));
+  }
+});

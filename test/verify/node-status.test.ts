@@ -25,6 +25,10 @@ test('a minor-only version accepts any patch of that minor, a full version only 
   assert.ok(kubeletVersionMatches('v1.8.0', { major: 1, minor: 8, patch: 0 }));
   assert.ok(!kubeletVersionMatches('v1.8.1', { major: 1, minor: 8, patch: 0 }));
   assert.ok(!kubeletVersionMatches('', { major: 1, minor: 8, patch: 0 }));
+  // a pre-release is its own release: the final 1.30.0 is not the rc.1 the spec pinned, nor the other way round
+  assert.ok(kubeletVersionMatches('v1.30.0-rc.1', { major: 1, minor: 30, patch: 0, pre: 'rc.1' }));
+  assert.ok(!kubeletVersionMatches('v1.30.0', { major: 1, minor: 30, patch: 0, pre: 'rc.1' }));
+  assert.ok(!kubeletVersionMatches('v1.30.0-rc.1', { major: 1, minor: 30, patch: 0 }));
 });
 
 test('ages read like kubectl', () => {
