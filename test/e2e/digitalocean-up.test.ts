@@ -317,11 +317,13 @@ test('a droplet that serves another host key is refused before logging in: SSH t
   assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
 });
 
-test('down --yes deletes the workers by tag and forgets their host keys; no token ever shows', async () => {
+test('down --yes deletes the listed workers by id and forgets their host keys; no token ever shows', async () => {
   const r = await cli('down', '-f', specFile, '--yes', '--token-file', tokenFile, '--api-url', prism!.url);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.deepEqual(sim.dropletNames(), ['etcd-0'], 'only the etcd droplet (another tag) is left');
-  assert.ok(sim.requests.some((q) => q.method === 'DELETE' && q.path === '/v2/droplets' && q.query['tag_name'] === workerTag));
+  const deletes = sim.requests.filter((q) => q.method === 'DELETE' && q.path.startsWith('/v2/droplets'));
+  assert.equal(deletes.filter((q) => /^\/v2\/droplets\/\d+$/.test(q.path)).length, workers, 'one DELETE by id per worker');
+  assert.ok(!deletes.some((q) => q.path === '/v2/droplets'), 'never a DELETE by tag');
   const known = await readFile(knownHostsPath, 'utf8').catch(() => '');
   for (let i = 0; i < workers; i++) assert.doesNotMatch(known, new RegExp(escapeRe(publicIp(i))));
 

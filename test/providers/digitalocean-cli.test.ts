@@ -6,6 +6,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
+import { DigitalOceanProvider } from '../../src/providers/digitalocean/provider.ts';
 import { canaryToken, startHarness, type Harness } from './do-harness.ts';
 
 let h: Harness;
@@ -109,14 +110,33 @@ test('down refuses when the tag also covers droplets that are not this cluster\'
   }
 });
 
-test('down --yes deletes by tag and forgets host keys, known_hosts lines and state', async () => {
+test('down deletes the droplets it listed by id: a droplet tagged after the listing survives', async () => {
+  const cluster = await h.cluster(3);
+  const provider = new DigitalOceanProvider({ cluster, client: h.client() });
+  const shown = await provider.taggedDroplets();
+  assert.equal(shown.length, 3);
+  // between the listing (and the user's "yes") and the delete, someone tags another droplet
+  const late = h.sim.seed({ name: 'k8s-worker-7.example.com', tags: ['k8s-worker'] });
+  h.sim.resetCounts();
+  await provider.destroy(shown);
+  assert.deepEqual(h.sim.dropletNames(), ['k8s-worker-7.example.com']);
+  const del = h.sim.requests.filter((q) => q.method === 'DELETE');
+  assert.deepEqual(del.map((q) => q.path).sort(), shown.map((d) => `/v2/droplets/${d.id}`).sort());
+  h.sim.remove(late);
+  // back to three workers for the CLI test below
+  const again = await cli('provision', '-f', spec, '--token-file', tokenFile, ...api());
+  assert.equal(again.code, 0, again.stderr);
+});
+
+test('down --yes deletes the listed droplets by id and forgets host keys, known_hosts lines and state', async () => {
   h.sim.seed({ name: 'unrelated', tags: ['other'] });
   h.sim.resetCounts();
   const r = await cli('down', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url, '--yes');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /deleted 3 droplets tagged k8s-worker/);
   const del = h.sim.requests.filter((q) => q.method === 'DELETE');
-  assert.deepEqual(del.map((q) => [q.path, q.query['tag_name']]), [['/v2/droplets', 'k8s-worker']]);
+  assert.equal(del.length, 3);
+  for (const q of del) assert.match(q.path, /^\/v2\/droplets\/\d+$/);
   assert.deepEqual(h.sim.dropletNames(), ['unrelated']);
   assert.equal(await readFile(join(h.dir, 'known_hosts'), 'utf8'), '');
   assert.deepEqual(await readdir(join(h.dir, '.kubewright', 'demo', 'hostkeys')), []);

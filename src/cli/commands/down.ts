@@ -20,7 +20,7 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
 export function registerDown(program: Command, io: Io): void {
   program
     .command('down')
-    .description('destroy the provider\'s hosts: DigitalOcean droplets carrying the pool tag (provider.digitalocean.tags[0]), or the lab machines')
+    .description('destroy the provider\'s hosts: the DigitalOcean droplets carrying the pool tag (provider.digitalocean.tags[0]) as listed and shown, deleted by id, or the lab machines')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .option('--all-tagged', 'also delete tagged droplets whose names are not this cluster\'s workers')
@@ -77,7 +77,7 @@ export function registerDown(program: Command, io: Io): void {
           return;
         }
       }
-      await provider.destroy();
+      await provider.destroy(doomed);
       io.out(`deleted ${doomed.length} droplets tagged ${tag}`);
     });
 }

@@ -1,5 +1,7 @@
-// Droplet endpoints kubewright uses: list by tag, multi-create, delete by tag or id.
+// Droplet endpoints kubewright uses: list by tag, multi-create, delete by id (never by tag: a
+// delete must touch only droplets someone has seen).
 import type { DigitalOceanClient } from './api-client.ts';
+import { DigitalOceanApiError } from './errors.ts';
 
 /** The droplet fields kubewright reads (the API returns many more). */
 export interface Droplet {
@@ -38,12 +40,17 @@ export async function createDroplets(client: DigitalOceanClient, req: DropletCre
   return body.droplets ?? (body.droplet ? [body.droplet] : []);
 }
 
-export async function deleteDropletsByTag(client: DigitalOceanClient, tag: string): Promise<void> {
-  await client.request('DELETE', '/v2/droplets', { query: { tag_name: tag } });
-}
-
 export async function deleteDroplet(client: DigitalOceanClient, id: number): Promise<void> {
   await client.request('DELETE', `/v2/droplets/${id}`);
+}
+
+/** DELETE by id; a droplet that is already gone (404, e.g. a retried DELETE that had succeeded) counts as deleted. */
+export async function deleteDropletIfPresent(client: DigitalOceanClient, id: number): Promise<void> {
+  try {
+    await deleteDroplet(client, id);
+  } catch (e) {
+    if (!(e instanceof DigitalOceanApiError && e.status === 404)) throw e;
+  }
 }
 
 export function dropletAddresses(d: Droplet): { publicAddress: string | undefined; privateAddress: string | undefined } {

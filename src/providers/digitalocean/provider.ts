@@ -8,7 +8,7 @@ import type { Cluster } from '../../spec/cluster.ts';
 import { workerName, type Host, type Provider } from '../host.ts';
 import type { Clock, DigitalOceanClient } from './api-client.ts';
 import { removeDropletState, writeDropletState } from './droplet-state.ts';
-import { deleteDropletsByTag, dropletAddresses, listDropletsByTag, type Droplet } from './droplets.ts';
+import { deleteDropletIfPresent, dropletAddresses, listDropletsByTag, type Droplet } from './droplets.ts';
 import { ensureWorkers, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
 import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
@@ -131,15 +131,19 @@ export class DigitalOceanProvider implements Provider {
     return planWorkers(this.opts.client, this.pool, this.opts.cluster.workers.count);
   }
 
-  /** The droplets `destroy` would delete: everything carrying the pool's tag. */
+  /** The droplets carrying the pool's tag now: what `down` shows before it deletes them. */
   async taggedDroplets(): Promise<Droplet[]> {
     return listDropletsByTag(this.opts.client, this.tag);
   }
 
-  /** DELETE /v2/droplets?tag_name=<tags[0]>, then forget their host keys, known_hosts lines and state. */
-  async destroy(): Promise<void> {
-    const doomed = await this.taggedDroplets();
-    await deleteDropletsByTag(this.opts.client, this.tag);
+  /**
+   * Deletes exactly the droplets given (by id: the list `down` showed and the user confirmed, or
+   * the tagged droplets now when none are given), then forgets their host keys, known_hosts lines
+   * and state. Never deletes by tag: a droplet tagged after the listing is not touched.
+   */
+  async destroy(listed?: readonly Droplet[]): Promise<void> {
+    const doomed = listed ?? (await this.taggedDroplets());
+    for (const d of doomed) await deleteDropletIfPresent(this.opts.client, d.id);
     const names = doomed.flatMap((d) => {
       const a = dropletAddresses(d);
       return [d.name, a.publicAddress, a.privateAddress].filter((x): x is string => x !== undefined);
