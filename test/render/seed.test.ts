@@ -1,8 +1,10 @@
-// The seed profile: the post's files, reproduced (fidelity against the post's text), golden files at
-// Kubernetes 1.8 and 1.23, systemd-analyze verify on every unit, kubectl on the kubeconfig, the
-// manifests and the flannel config parsed, and the public_ip script run against a loopback server.
+// The seed profile: the post's files, reproduced (fidelity against the post's config blocks in
+// test/fixtures/seed-post/), golden files at Kubernetes 1.8 and 1.23 as a second check,
+// systemd-analyze verify on every unit, kubectl on the kubeconfig, the manifests and the flannel
+// config parsed, and the public_ip script run against a loopback server.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +22,8 @@ import { exampleInput, exampleText } from '../support/example-clusters.ts';
 import { assertGolden, renderedClusterText, updatingGolden } from '../support/golden.ts';
 import { verifyUnits } from '../support/systemd-verify.ts';
 
-const POST_URL = new URL('../../../shared/seed/kubernetes-worker-nodes.txt', import.meta.url);
+// The post's config blocks, copied verbatim into the repo (see test/fixtures/seed-post/README.md)
+const POST_FIXTURES = new URL('../fixtures/seed-post/', import.meta.url);
 
 function fileAt(host: RenderedHost, path: string): RenderedFile {
   const f = host.files.find((x) => x.path === path);
@@ -39,23 +42,9 @@ function normalise(text: string): string[] {
   return text.split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).filter((l) => l !== '');
 }
 
-/** The text from the line starting with `start` through the first later line equal to `end` (trimmed). */
-function block(text: string, start: RegExp, end: string, from = 0): { text: string; next: number } {
-  const lines = text.split('\n');
-  const i = lines.findIndex((l, n) => n >= from && start.test(l));
-  assert.ok(i >= 0, `post: no line matching ${start}`);
-  const j = lines.findIndex((l, n) => n > i && l.trim() === end);
-  assert.ok(j >= 0, `post: no line "${end}" after ${start}`);
-  return { text: lines.slice(i, j + 1).join('\n'), next: j + 1 };
-}
-
-async function readPost(t: { skip: (msg: string) => void }): Promise<string | undefined> {
-  try {
-    return await readFile(POST_URL, 'utf8');
-  } catch {
-    t.skip(`the post is not at ${POST_URL.pathname} (shared/ must sit beside the repo)`);
-    return undefined;
-  }
+/** One of the post's config blocks; a missing fixture fails (never skips). */
+function postBlock(name: string): Promise<string> {
+  return readFile(new URL(name, POST_FIXTURES), 'utf8');
 }
 
 /**
@@ -86,9 +75,16 @@ function expectedFromPost(file: string, text: string): string[] {
   return normalise(out);
 }
 
-test('each unit file of the post is reproduced line for line by the seed example', async (t) => {
-  const post = await readPost(t);
-  if (post === undefined) return;
+test('the post\'s config blocks in the fixture are unedited (their sums match SHA256SUMS)', async () => {
+  const sums = (await postBlock('SHA256SUMS')).trim().split('\n').map((l) => l.split(/\s+/));
+  assert.equal(sums.length, 8, 'SHA256SUMS lists the 8 blocks');
+  for (const [sum, name] of sums) {
+    assert.ok(sum && name);
+    assert.equal(createHash('sha256').update(await postBlock(name)).digest('hex'), sum, `${name} differs from the post's block`);
+  }
+});
+
+test('each unit file of the post is reproduced line for line by the seed example', async () => {
   const host = firstHost();
   const units: [description: string, path: string][] = [
     ['flanneld', '/etc/systemd/system/flanneld.service'],
@@ -96,39 +92,32 @@ test('each unit file of the post is reproduced line for line by the seed example
     ['kubelet', '/etc/systemd/system/kubelet.service'],
     ['kube-proxy', '/etc/systemd/system/kube-proxy.service'],
   ];
-  let from = 0;
   for (const [description, path] of units) {
-    const b = block(post, /^\[Unit\]$/, 'WantedBy=multi-user.target', from);
-    from = b.next;
-    const expected = expectedFromPost(path, b.text);
-    assert.equal(expected[1], `Description=${description}`, `post order changed: expected ${description} next`);
+    const text = await postBlock(path.slice(path.lastIndexOf('/') + 1));
+    const expected = expectedFromPost(path, text);
+    assert.equal(expected[1], `Description=${description}`, `fixture ${path}: not the ${description} unit`);
     assert.deepEqual(normalise(fileAt(host, path).contents), expected, `${path} differs from the post`);
   }
 });
 
-test('kube-config.yml is the post\'s, with the spec\'s API server in place of the placeholder', async (t) => {
-  const post = await readPost(t);
-  if (post === undefined) return;
-  const b = block(post, /^apiVersion: v1$/, 'client-key: /etc/kubelet/kubelet-key.pem');
-  assert.match(b.text, /^kind: Config$/m);
+test('kube-config.yml is the post\'s, with the spec\'s API server in place of the placeholder', async () => {
+  const text = await postBlock('kube-config.yml');
+  assert.match(text, /^kind: Config$/m);
   const got = fileAt(firstHost(), '/etc/kubelet/kube-config.yml').contents;
-  assert.deepEqual(normalise(got), expectedFromPost('kube-config.yml', b.text));
+  assert.deepEqual(normalise(got), expectedFromPost('kube-config.yml', text));
 });
 
-test('the kube-dns manifests are the post\'s Deployment.yml and Service.yml', async (t) => {
-  const post = await readPost(t);
-  if (post === undefined) return;
+test('the kube-dns manifests are the post\'s Deployment.yml and Service.yml', async () => {
   const cluster = renderCluster(exampleInput('seed')).cluster;
-  const deployment = block(post, /^# Copyright 2016 The Kubernetes Authors\.$/, 'serviceAccountName: kube-dns');
-  // Service.yml runs from the second licence header to the prose after it
-  const lines = post.split('\n');
-  const start = lines.findIndex((l, n) => n >= deployment.next && l.startsWith('# Copyright 2016'));
-  const end = lines.findIndex((l, n) => n > start && l.startsWith('Here is the part'));
-  assert.ok(start > 0 && end > start, 'post: Service.yml block not found');
-  const serviceText = lines.slice(start, end).join('\n');
   const byPath = new Map(cluster.map((f) => [f.path, f.contents]));
-  assert.deepEqual(normalise(byPath.get('kube-dns/Deployment.yml') ?? ''), expectedFromPost('Deployment.yml', deployment.text));
-  assert.deepEqual(normalise(byPath.get('kube-dns/Service.yml') ?? ''), expectedFromPost('Service.yml', serviceText));
+  assert.deepEqual(normalise(byPath.get('kube-dns/Deployment.yml') ?? ''), expectedFromPost('Deployment.yml', await postBlock('Deployment.yml')));
+  assert.deepEqual(normalise(byPath.get('kube-dns/Service.yml') ?? ''), expectedFromPost('Service.yml', await postBlock('Service.yml')));
+});
+
+test('the fidelity check can fail: a changed flag in a rendered unit differs from the post', async () => {
+  const path = '/etc/systemd/system/kubelet.service';
+  const rendered = fileAt(firstHost(), path).contents.replace('--cluster-dns=10.32.0.10', '--cluster-dns=10.32.0.11');
+  assert.notDeepEqual(normalise(rendered), expectedFromPost(path, await postBlock('kubelet.service')));
 });
 
 test('the seed profile at Kubernetes 1.8 matches its golden file', () => {

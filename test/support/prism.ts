@@ -1,5 +1,6 @@
 // Prism proxy in front of a test upstream (the DigitalOcean simulator): every request and every
-// response is validated against the OpenAPI contract in <repo>/../shared/do-api/do-api-v2.yaml;
+// response is validated against the vendored OpenAPI contract test/contracts/digitalocean/do-api-v2.yaml
+// (provenance and how to re-derive it: test/contracts/digitalocean/README.md);
 // with --errors a violation becomes a 422 (request) or 500 (response) that fails the test.
 // One Prism per test file: it takes seconds to start.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const doApiSpecPath = join(repoRoot, '..', 'shared', 'do-api', 'do-api-v2.yaml');
+export const doApiSpecPath = join(repoRoot, 'test', 'contracts', 'digitalocean', 'do-api-v2.yaml');
 const prismBin = join(repoRoot, 'node_modules', '@stoplight', 'prism-cli', 'dist', 'index.js');
 
 export interface PrismProxy {
@@ -20,7 +21,7 @@ export interface PrismProxy {
 }
 
 export async function startPrismProxy(upstream: string): Promise<PrismProxy> {
-  if (!existsSync(doApiSpecPath)) throw new Error(`prism: the DigitalOcean contract is missing at ${doApiSpecPath} (CI clones shared/ beside the repo)`);
+  if (!existsSync(doApiSpecPath)) throw new Error(`prism: the DigitalOcean contract is missing at ${doApiSpecPath} (it is vendored in the repository: restore it with git)`);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     // the bin itself rather than `npx prism`: npx would leave Prism running when killed
