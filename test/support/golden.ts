@@ -1,5 +1,6 @@
 // Golden files: test/golden/<suite>-<case>.golden. `UPDATE_GOLDEN=1 npm test` (or one test file)
 // rewrites them from the current output; otherwise the output must match byte for byte.
+// `.ci/run` refuses to run with UPDATE_GOLDEN set, so CI always compares.
 // A multi-file render goes into one golden, each file under a `==> path (mode) <==` header.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
