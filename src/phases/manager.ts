@@ -2,10 +2,12 @@
 // order. Planning is pure given the facts; `plan` stops there.
 import type { LocalBinary } from '../artifacts/artifact-store.ts';
 import type { Executor } from '../exec/executor.ts';
+import type { Arch } from '../render/artifacts.ts';
 import type { BinarySpec, RenderedHost } from '../render/types.ts';
 import type { Action, Phase, PlanContext } from './action.ts';
 import { daemonReload } from './daemon-reload.ts';
 import { gatherFacts } from './gather-facts.ts';
+import { hostArch, UnsupportedArchError } from './host-arch.ts';
 import type { HostFacts } from './host-facts.ts';
 import { installBinaries } from './install-binaries.ts';
 import { prepareDirectories } from './prepare-directories.ts';
@@ -33,6 +35,11 @@ export interface PlanOptions {
   waitActiveTimeoutSec?: number | undefined;
   waitActiveSettleSec?: number | undefined;
   onPhase?: (phase: string) => void;
+  /**
+   * The binaries for the arch gather reports. Without it, `desired.binaries` (rendered for amd64)
+   * serve amd64 hosts only, and any other host is refused rather than sent amd64 binaries.
+   */
+  binariesFor?: ((arch: Arch) => BinarySpec[]) | undefined;
 }
 
 export async function planHost(x: Executor, desired: RenderedHost, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
@@ -42,7 +49,11 @@ export async function planHost(x: Executor, desired: RenderedHost, binaries: Bin
 }
 
 /** The pure half of planning: the actions that take a host from `facts` to `desired`. */
-export async function planFromFacts(host: string, desired: RenderedHost, facts: HostFacts, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
+export async function planFromFacts(host: string, rendered: RenderedHost, facts: HostFacts, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
+  const arch = hostArch(host, facts.arch);
+  let desired = rendered;
+  if (opts.binariesFor) desired = { ...rendered, binaries: opts.binariesFor(arch) };
+  else if (arch !== 'amd64') throw new UnsupportedArchError(host, facts.arch, 'amd64');
   const ctx: PlanContext = {
     host,
     desired,

@@ -9,9 +9,9 @@ import type { Executor } from '../exec/executor.ts';
 import type { Host } from '../providers/host.ts';
 import { LabProvider } from '../providers/lab/lab-provider.ts';
 import { StaticProvider } from '../providers/static/static-provider.ts';
-import { hasUnresolvedVersion } from '../render/artifacts.ts';
+import { type Arch, binariesFor, hasUnresolvedVersion } from '../render/artifacts.ts';
 import { renderCluster } from '../render/cluster.ts';
-import type { RenderedFile } from '../render/types.ts';
+import type { BinarySpec, RenderedFile } from '../render/types.ts';
 import { digitaloceanTokenFile } from '../render/etcd-lookup.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { clusterCredentials } from './cluster-credentials.ts';
@@ -70,10 +70,17 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   const store = new ArtifactStore({ mirror, pins: cluster.artifacts.checksums, cacheDir: opts.cacheDir ?? artifactCacheDir() });
   const needsVersion = rendered.hosts.some((h) => h.binaries.some(hasUnresolvedVersion));
   const resolvedKubernetesVersion = needsVersion ? await resolveKubernetesVersion(cluster, store) : undefined;
+  // every host of a cluster installs the same binaries; which build depends on the arch gather reports
+  const byArch = new Map<Arch, BinarySpec[]>();
+  const binariesForArch = (arch: Arch): BinarySpec[] => {
+    let list = byArch.get(arch);
+    if (!list) byArch.set(arch, (list = withResolvedVersion(binariesFor(cluster, { arch, unresolved: 'placeholder' }), resolvedKubernetesVersion)));
+    return list;
+  };
   const targets: HostTarget[] = hosts.map((host, i) => {
     const desired = rendered.hosts[i]!;
     const files = lookup.token === undefined ? desired.files : [...desired.files, digitaloceanTokenFile(lookup.token)];
-    return { host, desired: { ...desired, files, binaries: withResolvedVersion(desired.binaries, resolvedKubernetesVersion) } };
+    return { host, desired: { ...desired, files, binaries: withResolvedVersion(desired.binaries, resolvedKubernetesVersion) }, binariesFor: binariesForArch };
   });
   // the SSH key is read only when there is a host to reach (a DigitalOcean plan may have none yet)
   const ssh = targets.length > 0 ? await sshOptionsFor(cluster, opts.acceptNewHostKeys) : undefined;

@@ -2,13 +2,17 @@
 // others complete, and each outcome says what happened.
 import type { Executor } from '../exec/executor.ts';
 import type { Host } from '../providers/host.ts';
-import type { RenderedHost } from '../render/types.ts';
+import type { Arch } from '../render/artifacts.ts';
+import type { BinarySpec, RenderedHost } from '../render/types.ts';
 import type { Action } from './action.ts';
 import { applyPlan, planHost, type BinarySource, type HostPlan } from './manager.ts';
 
 export interface HostTarget {
   host: Host;
+  /** the rendered state; its binaries are the amd64 ones */
   desired: RenderedHost;
+  /** the binaries for the arch gather reports (amd64 hosts only without it) */
+  binariesFor?: ((arch: Arch) => BinarySpec[]) | undefined;
 }
 
 export type HostStatus = 'unchanged' | 'changed' | 'planned' | 'failed';
@@ -55,6 +59,7 @@ async function runOne(t: HostTarget, opts: RunOptions): Promise<HostOutcome> {
     x = await opts.connect(t.host);
     const plan = await planHost(x, t.desired, opts.binaries, {
       fetchBinaries: opts.mode === 'apply',
+      binariesFor: t.binariesFor,
       waitActiveTimeoutSec: opts.waitActiveTimeoutSec,
       waitActiveSettleSec: opts.waitActiveSettleSec,
       onPhase: (p) => {
