@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'rendered/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'rendered/**', 'coverage/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },

@@ -51,7 +51,7 @@ function missingPrerequisite(): string | false {
 /** A /24 no interface on this machine uses yet (10.214.x: apart from the lab tests' 10.213.x). */
 /** A port free on every address a moment ago (listen on 0, close). */
 // KUBEWRIGHT_E2E_STEPS=1 runs the steps one by one even when `up` exists (to tell an `up` bug from a step's)
-const hasUpCommand = process.env['KUBEWRIGHT_E2E_STEPS'] !== '1' && buildProgram({ out: () => undefined, err: () => undefined }).commands.some((c) => c.name() === 'up');
+const hasUpCommand = process.env['KUBEWRIGHT_E2E_STEPS'] !== '1' && (await buildProgram({ out: () => undefined, err: () => undefined })).commands.some((c) => c.name() === 'up');
 
 describe('kubewright up on 3 lab machines, end to end', { skip: missingPrerequisite() }, () => {
   const tag = randomBytes(2).toString('hex');

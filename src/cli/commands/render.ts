@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { writeRenderedTree } from '../../files/write-rendered-tree.ts';
-import { readClusterCredentials } from '../../pki/cluster-pki.ts';
+import { existsSync } from 'node:fs';
+import { caFiles, resolvePkiDir } from '../../pki/pki-files.ts';
 import { recordedHosts } from '../../providers/recorded-hosts.ts';
 import { renderCluster } from '../../render/cluster.ts';
 import { loadClusterFile } from '../load-cluster.ts';
@@ -28,7 +29,10 @@ Example:
       const cluster = await loadClusterFile(opts.file);
       const hosts = await recordedHosts(cluster);
       // certificates are placed only when a PKI exists already; render never creates keys
-      const credentials = opts.credentials === false ? undefined : (await readClusterCredentials(cluster, hosts))?.credentials;
+      // (the x509 library is loaded only when there is a CA to read: rendering the starter spec stays fast)
+      const credentials = opts.credentials === false || !existsSync(caFiles(resolvePkiDir(cluster)).cert)
+        ? undefined
+        : (await (await import('../../pki/cluster-pki.ts')).readClusterCredentials(cluster, hosts))?.credentials;
       const rendered = renderCluster({ cluster, hosts, credentials });
       const n = await writeRenderedTree(opts.out, rendered);
       const certs = credentials ? 'with certificates from the PKI' : 'certificate paths only (no PKI yet: `kubewright pki init`)';
