@@ -5,7 +5,10 @@
 // health, version, discovery, componentstatuses, nodes (+ status heartbeats), namespaces,
 // services, deployments, configmaps, service accounts and RBAC objects, with server-side apply.
 // Node objects turn NotReady (Ready=Unknown) when their heartbeat is older than staleAfterMs,
-// as the node lifecycle controller does. Deployments become available as soon as they exist.
+// as the node lifecycle controller does. A Deployment's replicas report ready only while some node
+// is Ready (its pods need a node to run on) and the test has not held them back
+// (`setReadyReplicas`, e.g. a crash-looping image); its status is computed when it is read, as
+// the deployment controller would have written it. componentstatuses can report Unhealthy.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -47,6 +50,8 @@ export interface KubeApiDoubleOptions {
   serverSideApply?: boolean;
   /** /readyz fails with this check marked [-] */
   failingReadyzCheck?: string;
+  /** componentstatuses reported Unhealthy, by name (scheduler, controller-manager, etcd-0), with the error each reports */
+  unhealthyComponents?: Record<string, string>;
 }
 
 interface ResourceInfo {
@@ -99,9 +104,14 @@ export class KubeApiDouble {
   private server: Server | undefined;
   private resourceVersion = 100;
   private readonly staleAfterMs: number;
+  /** ready replicas a test pinned, by `groupVersion/namespace/name` of the Deployment */
+  private readonly pinnedReadyReplicas = new Map<string, number>();
+  /** componentstatuses that report Unhealthy, by name, with their error; tests may change it */
+  readonly unhealthyComponents: Map<string, string>;
 
   constructor(private readonly opts: KubeApiDoubleOptions) {
     this.staleAfterMs = opts.staleAfterMs ?? 8000;
+    this.unhealthyComponents = new Map(Object.entries(opts.unhealthyComponents ?? {}));
     for (const ns of ['default', 'kube-system', 'kube-public']) {
       this.store({ info: resourceOf('v1', 'namespaces'), namespace: undefined, name: ns, subresource: undefined }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, status: { phase: 'Active' } });
     }
@@ -138,6 +148,22 @@ export class KubeApiDouble {
   node(name: string): Obj | undefined {
     const n = this.objects.get(`v1/nodes//${name}`);
     return n && this.nodeView(n);
+  }
+
+  /**
+   * Pins how many of a Deployment's replicas report ready (0: pods that never pass their
+   * readiness probe); undefined lets them follow the nodes again.
+   */
+  setReadyReplicas(groupVersion: string, namespace: string, name: string, ready: number | undefined): void {
+    const key = `${groupVersion}/${namespace}/${name}`;
+    if (ready === undefined) this.pinnedReadyReplicas.delete(key);
+    else this.pinnedReadyReplicas.set(key, ready);
+  }
+
+  /** A stored Deployment as a client reads it (status included), or undefined. */
+  deployment(groupVersion: string, namespace: string, name: string): Obj | undefined {
+    const d = this.objects.get(`${groupVersion}/deployments/${namespace}/${name}`);
+    return d && this.deploymentView(d);
   }
 
   deleteObject(groupVersion: string, resource: string, namespace: string | undefined, name: string): boolean {
@@ -211,7 +237,12 @@ export class KubeApiDouble {
     this.authorize(method, t, body, who);
     if (t.info.resource === 'componentstatuses') {
       if (!this.opts.componentStatuses) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
-      const items = ['scheduler', 'controller-manager', 'etcd-0'].map((name) => ({ metadata: { name }, conditions: [{ type: 'Healthy', status: 'True', message: name === 'etcd-0' ? '{"health": "true"}' : 'ok' }] }));
+      const items = ['scheduler', 'controller-manager', 'etcd-0'].map((name) => {
+        const error = this.unhealthyComponents.get(name);
+        // as 1.8 serves it: an unhealthy component has status False and an error (message is omitempty)
+        const condition = error !== undefined ? { type: 'Healthy', status: 'False', error } : { type: 'Healthy', status: 'True', message: name === 'etcd-0' ? '{"health": "true"}' : 'ok' };
+        return { metadata: { name }, conditions: [condition] };
+      });
       return { status: 200, body: { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items } };
     }
     if (t.name === undefined) {
@@ -294,10 +325,8 @@ export class KubeApiDouble {
     meta['uid'] = existing?.metadata['uid'] ?? randomUUID();
     meta['creationTimestamp'] = existing?.metadata['creationTimestamp'] ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const next: Obj = { ...obj, apiVersion: t.info.groupVersion, kind: t.info.kind, metadata: meta };
-    if (t.info.kind === 'Deployment') {
-      const replicas = Number((next['spec'] as { replicas?: number } | undefined)?.replicas ?? 1);
-      next['status'] = { observedGeneration: 1, replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] };
-    }
+    // a Deployment's status is the controller's: computed when read (deploymentView), never stored from a client
+    if (t.info.kind === 'Deployment') delete next['status'];
     // an unchanged object keeps its resourceVersion, as a no-op apply does on a real server
     const same = existing && JSON.stringify(strip(existing)) === JSON.stringify(strip(next));
     meta['resourceVersion'] = same ? existing.metadata['resourceVersion'] : String(++this.resourceVersion);
@@ -307,7 +336,36 @@ export class KubeApiDouble {
   }
 
   private view(info: ResourceInfo, o: Obj): Obj {
-    return info.kind === 'Node' ? this.nodeView(o) : o;
+    if (info.kind === 'Node') return this.nodeView(o);
+    if (info.kind === 'Deployment') return this.deploymentView(o);
+    return o;
+  }
+
+  private readyNodes(): number {
+    return [...this.objects.entries()].filter(([k, n]) => {
+      if (!k.startsWith('v1/nodes/')) return false;
+      const conditions = ((this.nodeView(n)['status'] ?? {}) as { conditions?: { type: string; status: string }[] }).conditions ?? [];
+      return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+    }).length;
+  }
+
+  /**
+   * What the deployment controller would report: every replica ready once some node is Ready
+   * (preferred anti-affinity lets them share one), unless a test pinned the number. Available
+   * when no more than maxUnavailable replicas are missing, as apps/v1 defines it.
+   */
+  private deploymentView(o: Obj): Obj {
+    const spec = (o['spec'] ?? {}) as { replicas?: number; strategy?: { rollingUpdate?: { maxUnavailable?: number | string } } };
+    const replicas = Number(spec.replicas ?? 1);
+    const pinned = this.pinnedReadyReplicas.get(`${String(o['apiVersion'])}/${String(o.metadata['namespace'] ?? '')}/${String(o.metadata['name'])}`);
+    const ready = Math.min(replicas, pinned ?? (this.readyNodes() > 0 ? replicas : 0));
+    const mu = spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%';
+    const maxUnavailable = typeof mu === 'number' ? mu : Math.floor((replicas * Number.parseInt(mu, 10)) / 100);
+    const available = ready >= replicas - maxUnavailable && ready > 0;
+    const condition = available
+      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
+    return { ...o, status: { observedGeneration: 1, replicas, updatedReplicas: replicas, readyReplicas: ready, availableReplicas: ready, unavailableReplicas: replicas - ready, conditions: [condition] } };
   }
 
   private nodeView(o: Obj): Obj {

@@ -132,6 +132,27 @@ describe('verify (modern profile) against the API test double', () => {
     assert.deepEqual(again.filter((a) => a.action === 'created').map((a) => a.name), ['coredns']);
   });
 
+  test('verify fails with exit 3 while the DNS Deployment\'s replicas are not ready, and passes once they are', async () => {
+    // pods that never pass their readiness probe (e.g. a crash-looping image)
+    fx.api.setReadyReplicas('apps/v1', 'kube-system', 'coredns', 0);
+    try {
+      const r = await runCli('verify', '-f', fx.specFile);
+      assert.equal(r.code, 3, r.stdout);
+      assert.match(r.stdout, /DNS: FAILED — deployment kube-system\/coredns 0\/2 available \(Deployment does not have minimum availability\.\)/);
+      assert.match(r.stderr, /error: verify: 1 check failed: DNS:/);
+      // one of two ready is within the rendered maxUnavailable: 1
+      fx.api.setReadyReplicas('apps/v1', 'kube-system', 'coredns', 1);
+      const one = await runCli('verify', '-f', fx.specFile);
+      assert.equal(one.code, 0, one.stdout);
+      assert.match(one.stdout, /deployment kube-system\/coredns 1\/2 available/);
+    } finally {
+      fx.api.setReadyReplicas('apps/v1', 'kube-system', 'coredns', undefined);
+    }
+    const back = await runCli('verify', '-f', fx.specFile);
+    assert.equal(back.code, 0, back.stdout);
+    assert.match(back.stdout, /deployment kube-system\/coredns 2\/2 available/);
+  });
+
   test('verify fails when the DNS service is not at clusterDNS', async () => {
     const svc = fx.api.objects.get('v1/services/kube-system/kube-dns');
     assert.ok(svc);
@@ -231,10 +252,47 @@ describe('verify (seed profile: the post\'s Kubernetes 1.8) against the API test
     for (const h of fx.hosts) assert.deepEqual(fx.api.nodeWriters(h.address ?? ''), ['kubelet']);
   });
 
+  test('verify fails with exit 3 when a componentstatus is Unhealthy, naming its error', async () => {
+    fx.api.unhealthyComponents.set('scheduler', 'Get http://127.0.0.1:10251/healthz: dial tcp 127.0.0.1:10251: getsockopt: connection refused');
+    try {
+      const r = await runCli('verify', '-f', fx.specFile);
+      assert.equal(r.code, 3, r.stdout);
+      assert.match(r.stdout, /^scheduler\s+Unhealthy\s+Get http:\/\/127\.0\.0\.1:10251\/healthz: dial tcp/m);
+      assert.match(r.stdout, /^controller-manager\s+Healthy\s+ok$/m);
+      assert.match(r.stderr, /componentstatus scheduler: Unhealthy Get http/);
+    } finally {
+      fx.api.unhealthyComponents.delete('scheduler');
+    }
+  });
+
   test('without server-side apply the addon is created, then left unchanged', async () => {
     const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
     const again = await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
     assert.ok(again.length >= 2);
     assert.deepEqual(again.filter((a) => a.action !== 'unchanged'), []);
+  });
+});
+
+describe('the API test double\'s Deployments follow their pods, not their storage', () => {
+  let fx: VerifyFixture;
+  before(async () => {
+    fx = await startVerifyFixture({ hosts: ['w0'] });
+  });
+  after(async () => fx?.close());
+
+  test('a Deployment stored while no node is Ready has 0 available replicas, and becomes available once a node is Ready', async () => {
+    const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
+    await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
+    const status = (): { availableReplicas?: number; conditions?: { type: string; status: string }[] } => (fx.api.deployment('apps/v1', 'kube-system', 'coredns')?.['status'] ?? {}) as never;
+    assert.equal(status().availableReplicas, 0);
+    assert.deepEqual(status().conditions?.map((c) => [c.type, c.status]), [['Available', 'False']]);
+    const r = await runCli('verify', '-f', fx.specFile);
+    assert.equal(r.code, 3, r.stdout);
+    assert.match(r.stdout, /deployment kube-system\/coredns 0\/2 available/);
+    const cred = fx.pki.credentials.kubelet['w0'];
+    assert.ok(cred);
+    fx.startKubelet('w0', cred);
+    await eventually(() => status().availableReplicas === 2, 15_000, 'coredns available');
+    assert.deepEqual(status().conditions?.map((c) => [c.type, c.status]), [['Available', 'True']]);
   });
 });
