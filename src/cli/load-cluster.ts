@@ -1,13 +1,31 @@
 // Reads and validates the spec file named by -f; errors name the file and the field.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
-import { parseCluster, type Cluster } from '../spec/cluster.ts';
+import { maxSpecBytes, parseCluster, specTooLarge, type Cluster } from '../spec/cluster.ts';
 
 export async function loadClusterFile(file: string): Promise<Cluster> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // read at most one byte past the cap: a huge file (or /dev/zero) is refused without being loaded
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(maxSpecBytes + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, length, buf.length - length, null);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+        if (length > maxSpecBytes) {
+          const { size } = await fh.stat();
+          throw specTooLarge(file, Math.max(size, length));
+        }
+      }
+      text = buf.subarray(0, length).toString('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${file}: cannot read the cluster spec (${code ?? String(e)})`, {
       hint: code === 'ENOENT' ? 'create one with `kubewright init` or pass -f PATH' : 'check the path and its permissions',

@@ -1,10 +1,10 @@
 // The validated cluster: the spec with profile defaults applied, addresses and versions parsed,
 // and cross-field rules checked. Everything downstream (render, pki, providers, phases) takes a Cluster.
-import { parseDocument } from 'yaml';
+import { isAlias, isCollection, isPair, isSeq, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { SpecError, type SpecIssue } from '../errors.ts';
 import { cidrContains, cidrsOverlap, parseCidr, parseIPv4, type Cidr } from './ipv4.ts';
-import { specSchema, type ParsedSpec } from './schema.ts';
+import { hostNamePattern, specSchema, type ParsedSpec } from './schema.ts';
 import { compareMinor, parseKubeVersion, type KubeVersion } from './version.ts';
 
 export type Profile = 'modern' | 'seed';
@@ -140,8 +140,72 @@ function issueFromZod(doc: unknown, i: z.core.$ZodIssue): SpecIssue[] {
   return [issue];
 }
 
+/** The largest spec file read: a 10,000-host static list fits in well under a megabyte. */
+export const maxSpecBytes = 1024 * 1024;
+/** Aliases a spec may use; each may point only at an alias-free node, so none can expand exponentially. */
+const maxAliases = 100;
+
+export function specTooLarge(sourceFile: string, bytes: number): SpecError {
+  return new SpecError(sourceFile, [{
+    path: '(file)', message: `is larger than ${maxSpecBytes} bytes (got ${bytes})`, hint: 'a cluster spec is a short YAML file; check that -f names the right file',
+  }]);
+}
+
+/** The dotted field path of a node from the ancestors `visit` reports (map keys and sequence indexes). */
+function pathOf(ancestors: readonly unknown[], node: unknown): string {
+  const parts: string[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 1; i < chain.length; i++) {
+    const parent = chain[i - 1];
+    const child = chain[i];
+    if (isPair(parent)) {
+      if (parent.value === child) parts.push(String((parent.key as { value?: unknown } | null)?.value ?? parent.key));
+    } else if (isSeq(parent)) parts.push(String(parent.items.indexOf(child as never)));
+  }
+  return parts.join('.') || '(document)';
+}
+
+/**
+ * Aliases are resolved by hand before `toJS`: an undefined one is a spec error (the YAML library
+ * would throw a ReferenceError), and one whose anchor holds aliases itself is refused because
+ * nesting is what lets a few hundred bytes expand to gigabytes ("billion laughs").
+ */
+function aliasIssues(doc: Document): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  let count = 0;
+  const reported = new Set<string>();
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      count += 1;
+      const path = pathOf(ancestors, node);
+      // one issue per anchor name is enough to find it
+      if (reported.has(node.source) && count <= maxAliases) return undefined;
+      const before = issues.length;
+      const target = node.resolve(doc);
+      if (!target) {
+        issues.push({ path, message: `YAML alias *${node.source} has no anchor &${node.source} before it`, hint: 'define the anchor first, or write the value out' });
+      } else if (isCollection(target)) {
+        let nested = false;
+        visit(target, { Alias: () => { nested = true; return visit.BREAK; } });
+        if (nested) issues.push({ path, message: `YAML alias *${node.source} points at a node that holds aliases itself (an alias bomb expands exponentially)`, hint: 'write the value out instead of nesting aliases' });
+      } else if (isAlias(target)) {
+        issues.push({ path, message: `YAML alias *${node.source} points at another alias`, hint: 'write the value out' });
+      }
+      if (issues.length > before) reported.add(node.source);
+      if (count > maxAliases) {
+        issues.push({ path, message: `more than ${maxAliases} YAML aliases`, hint: 'write the values out' });
+        return visit.BREAK;
+      }
+      return issues.length >= 10 ? visit.BREAK : undefined;
+    },
+  });
+  return issues;
+}
+
 /** Parses YAML text into a Cluster. Throws SpecError (exit 2) naming every bad field. */
 export function parseCluster(text: string, sourceFile = 'cluster.yaml'): Cluster {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxSpecBytes) throw specTooLarge(sourceFile, bytes);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new SpecError(
@@ -152,7 +216,15 @@ export function parseCluster(text: string, sourceFile = 'cluster.yaml'): Cluster
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  const aliases = aliasIssues(doc);
+  if (aliases.length > 0) throw new SpecError(sourceFile, aliases);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: maxAliases });
+  } catch (e) {
+    // a YAML construct the checks above did not foresee: still bad input, never a crash
+    throw new SpecError(sourceFile, [{ path: '(document)', message: `YAML: ${e instanceof Error ? e.message : String(e)}`, hint: 'simplify the YAML (no custom tags, no nested aliases)' }]);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError(sourceFile, [{ path: '', message: 'must be a YAML mapping', hint: 'start from `kubewright init`' }]);
   }
@@ -208,7 +280,12 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
   let provider: ProviderSpec | undefined;
   if (kinds.length !== 1) {
     add('provider', kinds.length === 0 ? 'must set one provider' : `must set exactly one provider (got ${kinds.join(', ')})`);
-  } else if (spec.provider.digitalocean) provider = { kind: 'digitalocean', ...spec.provider.digitalocean };
+  } else if (spec.provider.digitalocean) {
+    provider = { kind: 'digitalocean', ...spec.provider.digitalocean };
+    // the name becomes a folder under `render --out` and pki.dir, and the node name in units
+    const sample = provider.namePattern.replaceAll('{index}', '0').replaceAll('{domain}', provider.domain);
+    if (!hostNamePattern.test(sample)) add('provider.digitalocean.namePattern', `must give host names (letters, digits, "." and "-"); it gives ${JSON.stringify(sample)}`, provider.namePattern, 'e.g. k8s-worker-{index}.{domain}');
+  }
   else if (spec.provider.static) provider = { kind: 'static', hosts: spec.provider.static.hosts };
   else if (spec.provider.lab) provider = { kind: 'lab', ...spec.provider.lab };
   else if (spec.provider.terraform) provider = { kind: 'terraform', ...spec.provider.terraform };

@@ -1,23 +1,35 @@
 // The shape of `cluster.yaml` as users write it (zod). Profile-dependent defaults are applied
 // afterwards in cluster.ts, so every field that depends on the profile is optional here.
 import { z } from 'zod';
+import { parseIPv4 } from './ipv4.ts';
 
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
 const dnsLabel = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'must be a DNS label: lowercase letters, digits and "-"' });
-const hostName = z
-  .string()
-  .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/, { error: 'must be a host name: letters, digits, "." and "-"' });
+/** letters, digits, "." and "-", starting and ending with a letter or digit: no "/", so never "../" */
+export const hostNamePattern = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/;
+const hostName = z.string().regex(hostNamePattern, { error: 'must be a host name: letters, digits, "." and "-"' });
+/** an IPv4 address in dotted-quad form: no names, no IPv6, nothing a unit or a shell could read differently */
+const ipv4Address = z.string().refine((s) => parseIPv4(s) !== undefined, { error: 'must be an IPv4 address like 203.0.113.10' });
+/** a login name (POSIX portable user name) */
+const userName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/, { error: 'must be a user name: letters, digits, "_", "." and "-"' });
+/** a release name that becomes a path segment and a URL segment: no "/", no leading "." */
+const releaseName = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/, { error: 'must be a release name like 17.03.2-ce: letters, digits, ".", "+", "_" and "-"' });
 const version = z.string().regex(/^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?$/, { error: 'must be a version like 1.36 or 1.36.2' });
 const port = z.number().int().min(1).max(65535);
 
+/** where SSH connects: an IPv4 address or a DNS name (never IPv6, a dotted number that is no IPv4, or anything with "/", "$", "%" or spaces) */
+const sshAddress = z.string().refine((s) => parseIPv4(s) !== undefined || (hostNamePattern.test(s) && !/^[\d.]+$/.test(s)), {
+  error: 'must be an IPv4 address like 203.0.113.10 or a DNS name',
+});
+
 export const staticHostSchema = z.strictObject({
   name: hostName,
-  address: nonEmpty,
+  address: sshAddress,
   port: port.optional(),
-  user: nonEmpty.optional(),
-  privateAddress: nonEmpty.optional(),
+  user: userName.optional(),
+  privateAddress: ipv4Address.optional(),
 });
 
 export const digitaloceanSchema = z.strictObject({
@@ -66,7 +78,8 @@ export const specSchema = z.strictObject({
       digitaloceanTag: z.string().regex(/^[a-zA-Z0-9_\-:]{1,255}$/, { error: 'must match ^[a-zA-Z0-9_-:]+$ (DigitalOcean tag names)' }).optional(),
       endpoints: z.array(z.url({ protocol: /^https?$/, error: 'must be a URL like https://10.0.0.5:2379' })).optional(),
     }).default({}),
-    prefix: z.string().regex(/^\/[^\s]*[^/\s]$/, { error: 'must be an absolute key prefix like /flannel.com/network (no trailing /)' }).default('/flannel.com/network'),
+    // flanneld's ExecStart= carries it: systemd expands $ and % there, so only plain key characters
+    prefix: z.string().regex(/^(\/[A-Za-z0-9_.~-]+)+$/, { error: 'must be an absolute key prefix like /flannel.com/network: "/"-separated letters, digits, ".", "_", "~" and "-" (no trailing /)' }).default('/flannel.com/network'),
   }).default({ discovery: {}, prefix: '/flannel.com/network' }),
   flannel: z.strictObject({
     backend: z.enum(['vxlan', 'host-gw', 'wireguard']).default('vxlan'),
@@ -80,8 +93,8 @@ export const specSchema = z.strictObject({
     containerd: version.optional(),
     runc: version.optional(),
     cniPlugins: version.optional(),
-    flannelCniPlugin: nonEmpty.optional(),
-    docker: nonEmpty.optional(),
+    flannelCniPlugin: releaseName.optional(),
+    docker: releaseName.optional(),
     coredns: version.optional(),
     kubeDns: version.optional(),
   }).default({}),
@@ -95,7 +108,7 @@ export const specSchema = z.strictObject({
     }).default({}),
   }).default({ dir: './pki', algo: 'ecdsa', names: {} }),
   ssh: z.strictObject({
-    user: nonEmpty.default('root'),
+    user: userName.default('root'),
     port: port.default(22),
     privateKeyPath: nonEmpty.default('~/.ssh/id_ed25519'),
     publicKeyPath: nonEmpty.optional(),

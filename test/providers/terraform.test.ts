@@ -101,7 +101,7 @@ test('a vpcUuid, numeric image and several tags become vpc_uuid, a string image 
   const text = [
     'apiVersion: kubewright.dev/v1alpha1', 'kind: Cluster', 'metadata: { name: vpc }', 'kubernetes: { apiServer: "https://api.example.com:6443" }',
     'provider:',
-    '  digitalocean: { image: 12345, tags: [k8s-worker, "env:prod"], vpcUuid: 5a4981aa-9653-4bd1-bef5-d6bff52042e4, sshKeys: [512189], domain: example.org, namePattern: "w{index}-${x}.{domain}" }',
+    '  digitalocean: { image: 12345, tags: [k8s-worker, "env:prod"], vpcUuid: 5a4981aa-9653-4bd1-bef5-d6bff52042e4, sshKeys: [512189], domain: example.org, namePattern: "w{index}-x.{domain}" }',
     'workers: { count: 2 }', '',
   ].join('\n');
   const doc = JSON.parse(renderTerraformJson(parseCluster(text, 'vpc.yaml'))) as TfDoc;
@@ -111,8 +111,9 @@ test('a vpcUuid, numeric image and several tags become vpc_uuid, a string image 
   assert.deepEqual(d['ssh_keys'], ['512189']);
   assert.deepEqual(d['tags'], ['${digitalocean_tag.k8s_worker.id}', '${digitalocean_tag.env_prod.id}']);
   assert.deepEqual(doc.resource.digitalocean_tag, { k8s_worker: { name: 'k8s-worker' }, env_prod: { name: 'env:prod' } });
-  // a literal "${" in the pattern is escaped so Terraform does not interpolate it
-  assert.equal(d['name'], 'w${count.index}-$${x}.example.org');
+  assert.equal(d['name'], 'w${count.index}-x.example.org');
+  // a "${" that Terraform would interpolate cannot reach it: the spec refuses such a pattern
+  assert.throws(() => parseCluster(text.replace('w{index}-x', 'w{index}-${x}'), 'vpc.yaml'), /invalid cluster spec/);
 });
 
 const tfOutput = {

@@ -4,13 +4,21 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
 import { terraformOutputNames } from '../../render/terraform.ts';
+import { parseIPv4 } from '../../spec/ipv4.ts';
+import { hostNamePattern } from '../../spec/schema.ts';
 
 const output = <T extends z.ZodType>(value: T) => z.object({ value });
+// names become folders under `render --out` and pki.dir and node names in units; addresses land in units
+const hostName = z.string().regex(hostNamePattern, { error: 'must be a host name: letters, digits, "." and "-"' });
+const ipv4 = z.string().refine((s) => parseIPv4(s) !== undefined, { error: 'must be an IPv4 address' });
+// Terraform writes "" for a droplet without a private address
+const optionalIpv4 = z.union([z.literal(''), ipv4]);
+const hostKey = z.union([z.literal(''), z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/, { error: 'must be an OpenSSH public key line "type base64"' })]);
 const outputSchema = z.object({
-  [terraformOutputNames.names]: output(z.array(z.string().min(1))),
-  [terraformOutputNames.publicIPv4]: output(z.array(z.string())),
-  [terraformOutputNames.privateIPv4]: output(z.array(z.string())).optional(),
-  [terraformOutputNames.hostKeys]: output(z.array(z.string())).optional(),
+  [terraformOutputNames.names]: output(z.array(hostName)),
+  [terraformOutputNames.publicIPv4]: output(z.array(ipv4)),
+  [terraformOutputNames.privateIPv4]: output(z.array(optionalIpv4)).optional(),
+  [terraformOutputNames.hostKeys]: output(z.array(hostKey)).optional(),
 });
 
 export interface TerraformHost {
@@ -31,7 +39,9 @@ export function parseTerraformOutput(text: string, file: string): TerraformHost[
   const parsed = outputSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InputError(`${file}: ${issue ? `${issue.path.join('.') || '(document)'}: ${issue.message}` : 'unexpected shape'}`, {
+    const got = issue ? valueAt(json, issue.path) : undefined;
+    const shown = typeof got === 'string' ? ` (got ${JSON.stringify(got.length > 60 ? `${got.slice(0, 57)}...` : got)})` : '';
+    throw new InputError(`${file}: ${issue ? `${issue.path.join('.') || '(document)'}: ${issue.message}${shown}` : 'unexpected shape'}`, {
       hint: `apply kubewright's main.tf.json and save \`terraform output -json\`; it needs outputs ${terraformOutputNames.names} and ${terraformOutputNames.publicIPv4}`,
     });
   }
@@ -49,6 +59,12 @@ export function parseTerraformOutput(text: string, file: string): TerraformHost[
     privateAddress: priv?.[i] || undefined,
     hostKey: keys?.[i] || undefined,
   }));
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = doc;
+  for (const k of path) cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[k] : undefined;
+  return cur;
 }
 
 export async function readTerraformOutput(file: string): Promise<TerraformHost[]> {
