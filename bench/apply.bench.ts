@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ArtifactStore } from '../src/artifacts/artifact-store.ts';
 import { withResolvedVersion } from '../src/artifacts/resolve-kubernetes-version.ts';
-import { plannedHosts } from '../src/providers/host.ts';
+import { plannedHosts } from '../src/providers/provider.ts';
 import { renderCluster } from '../src/render/cluster.ts';
 import { parseCluster } from '../src/spec/cluster.ts';
 import { buildArtifactMirror } from '../test/support/artifact-mirror.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { HostFacts } from '../src/phases/host-facts.ts';
 import { planFromFacts, type BinarySource } from '../src/phases/manager.ts';
-import { plannedHosts } from '../src/providers/host.ts';
+import { plannedHosts } from '../src/providers/provider.ts';
 import type { RenderedHost } from '../src/render/types.ts';
 import { renderCluster } from '../src/render/cluster.ts';
 import { parseCluster } from '../src/spec/cluster.ts';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { mirrorUrl, sha256FromChecksumFile } from '../render/artifacts.ts';
+import { mirrorUrl, sha256FromChecksumFile } from '../render/release-binaries.ts';
 import type { BinarySpec } from '../render/types.ts';
 import { ArtifactFetchError, ChecksumMismatchError, MissingChecksumError } from './artifact-errors.ts';
 import { fetchText, fetchToFile } from './fetch-source.ts';

@@ -3,8 +3,8 @@
 // downloaded and verified through the ArtifactStore before anything is written, so a checksum
 // mismatch leaves the target untouched; each file is written atomically and only when its bytes differ.
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../files/atomic-write.ts';
-import { type Arch, binariesFor, hasUnresolvedVersion, mirrorUrl, stableVersionUrl } from '../render/artifacts.ts';
+import { writeFileAtomic } from '../local-disk/atomic-write.ts';
+import { type Arch, binariesFor, hasUnresolvedVersion, mirrorUrl, stableVersionUrl } from '../render/release-binaries.ts';
 import type { BinarySpec } from '../render/types.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { ArtifactStore } from './artifact-store.ts';

@@ -1,6 +1,6 @@
 // Rendered binaries may carry the `v1.36.x` placeholder when the spec names only a minor:
 // resolve it from dl.k8s.io/release/stable-<minor>.txt (through the mirror) and fill it in.
-import { hasUnresolvedVersion, parseStableVersion, stableVersionUrl } from '../render/artifacts.ts';
+import { hasUnresolvedVersion, parseStableVersion, stableVersionUrl } from '../render/release-binaries.ts';
 import type { BinarySpec } from '../render/types.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { ArtifactStore } from './artifact-store.ts';

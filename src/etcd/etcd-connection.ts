@@ -3,8 +3,6 @@
 // (`kubewright pki`: etcd-ca.pem when etcd has its own CA, else ca.pem; etcd-client.pem + -key.pem).
 import { access } from 'node:fs/promises';
 import { barePaths, caFiles, etcdCaFiles, resolvePkiDir } from '../pki/pki-files.ts';
-import { listEtcdEndpoints } from '../providers/digitalocean/etcd-endpoints.ts';
-import { openDigitalOceanClient } from '../providers/digitalocean/open-client.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { discoverEtcdMembers, type EtcdMembers } from './etcd-discovery.ts';
 import type { EtcdConnection } from './etcd-store.ts';
@@ -16,10 +14,11 @@ export interface EtcdAccessOptions {
   ca?: string | undefined;
   cert?: string | undefined;
   key?: string | undefined;
-  /** the DigitalOcean token for etcd.discovery.digitaloceanTag (else DIGITALOCEAN_ACCESS_TOKEN) */
-  tokenFile?: string | undefined;
-  apiUrl?: string | undefined;
-  env?: NodeJS.ProcessEnv | undefined;
+  /**
+   * the private IPv4 of the droplets carrying etcd.discovery.digitaloceanTag; the caller supplies it
+   * (providers/digitalocean/etcd-endpoints.ts) so that etcd/ never opens a cloud API itself
+   */
+  listDropletPrivateIps?: ((tag: string) => Promise<string[]>) | undefined;
   /** also ask etcd for its member list */
   memberList?: boolean | undefined;
   timeoutMs?: number | undefined;
@@ -49,19 +48,11 @@ export async function resolveEtcdTls(cluster: Cluster, opts: EtcdAccessOptions):
   return loadEtcdTls({ ca, cert, key });
 }
 
-/** The DigitalOcean side of discovery through the DO provider's client (token read only when needed). */
-export function digitaloceanDropletIps(opts: EtcdAccessOptions): (tag: string) => Promise<string[]> {
-  return async (tag) => {
-    const client = await openDigitalOceanClient({ tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, env: opts.env ?? process.env });
-    return (await listEtcdEndpoints(client, tag)).map((e) => new URL(e).hostname);
-  };
-}
-
 /** The members: `--endpoints` as given, else the spec's discovery (DO tag, static endpoints). */
 export async function resolveEtcdMembers(cluster: Cluster, opts: EtcdAccessOptions, tls?: EtcdTls): Promise<EtcdMembers> {
   const spec: Cluster = opts.endpoints?.length ? { ...cluster, etcd: { ...cluster.etcd, discovery: { endpoints: opts.endpoints } } } : cluster;
   return discoverEtcdMembers(spec, {
-    listDropletPrivateIps: digitaloceanDropletIps(opts),
+    listDropletPrivateIps: opts.listDropletPrivateIps,
     memberList: opts.memberList && tls ? { tls, timeoutMs: opts.timeoutMs } : undefined,
   });
 }

@@ -3,7 +3,7 @@
 // member list of the etcd those answer from (v3 MemberList, so members added later are found).
 import { InputError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
-import { endpointForIp, normalizeEtcdEndpoint, sortEndpoints } from './etcd-endpoint.ts';
+import { endpointForIp, normalizeEtcdEndpoint, sortEndpoints } from '../spec/etcd-endpoint.ts';
 import { EtcdUnreachableError } from './etcd-errors.ts';
 import type { EtcdTls } from './etcd-tls.ts';
 import { EtcdV3Store } from './etcd-v3-store.ts';

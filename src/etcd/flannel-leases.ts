@@ -1,7 +1,7 @@
 // flannel's subnet leases: one key per node under <prefix>/subnets/, named after the subnet
 // (`10.200.5.0-24`; dual-stack flannel appends `&<ipv6>-<len>`), holding JSON with the node's
 // PublicIP. The same layout in v2 (flannel < 0.18) and v3 (≥ 0.18, keys bound to an etcd lease).
-import type { Host } from '../providers/host.ts';
+import type { Host } from '../spec/host.ts';
 import { openEtcdStore, type EtcdConnection, type EtcdStore } from './etcd-store.ts';
 
 export interface FlannelLease {

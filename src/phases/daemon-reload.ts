@@ -1,6 +1,6 @@
 // `systemctl daemon-reload`, only when a unit file or drop-in changed.
-import type { Action, Phase, PlanContext } from './action.ts';
-import { isUnitFile } from './unit-name.ts';
+import type { Action, Phase, PlanContext } from './phase.ts';
+import { isUnitFile } from '../render/unit-file.ts';
 
 export const daemonReload: Phase = {
   title: 'daemon-reload',

@@ -6,7 +6,7 @@ import { shellQuote } from '../exec/shell-quote.ts';
 import { tempMarker } from '../exec/temp-name.ts';
 import type { RenderedHost } from '../render/types.ts';
 import type { FileFact, HostFacts, UnitFact } from './host-facts.ts';
-import { unitName } from './unit-name.ts';
+import { unitName } from '../render/unit-file.ts';
 
 export function managedPaths(desired: RenderedHost): string[] {
   return [...new Set([...desired.files.map((f) => f.path), ...desired.binaries.map((b) => b.path)])];

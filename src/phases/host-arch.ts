@@ -2,7 +2,7 @@
 // runc, CNI and flannel publish linux/amd64 and linux/arm64 builds; any other machine is refused
 // before anything is fetched or written, rather than sent binaries it cannot run.
 import { KubewrightError } from '../errors.ts';
-import type { Arch } from '../render/artifacts.ts';
+import type { Arch } from '../render/release-binaries.ts';
 
 // uname -m names (the kernel's): x86_64 on amd64; aarch64 on arm64 Linux (arm64 on some other kernels)
 const archByMachine: Record<string, Arch> = { x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64' };

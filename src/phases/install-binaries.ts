@@ -1,7 +1,7 @@
 // Installs release binaries whose sha256 on the host differs from the verified artifact: fetched
 // (and checksum-checked) locally, uploaded over SFTP, renamed into place. A failed checksum
 // stops the host before its old binary is touched.
-import type { Action, Phase, PlanContext } from './action.ts';
+import type { Action, Phase, PlanContext } from './phase.ts';
 
 const mode8 = (m: number): string => `0${m.toString(8)}`;
 

@@ -2,9 +2,9 @@
 // order. Planning is pure given the facts; `plan` stops there.
 import type { LocalBinary } from '../artifacts/artifact-store.ts';
 import type { Executor } from '../exec/executor.ts';
-import type { Arch } from '../render/artifacts.ts';
+import type { Arch } from '../render/release-binaries.ts';
 import type { BinarySpec, RenderedHost } from '../render/types.ts';
-import type { Action, Phase, PlanContext } from './action.ts';
+import type { Action, Phase, PlanContext } from './phase.ts';
 import { daemonReload } from './daemon-reload.ts';
 import { gatherFacts } from './gather-facts.ts';
 import { hostArch, UnsupportedArchError } from './host-arch.ts';

@@ -1,6 +1,6 @@
 // Creates the directories managed files live in, and removes temp files an interrupted write left.
 import { shellQuote } from '../exec/shell-quote.ts';
-import type { Action, Phase, PlanContext } from './action.ts';
+import type { Action, Phase, PlanContext } from './phase.ts';
 
 export const prepareDirectories: Phase = {
   title: 'prepare directories',

@@ -1,6 +1,6 @@
 // Writes rendered files whose sha256 or mode on the host differs; each write is atomic.
 import { createHash } from 'node:crypto';
-import type { Action, Phase, PlanContext } from './action.ts';
+import type { Action, Phase, PlanContext } from './phase.ts';
 
 const mode8 = (m: number): string => `0${m.toString(8)}`;
 

@@ -4,7 +4,7 @@
 // (CN system:node:<name>, O system:nodes) so NodeRestriction can confine each kubelet.
 // Both: flannel's etcd client certificate and an admin client certificate for `verify`.
 import { isIP } from 'node:net';
-import type { Host } from '../providers/host.ts';
+import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { CsrName, CsrRequest } from './csr-request.ts';
 import type { KeySpec } from './private-key.ts';

@@ -2,8 +2,8 @@
 // issue what is missing or stale, keep the rest) and `planClusterPki` (the same decisions,
 // nothing written). Both return per-certificate decisions that `plan` shows.
 import { InputError } from '../errors.ts';
-import type { Host } from '../providers/host.ts';
-import type { ClusterCredentials, TlsCredential } from '../render/types.ts';
+import type { Host } from '../spec/host.ts';
+import type { ClusterCredentials, TlsCredential } from '../spec/credentials.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { ensureBareCertificate, type BareResult } from './bare-certificate.ts';
 import { describeCa, type CertificateAuthority } from './certificate-authority.ts';

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
-import { writeFileAtomic } from '../files/atomic-write.ts';
+import { writeFileAtomic } from '../local-disk/atomic-write.ts';
 import type { Cluster } from '../spec/cluster.ts';
 
 /** `name.pem`, `name-key.pem`, `name.csr` as `cfssljson -bare name` writes them */

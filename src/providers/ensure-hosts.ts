@@ -5,7 +5,7 @@ import type { Clock } from './digitalocean/api-client.ts';
 import type { EnsureEvent } from './digitalocean/ensure-workers.ts';
 import { openDigitalOceanClient } from './digitalocean/open-client.ts';
 import { DigitalOceanProvider } from './digitalocean/provider.ts';
-import type { Host } from './host.ts';
+import type { Host } from '../spec/host.ts';
 import { LabProvider } from './lab/lab-provider.ts';
 import { StaticProvider } from './static/static-provider.ts';
 import { TerraformOutputProvider } from './terraform/provider.ts';

@@ -4,7 +4,8 @@
 // `render` and `plan` use this so they never need a token.
 import { readDropletState } from './digitalocean/droplet-state.ts';
 import { dropletStateFile } from './digitalocean/state-paths.ts';
-import { plannedHosts, type Host } from './host.ts';
+import { plannedHosts } from './provider.ts';
+import type { Host } from '../spec/host.ts';
 import { LabProvider } from './lab/lab-provider.ts';
 import { TerraformOutputProvider } from './terraform/provider.ts';
 import type { Cluster } from '../spec/cluster.ts';

@@ -14,7 +14,7 @@
 //   A rejected token or a bad token file fails at once: retrying cannot fix those.
 // - With static endpoints and no tag the same script just writes the static list, so flanneld's
 //   Requires=/After=etcd-lookup.service is the same in every spec.
-import { endpointForIp, normalizeEtcdEndpoint, sortEndpoints, ETCD_CLIENT_PORT } from '../etcd/etcd-endpoint.ts';
+import { endpointForIp, normalizeEtcdEndpoint, sortEndpoints, ETCD_CLIENT_PORT } from '../spec/etcd-endpoint.ts';
 import { InputError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { RenderedFile, RenderedUnit } from './types.ts';

@@ -4,19 +4,13 @@
 // and a per-droplet ED25519 host key (hashicorp/tls) injected through cloud-init user_data, so
 // the first SSH connection can be verified. Outputs: names, public and private IPv4, host keys.
 import type { Cluster } from '../spec/cluster.ts';
+import { terraformOutputNames } from '../spec/terraform-outputs.ts';
 import type { RenderedFile } from './types.ts';
 
 // provider constraints: digitalocean 2.x (vpc_uuid, tags by id), tls ≥ 4.0 (ED25519 keys)
 export const terraformProviders = {
   digitalocean: { source: 'digitalocean/digitalocean', version: '~> 2.0' },
   tls: { source: 'hashicorp/tls', version: '~> 4.0' },
-} as const;
-
-export const terraformOutputNames = {
-  names: 'worker_names',
-  publicIPv4: 'worker_ipv4_addresses',
-  privateIPv4: 'worker_ipv4_private_addresses',
-  hostKeys: 'worker_ssh_host_keys',
 } as const;
 
 /** A Terraform identifier for a DigitalOcean tag name (`k8s-worker` → `k8s_worker`). */

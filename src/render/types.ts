@@ -1,4 +1,7 @@
 // What rendering produces: the desired state of every host, as plain data (no I/O).
+import type { Cluster } from '../spec/cluster.ts';
+import type { ClusterCredentials } from '../spec/credentials.ts';
+import type { Host } from '../spec/host.ts';
 
 export interface RenderedFile {
   /** absolute path on the target host, e.g. /etc/systemd/system/kubelet.service */
@@ -44,34 +47,9 @@ export interface RenderedCluster {
   root?: RenderedFile[];
 }
 
-/** A certificate and its private key, PEM-encoded. */
-export interface TlsCredential {
-  certPem: string;
-  keyPem: string;
-}
-
-/**
- * Material from the PKI that renderers place on hosts (or embed in kubeconfigs). Optional for
- * rendering: without it, files reference certificate paths (as the post does) and no
- * certificate files are rendered.
- */
-export interface ClusterCredentials {
-  /** the cluster CA certificate (the post's kube-ca.pem) */
-  caPem: string;
-  /** CA that signed etcd's serving certificate; defaults to caPem */
-  etcdCaPem?: string;
-  /** kubelet client(+serving) credential per host name; the seed profile maps every host to one shared credential */
-  kubelet: Record<string, TlsCredential>;
-  kubeProxy?: TlsCredential;
-  /** flannel's etcd client certificate */
-  etcdClient?: TlsCredential;
-  /** admin client certificate (O system:masters) for `verify`; not placed on hosts */
-  admin?: TlsCredential;
-}
-
 /** Everything a renderer needs; rendering is a pure function of this. */
 export interface RenderInput {
-  cluster: import('../spec/cluster.ts').Cluster;
-  hosts: import('../providers/host.ts').Host[];
+  cluster: Cluster;
+  hosts: Host[];
   credentials?: ClusterCredentials | undefined;
 }

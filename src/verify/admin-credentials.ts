@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
 import { barePaths, caFiles, resolvePkiDir } from '../pki/pki-files.ts';
-import type { TlsCredential } from '../render/types.ts';
+import type { TlsCredential } from '../spec/credentials.ts';
 import type { Cluster } from '../spec/cluster.ts';
 
 export interface AdminCredentials {

@@ -1,7 +1,7 @@
 // A client-node KubeConfig for the admin certificate, and raw GETs (readyz) with the same TLS settings.
 import { KubeConfig } from '@kubernetes/client-node';
 import { request } from 'node:https';
-import type { TlsCredential } from '../render/types.ts';
+import type { TlsCredential } from '../spec/credentials.ts';
 
 export function adminKubeConfig(server: string, caPem: string, admin: TlsCredential): KubeConfig {
   const kc = new KubeConfig();

@@ -1,6 +1,6 @@
 // Which nodes verify expects and how each registered Node looks, as `kubectl get nodes` shows it.
 import type { V1Node } from '@kubernetes/client-node';
-import type { Host } from '../providers/host.ts';
+import type { Host } from '../spec/host.ts';
 import { nodeNameOf } from '../render/modern/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { KubeVersion } from '../spec/version.ts';

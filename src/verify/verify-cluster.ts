@@ -3,7 +3,7 @@
 // flannel leases for every node. Returns a report; `verifyUntil` polls it (bounded).
 import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type { LeaseMapping } from '../etcd/flannel-leases.ts';
-import type { Host } from '../providers/host.ts';
+import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { compareMinor } from '../spec/version.ts';
 import { describeApiError, getRaw, isNotFound } from './kube-client.ts';

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.ts';
 import { resolveKubernetesVersion, withResolvedVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
-import { binariesFor, mirrorUrl } from '../../src/render/artifacts.ts';
+import { binariesFor, mirrorUrl } from '../../src/render/release-binaries.ts';
 import type { BinarySpec } from '../../src/render/types.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { readClusterCa } from '../../src/pki/cluster-ca.ts';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
 import { generateHostKey, hostKeyCloudConfig } from '../../src/providers/digitalocean/host-keys.ts';
-import { plannedHosts } from '../../src/providers/host.ts';
+import { plannedHosts } from '../../src/providers/provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';

@@ -5,11 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { discoverEtcdMembers } from '../../src/etcd/etcd-discovery.ts';
-import { formatEtcdMembersLine, normalizeEtcdEndpoint, sortEndpoints } from '../../src/etcd/etcd-endpoint.ts';
+import { formatEtcdMembersLine, normalizeEtcdEndpoint, sortEndpoints } from '../../src/spec/etcd-endpoint.ts';
 import { EtcdUnreachableError } from '../../src/etcd/etcd-errors.ts';
 import { mapLeasesToNodes, parseFlannelLease, type FlannelLease } from '../../src/etcd/flannel-leases.ts';
 import { InputError } from '../../src/errors.ts';
-import type { Host } from '../../src/providers/host.ts';
+import type { Host } from '../../src/spec/host.ts';
 import { testCluster } from './cluster-spec.ts';
 
 test('discovery is the deduplicated union of tagged droplets and static endpoints', async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { discoverEtcdMembers } from '../../src/etcd/etcd-discovery.ts';
-import { formatEtcdMembersLine } from '../../src/etcd/etcd-endpoint.ts';
+import { formatEtcdMembersLine } from '../../src/spec/etcd-endpoint.ts';
 import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.ts';
 import { listEtcdEndpoints } from '../../src/providers/digitalocean/etcd-endpoints.ts';
 import { renderEtcdLookupScript } from '../../src/render/etcd-lookup.ts';

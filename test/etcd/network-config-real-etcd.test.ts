@@ -9,7 +9,7 @@ import { NetworkConfigChangeRefusedError } from '../../src/etcd/etcd-errors.ts';
 import { openEtcdStore, type EtcdConnection } from '../../src/etcd/etcd-store.ts';
 import { listFlannelLeases, mapLeasesToNodes } from '../../src/etcd/flannel-leases.ts';
 import { writeFlannelNetworkConfig } from '../../src/etcd/flannel-network-config.ts';
-import { plannedHosts } from '../../src/providers/host.ts';
+import { plannedHosts } from '../../src/providers/provider.ts';
 import { startEtcdCluster, type EtcdTestCluster } from '../support/etcd-cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { testCluster, testClusterYaml } from './cluster-spec.ts';

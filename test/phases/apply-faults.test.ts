@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.ts';
 import { tempMarker } from '../../src/exec/temp-name.ts';
 import { SshExecutor } from '../../src/exec/ssh-executor.ts';
-import { runHosts, type HostOutcome } from '../../src/phases/run-hosts.ts';
+import { runHosts, type HostOutcome } from '../../src/run/run-hosts.ts';
 import type { RenderedHost } from '../../src/render/types.ts';
 import { buildArtifactMirror, standInScript } from '../support/artifact-mirror.ts';
 import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';

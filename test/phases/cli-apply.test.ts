@@ -6,7 +6,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { withResolvedVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
-import { plannedHosts } from '../../src/providers/host.ts';
+import { plannedHosts } from '../../src/providers/provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';

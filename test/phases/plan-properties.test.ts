@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Action, PlanContext } from '../../src/phases/action.ts';
+import type { Action, PlanContext } from '../../src/phases/phase.ts';
 import type { FileFact, HostFacts, UnitFact } from '../../src/phases/host-facts.ts';
 import { applyPhases } from '../../src/phases/manager.ts';
-import { isUnitFile, unitName } from '../../src/phases/unit-name.ts';
+import { isUnitFile, unitName } from '../../src/render/unit-file.ts';
 import { sha256Text } from '../../src/phases/write-files.ts';
 import type { RenderedHost } from '../../src/render/types.ts';
 

@@ -6,7 +6,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureClusterPki } from '../../src/pki/cluster-pki.ts';
-import { plannedHosts } from '../../src/providers/host.ts';
+import { plannedHosts } from '../../src/providers/provider.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { modernSpec, tool, workspace, type Workspace } from './pki-workspace.ts';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ensureClusterPki, type ClusterPki } from '../../src/pki/cluster-pki.ts';
-import { plannedHosts } from '../../src/providers/host.ts';
+import { plannedHosts } from '../../src/providers/provider.ts';
 import { modernSpec, tool, workspace, type Workspace } from './pki-workspace.ts';
 
 let ws: Workspace;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Host } from '../../src/providers/host.ts';
+import type { Host } from '../../src/spec/host.ts';
 import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
 import { readLabState, type LabState } from '../../src/providers/lab/lab-state.ts';

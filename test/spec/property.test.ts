@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
 import { isKubewrightError, SpecError } from '../../src/errors.ts';
-import { plannedHosts } from '../../src/providers/host.ts';
+import { plannedHosts } from '../../src/providers/provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { starterSpec } from '../../src/spec/starter.ts';

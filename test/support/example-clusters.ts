@@ -1,6 +1,6 @@
 // The shipped example specs as test fixtures, optionally at another Kubernetes version.
 import { readFileSync } from 'node:fs';
-import { plannedHosts } from '../../src/providers/host.ts';
+import { plannedHosts } from '../../src/providers/provider.ts';
 import type { RenderInput } from '../../src/render/types.ts';
 import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 

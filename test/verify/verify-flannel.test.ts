@@ -5,7 +5,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { renderCluster } from '../../src/render/cluster.ts';
-import { applyDnsAddon } from '../../src/verify/apply-dns-addon.ts';
+import { applyDnsAddon } from '../../src/addons/apply-dns-addon.ts';
 import { adminKubeConfig } from '../../src/verify/kube-client.ts';
 import { startEtcdCluster, type EtcdTestCluster } from '../support/etcd-cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { renderCluster } from '../../src/render/cluster.ts';
-import { applyDnsAddon } from '../../src/verify/apply-dns-addon.ts';
+import { applyDnsAddon } from '../../src/addons/apply-dns-addon.ts';
 import { adminKubeConfig } from '../../src/verify/kube-client.ts';
 import { verifyCluster } from '../../src/verify/verify-cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { InputError, VerifyError } from '../../errors.ts';
 import { resolveEtcdConnection, resolveEtcdMembers, resolveEtcdTls, type EtcdAccessOptions } from '../../etcd/etcd-connection.ts';
-import { formatEtcdMembersLine } from '../../etcd/etcd-endpoint.ts';
+import { formatEtcdMembersLine } from '../../spec/etcd-endpoint.ts';
 import { openEtcdStore } from '../../etcd/etcd-store.ts';
 import { flannelLeaseMapper } from '../../etcd/flannel-leases.ts';
 import { writeFlannelNetworkConfig } from '../../etcd/flannel-network-config.ts';
-import { plannedHosts, type Host } from '../../providers/host.ts';
+import { dropletPrivateIpLister } from '../../providers/digitalocean/etcd-endpoints.ts';
+import { plannedHosts } from '../../providers/provider.ts';
+import type { Host } from '../../spec/host.ts';
 import { LabProvider } from '../../providers/lab/lab-provider.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { loadClusterFile } from '../load-cluster.ts';
@@ -43,7 +45,7 @@ function accessOptions(opts: EtcdCliOptions): EtcdAccessOptions {
       if (!/^https?:\/\/[^/\s]+\/?$/.test(e)) throw new InputError(`--endpoints: ${JSON.stringify(e)} is not an etcd client URL`, { hint: 'e.g. --endpoints https://10.0.0.5:2379,https://10.0.0.6:2379' });
     }
   }
-  return { endpoints, ca: opts.etcdCa, cert: opts.etcdCert, key: opts.etcdKey, tokenFile: opts.tokenFile, apiUrl: opts.apiUrl };
+  return { endpoints, ca: opts.etcdCa, cert: opts.etcdCert, key: opts.etcdKey, listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: opts.tokenFile, apiUrl: opts.apiUrl }) };
 }
 
 /** The hosts to expect leases for: lab machines as they run now; other providers as the spec names them. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.ts';
-import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
 import { starterSpec } from '../../spec/starter.ts';
 import type { Io } from '../io.ts';
 

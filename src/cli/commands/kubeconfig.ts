@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
 import { renderKubeconfig } from '../../render/kubeconfig.ts';
 import { readAdminCredentials } from '../../verify/admin-credentials.ts';
 import { loadClusterFile } from '../load-cluster.ts';

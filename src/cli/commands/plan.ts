@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { InputError, KubewrightError } from '../../errors.ts';
-import { planJson, planText, summarize, summaryLine } from '../../phases/plan-report.ts';
-import { prepareRun } from '../../phases/prepare-run.ts';
-import { runHosts } from '../../phases/run-hosts.ts';
+import { planJson, planText, summarize, summaryLine } from '../../run/plan-report.ts';
+import { prepareRun } from '../../run/prepare-run.ts';
+import { runHosts } from '../../run/run-hosts.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
 import type { WorkerPlan } from '../../providers/digitalocean/plan-workers.ts';
 import { DigitalOceanProvider } from '../../providers/digitalocean/provider.ts';
-import type { Host } from '../../providers/host.ts';
+import type { Host } from '../../spec/host.ts';
 import { TerraformOutputProvider } from '../../providers/terraform/provider.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { writeRenderedTree } from '../../files/write-rendered-tree.ts';
+import { writeRenderedTree } from '../../local-disk/write-rendered-tree.ts';
 import { existsSync } from 'node:fs';
 import { caFiles, resolvePkiDir } from '../../pki/pki-files.ts';
 import { recordedHosts } from '../../providers/recorded-hosts.ts';

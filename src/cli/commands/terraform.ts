@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.ts';
-import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
 import { renderTerraformJson } from '../../render/terraform.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.ts';
 import { parseDuration } from '../../pki/duration.ts';
-import { runUp, upSteps, type UpEvent, type UpResult } from '../../up/run-up.ts';
+import { runUp, upSteps, type UpEvent, type UpResult } from '../../run/up.ts';
 import { formatVerifyReport } from '../../verify/verify-report.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';

@@ -2,8 +2,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { InputError, VerifyError } from '../../errors.ts';
 import { resolveEtcdConnection } from '../../etcd/etcd-connection.ts';
+import { dropletPrivateIpLister } from '../../providers/digitalocean/etcd-endpoints.ts';
 import { flannelLeaseMapper, type LeaseMapping } from '../../etcd/flannel-leases.ts';
-import type { Host } from '../../providers/host.ts';
+import type { Host } from '../../spec/host.ts';
 import { recordedHosts } from '../../providers/recorded-hosts.ts';
 import { parseDuration } from '../../pki/duration.ts';
 import type { Cluster } from '../../spec/cluster.ts';
@@ -63,7 +64,7 @@ Example:
       const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
       let flannelLeases: ((h: Host[]) => Promise<LeaseMapping>) | undefined;
       if (!opts.skipFlannel && (endpoints?.length || digitaloceanTag)) {
-        const conn = await resolveEtcdConnection(cluster, { tokenFile: opts.tokenFile });
+        const conn = await resolveEtcdConnection(cluster, { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: opts.tokenFile }) });
         flannelLeases = flannelLeaseMapper(cluster, conn);
       }
       const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig: kc, flannelLeases }), waitMs);

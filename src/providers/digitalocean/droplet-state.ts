@@ -2,7 +2,7 @@
 // droplets kubewright ensured, their ids and addresses, and whether their host key is pinned.
 // No secrets: host private keys live in hostkeys/, the token nowhere.
 import { readFile, rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
 
 export interface DropletStateHost {
   name: string;

@@ -4,7 +4,7 @@
 // is never repeated blindly: the list by tag decides which names are still missing, so no
 // duplicate droplet is made. Extra workers (index ≥ N) are deleted only with `prune`.
 import { KubewrightError } from '../../errors.ts';
-import { workerName } from '../host.ts';
+import { workerName } from '../provider.ts';
 import { systemClock, type Clock, type DigitalOceanClient } from './api-client.ts';
 import { createDroplets, deleteDroplet, dropletAddresses, listDropletsByTag, maxNamesPerCreate, type Droplet } from './droplets.ts';
 import { DigitalOceanUncertainError } from './errors.ts';

@@ -1,7 +1,7 @@
 // The cluster's known_hosts: one line per host we pinned, `name,public,private ssh-ed25519 ...`.
 // Lines that name one of these hosts or addresses are replaced (DigitalOcean reuses IPs).
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
 
 export interface KnownHost {
   names: string[];

@@ -1,6 +1,6 @@
 // What `ensure` would do, without doing it: one list-by-tag call. For `kubewright plan`
 // ("droplets to create") and for --prune previews.
-import { workerName } from '../host.ts';
+import { workerName } from '../provider.ts';
 import type { DigitalOceanClient } from './api-client.ts';
 import { listDropletsByTag } from './droplets.ts';
 import { extraWorkers, type WorkerPoolSpec } from './ensure-workers.ts';

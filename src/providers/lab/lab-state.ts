@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 
 export interface LabMachineState {

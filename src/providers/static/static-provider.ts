@@ -1,7 +1,8 @@
 // Hosts listed in the spec (`provider.static.hosts`): nothing to create or destroy, only to reach.
 import { InputError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
-import { plannedHosts, type Host, type Provider } from '../host.ts';
+import { plannedHosts, type Provider } from '../provider.ts';
+import type { Host } from '../../spec/host.ts';
 
 export class StaticProvider implements Provider {
   private readonly cluster: Cluster;

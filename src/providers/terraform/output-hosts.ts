@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
-import { terraformOutputNames } from '../../render/terraform.ts';
+import { terraformOutputNames } from '../../spec/terraform-outputs.ts';
 import { parseIPv4 } from '../../spec/ipv4.ts';
 import { hostNamePattern } from '../../spec/schema.ts';
 

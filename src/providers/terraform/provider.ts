@@ -4,7 +4,8 @@ import { KubewrightError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { updateKnownHosts } from '../digitalocean/known-hosts.ts';
 import { resolveSpecPath } from '../digitalocean/state-paths.ts';
-import type { Host, Provider } from '../host.ts';
+import type { Provider } from '../provider.ts';
+import type { Host } from '../../spec/host.ts';
 import { readTerraformOutput } from './output-hosts.ts';
 
 export class TerraformOutputProvider implements Provider {

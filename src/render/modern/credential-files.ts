@@ -2,7 +2,8 @@
 // the node's own kubelet certificate (client as system:node:<name>, and the kubelet's HTTPS server),
 // kube-proxy's certificate, and flannel's etcd CA and client pair. Private keys are secret, 0600.
 import { KubewrightError, ExitCode } from '../../errors.ts';
-import type { ClusterCredentials, RenderedFile } from '../types.ts';
+import type { RenderedFile } from '../types.ts';
+import type { ClusterCredentials } from '../../spec/credentials.ts';
 import { modernPaths } from './paths.ts';
 
 const pub = (path: string, contents: string): RenderedFile => ({ path, mode: 0o644, contents });

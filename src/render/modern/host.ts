@@ -1,8 +1,8 @@
 // The modern profile: every file one worker gets, its units in start order
 // (kernel modules and sysctls → etcd-lookup → flanneld → containerd → kubelet, kube-proxy) and what
 // restarts each.
-import type { Host } from '../../providers/host.ts';
-import { binariesFor } from '../artifacts.ts';
+import type { Host } from '../../spec/host.ts';
+import { binariesFor } from '../release-binaries.ts';
 import { renderEtcdLookup } from '../etcd-lookup.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';

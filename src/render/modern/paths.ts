@@ -1,7 +1,7 @@
 // Where the modern profile puts every file on a worker: binaries under /usr/local, kubeadm-style
 // state dirs (/var/lib/kubelet, /var/lib/kube-proxy), certificates under /etc/kubernetes/pki, and
 // flannel's etcd files where the post keeps them (/etc/flannel), so etcd-lookup serves both profiles.
-import { CNI_BIN_DIR, installPaths } from '../artifacts.ts';
+import { CNI_BIN_DIR, installPaths } from '../release-binaries.ts';
 import { flannelEtcdPaths } from '../flannel-etcd-paths.ts';
 import { SYSTEMD_DIR } from '../unit-file.ts';
 

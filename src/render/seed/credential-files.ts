@@ -1,7 +1,8 @@
 // The certificate files the post places on a worker, when the PKI material is at hand:
 // kubelet's kube-ca.pem/kubelet.pem/kubelet-key.pem and flannel's etcd CA and client pair.
 import { InputError } from '../../errors.ts';
-import type { ClusterCredentials, RenderedFile } from '../types.ts';
+import type { RenderedFile } from '../types.ts';
+import type { ClusterCredentials } from '../../spec/credentials.ts';
 import { seedPaths } from './paths.ts';
 
 const pub = (path: string, contents: string): RenderedFile => ({ path, mode: 0o644, contents });

@@ -1,9 +1,9 @@
 // The seed profile (the post, reproduced): every file one worker gets, its units in start order
 // (etcd-lookup → flanneld → docker → public_ip → kubelet → kube-proxy) and what restarts each.
-import type { Host } from '../../providers/host.ts';
+import type { Host } from '../../spec/host.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { parseIPv4 } from '../../spec/ipv4.ts';
-import { binariesFor } from '../artifacts.ts';
+import { binariesFor } from '../release-binaries.ts';
 import { renderEtcdLookup } from '../etcd-lookup.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';

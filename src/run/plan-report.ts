@@ -3,7 +3,7 @@
 // Pure: builds lines and JSON; src/cli prints them.
 import { createTwoFilesPatch } from 'diff';
 import { isKubewrightError } from '../errors.ts';
-import type { Action } from './action.ts';
+import type { Action } from '../phases/phase.ts';
 import type { HostOutcome } from './run-hosts.ts';
 
 export function redacted(sha256: string | undefined): string {

@@ -2,18 +2,19 @@
 // phases → DNS addon → verify. Every step is idempotent, so re-running after a failure
 // continues from the current state. The result records what each step changed.
 import { KubewrightError, VerifyError } from '../errors.ts';
-import { resolveEtcdConnection } from '../etcd/etcd-connection.ts';
+import { resolveEtcdConnection, type EtcdAccessOptions } from '../etcd/etcd-connection.ts';
+import { dropletPrivateIpLister } from '../providers/digitalocean/etcd-endpoints.ts';
 import { openEtcdStore } from '../etcd/etcd-store.ts';
 import { flannelLeaseMapper } from '../etcd/flannel-leases.ts';
 import { writeFlannelNetworkConfig, type NetworkConfigResult } from '../etcd/flannel-network-config.ts';
-import { readLookupTokenFile } from '../phases/lookup-token.ts';
-import { describeError } from '../phases/plan-report.ts';
-import { prepareRun } from '../phases/prepare-run.ts';
-import { runHosts, type HostEvent, type HostOutcome } from '../phases/run-hosts.ts';
+import { readLookupTokenFile } from './lookup-token.ts';
+import { describeError } from './plan-report.ts';
+import { prepareRun } from './prepare-run.ts';
+import { runHosts, type HostEvent, type HostOutcome } from './run-hosts.ts';
 import { ensureClusterPki, type CertDecision } from '../pki/cluster-pki.ts';
 import { ensureHosts, type EnsuredHosts, type EnsureHostsOptions } from '../providers/ensure-hosts.ts';
 import type { Cluster } from '../spec/cluster.ts';
-import { applyDnsAddon, type AppliedObject } from '../verify/apply-dns-addon.ts';
+import { applyDnsAddon, type AppliedObject } from '../addons/apply-dns-addon.ts';
 import { adminKubeConfig } from '../verify/kube-client.ts';
 import { verifyCluster, verifyUntil, type VerifyReport } from '../verify/verify-cluster.ts';
 
@@ -158,8 +159,8 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
   }
 }
 
-function etcdAccess(opts: UpOptions): { tokenFile?: string | undefined; apiUrl?: string | undefined; env?: NodeJS.ProcessEnv | undefined } {
-  return { tokenFile: opts.provider?.tokenFile, apiUrl: opts.provider?.apiUrl, env: opts.provider?.env };
+function etcdAccess(opts: UpOptions): EtcdAccessOptions {
+  return { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: opts.provider?.tokenFile, apiUrl: opts.provider?.apiUrl, env: opts.provider?.env }) };
 }
 
 async function writeNetworkConfig(cluster: Cluster, opts: UpOptions, say: (m: string) => void): Promise<NonNullable<UpResult['etcd']>> {

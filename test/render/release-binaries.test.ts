@@ -13,7 +13,7 @@ import {
   sha256FromChecksumFile,
   stableVersionUrl,
   UnresolvedKubernetesVersionError,
-} from '../../src/render/artifacts.ts';
+} from '../../src/render/release-binaries.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 
 const seed = parseCluster(readFileSync(new URL('../../examples/seed.yaml', import.meta.url), 'utf8'), 'seed.yaml');

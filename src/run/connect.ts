@@ -6,7 +6,7 @@ import { InputError, KubewrightError } from '../errors.ts';
 import type { Executor } from '../exec/executor.ts';
 import { SshConnectionError } from '../exec/ssh-errors.ts';
 import { SshExecutor } from '../exec/ssh-executor.ts';
-import type { Host } from '../providers/host.ts';
+import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
 
 export interface ConnectOptions {

@@ -1,11 +1,11 @@
 // Plans or applies every host, `parallel` at a time. A failing host stops only itself: the
 // others complete, and each outcome says what happened.
 import type { Executor } from '../exec/executor.ts';
-import type { Host } from '../providers/host.ts';
-import type { Arch } from '../render/artifacts.ts';
+import type { Host } from '../spec/host.ts';
+import type { Arch } from '../render/release-binaries.ts';
 import type { BinarySpec, RenderedHost } from '../render/types.ts';
-import type { Action } from './action.ts';
-import { applyPlan, planHost, type BinarySource, type HostPlan } from './manager.ts';
+import type { Action } from '../phases/phase.ts';
+import { applyPlan, planHost, type BinarySource, type HostPlan } from '../phases/manager.ts';
 
 export interface HostTarget {
   host: Host;

@@ -4,7 +4,7 @@ import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObj
 import { parseAllDocuments } from 'yaml';
 import { KubewrightError } from '../errors.ts';
 import type { RenderedFile } from '../render/types.ts';
-import { describeApiError, isNotFound } from './kube-client.ts';
+import { describeApiError, isNotFound } from '../verify/kube-client.ts';
 
 export const FIELD_MANAGER = 'kubewright';
 

@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { ensureClusterPki, planClusterPki } from '../pki/cluster-pki.ts';
 import { caFiles, resolvePkiDir } from '../pki/pki-files.ts';
-import type { Host } from '../providers/host.ts';
-import type { ClusterCredentials } from '../render/types.ts';
+import type { Host } from '../spec/host.ts';
+import type { ClusterCredentials } from '../spec/credentials.ts';
 import type { Cluster } from '../spec/cluster.ts';
 
 export interface CredentialsResult {

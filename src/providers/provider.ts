@@ -1,16 +1,6 @@
-// A worker host as providers report it: how to reach it and which addresses it has.
+// What every provider implements, and the hosts a spec names before any provider is asked.
 import type { Cluster } from '../spec/cluster.ts';
-
-export interface Host {
-  /** node name; for DigitalOcean the droplet name (`k8s-worker-{index}.{domain}`) */
-  name: string;
-  /** where SSH connects; undefined until a provider has created the host */
-  address: string | undefined;
-  port: number;
-  user: string;
-  publicAddress?: string | undefined;
-  privateAddress?: string | undefined;
-}
+import type { Host } from '../spec/host.ts';
 
 export interface Provider {
   /** the hosts that exist now */
