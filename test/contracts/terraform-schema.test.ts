@@ -1,0 +1,95 @@
+// main.tf.json against the DigitalOcean and TLS providers' schemas (vendored from the published
+// CDKTF bindings, test/contracts/terraform/README.md): every resource type, argument, nested
+// block and reference kubewright renders exists, and planted mistakes are caught.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderTerraformJson } from '../../src/render/terraform.ts';
+import { parseCluster } from '../../src/spec/cluster.ts';
+import { exampleText } from '../support/example-clusters.ts';
+import { checkTerraformJson, loadProviderSchemas } from './terraform/check-terraform-json.ts';
+
+const schemas = loadProviderSchemas();
+
+function rendered(name: 'seed' | 'digitalocean', edit: (text: string) => string = (t) => t): Record<string, unknown> {
+  return JSON.parse(renderTerraformJson(parseCluster(edit(exampleText(name)), `${name}.yaml`))) as Record<string, unknown>;
+}
+
+/** A deep copy of `doc` with `mutate` applied: a planted mistake. */
+function planted(doc: Record<string, unknown>, mutate: (d: Record<string, Record<string, Record<string, Record<string, unknown>>>>) => void): Record<string, unknown> {
+  const copy = structuredClone(doc) as Record<string, Record<string, Record<string, Record<string, unknown>>>>;
+  mutate(copy);
+  return copy;
+}
+
+const droplet = (d: Record<string, Record<string, Record<string, Record<string, unknown>>>>): Record<string, unknown> => {
+  const body = d['resource']?.['digitalocean_droplet']?.['worker_server'];
+  assert.ok(body);
+  return body;
+};
+
+test('the vendored schemas name their provider and package, and hold the resource types kubewright renders', () => {
+  assert.equal(schemas['digitalocean']?.provenance.provider, 'registry.terraform.io/digitalocean/digitalocean');
+  assert.match(schemas['digitalocean']?.provenance.package ?? '', /^@cdktf\/provider-digitalocean@/);
+  assert.equal(schemas['tls']?.provenance.provider, 'registry.terraform.io/hashicorp/tls');
+  for (const t of ['digitalocean_droplet', 'digitalocean_tag', 'digitalocean_firewall']) assert.ok(schemas['digitalocean']?.resources[t], t);
+  assert.equal(schemas['digitalocean']?.resources['digitalocean_droplet']?.attributes['size']?.required, true);
+  assert.equal(schemas['digitalocean']?.resources['digitalocean_droplet']?.attributes['ipv4_address']?.computed, true);
+});
+
+test('the seed example\'s main.tf.json fits the provider schemas', () => {
+  assert.deepEqual(checkTerraformJson(rendered('seed'), schemas), []);
+});
+
+test('the DigitalOcean example\'s main.tf.json fits the provider schemas, with a VPC and numeric SSH key ids', () => {
+  assert.deepEqual(checkTerraformJson(rendered('digitalocean'), schemas), []);
+  const withVpc = rendered('digitalocean', (t) => t.replace(/vpcUuid: null/, 'vpcUuid: 5a4981aa-9653-4bd1-bef5-d6bff52042e4').replace(/sshKeys: \[.*\]/, 'sshKeys: [512189]'));
+  assert.ok(JSON.stringify(withVpc).includes('vpc_uuid'), 'the edit added a VPC');
+  assert.deepEqual(checkTerraformJson(withVpc, schemas), []);
+});
+
+test('planted mistakes are caught: a misspelled argument, a computed attribute set, a wrong type, a missing required argument', () => {
+  const doc = rendered('seed');
+  const misspelled = checkTerraformJson(planted(doc, (d) => {
+    const b = droplet(d);
+    b['ssh_key'] = b['ssh_keys'];
+    delete b['ssh_keys'];
+  }), schemas);
+  assert.ok(misspelled.some((p) => /resource\.digitalocean_droplet\.worker_server\.ssh_key: not an argument of this block/.test(p)), misspelled.join('\n'));
+  const computed = checkTerraformJson(planted(doc, (d) => { droplet(d)['ipv4_address'] = '203.0.113.7'; }), schemas);
+  assert.ok(computed.some((p) => /ipv4_address: is computed by the provider/.test(p)), computed.join('\n'));
+  const wrongType = checkTerraformJson(planted(doc, (d) => { droplet(d)['tags'] = 'k8s-worker'; }), schemas);
+  assert.ok(wrongType.some((p) => /\.tags: must be (list|set)\(string\)/.test(p)), wrongType.join('\n'));
+  const missing = checkTerraformJson(planted(doc, (d) => { delete droplet(d)['size']; }), schemas);
+  assert.ok(missing.some((p) => /worker_server\.size: required/.test(p)), missing.join('\n'));
+  // the post's deprecated private_networking is still an argument, so it passes: the judge knows the provider, not our taste
+  assert.deepEqual(checkTerraformJson(planted(doc, (d) => { droplet(d)['private_networking'] = true; }), schemas), []);
+});
+
+test('planted mistakes are caught: an unknown resource type, a bad nested block, a reference to a missing attribute or resource', () => {
+  const doc = rendered('seed');
+  const unknownType = checkTerraformJson(planted(doc, (d) => { (d['resource'] as Record<string, unknown>)['digitalocean_dropplet'] = { x: { name: 'a' } }; }), schemas);
+  assert.ok(unknownType.some((p) => /resource\.digitalocean_dropplet: no such resource type/.test(p)), unknownType.join('\n'));
+  const block = checkTerraformJson(planted(doc, (d) => { droplet(d)['timeouts'] = { create: '5m', creat: '5m' }; }), schemas);
+  assert.ok(block.some((p) => /timeouts\[0\]\.creat: not an argument/.test(p)), block.join('\n'));
+  assert.deepEqual(checkTerraformJson(planted(doc, (d) => { droplet(d)['timeouts'] = { create: '5m' }; }), schemas), []);
+  const badRef = checkTerraformJson(planted(doc, (d) => {
+    (d['output'] as unknown as Record<string, { value: string }>)['worker_ipv4_private_addresses'] = { value: '${digitalocean_droplet.worker_server[*].private_ipv4}' };
+  }), schemas);
+  assert.ok(badRef.some((p) => /digitalocean_droplet has no attribute private_ipv4/.test(p)), badRef.join('\n'));
+  const undeclared = checkTerraformJson(planted(doc, (d) => { droplet(d)['tags'] = ['${digitalocean_tag.k8s_workers.id}']; }), schemas);
+  assert.ok(undeclared.some((p) => /digitalocean_tag\.k8s_workers\.id refers to a resource that is not declared/.test(p)), undeclared.join('\n'));
+});
+
+test('a firewall is checked like any other resource type: its rule blocks and their arguments', () => {
+  const doc = rendered('seed');
+  const withFirewall = (rule: Record<string, unknown>): Record<string, unknown> => planted(doc, (d) => {
+    (d['resource'] as Record<string, unknown>)['digitalocean_firewall'] = {
+      workers: { name: 'k8s-workers', tags: ['${digitalocean_tag.k8s_worker.id}'], inbound_rule: [rule] },
+    };
+  });
+  assert.deepEqual(checkTerraformJson(withFirewall({ protocol: 'tcp', port_range: '22', source_addresses: ['0.0.0.0/0'] }), schemas), []);
+  const bad = checkTerraformJson(withFirewall({ protocol: 'tcp', ports: '22' }), schemas);
+  assert.ok(bad.some((p) => /inbound_rule\[0\]\.ports: not an argument/.test(p)), bad.join('\n'));
+  const noProtocol = checkTerraformJson(withFirewall({ port_range: '22' }), schemas);
+  assert.ok(noProtocol.some((p) => /inbound_rule\[0\]\.protocol: required/.test(p)), noProtocol.join('\n'));
+});
