@@ -100,7 +100,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   });
 
   test('first apply writes everything and every unit runs under systemd', async () => {
-    const r = await runCli('apply', '-f', spec, '--wait-timeout', '30');
+    const r = await runCli('apply', '-f', spec, '--wait-timeout', '30s');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const states = await unitStates();
     for (const h of hosts) for (const u of units) assert.match(states[h.name]![u]!, / active$/, `${h.name} ${u}`);
@@ -129,7 +129,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   test('changing clusterDNS rewrites the kubelet config and restarts only kubelet', async () => {
     const before = await unitStates();
     await writeFile(spec, specText('10.32.0.53'));
-    const r = await runCli('apply', '-f', spec, '--wait-timeout', '30', '--show-plan');
+    const r = await runCli('apply', '-f', spec, '--wait-timeout', '30s', '--show-plan');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const after = await unitStates();
     for (const h of hosts) {

@@ -31,7 +31,7 @@ async function cli(...args: string[]): Promise<CliResult> {
   return r;
 }
 
-const api = (): string[] => ['--api-url', h.prism.url, '--poll-interval', '0.05', '--timeout', '30'];
+const api = (): string[] => ['--api-url', h.prism.url, '--poll-interval', '50ms', '--timeout', '30s'];
 
 test('plan lists the droplets to create without creating any', async () => {
   const r = await cli('plan', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url, '--output', 'json');
@@ -68,7 +68,7 @@ test('the token is read from DIGITALOCEAN_ACCESS_TOKEN and the URL from DIGITALO
   process.env['DIGITALOCEAN_ACCESS_TOKEN'] = canaryToken;
   process.env['DIGITALOCEAN_API_URL'] = h.prism.url;
   try {
-    const r = await cli('provision', '-f', spec, '--poll-interval', '0.05', '--output', 'json');
+    const r = await cli('provision', '-f', spec, '--poll-interval', '50ms', '--output', 'json');
     assert.equal(r.code, 0, r.stderr);
   } finally {
     delete process.env['DIGITALOCEAN_ACCESS_TOKEN'];

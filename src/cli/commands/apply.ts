@@ -1,3 +1,4 @@
+import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
@@ -67,8 +68,8 @@ export function registerApply(program: Command, io: Io): void {
     .option('--parallel <n>', 'hosts worked on at once', '10')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
-    .option('--wait-for-ssh <seconds>', 'keep retrying hosts whose sshd does not answer yet for this long', '0')
-    .option('--wait-timeout <seconds>', 'how long a (re)started unit may take to become active', '60')
+    .option('--wait-for-ssh <duration>', 'keep retrying hosts whose sshd does not answer yet for this long (e.g. 5m)', '0')
+    .option('--wait-timeout <duration>', 'how long a (re)started unit may take to become active', '60s')
     .option('--show-plan', 'print the planned changes of each host before the table', false)
     .addOption(outputOption('text, or json: the result of every host (actions, status, errors) instead of the table'))
     .option('--events <format>', 'ndjson: one JSON progress event per line (host, phase, status, message, ms) instead of the progress display')
@@ -88,15 +89,11 @@ Example:
     .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; output: string; events?: string }) => {
       if (opts.events !== undefined && opts.events !== 'ndjson') throw new InputError(`--events: must be ndjson (got ${opts.events})`, { hint: 'use --events ndjson' });
       const parallel = parseParallel(opts.parallel);
-      const waitActiveTimeoutSec = Number(opts.waitTimeout);
-      if (!Number.isFinite(waitActiveTimeoutSec) || waitActiveTimeoutSec <= 0) {
-        throw new InputError(`--wait-timeout: must be a positive number of seconds (got ${opts.waitTimeout})`, { hint: 'e.g. --wait-timeout 120' });
-      }
-      const waitForSsh = Number(opts.waitForSsh);
-      if (!Number.isFinite(waitForSsh) || waitForSsh < 0) throw new InputError(`--wait-for-ssh: must be a number of seconds ≥ 0 (got ${opts.waitForSsh})`, { hint: 'e.g. --wait-for-ssh 300' });
+      const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
+      const waitForSshMs = durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const cluster = await loadClusterFile(opts.file);
       const run = await prepareRun(cluster, {
-        mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, waitForSshMs: waitForSsh * 1000,
+        mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
       });
       const json = opts.output === 'json';
       if (!json) for (const n of run.notes) io.out(`note: ${n}`);

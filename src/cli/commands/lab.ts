@@ -47,6 +47,7 @@ Example:
     .command('down')
     .description('stop the lab machines and remove their bridge, addresses, cgroups, state and pinned host keys')
     .requiredOption('-f, --file <path>', 'cluster spec')
+    .option('--yes', 'accepted like `down --yes` so scripts can pass it to both; lab down never asks')
     .action(async (opts: { file: string }) => {
       const p = await labProvider(opts.file, io);
       await p.destroy();

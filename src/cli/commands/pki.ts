@@ -86,10 +86,10 @@ Examples:
     )
     .action(async (opts: { file: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; importEtcdCa?: string; importEtcdCaKey?: string; caConfig?: string; force?: boolean; output: OutputFormat }) => {
       const output = opts.output;
-      const cluster = await loadClusterFile(opts.file);
       const key = keyOf(opts.algo, opts.size);
       const expiryMs = parseDuration(opts.caExpiry);
       if (expiryMs === undefined) throw new InputError(`--ca-expiry: not a duration (got ${JSON.stringify(opts.caExpiry)})`, { hint: 'write it as cfssl does, e.g. 43800h (5 years)' });
+      const cluster = await loadClusterFile(opts.file);
       const dir = resolvePkiDir(cluster);
       const result = await initClusterCa(cluster, dir, {
         key,

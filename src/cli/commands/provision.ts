@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { InputError } from '../../errors.ts';
 import type { EnsureEvent } from '../../providers/digitalocean/ensure-workers.ts';
 import { ensureHosts } from '../../providers/ensure-hosts.ts';
 import { loadClusterFile } from '../load-cluster.ts';
+import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 
@@ -14,12 +14,6 @@ interface ProvisionOptions {
   prune?: boolean;
   pollInterval: string;
   timeout: string;
-}
-
-function seconds(flag: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new InputError(`${flag}: must be a number of seconds ≥ ${min} (got ${JSON.stringify(value)})`, { hint: `e.g. ${flag} 5` });
-  return n * 1000;
 }
 
 function describeEvent(e: EnsureEvent): string[] {
@@ -48,8 +42,8 @@ export function registerProvision(program: Command, io: Io): void {
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
     .addOption(outputOption())
     .option('--prune', 'delete workers whose index is ≥ workers.count (highest index first)')
-    .option('--poll-interval <seconds>', 'between list-by-tag polls while droplets boot', '5')
-    .option('--timeout <seconds>', 'give up waiting for droplets to become active after this long', '600')
+    .option('--poll-interval <duration>', 'between list-by-tag polls while droplets boot', '5s')
+    .option('--timeout <duration>', 'give up waiting for droplets to become active after this long', '10m')
     .addHelpText(
       'after',
       `
@@ -62,8 +56,8 @@ Example:
 `,
     )
     .action(async (opts: ProvisionOptions) => {
-      const pollIntervalMs = seconds('--poll-interval', opts.pollInterval, 0);
-      const deadlineMs = seconds('--timeout', opts.timeout, 1);
+      const pollIntervalMs = durationFlag('--poll-interval', opts.pollInterval, { allowZero: true, example: '5s or 500ms' });
+      const deadlineMs = durationFlag('--timeout', opts.timeout, { example: '10m or 90s' });
       const cluster = await loadClusterFile(opts.file);
       const p = cluster.provider;
       const ensured = await ensureHosts(cluster, {

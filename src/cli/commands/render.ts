@@ -12,7 +12,7 @@ export function registerRender(program: Command, io: Io): void {
     .command('render')
     .description('render every file of every host into a folder per host (+ cluster/ for manifests); touches no host')
     .requiredOption('-f, --file <path>', 'cluster spec')
-    .requiredOption('-o, --out <dir>', 'output directory (created; replaced only if kubewright rendered it)')
+    .requiredOption('--out <dir>', 'output directory (created; replaced only if kubewright rendered it)')
     .addHelpText(
       'after',
       `

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { InputError } from '../../errors.ts';
-import { parseDuration } from '../../pki/duration.ts';
 import { runUp, upSteps, type UpEvent, type UpResult } from '../../run/up.ts';
 import { formatVerifyReport } from '../../verify/verify-report.ts';
+import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 import { loadClusterFile } from '../load-cluster.ts';
@@ -39,11 +38,6 @@ function summaryLines(r: UpResult): string[] {
   return [...table, r.ok ? `Up: ${changed.length === 0 ? 'nothing changed' : changed.join(', ')}.` : `Up stopped at ${r.failedStep}: ${r.error ?? ''}`];
 }
 
-/** A duration flag where `0` (or `0s`) turns the wait off. */
-function zeroOrDuration(text: string): number | undefined {
-  return /^0+(\.0+)?(ms|s|m|h|d)?$/.test(text.trim()) ? 0 : parseDuration(text);
-}
-
 export function registerUp(program: Command, io: Io): void {
   program
     .command('up')
@@ -76,14 +70,10 @@ Examples:
 `,
     )
     .action(async (opts: UpCliOptions) => {
-      const waitMs = zeroOrDuration(opts.wait);
-      if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
-      const waitForSshMs = opts.waitForSsh === undefined ? undefined : zeroOrDuration(opts.waitForSsh);
-      if (opts.waitForSsh !== undefined && waitForSshMs === undefined) throw new InputError(`--wait-for-ssh: not a duration (got ${opts.waitForSsh})`, { hint: 'write it like 90s or 5m' });
-      const pollIntervalMs = parseDuration(opts.pollInterval);
-      const deadlineMs = parseDuration(opts.timeout);
-      if (pollIntervalMs === undefined) throw new InputError(`--poll-interval: not a duration (got ${opts.pollInterval})`, { hint: 'e.g. 5s' });
-      if (deadlineMs === undefined || deadlineMs <= 0) throw new InputError(`--timeout: not a positive duration (got ${opts.timeout})`, { hint: 'e.g. 10m' });
+      const waitMs = durationFlag('--wait', opts.wait, { allowZero: true, example: '90s, 5m or 1m30s' });
+      const waitForSshMs = opts.waitForSsh === undefined ? undefined : durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
+      const pollIntervalMs = durationFlag('--poll-interval', opts.pollInterval, { allowZero: true, example: '5s or 500ms' });
+      const deadlineMs = durationFlag('--timeout', opts.timeout, { example: '10m or 90s' });
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
       const json = opts.output === 'json';

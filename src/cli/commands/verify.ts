@@ -6,13 +6,13 @@ import { dropletPrivateIpLister } from '../../providers/digitalocean/etcd-endpoi
 import { flannelLeaseMapper, type LeaseMapping } from '../../etcd/flannel-leases.ts';
 import type { Host } from '../../spec/host.ts';
 import { recordedHosts } from '../../providers/recorded-hosts.ts';
-import { parseDuration } from '../../pki/duration.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { readAdminCredentials } from '../../verify/admin-credentials.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
 import { verifyCluster, verifyUntil } from '../../verify/verify-cluster.ts';
 import { formatVerifyReport } from '../../verify/verify-report.ts';
 import { loadClusterFile } from '../load-cluster.ts';
+import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
 
@@ -56,8 +56,7 @@ Example:
 `,
     )
     .action(async (opts: { file: string; wait?: string; kubeconfig?: string; output: string; skipFlannel?: boolean; tokenFile?: string }) => {
-      const waitMs = opts.wait === undefined ? 0 : parseDuration(opts.wait);
-      if (waitMs === undefined) throw new InputError(`--wait: not a duration (got ${opts.wait})`, { hint: 'write it like 90s, 5m or 1m30s' });
+      const waitMs = opts.wait === undefined ? 0 : durationFlag('--wait', opts.wait, { allowZero: true, example: '90s, 5m or 1m30s' });
       const cluster = await loadClusterFile(opts.file);
       const kc = await kubeConfigFor(cluster, opts.kubeconfig);
       const hosts = await recordedHosts(cluster);
