@@ -1,12 +1,12 @@
 // Executor over one reused ssh2 connection per host: commands on exec channels, files over
 // SFTP written atomically, host keys checked against known_hosts before anything is sent.
 import { createReadStream } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { CommandError, type CommandResult } from './command-result.ts';
 import type { ExecOptions, Executor, PutFile } from './executor.ts';
-import { appendKnownHost, checkHostKey, knownHostsName, readKnownHosts } from './known-hosts.ts';
+import { appendKnownHost, checkHostKey, hostKeyAlgorithms, keyTypeOf, knownHostsName, pinnedKeyTypes, readKnownHosts } from './known-hosts.ts';
 import { shellQuote } from './shell-quote.ts';
 import { HostKeyError, SshConnectionError } from './ssh-errors.ts';
 import { rootedPath, tempPathFor } from './temp-name.ts';
@@ -24,7 +24,7 @@ export interface SshOptions {
   knownHostsPath: string;
   /** trust and record keys of hosts not yet in known_hosts (a changed key is still refused) */
   acceptNewHostKeys?: boolean;
-  /** run commands through `sudo -n` and stage files in /tmp; defaults to true for users other than root */
+  /** run commands through `sudo -n` and stream files to a root shell's stdin; defaults to true for users other than root */
   sudo?: boolean;
   /** test-only: confine every path to this directory on the host */
   root?: string;
@@ -56,7 +56,6 @@ export class SshExecutor implements Executor {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private closedError: Error | undefined;
   private readonly onClose = new Set<(e: Error) => void>();
-  private stagingDir: string | undefined;
 
   private constructor(target: SshTarget, client: Client, opts: SshOptions) {
     this.host = target.name;
@@ -80,19 +79,32 @@ export class SshExecutor implements Executor {
   static async connect(target: SshTarget, opts: SshOptions): Promise<SshExecutor> {
     const name = knownHostsName(target.address, target.port);
     const knownText = await readKnownHosts(opts.knownHostsPath);
+    // offer only the pinned key types: a host pinned as ed25519 that has an ECDSA key too is then
+    // verified by its ed25519 key, and an impostor with another type fails the handshake
+    const pinned = pinnedKeyTypes(knownText, name);
+    const serverHostKey = hostKeyAlgorithms(pinned);
     let refusal: HostKeyError | undefined;
     let accepted: Buffer | undefined;
     const client = new Client();
     await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve());
-      client.once('error', (e: Error & { level?: string }) => {
+      const errors: (Error & { level?: string })[] = [];
+      // one failure may raise several errors (the handshake's verdict, then the socket's reset, in
+      // either order): decide once the connection has closed, from all of them
+      const fail = (): void => {
         if (refusal) return reject(refusal);
-        reject(connectError(target, e));
+        if (serverHostKey.length > 0 && errors.some((e) => /no matching host key/i.test(e.message))) {
+          return reject(hostKeyRefusal(target, name, opts.knownHostsPath, { kind: 'changed', line: 0, pinnedTypes: pinned }, 'offers none of them'));
+        }
+        const first = errors[0];
+        // a connection dropped during the handshake may close without an 'error'
+        reject(first ? connectError(target, first) : new SshConnectionError(target.name, `ssh connection to ${target.user}@${target.address}:${target.port} closed during the handshake`, 'check that the host is up and sshd is running, then re-run'));
+      };
+      client.once('ready', () => resolve());
+      client.on('error', (e: Error & { level?: string }) => {
+        errors.push(e);
+        if (errors.length === 1) setTimeout(fail, 1_000).unref();
       });
-      // a connection dropped during the handshake may close without an 'error'
-      client.once('close', () => {
-        reject(refusal ?? new SshConnectionError(target.name, `ssh connection to ${target.user}@${target.address}:${target.port} closed during the handshake`, 'check that the host is up and sshd is running, then re-run'));
-      });
+      client.once('close', fail);
       client.connect({
         host: target.address,
         port: target.port,
@@ -101,6 +113,7 @@ export class SshExecutor implements Executor {
         readyTimeout: opts.readyTimeoutMs ?? 20_000,
         keepaliveInterval: opts.keepaliveIntervalMs ?? 5_000,
         keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+        ...(serverHostKey.length > 0 ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
         hostVerifier: (key: Buffer) => {
           const verdict = checkHostKey(knownText, name, key);
           if (verdict.kind === 'known') return true;
@@ -108,7 +121,7 @@ export class SshExecutor implements Executor {
             accepted = key;
             return true;
           }
-          refusal = hostKeyRefusal(target, name, opts.knownHostsPath, verdict);
+          refusal = hostKeyRefusal(target, name, opts.knownHostsPath, verdict, keyTypeOf(key));
           return false;
         },
       });
@@ -132,11 +145,12 @@ export class SshExecutor implements Executor {
     const data = typeof file.contents === 'string' ? Buffer.from(file.contents, 'utf8') : Buffer.from(file.contents);
     await this.writeAtomic(this.path(file.path), file.mode, (async function* () {
       for (let i = 0; i < data.length; i += writeChunk) yield data.subarray(i, i + writeChunk);
-    })());
+    })(), data.length);
   }
 
   async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
-    await this.writeAtomic(this.path(remotePath), mode, createReadStream(localPath, { highWaterMark: writeChunk }));
+    const { size } = await stat(localPath);
+    await this.writeAtomic(this.path(remotePath), mode, createReadStream(localPath, { highWaterMark: writeChunk }), size);
   }
 
   async read(path: string): Promise<Buffer | undefined> {
@@ -163,7 +177,6 @@ export class SshExecutor implements Executor {
 
   async close(): Promise<void> {
     if (this.closedError) return;
-    if (this.stagingDir) await this.run(`rm -rf ${shellQuote(this.stagingDir)}`, { noSudo: true }).catch(() => undefined);
     await new Promise<void>((resolve) => {
       this.onClose.add(() => resolve());
       this.client.end();
@@ -223,21 +236,29 @@ export class SshExecutor implements Executor {
     return new SshConnectionError(this.host, `sftp ${op} ${path}: ${err.message}`, 'check the path and the permissions of its directory', err);
   }
 
-  private async writeAtomic(target: string, mode: number, chunks: AsyncIterable<Buffer>): Promise<void> {
-    const sftp = await this.sftp();
+  private async writeAtomic(target: string, mode: number, chunks: AsyncIterable<Buffer>, size: number): Promise<void> {
     if (this.sudo) {
-      // the login user cannot write /etc: stage the file in a private dir, then install it as root
-      this.stagingDir ??= `/tmp/.kubewright-${randomBytes(6).toString('hex')}`;
-      await this.run(`mkdir -p -m 0700 ${shellQuote(this.stagingDir)}`, { noSudo: true });
-      const staged = posix.join(this.stagingDir, randomBytes(6).toString('hex'));
-      await this.sftpWrite(sftp, staged, 0o600, chunks);
+      // the login user cannot write /etc: the bytes go through the command's stdin into a root-owned
+      // 0600 temp file beside the target, so a secret never rests in /tmp; a connection dropped
+      // mid-stream leaves a short temp file, which the size check catches and removes
       const tmp = tempPathFor(target);
       const q = shellQuote;
-      await this.exec(
-        `mkdir -p -m 0755 ${q(posix.dirname(target))} && install -m ${mode.toString(8)} -o 0 -g 0 ${q(staged)} ${q(tmp)} && sync ${q(tmp)} && mv -f ${q(tmp)} ${q(target)}; rc=$?; rm -f ${q(staged)} ${q(tmp)}; exit $rc`,
-      );
+      const script = [
+        `mkdir -p -m 0755 ${q(posix.dirname(target))}`,
+        'umask 077',
+        `if cat > ${q(tmp)} && [ "$(wc -c < ${q(tmp)} | tr -d ' ')" = ${size} ] && chown 0:0 ${q(tmp)} && chmod ${mode.toString(8)} ${q(tmp)} && sync ${q(tmp)} && mv -f ${q(tmp)} ${q(target)}; then exit 0; fi`,
+        `rm -f ${q(tmp)}`,
+        `echo "kubewright: ${target.replaceAll('"', '')}: not installed (incomplete input or a failed step)" >&2`,
+        'exit 1',
+      ].join('\n');
+      const raw = await this.runStreaming(script, chunks);
+      if (raw.code !== 0) {
+        const result = { command: `install ${target}`, stdout: raw.stdout.toString(), stderr: raw.stderr.toString(), code: raw.code };
+        throw new CommandError(this.host, result, sudoRefusalHint(this.user, result));
+      }
       return;
     }
+    const sftp = await this.sftp();
     const tmp = tempPathFor(target);
     try {
       await this.sftpWrite(sftp, tmp, mode, chunks);
@@ -248,6 +269,48 @@ export class SshExecutor implements Executor {
       if (!this.closedError) await new Promise<void>((resolve) => sftp.unlink(tmp, () => resolve()));
       throw e;
     }
+  }
+
+  /** Runs `cmd` (through sudo in sudo mode) with `chunks` streamed to its stdin, honouring back-pressure. */
+  private runStreaming(cmd: string, chunks: AsyncIterable<Buffer>): Promise<RawResult> {
+    const timeoutMs = this.commandTimeoutMs;
+    return this.guard(
+      new Promise<RawResult>((resolve, reject) => {
+        this.client.exec(this.wrap(cmd, false), (err: Error | undefined, stream: ClientChannel) => {
+          if (err) return reject(new SshConnectionError(this.host, `cannot run a command: ${err.message}`, 'check the connection and re-run', err));
+          const out: Buffer[] = [];
+          const errs: Buffer[] = [];
+          let closed = false;
+          const timer = setTimeout(() => {
+            stream.close();
+            reject(new CommandError(this.host, { command: 'install', stdout: '', stderr: `timed out after ${timeoutMs} ms`, code: -1 }, 'the transfer did not finish in time; check the host'));
+          }, timeoutMs);
+          stream.on('data', (d: Buffer) => out.push(d));
+          stream.stderr.on('data', (d: Buffer) => errs.push(d));
+          stream.on('close', (code: number | null | undefined) => {
+            closed = true;
+            clearTimeout(timer);
+            resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(errs), code: typeof code === 'number' ? code : -1 });
+          });
+          void (async () => {
+            for await (const chunk of chunks) {
+              if (closed) return;
+              if (!stream.write(chunk)) {
+                await new Promise<void>((r) => {
+                  stream.once('drain', r);
+                  stream.once('close', r);
+                });
+              }
+            }
+            if (!closed) stream.end();
+          })().catch((e: unknown) => {
+            // a local read error: close the channel so the remote side sees a short input and cleans up
+            stream.close();
+            reject(e instanceof Error ? e : new Error(String(e)));
+          });
+        });
+      }),
+    );
   }
 
   /** Creates `path` exclusively and writes it, fsynced and chmodded; the parent dir is created when missing. */
@@ -305,14 +368,20 @@ function connectError(target: SshTarget, e: Error & { level?: string; code?: str
   return new SshConnectionError(target.name, `ssh connect to ${where} failed: ${e.code ?? e.message}`, 'check that the host is up and sshd listens on that port', e);
 }
 
-function hostKeyRefusal(target: SshTarget, name: string, file: string, verdict: { kind: 'unknown' | 'changed' | 'revoked'; line?: number }): HostKeyError {
+type RefusedVerdict = { kind: 'unknown' } | { kind: 'changed'; line: number; pinnedTypes: string[] } | { kind: 'revoked'; line: number };
+
+/** `presented`: the type of the key the host showed, or why it showed none. */
+function hostKeyRefusal(target: SshTarget, name: string, file: string, verdict: RefusedVerdict, presented: string): HostKeyError {
   switch (verdict.kind) {
     case 'unknown':
       return new HostKeyError(target.name, `host key of ${name} is not in ${file}; refusing to connect`, 'unknown',
         `add the key to ${file} (ssh-keyscan -p ${target.port} ${target.address}, after checking it) or pass --accept-new-host-keys`);
-    case 'changed':
-      return new HostKeyError(target.name, `host key of ${name} does not match ${file}:${verdict.line ?? 0} (it changed: possible man-in-the-middle, or the address was reused)`, 'changed',
-        `if the host was really re-created, delete line ${verdict.line ?? 0} of ${file} and re-run`);
+    case 'changed': {
+      const where = verdict.line > 0 ? `${file}:${verdict.line}` : file;
+      const what = presented === 'offers none of them' ? 'the host offers none of them' : `the host presented a different ${presented} key`;
+      return new HostKeyError(target.name, `host key of ${name} does not match ${where}, which pins ${verdict.pinnedTypes.join(', ')}: ${what} (it changed: possible man-in-the-middle, or the address was reused); refusing to connect, with or without --accept-new-host-keys`, 'changed',
+        `if the host was really re-created, delete its lines from ${file} (ssh-keygen -R '${name}' -f ${file}) and re-run`);
+    }
     case 'revoked':
       return new HostKeyError(target.name, `host key of ${name} is marked @revoked in ${file}:${verdict.line ?? 0}; refusing to connect`, 'revoked',
         'the key was revoked on purpose; re-create the host with a new key');

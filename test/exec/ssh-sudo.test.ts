@@ -121,11 +121,62 @@ test('put in sudo mode installs a file into a root-owned 0755 dir owned by root:
 
     assert.deepEqual((await readdir(confDir)).sort(), ['kubelet.conf', 'new']);
     assert.deepEqual(await readdir(join(confDir, 'new', 'deep')), ['unit.service']);
-    assert.equal((await stagingDirsOf(uid)).length, 1, 'files are staged in one private dir of the login user');
+    assert.deepEqual(await stagingDirsOf(uid), [], 'nothing is staged in /tmp: the bytes are streamed to a root shell');
   } finally {
     await x.close();
   }
-  assert.deepEqual(await stagingDirsOf(uid), [], 'close removes the staging dir');
+});
+
+/** The per-connection sshd processes of the test host: its listener's descendants (privsep parent, session child). */
+async function sessionPids(parent = host.process.pid): Promise<number[]> {
+  const r = await run('pgrep', ['-P', String(parent)]).catch(() => ({ stdout: '' }));
+  const children = r.stdout.split('\n').filter(Boolean).map(Number);
+  const below = await Promise.all(children.map((c) => sessionPids(c)));
+  return [...children, ...below.flat()];
+}
+
+test('in sudo mode a secret never rests in /tmp, and a connection dropped mid-transfer leaves no partial file', async () => {
+  assert.ok(sudoer);
+  const uid = await uidOf(sudoer.name);
+  const path = join(confDir, 'secret-key.pem');
+  const secret = Buffer.alloc(48 * 1024 * 1024, 'SECRET-KEY-MATERIAL\n');
+  const before = new Set(await sessionPids());
+  const x = await connect(sudoer.name);
+  const mine = (await sessionPids()).filter((p) => !before.has(p));
+  assert.ok(mine.length > 0, 'found the sshd session of this connection');
+  let sawInTmp = false;
+  let sawTemp = false;
+  const put = x.put({ path, contents: secret, mode: 0o600 }).then(() => 'done', (e: unknown) => e);
+  // drop the connection once the transfer is under way: kill this connection's sshd processes
+  for (let i = 0; i < 2000; i++) {
+    if ((await stagingDirsOf(uid)).length > 0) sawInTmp = true;
+    if ((await readdir(confDir)).some((n) => n.startsWith('.secret-key.pem'))) {
+      sawTemp = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // only the sshd processes of this connection (all started by this test's sshd), not the root shell below them
+  const sshd = [];
+  for (const pid of mine) {
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === 'sshd' || comm.startsWith('sshd')) sshd.push(pid);
+  }
+  for (const pid of sshd) process.kill(pid, 'SIGKILL');
+  const outcome = await put;
+  await x.close().catch(() => undefined);
+  assert.ok(sawTemp, 'the transfer was under way when the connection dropped');
+  assert.notEqual(outcome, 'done', 'the put fails with the connection');
+  assert.equal(sawInTmp, false, 'no staged copy in /tmp');
+  assert.deepEqual(await stagingDirsOf(uid), [], 'nothing left in /tmp');
+  // the root shell on the host sees a short input and removes its temp file (bounded wait: it may still be reading)
+  let left: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    left = (await readdir(confDir)).filter((n) => n.startsWith('.secret-key.pem') || n === 'secret-key.pem');
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(left, [], 'no partial file beside the target, and no truncated target');
 });
 
 test('the same user without sudo mode cannot write the root-owned dir', async () => {

@@ -1,7 +1,6 @@
 // The cluster's known_hosts: one line per host we pinned, `name,public,private ssh-ed25519 ...`.
 // Lines that name one of these hosts or addresses are replaced (DigitalOcean reuses IPs).
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
+import { editKnownHosts } from '../../exec/known-hosts.ts';
 
 export interface KnownHost {
   names: string[];
@@ -9,10 +8,10 @@ export interface KnownHost {
 }
 
 export async function updateKnownHosts(path: string, add: readonly KnownHost[], remove: readonly string[] = []): Promise<void> {
-  const existing = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return '';
-    throw e;
-  });
+  await editKnownHosts(path, (existing) => replaceKnownHosts(existing, add, remove));
+}
+
+function replaceKnownHosts(existing: string, add: readonly KnownHost[], remove: readonly string[]): string {
   // `[host]:port` and `host` name the same machine for replacement purposes
   const bare = (h: string): string => h.replace(/^\[(.*)\]:\d+$/, '$1');
   const drop = new Set([...remove, ...add.flatMap((h) => h.names)].map(bare));
@@ -23,6 +22,5 @@ export async function updateKnownHosts(path: string, add: readonly KnownHost[], 
   });
   const added = add.map((h) => `${[...new Set(h.names)].join(',')} ${h.publicKey}`);
   const text = [...kept, ...added].join('\n');
-  const next = text === '' ? '' : `${text}\n`;
-  if (next !== existing) await writeFileAtomic(path, next, 0o644);
+  return text === '' ? '' : `${text}\n`;
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
+import { editKnownHosts } from '../../exec/known-hosts.ts';
 import { LabError } from './lab-errors.ts';
 import { runCommand } from './run-command.ts';
 
@@ -50,17 +50,18 @@ export function knownHostsMarker(cluster: string): string {
 export async function pinKnownHosts(file: string, cluster: string, entries: { address: string; publicKey: string; name: string }[]): Promise<void> {
   const marker = knownHostsMarker(cluster);
   const addresses = new Set(entries.map((e) => e.address));
-  const kept = (await readLines(file)).filter((l) => !isOurs(l, marker, addresses));
   const pinned = entries.map((e) => `${e.address} ${keyMaterial(e.publicKey)} ${marker}/${e.name}`);
-  await writeFileAtomic(file, [...kept, ...pinned].join('\n') + '\n', 0o644);
+  await editKnownHosts(file, (text) => [...linesOf(text).filter((l) => !isOurs(l, marker, addresses)), ...pinned].join('\n') + '\n');
 }
 
 export async function unpinKnownHosts(file: string, cluster: string): Promise<void> {
   if (!existsSync(file)) return;
   const marker = knownHostsMarker(cluster);
-  const lines = await readLines(file);
-  const kept = lines.filter((l) => !isOurs(l, marker, new Set()));
-  if (kept.length !== lines.length) await writeFileAtomic(file, kept.length ? kept.join('\n') + '\n' : '', 0o644);
+  await editKnownHosts(file, (text) => {
+    const lines = linesOf(text);
+    const kept = lines.filter((l) => !isOurs(l, marker, new Set()));
+    return kept.length === lines.length ? text : kept.length ? kept.join('\n') + '\n' : '';
+  });
 }
 
 function isOurs(line: string, marker: string, addresses: Set<string>): boolean {
@@ -68,7 +69,6 @@ function isOurs(line: string, marker: string, addresses: Set<string>): boolean {
   return f[3]?.startsWith(`${marker}/`) === true || (f[0] !== undefined && f[0].split(',').some((h) => addresses.has(h)));
 }
 
-async function readLines(file: string): Promise<string[]> {
-  if (!existsSync(file)) return [];
-  return (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+function linesOf(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
 }
