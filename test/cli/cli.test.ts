@@ -63,10 +63,4 @@ test('a missing required flag exits 2', async () => {
   assert.match(r.stderr, /--file/);
 });
 
-test('--help on every command teaches with an example', async () => {
-  for (const cmd of ['init', 'render']) {
-    const r = await runCli(cmd, '--help');
-    assert.equal(r.code, 0);
-    assert.match(r.stdout, /Example/);
-  }
-});
+// --help of every command, through the real bin entry: test/cli/help.test.ts

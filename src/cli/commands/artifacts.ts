@@ -19,7 +19,13 @@ function sourceMirror(cluster: Cluster, from: string | undefined): string | null
 }
 
 export function registerArtifacts(program: Command, io: Io): void {
-  const artifacts = program.command('artifacts').description('release artifacts (binaries) the workers install');
+  const artifacts = program
+    .command('artifacts')
+    .description('release artifacts (binaries) the workers install')
+    .addHelpText('after', `
+Example:
+  kubewright artifacts fetch -f cluster.yaml --to /srv/mirror
+`);
   artifacts
     .command('fetch')
     .description('download and verify every release artifact of the spec into a mirror directory (<dir>/<upstream host>/<upstream path>)')

@@ -57,7 +57,13 @@ async function expectedHosts(cluster: Cluster): Promise<Host[]> {
 export function registerEtcd(program: Command, io: Io): void {
   const etcd = program
     .command('etcd')
-    .description("flannel's etcd: find the members, write the network config, list the subnet leases");
+    .description("flannel's etcd: find the members, write the network config, list the subnet leases")
+    .addHelpText('after', `
+Examples:
+  kubewright etcd members -f cluster.yaml
+  kubewright etcd network -f cluster.yaml --dry-run
+  kubewright etcd leases -f cluster.yaml --output json
+`);
 
   withConnectionOptions(etcd.command('members'))
     .description('print ETCD_MEMBERS=… as etcd-lookup writes it: DigitalOcean tag ∪ static endpoints ∪ etcd member list')
@@ -108,6 +114,10 @@ Example:
 
   withConnectionOptions(etcd.command('leases'))
     .description("list flannel's subnet leases under <etcd.prefix>/subnets/ and the node each belongs to (exit 3 if a node has none)")
+    .addHelpText('after', `
+Example:
+  kubewright etcd leases -f cluster.yaml --output json
+`)
     .action(async (opts: EtcdCliOptions) => {
       const access = accessOptions(opts);
       const cluster = await loadClusterFile(opts.file);

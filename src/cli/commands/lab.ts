@@ -35,6 +35,10 @@ Example:
     .description('start the lab machines (idempotent: running machines are left alone) and print them')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .addOption(outputOption())
+    .addHelpText('after', `
+Example:
+  kubewright lab up -f lab.yaml --output json
+`)
     .action(async (opts: { file: string; output: string }) => {
       const hosts = await (await labProvider(opts.file, io)).ensure();
       if (opts.output === 'json') {
@@ -48,6 +52,10 @@ Example:
     .description('stop the lab machines and remove their bridge, addresses, cgroups, state and pinned host keys')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--yes', 'accepted like `down --yes` so scripts can pass it to both; lab down never asks')
+    .addHelpText('after', `
+Example:
+  kubewright lab down -f lab.yaml
+`)
     .action(async (opts: { file: string }) => {
       const p = await labProvider(opts.file, io);
       await p.destroy();
