@@ -2,13 +2,68 @@
 import type { Cluster } from '../spec/cluster.ts';
 import type { Host } from '../spec/host.ts';
 
-export interface Provider {
-  /** the hosts that exist now */
-  hosts(): Promise<Host[]>;
-  /** create what is missing so that the spec's workers exist, and return them */
-  ensure?(): Promise<Host[]>;
-  destroy?(): Promise<void>;
+/** What an ensure did, for people and for `--output json`. */
+export interface ProviderReport {
+  /** names created by this call */
+  created: string[];
+  /** hosts beyond workers.count that were kept (DigitalOcean without --prune) */
+  extras: string[];
+  pruned: string[];
+  /** hosts whose SSH host key kubewright could not pin (made outside kubewright) */
+  unpinned: string[];
+  /** cloud API requests made */
+  apiCalls: number;
 }
+
+export interface EnsuredHosts {
+  hosts: Host[];
+  report: ProviderReport;
+}
+
+/** What ensure would create, from one look at the provider (DigitalOcean: one list call). */
+export interface ProviderPlan {
+  /** the hosts that exist now and can be reached */
+  hosts: Host[];
+  /** machines ensure would create or delete; undefined for providers that create nothing */
+  machines?: { existing: string[]; toCreate: string[]; extras: string[]; createCalls: number } | undefined;
+}
+
+/** What destroy would remove, shown to a person before it happens. */
+export interface Teardown {
+  /** one line per machine: `name` and what happens to it (`will be deleted (tag k8s-worker, id 42)`) */
+  items: { name: string; detail: string }[];
+  /** the whole of it, e.g. `delete 3 droplets tagged k8s-worker` */
+  summary: string;
+  /** the question a person answers with `yes` */
+  question: string;
+  /** how to confirm without a terminal */
+  hint: string;
+}
+
+export interface DestroyResult {
+  /** names removed (none when confirm refused or nothing existed) */
+  removed: string[];
+  /** one line for people: what happened */
+  message: string;
+}
+
+export interface Provider {
+  readonly kind: Cluster['provider']['kind'];
+  /** what ensure() would create; touches nothing */
+  plan(): Promise<ProviderPlan>;
+  /** create what is missing so that the spec's workers exist; returns them and what changed */
+  ensure(): Promise<EnsuredHosts>;
+  /** the hosts as far as kubewright knows without any API call (spec, state files, saved output) */
+  recorded(): Promise<Host[]>;
+  /**
+   * remove the hosts kubewright created: `confirm` sees what would go first and may refuse
+   * (then nothing is removed). Providers whose hosts kubewright did not create throw an InputError
+   * that says who removes them.
+   */
+  destroy(confirm: (t: Teardown) => Promise<boolean>): Promise<DestroyResult>;
+}
+
+export const noReport = (): ProviderReport => ({ created: [], extras: [], pruned: [], unpinned: [], apiCalls: 0 });
 
 /** The droplet name for a worker index: the post's `k8s-worker-${count.index}.${domain}`. */
 export function workerName(pattern: string, index: number, domain: string): string {

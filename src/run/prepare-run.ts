@@ -4,11 +4,8 @@
 import { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { artifactCacheDir } from '../artifacts/cache-dir.ts';
 import { resolveKubernetesVersion, withResolvedVersion } from '../artifacts/resolve-kubernetes-version.ts';
-import { InputError } from '../errors.ts';
 import type { Executor } from '../exec/executor.ts';
 import type { Host } from '../spec/host.ts';
-import { LabProvider } from '../providers/lab/lab-provider.ts';
-import { StaticProvider } from '../providers/static/static-provider.ts';
 import { type Arch, binariesFor, hasUnresolvedVersion } from '../render/release-binaries.ts';
 import { renderCluster } from '../render/cluster.ts';
 import type { BinarySpec, RenderedFile } from '../render/types.ts';
@@ -25,8 +22,8 @@ export interface PrepareOptions {
   /** test-only: fake filesystem root per host name */
   hostRoots?: Record<string, string> | undefined;
   cacheDir?: string | undefined;
-  /** the hosts, when the caller already has them (e.g. `up` after provisioning) */
-  hosts?: Host[] | undefined;
+  /** the hosts to work on: providerFor(cluster).recorded() for apply, plan().hosts for plan, ensure().hosts for up */
+  hosts: Host[];
   /** file holding the read-only DigitalOcean token for etcd-lookup (etcd.discovery.digitaloceanTag) */
   lookupTokenFile?: string | undefined;
   /** retry hosts whose sshd is not up yet for this long (0: fail at once) */
@@ -44,22 +41,8 @@ export interface PreparedRun {
   notes: string[];
 }
 
-/** The hosts apply works on: static hosts as listed, lab machines that run. */
-export async function hostsForApply(cluster: Cluster): Promise<Host[]> {
-  switch (cluster.provider.kind) {
-    case 'static':
-      return new StaticProvider(cluster).hosts();
-    case 'lab':
-      return new LabProvider(cluster).hosts();
-    default:
-      throw new InputError(`provider.${cluster.provider.kind}: apply on its own works on static and lab hosts`, {
-        hint: 'use `kubewright up`, which creates the hosts and then applies, or list existing hosts under provider.static.hosts',
-      });
-  }
-}
-
 export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promise<PreparedRun> {
-  const hosts = opts.hosts ?? (await hostsForApply(cluster));
+  const hosts = opts.hosts;
   const notes: string[] = [];
   const lookup = await readLookupTokenFile(cluster, opts.lookupTokenFile, opts.mode);
   if (lookup.note) notes.push(lookup.note);

@@ -12,7 +12,8 @@ import { describeError } from './plan-report.ts';
 import { prepareRun } from './prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from './run-hosts.ts';
 import { ensureClusterPki, type CertDecision } from '../pki/cluster-pki.ts';
-import { ensureHosts, type EnsuredHosts, type EnsureHostsOptions } from '../providers/ensure-hosts.ts';
+import type { ProviderReport } from '../providers/provider.ts';
+import { providerFor, type ProviderOptions } from '../providers/provider-for.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { applyDnsAddon, type AppliedObject } from '../addons/apply-dns-addon.ts';
 import { adminKubeConfig } from '../verify/kube-client.ts';
@@ -28,7 +29,7 @@ export interface UpEvent {
 }
 
 export interface UpOptions {
-  provider?: EnsureHostsOptions;
+  provider?: ProviderOptions;
   acceptNewHostKeys?: boolean;
   parallel?: number;
   /** how long verify keeps trying before it fails */
@@ -64,7 +65,7 @@ export interface UpResult {
   /** the step that failed, if any; later steps did not run */
   failedStep?: UpStep | undefined;
   error?: string | undefined;
-  provision?: Omit<EnsuredHosts, 'hosts'> | undefined;
+  provision?: ProviderReport | undefined;
   hosts: UpHostSummary[];
   pki?: { issued: CertDecision[]; kept: number } | undefined;
   etcd?: (Pick<NetworkConfigResult, 'key' | 'action' | 'changes'> & { endpoints: string[] }) | { action: 'skipped'; reason: string } | undefined;
@@ -82,8 +83,7 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
   await readLookupTokenFile(cluster, opts.lookupTokenFile, 'apply');
   try {
     emit(step, 'start', `${cluster.provider.kind}: ensuring ${cluster.workers.count || 'the listed'} hosts`);
-    const ensured = await ensureHosts(cluster, opts.provider);
-    const { hosts, ...provision } = ensured;
+    const { hosts, report: provision } = await providerFor(cluster, opts.provider).ensure();
     result.provision = provision;
     result.hosts = hosts.map((h) => ({ name: h.name, publicAddress: h.publicAddress ?? h.address, privateAddress: h.privateAddress, status: 'planned', actions: 0 }));
     if (hosts.some((h) => !h.address)) {

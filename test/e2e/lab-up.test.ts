@@ -133,7 +133,7 @@ artifacts:
     const network = await step('etcd', 'network', '-f', spec);
     const apply = await step('apply', '-f', spec);
     const creds = await readAdminCredentials(cluster);
-    const labHosts = await new LabProvider(cluster).hosts();
+    const labHosts = await new LabProvider(cluster).recorded();
     const dns = await applyDnsAddon(adminKubeConfig(cluster.kubernetes.apiServer, creds.caPem, creds.admin), renderCluster({ cluster, hosts: labHosts }).cluster);
     const verify = await step('verify', '-f', spec, '--wait', '60s');
     const log = steps.map(([s, x]) => `$ kubewright ${s}\n${x.stdout}\n${x.stderr}`).join('\n');
@@ -160,7 +160,7 @@ artifacts:
     // 1. the machines and the bridge, so the API double and etcd can listen on the bridge address
     const lab = await runCli('lab', 'up', '-f', spec);
     assert.equal(lab.code, 0, lab.stdout + lab.stderr);
-    hosts = (await new LabProvider(cluster).hosts()).map((h) => ({ name: h.name, address: h.address ?? '' }));
+    hosts = (await new LabProvider(cluster).recorded()).map((h) => ({ name: h.name, address: h.address ?? '' }));
     assert.equal(hosts.length, 3);
 
     // 2. the cluster CA (and the certificates) so etcd and the API double serve with it
@@ -184,7 +184,7 @@ artifacts:
     await etcd?.stop().catch(() => undefined);
     if (spec && existsSync(spec)) {
       const r = await runCli('lab', 'down', '-f', spec).catch(() => undefined);
-      if (r?.code !== 0 && cluster) await new LabProvider(cluster).destroy().catch(() => undefined);
+      if (r?.code !== 0 && cluster) await new LabProvider(cluster).remove().catch(() => undefined);
     }
     if (savedCacheDir === undefined) delete process.env['KUBEWRIGHT_CACHE_DIR'];
     else process.env['KUBEWRIGHT_CACHE_DIR'] = savedCacheDir;
@@ -297,6 +297,6 @@ artifacts:
     assert.doesNotMatch((await run('ip', ['-o', 'addr'])).stdout, new RegExp(` ${subnetPrefix.replace(/\./g, '\\.')}\\.`));
     const ps = (await run('ps', ['-eo', 'args'])).stdout;
     for (const h of hosts) assert.doesNotMatch(ps, new RegExp(`--machine=${h.name}\\b`));
-    assert.deepEqual((await new LabProvider(cluster).hosts()).filter((h) => h.address !== undefined), [], 'no machine is recorded as running');
+    assert.deepEqual((await new LabProvider(cluster).recorded()).filter((h) => h.address !== undefined), [], 'no machine is recorded as running');
   });
 });

@@ -19,6 +19,7 @@ import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { providerFor } from '../../src/providers/provider-for.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { CountingExecutor } from './fixture-host.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
@@ -82,7 +83,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
     await writeFile(spec, base('10.32.0.10', {}));
     const cluster = parseCluster(base('10.32.0.10', {}), spec);
     provider = new LabProvider(cluster);
-    hosts = await provider.ensure();
+    hosts = await provider.boot();
     const rendered = renderCluster({ cluster, hosts });
     const mirror = await buildArtifactMirror(join(dir, 'mirror'), withResolvedVersion(rendered.hosts[0]!.binaries, '1.36.2'), { stable: { minor: '1.36', version: 'v1.36.2' } });
     specText = (dns) => base(dns, mirror.pins);
@@ -90,7 +91,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   });
 
   after(async () => {
-    await provider?.destroy().catch(() => undefined);
+    await provider?.remove().catch(() => undefined);
     await run('ip', ['link', 'del', bridge]).catch(() => undefined);
     for (const [k, v] of [['KUBEWRIGHT_LAB_STATE_DIR', savedEnv.state], ['KUBEWRIGHT_CACHE_DIR', savedEnv.cache]] as const) {
       if (v === undefined) delete process.env[k];
@@ -109,7 +110,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   test('a second apply changes nothing and restarts nothing, with one gather round trip per host', async () => {
     const before = await unitStates();
     const cluster = parseCluster(await readFile(spec, 'utf8'), spec);
-    const prepared = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: false });
+    const prepared = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: false, hosts: await providerFor(cluster).recorded() });
     const counters: CountingExecutor[] = [];
     const outcomes = await runHosts(prepared.targets, {
       mode: 'apply',

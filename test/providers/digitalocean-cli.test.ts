@@ -115,10 +115,14 @@ test('down deletes the droplets it listed by id: a droplet tagged after the list
   const provider = new DigitalOceanProvider({ cluster, client: h.client() });
   const shown = await provider.taggedDroplets();
   assert.equal(shown.length, 3);
-  // between the listing (and the user's "yes") and the delete, someone tags another droplet
-  const late = h.sim.seed({ name: 'k8s-worker-7.example.com', tags: ['k8s-worker'] });
-  h.sim.resetCounts();
-  await provider.destroy(shown);
+  let late = 0;
+  await provider.destroy(async (t) => {
+    assert.deepEqual(t.items.map((i) => i.name).sort(), shown.map((d) => d.name).sort());
+    // between the listing (and the user's "yes") and the delete, someone tags another droplet
+    late = h.sim.seed({ name: 'k8s-worker-7.example.com', tags: ['k8s-worker'] });
+    h.sim.resetCounts();
+    return true;
+  });
   assert.deepEqual(h.sim.dropletNames(), ['k8s-worker-7.example.com']);
   const del = h.sim.requests.filter((q) => q.method === 'DELETE');
   assert.deepEqual(del.map((q) => q.path).sort(), shown.map((d) => `/v2/droplets/${d.id}`).sort());

@@ -139,7 +139,7 @@ test('a 422 names the rejected field', async () => {
 test('the provider pins each new droplet\'s own host key from user_data in known_hosts', async () => {
   const cluster = await h.cluster(12);
   const provider = new DigitalOceanProvider({ cluster, client: h.client(), clock: h.clock });
-  const hosts = await provider.ensure();
+  const { hosts } = await provider.ensure();
   assert.equal(hosts.length, 12);
   const known = await readFile(join(h.dir, 'known_hosts'), 'utf8');
   const lines = known.trim().split('\n');

@@ -64,7 +64,7 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
 `);
     cluster = parseCluster(await readFile(spec, 'utf8'), spec);
     provider = new LabProvider(cluster);
-    hosts = await provider.ensure();
+    hosts = await provider.boot();
 
     const pki = await ensureClusterPki(cluster, hosts);
     const ca = await readClusterCa(pki.paths.dir);
@@ -89,7 +89,7 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
 
   after(async () => {
     await api?.stop();
-    await provider?.destroy().catch(() => undefined);
+    await provider?.remove().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -48,14 +48,14 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
     const cluster = parseCluster(await readFile(spec, 'utf8'), spec);
     provider = new LabProvider(cluster);
     // two `up`s at once (as from two shells): the state lock makes the second wait and find the machines
-    const [first, second] = await Promise.all([provider.ensure(), new LabProvider(cluster).ensure()]);
+    const [first, second] = await Promise.all([provider.boot(), new LabProvider(cluster).boot()]);
     hosts = first;
     assert.deepEqual(second, first);
     state = await readLabState(provider.stateDir);
   });
 
   after(async () => {
-    await provider?.destroy().catch(() => undefined);
+    await provider?.remove().catch(() => undefined);
     await run('ip', ['link', 'del', bridge]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
@@ -110,7 +110,7 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
 
   test('a second ensure leaves running machines and their files alone', async () => {
     await ssh(hosts[1]?.address ?? '', 'echo kept >/root/marker');
-    await provider.ensure();
+    await provider.boot();
     const again = await readLabState(provider.stateDir);
     assert.deepEqual(again?.machines.map((m) => m.pid), state?.machines.map((m) => m.pid));
     assert.equal((await ssh(hosts[1]?.address ?? '', 'cat /root/marker')).stdout, 'kept\n');
@@ -128,8 +128,8 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal((await provider.hosts())[2]?.address, undefined, 'a stopped machine has no address');
-    const again = await provider.ensure();
+    assert.equal((await provider.recorded())[2]?.address, undefined, 'a stopped machine has no address');
+    const again = await provider.boot();
     const after = (await readLabState(provider.stateDir))?.machines.find((m) => m.name === hosts[2]?.name);
     assert.notEqual(after?.pid, before.pid);
     assert.equal(again[2]?.address, hosts[2]?.address);
@@ -150,6 +150,6 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
     assert.ok(!existsSync(provider.stateDir), 'state dir left behind');
     assert.ok(!existsSync(join(dir, '.kubewright')), '.kubewright left behind');
     assert.equal(await readFile(join(dir, 'known_hosts'), 'utf8'), '', 'pinned lines left in known_hosts');
-    assert.deepEqual((await provider.hosts()).map((h) => h.address), [undefined, undefined, undefined]);
+    assert.deepEqual((await provider.recorded()).map((h) => h.address), [undefined, undefined, undefined]);
   });
 });

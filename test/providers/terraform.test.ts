@@ -132,7 +132,7 @@ test('the terraform provider reads hosts from terraform output -json and pins th
   const file = join(dir, 'tf.yaml');
   await writeFile(file, specText);
   const provider = new TerraformOutputProvider(parseCluster(specText, file));
-  const hosts = await provider.hosts();
+  const hosts = await provider.recorded();
   assert.deepEqual(hosts.map((x) => [x.name, x.address, x.privateAddress]), [
     ['k8s-worker-0.example.com', '203.0.113.10', '10.135.0.2'],
     ['k8s-worker-1.example.com', '203.0.113.11', '10.135.0.3'],

@@ -6,6 +6,7 @@ import { InputError, KubewrightError } from '../../errors.ts';
 import { describeError, planJson, planText, summarize, summaryLine } from '../../run/plan-report.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../run/run-hosts.ts';
+import { providerFor } from '../../providers/provider-for.ts';
 import { processIo, type Io } from '../io.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { parseParallel, testHostRoots } from './plan.ts';
@@ -93,7 +94,7 @@ Example:
       const waitForSshMs = durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const cluster = await loadClusterFile(opts.file);
       const run = await prepareRun(cluster, {
-        mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
+        mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
       });
       const json = opts.output === 'json';
       if (!json) for (const n of run.notes) io.out(`note: ${n}`);

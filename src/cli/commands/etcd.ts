@@ -6,10 +6,7 @@ import { openEtcdStore } from '../../etcd/etcd-store.ts';
 import { flannelLeaseMapper } from '../../etcd/flannel-leases.ts';
 import { writeFlannelNetworkConfig } from '../../etcd/flannel-network-config.ts';
 import { dropletPrivateIpLister } from '../../providers/digitalocean/etcd-endpoints.ts';
-import { plannedHosts } from '../../providers/provider.ts';
-import type { Host } from '../../spec/host.ts';
-import { LabProvider } from '../../providers/lab/lab-provider.ts';
-import type { Cluster } from '../../spec/cluster.ts';
+import { providerFor } from '../../providers/provider-for.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { outputOption, type OutputFormat } from '../output-option.ts';
 import type { Io } from '../io.ts';
@@ -48,11 +45,6 @@ function accessOptions(opts: EtcdCliOptions): EtcdAccessOptions {
   return { endpoints, ca: opts.etcdCa, cert: opts.etcdCert, key: opts.etcdKey, listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: opts.tokenFile, apiUrl: opts.apiUrl }) };
 }
 
-/** The hosts to expect leases for: lab machines as they run now; other providers as the spec names them. */
-async function expectedHosts(cluster: Cluster): Promise<Host[]> {
-  if (cluster.provider.kind === 'lab') return new LabProvider(cluster).hosts();
-  return plannedHosts(cluster);
-}
 
 export function registerEtcd(program: Command, io: Io): void {
   const etcd = program
@@ -122,7 +114,7 @@ Example:
       const access = accessOptions(opts);
       const cluster = await loadClusterFile(opts.file);
       const conn = await resolveEtcdConnection(cluster, access);
-      const hosts = await expectedHosts(cluster);
+      const hosts = await providerFor(cluster).recorded();
       const m = await flannelLeaseMapper(cluster, conn)(hosts);
       if (opts.output === 'json') {
         io.out(JSON.stringify({

@@ -40,7 +40,7 @@ Example:
   kubewright lab up -f lab.yaml --output json
 `)
     .action(async (opts: { file: string; output: string }) => {
-      const hosts = await (await labProvider(opts.file, io)).ensure();
+      const { hosts } = await (await labProvider(opts.file, io)).ensure();
       if (opts.output === 'json') {
         io.out(JSON.stringify(hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user })), null, 2));
         return;
@@ -58,7 +58,7 @@ Example:
 `)
     .action(async (opts: { file: string }) => {
       const p = await labProvider(opts.file, io);
-      await p.destroy();
+      await p.remove();
       io.out(`lab down: nothing of ${opts.file}'s lab is left running`);
     });
 }

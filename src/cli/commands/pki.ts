@@ -11,7 +11,7 @@ import { parseDuration } from '../../pki/duration.ts';
 import { barePaths, caFiles, resolvePkiDir } from '../../pki/pki-files.ts';
 import { keySpecProblem, type KeySpec } from '../../pki/private-key.ts';
 import { defaultProfileName, profileNamed } from '../../pki/signing-profile.ts';
-import { recordedHosts } from '../../providers/recorded-hosts.ts';
+import { providerFor } from '../../providers/provider-for.ts';
 import { readFile } from 'node:fs/promises';
 import { loadClusterFile } from '../load-cluster.ts';
 import { outputOption, type OutputFormat } from '../output-option.ts';
@@ -138,7 +138,7 @@ Examples:
       const dir = resolvePkiDir(cluster);
       if (opts.csr === undefined) {
         if (opts.name !== undefined) throw new InputError('--name: only with --csr', { hint: 'pass --csr csr.json --name NAME, or neither' });
-        const result = await ensureClusterPki(cluster, await recordedHosts(cluster), { thresholdMs });
+        const result = await ensureClusterPki(cluster, await providerFor(cluster).recorded(), { thresholdMs });
         if (output === 'json') io.out(JSON.stringify({ dir, decisions: result.decisions, paths: result.paths }, null, 2));
         else printDecisions(io, dir, result.decisions);
         return;
@@ -170,7 +170,7 @@ Examples:
       const output = opts.output;
       const thresholdMs = thresholdOf(opts.threshold);
       const cluster = await loadClusterFile(opts.file);
-      const plan = await planClusterPki(cluster, await recordedHosts(cluster), { thresholdMs });
+      const plan = await planClusterPki(cluster, await providerFor(cluster).recorded(), { thresholdMs });
       if (output === 'json') io.out(JSON.stringify({ dir: plan.paths.dir, decisions: plan.decisions, paths: plan.paths }, null, 2));
       else printDecisions(io, plan.paths.dir, plan.decisions);
     });

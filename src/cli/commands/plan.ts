@@ -5,11 +5,8 @@ import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts } from '../../run/run-hosts.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
-import { openDigitalOceanClient } from '../../providers/digitalocean/open-client.ts';
-import type { WorkerPlan } from '../../providers/digitalocean/plan-workers.ts';
-import { DigitalOceanProvider } from '../../providers/digitalocean/provider.ts';
-import type { Host } from '../../spec/host.ts';
-import { TerraformOutputProvider } from '../../providers/terraform/provider.ts';
+import type { ProviderPlan } from '../../providers/provider.ts';
+import { providerFor } from '../../providers/provider-for.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 
 /** Test-only: KUBEWRIGHT_TEST_HOST_ROOTS='{"w1":"/tmp/x/root"}' confines each host to a fake root. */
@@ -29,7 +26,7 @@ export function parseParallel(v: string): number {
   return n;
 }
 
-function dropletPlanLines(p: WorkerPlan): string[] {
+function dropletPlanLines(p: NonNullable<ProviderPlan['machines']>): string[] {
   return [
     p.toCreate.length === 0
       ? `droplets: all ${p.existing.length} exist, none to create`
@@ -65,16 +62,10 @@ Example:
     .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string }) => {
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
-      // DigitalOcean: what ensure would create (one list call), and the per-host plan of droplets that exist
-      let droplets: WorkerPlan | undefined;
-      let hosts: Host[] | undefined;
-      if (cluster.provider.kind === 'digitalocean') {
-        const provider = new DigitalOceanProvider({ cluster, client: await openDigitalOceanClient({ tokenFile: opts.tokenFile, apiUrl: opts.apiUrl }) });
-        droplets = await provider.plan();
-        hosts = await provider.hosts();
-      } else if (cluster.provider.kind === 'terraform') {
-        hosts = await new TerraformOutputProvider(cluster).hosts();
-      }
+      // what the provider would create (DigitalOcean: one list call), and the per-host plan of the hosts that exist
+      const provided = await providerFor(cluster, { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl }).plan();
+      const droplets = provided.machines;
+      const hosts = provided.hosts;
       const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, hosts });
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect });
       const summary = summarize(outcomes);

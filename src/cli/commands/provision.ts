@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { EnsureEvent } from '../../providers/digitalocean/ensure-workers.ts';
-import { ensureHosts } from '../../providers/ensure-hosts.ts';
+import { providerFor } from '../../providers/provider-for.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
@@ -60,12 +60,11 @@ Example:
       const deadlineMs = durationFlag('--timeout', opts.timeout, { example: '10m or 90s' });
       const cluster = await loadClusterFile(opts.file);
       const p = cluster.provider;
-      const ensured = await ensureHosts(cluster, {
+      const { hosts, report } = await providerFor(cluster, {
         tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, pollIntervalMs, deadlineMs,
         onEvent: (e) => describeEvent(e).forEach((l) => io.err(l)),
         progress: (l) => io.err(l),
-      });
-      const { hosts, ...report } = ensured;
+      }).ensure();
       for (const n of report.unpinned) {
         const why = p.kind === 'terraform' ? 'the terraform output has no host key for it' : 'not created by kubewright, its host key is not pinned';
         io.err(`${n}: ${why} — add it to ${cluster.ssh.knownHostsPath} yourself`);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { writeRenderedTree } from '../../local-disk/write-rendered-tree.ts';
 import { existsSync } from 'node:fs';
 import { caFiles, resolvePkiDir } from '../../pki/pki-files.ts';
-import { recordedHosts } from '../../providers/recorded-hosts.ts';
+import { providerFor } from '../../providers/provider-for.ts';
 import { renderCluster } from '../../render/cluster.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
@@ -27,7 +27,7 @@ Example:
     .option('--no-credentials', 'do not place certificates from an existing PKI (render paths only)')
     .action(async (opts: { file: string; out: string; credentials?: boolean }) => {
       const cluster = await loadClusterFile(opts.file);
-      const hosts = await recordedHosts(cluster);
+      const hosts = await providerFor(cluster).recorded();
       // certificates are placed only when a PKI exists already; render never creates keys
       // (the x509 library is loaded only when there is a CA to read: rendering the starter spec stays fast)
       const credentials = opts.credentials === false || !existsSync(caFiles(resolvePkiDir(cluster)).cert)

@@ -5,7 +5,7 @@ import { resolveEtcdConnection } from '../../etcd/etcd-connection.ts';
 import { dropletPrivateIpLister } from '../../providers/digitalocean/etcd-endpoints.ts';
 import { flannelLeaseMapper, type LeaseMapping } from '../../etcd/flannel-leases.ts';
 import type { Host } from '../../spec/host.ts';
-import { recordedHosts } from '../../providers/recorded-hosts.ts';
+import { providerFor } from '../../providers/provider-for.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { readAdminCredentials } from '../../verify/admin-credentials.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
@@ -59,7 +59,7 @@ Example:
       const waitMs = opts.wait === undefined ? 0 : durationFlag('--wait', opts.wait, { allowZero: true, example: '90s, 5m or 1m30s' });
       const cluster = await loadClusterFile(opts.file);
       const kc = await kubeConfigFor(cluster, opts.kubeconfig);
-      const hosts = await recordedHosts(cluster);
+      const hosts = await providerFor(cluster).recorded();
       const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
       let flannelLeases: ((h: Host[]) => Promise<LeaseMapping>) | undefined;
       if (!opts.skipFlannel && (endpoints?.length || digitaloceanTag)) {

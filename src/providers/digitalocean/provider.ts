@@ -3,14 +3,14 @@
 // file, and destroys them by tag. Knows nothing about Kubernetes.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KubewrightError } from '../../errors.ts';
+import { InputError, KubewrightError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
-import { workerName, type Provider } from '../provider.ts';
+import { plannedHosts, workerName, type DestroyResult, type EnsuredHosts, type Provider, type ProviderPlan, type Teardown } from '../provider.ts';
 import type { Host } from '../../spec/host.ts';
 import type { Clock, DigitalOceanClient } from './api-client.ts';
-import { removeDropletState, writeDropletState } from './droplet-state.ts';
+import { readDropletState, removeDropletState, writeDropletState } from './droplet-state.ts';
 import { deleteDropletIfPresent, dropletAddresses, listDropletsByTag, type Droplet } from './droplets.ts';
-import { ensureWorkers, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
+import { ensureWorkers, workerNameRegExp, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
 import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
 import { planWorkers, type WorkerPlan } from './plan-workers.ts';
@@ -19,7 +19,13 @@ import { clusterStateDir, dropletStateFile, hostKeyDir, resolveSpecPath } from '
 
 export interface DigitalOceanProviderOptions {
   cluster: Cluster;
-  client: DigitalOceanClient;
+  /**
+   * the API client, or how to open one: opened on the first call that needs the API (recorded()
+   * never does); an opened client counts its requests through `onCall` for the ensure report
+   */
+  client: DigitalOceanClient | ((onCall: () => void) => Promise<DigitalOceanClient>);
+  /** destroy: also delete tagged droplets whose names are not this cluster's workers */
+  allTagged?: boolean;
   prune?: boolean;
   clock?: Clock;
   pollIntervalMs?: number;
@@ -35,10 +41,12 @@ export interface EnsureReport extends EnsureResult {
 }
 
 export class DigitalOceanProvider implements Provider {
+  readonly kind = 'digitalocean';
   private readonly opts: DigitalOceanProviderOptions;
   readonly pool: WorkerPoolSpec;
   private readonly keys: HostKeyStore;
-  lastReport: EnsureReport | undefined;
+  private opened: Promise<DigitalOceanClient> | undefined;
+  private apiCalls = 0;
 
   constructor(opts: DigitalOceanProviderOptions) {
     const p = opts.cluster.provider;
@@ -48,6 +56,12 @@ export class DigitalOceanProvider implements Provider {
     this.opts = opts;
     this.pool = { region: p.region, size: p.size, image: p.image, tags: p.tags, vpcUuid: p.vpcUuid, domain: p.domain, namePattern: p.namePattern };
     this.keys = new HostKeyStore(hostKeyDir(opts.cluster));
+  }
+
+  private client(): Promise<DigitalOceanClient> {
+    const c = this.opts.client;
+    this.opened ??= typeof c === 'function' ? c(() => this.apiCalls++) : Promise.resolve(c);
+    return this.opened;
   }
 
   private get tag(): string {
@@ -65,15 +79,31 @@ export class DigitalOceanProvider implements Provider {
 
   /** The spec's workers that exist now (by tag), in index order. */
   async hosts(): Promise<Host[]> {
-    const listed = await listDropletsByTag(this.opts.client, this.tag);
+    const listed = await listDropletsByTag(await this.client(), this.tag);
     return this.wantedNames().flatMap((n) => {
       const d = listed.filter((x) => x.name === n).sort((a, b) => a.id - b.id)[0];
       return d ? [this.toHost(d)] : [];
     });
   }
 
-  async ensure(): Promise<Host[]> {
-    const { cluster, client } = this.opts;
+  /** The spec's workers with the addresses the last ensure recorded; no API call, no token. */
+  async recorded(): Promise<Host[]> {
+    const state = await readDropletState(dropletStateFile(this.opts.cluster));
+    return plannedHosts(this.opts.cluster).map((h) => {
+      const known = state?.hosts.find((s) => s.name === h.name);
+      return known ? { ...h, address: known.publicAddress, publicAddress: known.publicAddress, privateAddress: known.privateAddress } : h;
+    });
+  }
+
+  async ensure(): Promise<EnsuredHosts> {
+    const r = await this.ensureReport();
+    return { hosts: r.hosts, report: { created: r.created, extras: r.extras, pruned: r.pruned, unpinned: r.unpinned, apiCalls: this.apiCalls } };
+  }
+
+  /** ensure() with the DigitalOcean details (which droplets, whether the SSH key was uploaded). */
+  async ensureReport(): Promise<EnsureReport> {
+    const { cluster } = this.opts;
+    const client = await this.client();
     const p = cluster.provider.kind === 'digitalocean' ? cluster.provider : undefined;
     const publicKeyPath = cluster.ssh.publicKeyPath ?? `${cluster.ssh.privateKeyPath}.pub`;
     let sshKeyUploaded = false;
@@ -123,28 +153,54 @@ export class DigitalOceanProvider implements Provider {
     const hosts = result.workers.map((w): Host => ({
       name: w.name, address: w.publicAddress, port: cluster.ssh.port, user: cluster.ssh.user, publicAddress: w.publicAddress, privateAddress: w.privateAddress,
     }));
-    this.lastReport = { ...result, hosts, unpinned, sshKeyUploaded };
-    return hosts;
+    return { ...result, hosts, unpinned, sshKeyUploaded };
   }
 
-  /** What ensure() would create and which extras prune would delete, from one list call. */
-  plan(): Promise<WorkerPlan> {
-    return planWorkers(this.opts.client, this.pool, this.opts.cluster.workers.count);
+  /** What ensure() would create and which extras prune would delete (one list call), and the workers that exist. */
+  async plan(): Promise<ProviderPlan> {
+    const machines: WorkerPlan = await planWorkers(await this.client(), this.pool, this.opts.cluster.workers.count);
+    return { hosts: await this.hosts(), machines };
   }
 
   /** The droplets carrying the pool's tag now: what `down` shows before it deletes them. */
   async taggedDroplets(): Promise<Droplet[]> {
-    return listDropletsByTag(this.opts.client, this.tag);
+    return listDropletsByTag(await this.client(), this.tag);
   }
 
   /**
-   * Deletes exactly the droplets given (by id: the list `down` showed and the user confirmed, or
-   * the tagged droplets now when none are given), then forgets their host keys, known_hosts lines
-   * and state. Never deletes by tag: a droplet tagged after the listing is not touched.
+   * Lists the droplets carrying the pool's tag, refuses when that reaches beyond this cluster's
+   * workers (unless allTagged), lets `confirm` see them, then deletes exactly those (by id) and
+   * forgets their host keys, known_hosts lines and state. Never deletes by tag: a droplet tagged
+   * after the listing is not touched.
    */
-  async destroy(listed?: readonly Droplet[]): Promise<void> {
-    const doomed = listed ?? (await this.taggedDroplets());
-    for (const d of doomed) await deleteDropletIfPresent(this.opts.client, d.id);
+  async destroy(confirm: (t: Teardown) => Promise<boolean>): Promise<DestroyResult> {
+    const tag = this.tag;
+    const doomed = await this.taggedDroplets();
+    if (doomed.length === 0) return { removed: [], message: `no droplets tagged ${tag}: nothing to delete` };
+    const ours = workerNameRegExp(this.pool);
+    const foreign = doomed.filter((d) => !ours.test(d.name)).map((d) => d.name);
+    if (foreign.length > 0 && !this.opts.allTagged) {
+      const shown = foreign.length > 5 ? `${foreign.slice(0, 5).join(', ')} and ${foreign.length - 5} more` : foreign.join(', ');
+      throw new InputError(`down: ${foreign.length} droplets tagged ${tag} are not workers of cluster ${this.opts.cluster.name} (${shown}); deleting by tag would remove them too`, {
+        hint: 'give this pool its own first tag in provider.digitalocean.tags, or pass --all-tagged to delete them as well',
+      });
+    }
+    const summary = `delete ${doomed.length} droplets tagged ${tag}`;
+    const teardown: Teardown = {
+      items: doomed.map((d) => ({ name: d.name, detail: `will be deleted (tag ${tag}, id ${d.id})` })),
+      summary,
+      question: `${summary}?`,
+      hint: 'pass --yes to confirm (no terminal to ask on)',
+    };
+    if (!(await confirm(teardown))) return { removed: [], message: 'nothing deleted' };
+    await this.deleteListed(doomed);
+    return { removed: doomed.map((d) => d.name), message: `deleted ${doomed.length} droplets tagged ${tag}` };
+  }
+
+  /** Deletes exactly these droplets by id, then forgets their host keys, known_hosts lines and state. */
+  async deleteListed(doomed: readonly Droplet[]): Promise<void> {
+    const client = await this.client();
+    for (const d of doomed) await deleteDropletIfPresent(client, d.id);
     const names = doomed.flatMap((d) => {
       const a = dropletAddresses(d);
       return [d.name, a.publicAddress, a.privateAddress].filter((x): x is string => x !== undefined);

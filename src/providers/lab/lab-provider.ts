@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Cluster } from '../../spec/cluster.ts';
-import { plannedHosts, type Provider } from '../provider.ts';
+import { plannedHosts, type DestroyResult, type EnsuredHosts, type Provider, type ProviderPlan, type Teardown } from '../provider.ts';
 import type { Host } from '../../spec/host.ts';
 import { labAddressPlan } from './lab-address-plan.ts';
 import { bridgePorts, createBridge, deleteLink, linkExists } from './lab-bridge.ts';
@@ -29,6 +29,7 @@ export interface LabProviderOptions {
 }
 
 export class LabProvider implements Provider {
+  readonly kind = 'lab';
   readonly stateDir: string;
   private readonly lab: Extract<Cluster['provider'], { kind: 'lab' }>;
 
@@ -42,7 +43,7 @@ export class LabProvider implements Provider {
   }
 
   /** The planned hosts with the addresses of machines that are running now. */
-  async hosts(): Promise<Host[]> {
+  async recorded(): Promise<Host[]> {
     const state = await readLabState(this.stateDir);
     return plannedHosts(this.cluster).map((h) => {
       const m = state?.machines.find((x) => x.name === h.name);
@@ -51,7 +52,19 @@ export class LabProvider implements Provider {
     });
   }
 
-  async ensure(): Promise<Host[]> {
+  /** The machines as they run now (a stopped one has no address); the lab reports no machine plan. */
+  async plan(): Promise<ProviderPlan> {
+    return { hosts: await this.recorded() };
+  }
+
+  async ensure(): Promise<EnsuredHosts> {
+    const before = new Set((await this.recorded()).filter((h) => h.address).map((h) => h.name));
+    const hosts = await this.boot();
+    return { hosts, report: { created: hosts.filter((h) => !before.has(h.name)).map((h) => h.name), extras: [], pruned: [], unpinned: [], apiCalls: 0 } };
+  }
+
+  /** Boots what is not running (idempotent) and returns every machine. */
+  async boot(): Promise<Host[]> {
     checkLabPrerequisites();
     const say = this.opts.progress ?? (() => undefined);
     const rootfs = await ensureRootfsImage({ ...(this.opts.rootfsDir ? { dir: this.opts.rootfsDir } : {}), progress: say });
@@ -128,11 +141,25 @@ export class LabProvider implements Provider {
     }
     await pinKnownHosts(knownHostsPath, this.cluster.name, pins);
     await Promise.all(started.map((m) => waitForSshBanner(m, this.opts.readyTimeoutMs)));
-    return this.hosts();
+    return this.recorded();
+  }
+
+  async destroy(confirm: (t: Teardown) => Promise<boolean>): Promise<DestroyResult> {
+    const running = (await this.recorded()).filter((h) => h.address).map((h) => h.name);
+    const summary = `remove the lab of cluster ${this.cluster.name}`;
+    const teardown: Teardown = {
+      items: running.map((name) => ({ name, detail: 'will be stopped and removed (lab machine)' })),
+      summary,
+      question: `${summary} (machines, bridge ${this.lab.bridge}, addresses)?`,
+      hint: 'pass --yes (or use `kubewright lab down`, which asks nothing)',
+    };
+    if (!(await confirm(teardown))) return { removed: [], message: 'nothing removed' };
+    await this.remove();
+    return { removed: running, message: `lab ${this.cluster.name}: ${running.length} machines, bridge ${this.lab.bridge} and its addresses removed` };
   }
 
   /** Stops every machine and removes what the lab created; safe to call when nothing runs. */
-  async destroy(): Promise<void> {
+  async remove(): Promise<void> {
     const state = await readLabState(this.stateDir);
     // nothing recorded: nothing of ours runs (a bridge of that name belongs to someone else)
     if (!state) return;

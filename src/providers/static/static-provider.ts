@@ -1,10 +1,11 @@
 // Hosts listed in the spec (`provider.static.hosts`): nothing to create or destroy, only to reach.
 import { InputError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
-import { plannedHosts, type Provider } from '../provider.ts';
 import type { Host } from '../../spec/host.ts';
+import { noReport, plannedHosts, type DestroyResult, type EnsuredHosts, type Provider, type ProviderPlan, type Teardown } from '../provider.ts';
 
 export class StaticProvider implements Provider {
+  readonly kind = 'static';
   private readonly cluster: Cluster;
 
   constructor(cluster: Cluster) {
@@ -17,12 +18,20 @@ export class StaticProvider implements Provider {
   }
 
   /** The spec's hosts as written, with ssh.user/ssh.port as defaults. */
-  async hosts(): Promise<Host[]> {
+  async recorded(): Promise<Host[]> {
     return plannedHosts(this.cluster);
   }
 
+  async plan(): Promise<ProviderPlan> {
+    return { hosts: await this.recorded() };
+  }
+
   /** Static hosts exist already: ensure only returns them. */
-  async ensure(): Promise<Host[]> {
-    return this.hosts();
+  async ensure(): Promise<EnsuredHosts> {
+    return { hosts: await this.recorded(), report: noReport() };
+  }
+
+  destroy(_confirm: (t: Teardown) => Promise<boolean>): Promise<DestroyResult> {
+    throw new InputError('down: provider.static hosts are not created by kubewright', { hint: 'remove the hosts yourself' });
   }
 }

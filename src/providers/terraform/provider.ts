@@ -1,14 +1,15 @@
 // The terraform provider: hosts come from a saved `terraform output -json`
 // (spec provider.terraform.outputFile); Terraform, not kubewright, creates and destroys them.
-import { KubewrightError } from '../../errors.ts';
+import { InputError, KubewrightError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
+import type { Host } from '../../spec/host.ts';
 import { updateKnownHosts } from '../digitalocean/known-hosts.ts';
 import { resolveSpecPath } from '../digitalocean/state-paths.ts';
-import type { Provider } from '../provider.ts';
-import type { Host } from '../../spec/host.ts';
+import { noReport, type DestroyResult, type EnsuredHosts, type Provider, type ProviderPlan, type Teardown } from '../provider.ts';
 import { readTerraformOutput } from './output-hosts.ts';
 
 export class TerraformOutputProvider implements Provider {
+  readonly kind = 'terraform';
   private readonly cluster: Cluster;
   readonly outputFile: string;
 
@@ -20,11 +21,26 @@ export class TerraformOutputProvider implements Provider {
     this.outputFile = resolveSpecPath(cluster, cluster.provider.outputFile);
   }
 
-  async hosts(): Promise<Host[]> {
+  /** The hosts of the saved output. */
+  async recorded(): Promise<Host[]> {
     const { port, user } = this.cluster.ssh;
     return (await readTerraformOutput(this.outputFile)).map((h) => ({
       name: h.name, address: h.publicAddress, port, user, publicAddress: h.publicAddress, privateAddress: h.privateAddress,
     }));
+  }
+
+  async plan(): Promise<ProviderPlan> {
+    return { hosts: await this.recorded() };
+  }
+
+  /** Terraform created the hosts: ensure pins the host keys it generated and returns the hosts. */
+  async ensure(): Promise<EnsuredHosts> {
+    const hosts = await this.recorded();
+    return { hosts, report: { ...noReport(), unpinned: await this.pinHostKeys() } };
+  }
+
+  destroy(_confirm: (t: Teardown) => Promise<boolean>): Promise<DestroyResult> {
+    throw new InputError('down: provider.terraform hosts are not created by kubewright', { hint: 'run `terraform destroy` where main.tf.json lives' });
   }
 
   /** Pins the host keys Terraform generated in the cluster's known_hosts; returns hosts without one. */
