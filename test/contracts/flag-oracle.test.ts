@@ -1,0 +1,130 @@
+// Rendered kubelet and kube-proxy units, for every minor 1.8 … current and both profiles,
+// against the version oracle (test/contracts/flag-oracle.ts: flag removals and deprecations
+// from the upstream record, independent of src/spec/matrix.ts). Planted mistakes fail.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { renderCluster } from '../../src/render/cluster.ts';
+import type { RenderedHost } from '../../src/render/types.ts';
+import { allMinors, flagSupported } from '../../src/spec/matrix.ts';
+import { exampleInput } from '../support/example-clusters.ts';
+import { CONFIG_API_RECORDS, FLAG_RECORDS, judgeFlag, unitFlags, type OracleComponent } from './flag-oracle.ts';
+
+type Profile = 'seed' | 'digitalocean';
+
+function hostAt(profile: Profile, minor: number): RenderedHost {
+  const h = renderCluster(exampleInput(profile, `1.${minor}.0`)).hosts[0];
+  assert.ok(h);
+  return h;
+}
+
+function unit(host: RenderedHost, name: string): string {
+  const f = host.files.find((x) => x.path.endsWith(`/${name}`));
+  assert.ok(f, `${host.name} renders ${name}`);
+  return f.contents;
+}
+
+/** Every oracle breach in a host's kubelet and kube-proxy units at 1.<minor>; deprecated flags are listed apart. */
+function breaches(host: RenderedHost, minor: number): { errors: string[]; deprecated: string[] } {
+  const errors: string[] = [];
+  const deprecated: string[] = [];
+  for (const [file, component] of [['kubelet.service', 'kubelet'], ['kube-proxy.service', 'kube-proxy']] as const) {
+    for (const flag of unitFlags(unit(host, file))) {
+      const { verdict, record } = judgeFlag(component, flag, minor);
+      const name = flag.split('=')[0];
+      if (verdict === 'unknown') errors.push(`${component} ${name}: not in the oracle — add it to test/contracts/flag-oracle.ts with its upstream reference`);
+      else if (verdict === 'removed') errors.push(`${component} ${name} at 1.${minor}: removed in 1.${record?.removedIn} (${record?.ref})`);
+      else if (verdict === 'not-yet') errors.push(`${component} ${name} at 1.${minor}: only from 1.${record?.since} (${record?.ref})`);
+      else if (verdict === 'deprecated') deprecated.push(`${component} ${name}`);
+    }
+  }
+  return { errors, deprecated };
+}
+
+const seedMinors = allMinors().map((m) => m.minor).filter((m) => m < 24);
+const modernMinors = allMinors().map((m) => m.minor).filter((m) => m >= 10);
+
+test('the seed units carry no flag their minor lacks, 1.8 … 1.23; deprecated ones are only the post\'s', () => {
+  const errors: string[] = [];
+  const deprecated = new Set<string>();
+  for (const minor of seedMinors) {
+    const r = breaches(hostAt('seed', minor), minor);
+    errors.push(...r.errors);
+    for (const d of r.deprecated) deprecated.add(d);
+  }
+  assert.deepEqual(errors, []);
+  // the post's flags, kept on purpose for fidelity while the kubelet still accepts them
+  assert.deepEqual([...deprecated].sort(), ['kubelet --allow-privileged', 'kubelet --cluster-dns', 'kubelet --cluster-domain']);
+});
+
+test('the modern units carry no removed, not-yet-existing or deprecated flag, 1.10 … current', () => {
+  const problems: string[] = [];
+  for (const minor of modernMinors) {
+    const r = breaches(hostAt('digitalocean', minor), minor);
+    problems.push(...r.errors, ...r.deprecated.map((d) => `${d} at 1.${minor}: deprecated`));
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('the modern config files use API versions their minor serves', () => {
+  for (const minor of modernMinors) {
+    const host = hostAt('digitalocean', minor);
+    for (const [path, component] of [['/var/lib/kubelet/config.yaml', 'kubelet'], ['/var/lib/kube-proxy/config.yaml', 'kube-proxy']] as const) {
+      const file = host.files.find((f) => f.path === path);
+      assert.ok(file, `1.${minor} ${path}`);
+      const apiVersion = (parse(file.contents) as { apiVersion: string }).apiVersion;
+      const record = CONFIG_API_RECORDS.find((r) => r.component === component && r.apiVersion === apiVersion);
+      assert.ok(record, `${path}: ${apiVersion} is not in the oracle`);
+      assert.ok(minor >= record.since, `1.${minor} ${path}: ${apiVersion} only from 1.${record.since}`);
+    }
+  }
+});
+
+/** A rendered unit with one more flag on its ExecStart: a planted renderer mistake. */
+function withFlag(host: RenderedHost, file: string, flag: string): RenderedHost {
+  return {
+    ...host,
+    files: host.files.map((f) => (f.path.endsWith(`/${file}`) ? { ...f, contents: f.contents.replace(/^(ExecStart=\S+)/m, `$1 \\\n    ${flag}`) } : f)),
+  };
+}
+
+test('planted: a removed flag rendered for its version fails, naming the removal and its reference', () => {
+  const seed15 = withFlag(hostAt('seed', 15), 'kubelet.service', '--allow-privileged=true');
+  assert.deepEqual(breaches(seed15, 15).errors, [`kubelet --allow-privileged at 1.15: removed in 1.15 (${judgeFlag('kubelet', '--allow-privileged', 15).record?.ref})`]);
+  assert.deepEqual(breaches(withFlag(hostAt('seed', 14), 'kubelet.service', '--allow-privileged=true'), 14).errors, []);
+
+  const modern27 = withFlag(hostAt('digitalocean', 27), 'kubelet.service', '--container-runtime=remote');
+  assert.match(breaches(modern27, 27).errors.join('\n'), /^kubelet --container-runtime at 1\.27: removed in 1\.27 \(.*kubernetes#114017\)\)$/);
+  const modern24 = withFlag(hostAt('digitalocean', 24), 'kubelet.service', '--network-plugin=cni');
+  assert.match(breaches(modern24, 24).errors.join('\n'), /^kubelet --network-plugin at 1\.24: removed in 1\.24 \(kubernetes#106907/);
+});
+
+test('planted: a flag the oracle does not know, or one used before it exists, fails', () => {
+  assert.match(breaches(withFlag(hostAt('digitalocean', 30), 'kube-proxy.service', '--masquerade-all=true'), 30).errors.join('\n'), /kube-proxy --masquerade-all: not in the oracle/);
+  // --config meant --pod-manifest-path before 1.10
+  assert.match(breaches(withFlag(hostAt('seed', 9), 'kubelet.service', '--config=/var/lib/kubelet/config.yaml'), 9).errors.join('\n'), /kubelet --config at 1\.9: only from 1\.10/);
+});
+
+test('every oracle row cites an upstream record', () => {
+  for (const r of [...FLAG_RECORDS, ...CONFIG_API_RECORDS]) {
+    assert.match(r.ref, /kubernetes(\/website)?#\d+|CHANGELOG-1\.\d+|--help/, `${r.component} ${'flag' in r ? r.flag : r.apiVersion}`);
+  }
+});
+
+test('the matrix the renderers use agrees with the oracle on every removal both know', () => {
+  const compared: string[] = [];
+  for (const r of FLAG_RECORDS.filter((x) => x.removedIn !== undefined)) {
+    const component = r.component as OracleComponent;
+    let last: boolean;
+    let first: boolean;
+    try {
+      last = flagSupported(component, r.flag, { major: 1, minor: (r.removedIn ?? 0) - 1 });
+      first = flagSupported(component, r.flag, { major: 1, minor: r.removedIn ?? 0 });
+    } catch {
+      continue; // a flag the matrix does not list is one the renderers never emit
+    }
+    assert.deepEqual([last, first], [true, false], `${component} ${r.flag}: the matrix disagrees with the oracle (removed in 1.${r.removedIn})`);
+    compared.push(r.flag);
+  }
+  assert.ok(compared.length >= 5, `compared ${compared.join(' ')}`);
+});
