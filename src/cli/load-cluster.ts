@@ -3,8 +3,22 @@ import { open } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
 import { maxSpecBytes, parseCluster, specTooLarge, type Cluster } from '../spec/cluster.ts';
 
+/** `-` reads the spec from standard input; its relative paths are then relative to the working directory. */
 export async function loadClusterFile(file: string): Promise<Cluster> {
+  const stdin = file === '-';
+  const source = stdin ? '<stdin>' : file;
   let text: string;
+  if (stdin) {
+    // a stream (a pipe, or the socket a parent process gives), read up to one byte past the cap
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length > maxSpecBytes) throw specTooLarge(source, length);
+    }
+    return parseCluster(Buffer.concat(chunks).toString('utf8'), source);
+  }
   try {
     // read at most one byte past the cap: a huge file (or /dev/zero) is refused without being loaded
     const fh = await open(file, 'r');
@@ -17,7 +31,7 @@ export async function loadClusterFile(file: string): Promise<Cluster> {
         length += bytesRead;
         if (length > maxSpecBytes) {
           const { size } = await fh.stat();
-          throw specTooLarge(file, Math.max(size, length));
+          throw specTooLarge(source, Math.max(size, length));
         }
       }
       text = buf.subarray(0, length).toString('utf8');
@@ -27,9 +41,9 @@ export async function loadClusterFile(file: string): Promise<Cluster> {
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: cannot read the cluster spec (${code ?? String(e)})`, {
+    throw new InputError(`${source}: cannot read the cluster spec (${code ?? String(e)})`, {
       hint: code === 'ENOENT' ? 'create one with `kubewright init` or pass -f PATH' : 'check the path and its permissions',
     });
   }
-  return parseCluster(text, file);
+  return parseCluster(text, source);
 }

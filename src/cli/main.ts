@@ -1,72 +1,13 @@
 // The kubewright command line: commander wiring and the one place that maps errors to exit codes.
 // Start-up stays fast because only the invoked command's module is imported (each command in
 // turn imports its heavy libraries inside its action): `--version` loads commander and nothing else.
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { ExitCode, isKubewrightError } from '../errors.ts';
 import { ExitStatus } from './exit-status.ts';
 import { processIo, type Io } from './io.ts';
+import { buildProgram, commandModules, finish, newProgram } from './program.ts';
 
-type Register = (program: Command, io: Io) => void;
-
-/** Every top-level command and the module that defines it, in the order `--help` lists them. */
-export const commandModules: Record<string, () => Promise<Register>> = {
-  init: async () => (await import('./commands/init.ts')).registerInit,
-  render: async () => (await import('./commands/render.ts')).registerRender,
-  up: async () => (await import('./commands/up.ts')).registerUp,
-  plan: async () => (await import('./commands/plan.ts')).registerPlan,
-  apply: async () => (await import('./commands/apply.ts')).registerApply,
-  provision: async () => (await import('./commands/provision.ts')).registerProvision,
-  down: async () => (await import('./commands/down.ts')).registerDown,
-  terraform: async () => (await import('./commands/terraform.ts')).registerTerraform,
-  pki: async () => (await import('./commands/pki.ts')).registerPki,
-  lab: async () => (await import('./commands/lab.ts')).registerLab,
-  verify: async () => (await import('./commands/verify.ts')).registerVerify,
-  kubeconfig: async () => (await import('./commands/kubeconfig.ts')).registerKubeconfig,
-  etcd: async () => (await import('./commands/etcd.ts')).registerEtcd,
-  artifacts: async () => (await import('./commands/artifacts.ts')).registerArtifacts,
-};
-
-/** kubewright's version, read from package.json (two levels up from both src/cli and dist/cli). */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-function newProgram(io: Io): Command {
-  return new Command('kubewright')
-    .description('bring up Kubernetes worker nodes from scratch: hosts, PKI, flannel on etcd, runtime, kubelet, kube-proxy, DNS')
-    .version(packageVersion())
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .addHelpText(
-      'after',
-      `
-Exit codes: 0 ok, 1 failure on a host or API, 2 bad input (spec, flags, files), 3 verification failed.
-
-Start here:
-  kubewright init                                   # write a commented cluster.yaml
-  kubewright render -f cluster.yaml --out rendered  # see every file each worker gets
-`,
-    );
-}
-
-function finish(program: Command): Command {
-  const configure = (c: Command): void => {
-    c.exitOverride().showHelpAfterError('(run with --help for usage)');
-    for (const sub of c.commands) configure(sub);
-  };
-  for (const c of program.commands) configure(c);
-  return program;
-}
-
-/** The program with every command registered (for help, completion and tests that walk all commands). */
-export async function buildProgram(io: Io): Promise<Command> {
-  const program = newProgram(io);
-  for (const load of Object.values(commandModules)) (await load())(program, io);
-  return finish(program);
-}
+export { buildProgram } from './program.ts';
 
 /** The first operand of argv (the command name), skipping the program's own flags. */
 function commandName(args: readonly string[]): string | undefined {

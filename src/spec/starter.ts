@@ -1,7 +1,9 @@
 // The commented starter spec `kubewright init` writes: the embedded default cluster.
 // It uses static hosts on documentation addresses (RFC 5737), so `render` and `plan` work
 // without a cloud account; swap the provider block for digitalocean or lab to go live.
-export const starterSpec = `# kubewright cluster spec — every field is explained; delete what you don't need.
+// The first line points editors (yaml-language-server) at the JSON Schema init writes beside it.
+export const starterSpec = `# yaml-language-server: $schema=./kubewright.schema.json
+# kubewright cluster spec — every field is explained; delete what you don't need.
 apiVersion: kubewright.dev/v1alpha1
 kind: Cluster
 metadata:
