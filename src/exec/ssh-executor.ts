@@ -186,7 +186,11 @@ export class SshExecutor implements Executor {
 
   /** Rejects when the connection drops before `p` settles. */
   private guard<T>(p: Promise<T>): Promise<T> {
-    if (this.closedError) return Promise.reject(this.closedError);
+    if (this.closedError) {
+      // `p` already ran (and fails: "Not connected"); its rejection is this one
+      p.catch(() => undefined);
+      return Promise.reject(this.closedError);
+    }
     return new Promise<T>((resolve, reject) => {
       const onClose = (e: Error): void => reject(e);
       this.onClose.add(onClose);

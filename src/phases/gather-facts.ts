@@ -1,12 +1,25 @@
-// The gather phase: ONE command per host reports OS, arch, systemd, free disk, sha256 + mode of
-// every managed file and binary, missing directories, leftover temp files, and the state and
-// invocation id of every managed unit. A no-op apply costs exactly this round trip.
+// The gather phase: ONE command per host reports OS, arch, systemd, free disk, the manifest
+// kubewright recorded there, stat data + mode of every managed file and binary, missing
+// directories, leftover temp files, and the state and invocation id of every managed unit. A
+// no-op apply costs exactly this round trip.
+//
+// Files are hashed only when their stat line (inode, size, mtime, ctime, mode) differs from the
+// one the manifest recorded with their sha256, as rsync's quick check and git's index do; an
+// edit behind kubewright's back changes ctime even when it restores size and mtime. `checksum`
+// hashes every file regardless. The hasher is `openssl dgst -sha256` where the host has it (it
+// uses SHA-NI; coreutils' sha256sum does not), else sha256sum.
 import type { Executor } from '../exec/executor.ts';
 import { shellQuote } from '../exec/shell-quote.ts';
 import { tempMarker } from '../exec/temp-name.ts';
 import type { RenderedHost } from '../render/types.ts';
 import type { FileFact, HostFacts, UnitFact } from './host-facts.ts';
+import { MANIFEST_PATH, ManifestParseError, parseManifest, parseStatLine, sameStat, STAT_FORMAT, type FileStat, type HostManifest } from './host-manifest.ts';
 import { unitName } from '../render/unit-file.ts';
+
+export interface GatherOptions {
+  /** hash every managed file, trusting no recorded stat (`--checksum`) */
+  checksum?: boolean | undefined;
+}
 
 export function managedPaths(desired: RenderedHost): string[] {
   return [...new Set([...desired.files.map((f) => f.path), ...desired.binaries.map((b) => b.path)])];
@@ -18,21 +31,54 @@ export function managedDirs(desired: RenderedHost): string[] {
   return [...dirs].sort();
 }
 
+/** The managed directories and all their ancestors below `/`: what `mkdir -p` may create. */
+export function managedDirsWithAncestors(desired: RenderedHost): string[] {
+  const dirs = new Set<string>();
+  for (const d of managedDirs(desired)) {
+    for (let p = d; p !== '/' && p !== ''; p = p.slice(0, p.lastIndexOf('/'))) dirs.add(p);
+  }
+  return [...dirs].sort();
+}
+
 /** The shell script gather runs; paths carry the executor's root prefix. */
-export function gatherScript(x: Pick<Executor, 'path'>, desired: RenderedHost): string {
+export function gatherScript(x: Pick<Executor, 'path'>, desired: RenderedHost, opts: GatherOptions = {}): string {
   const q = (p: string): string => shellQuote(x.path(p));
   const paths = managedPaths(desired).map(q).join(' ');
   const dirs = managedDirs(desired).map(q).join(' ');
+  // an interrupted manifest write leaves its temp file beside the manifest
+  const tempDirs = [...new Set([...managedDirs(desired), MANIFEST_PATH.slice(0, MANIFEST_PATH.lastIndexOf('/'))])].map(q).join(' ');
+  const allDirs = managedDirsWithAncestors(desired).map(q).join(' ');
   const units = [...new Set(desired.units.map((u) => unitName(u.name)))].map(shellQuote).join(' ');
+  // stat lines that are not, verbatim, the start of a manifest line: those files are hashed
+  const changedFilter = `awk -v m="${opts.checksum ? '/dev/null' : '$M'}" 'BEGIN { while ((getline l < m) > 0) t = t l "\\n" } $0 != "" && index(t, $0) == 0 { p = $0; sub(/^\\{"path":"/, "", p); sub(/","inode":[0-9]+,"size":[0-9]+,"mtime".*$/, "", p); print p }'`;
   return [
     'export LC_ALL=C',
+    `M=${q(MANIFEST_PATH)}`,
     'echo "@arch $(uname -m)"',
     `echo "@os $( (. ${q('/etc/os-release')} 2>/dev/null && echo "$ID $VERSION_ID") )"`,
     'echo "@systemd $(systemctl --version 2>/dev/null | head -n1)"',
     `echo "@df $(df -Pk ${q('/')} 2>/dev/null | awk 'NR==2{print $4}')"`,
-    ...(paths ? [`echo @sha; sha256sum -- ${paths} 2>/dev/null`, `echo @mode; stat -c '%a %n' -- ${paths} 2>/dev/null`] : []),
-    ...(dirs ? [`echo @dirs; for d in ${dirs}; do [ -d "$d" ] || echo "$d"; done`, `echo @tmp; find ${dirs} -maxdepth 1 -name '.*${tempMarker}*' 2>/dev/null`] : []),
-    ...(units ? [`echo @units; systemctl show --no-pager -p Id,ActiveState,InvocationID,ActiveEnterTimestamp,UnitFileState,ConditionResult -- ${units} 2>/dev/null`] : []),
+    'if command -v openssl >/dev/null 2>&1; then H=openssl; else H=sha256sum; fi',
+    'echo "@hasher $H"',
+    'echo @manifest; if [ -f "$M" ]; then cat -- "$M"; echo; fi',
+    // which of the paths the manifest lists still exist (prune's candidates)
+    'echo @present; if [ -f "$M" ]; then sed -n \'s/^{"path":"\\([^"]*\\)".*/\\1/p\' "$M" | while IFS= read -r p; do [ -e "$p" ] && printf \'%s\\n\' "$p"; done; fi',
+    ...(paths
+      ? [
+          `S=$(stat -c '${STAT_FORMAT}' -- ${paths} 2>/dev/null)`,
+          'echo @stat; printf \'%s\\n\' "$S"',
+          `C=$(printf '%s\\n' "$S" | ${changedFilter})`,
+          'echo @sha',
+          'if [ -n "$C" ]; then set --; while IFS= read -r p; do set -- "$@" "$p"; done <<KW_EOF',
+          '$C',
+          'KW_EOF',
+          'if [ "$H" = openssl ]; then openssl dgst -sha256 -r "$@"; else sha256sum -- "$@"; fi 2>/dev/null; fi',
+        ]
+      : []),
+    ...(dirs ? [`echo @dirs; for d in ${allDirs}; do [ -d "$d" ] || echo "$d"; done`, `echo @tmp; find ${tempDirs} -maxdepth 1 -name '.*${tempMarker}*' 2>/dev/null`] : []),
+    // units the manifest lists are asked about too (prune stops and disables them)
+    'U=$(if [ -f "$M" ]; then sed -n \'1s/^.*"units":\\[\\([^]]*\\)\\].*$/\\1/p\' "$M" | tr -d \'"\' | tr \',\' \' \'; fi)',
+    `echo @units; systemctl show --no-pager -p Id,LoadState,ActiveState,InvocationID,ActiveEnterTimestamp,UnitFileState,ConditionResult -- ${units} $U 2>/dev/null`,
     'echo @end',
   ].join('\n');
 }
@@ -42,10 +88,12 @@ function stripRoot(root: string, p: string): string {
 }
 
 /** Parses gather's output. */
-export function parseFacts(stdout: string, root: string, desired: RenderedHost): HostFacts {
-  const facts: HostFacts = { os: '', arch: '', systemd: '', freeDiskKb: 0, files: new Map(), missingDirs: new Set(), tempFiles: [], units: new Map() };
+export function parseFacts(stdout: string, root: string, desired: RenderedHost, opts: GatherOptions = {}): HostFacts {
+  const facts: HostFacts = { os: '', arch: '', systemd: '', freeDiskKb: 0, files: new Map(), missingDirs: new Set(), tempFiles: [], units: new Map(), presentManifestPaths: new Set() };
   const shas = new Map<string, string>();
-  const modes = new Map<string, number>();
+  const stats = new Map<string, FileStat>();
+  const manifestLines: string[] = [];
+  const missing = new Set<string>();
   let section = '';
   let unit: Record<string, string> = {};
   const flushUnit = (): void => {
@@ -56,6 +104,7 @@ export function parseFacts(stdout: string, root: string, desired: RenderedHost):
         activeEnterTimestamp: unit['ActiveEnterTimestamp'] ?? '',
         unitFileState: unit['UnitFileState'] ?? '',
         conditionResult: unit['ConditionResult'] ?? '',
+        loadState: unit['LoadState'] ?? '',
       };
       facts.units.set(unit['Id'], u);
     }
@@ -70,16 +119,19 @@ export function parseFacts(stdout: string, root: string, desired: RenderedHost):
       else if (key === 'os') facts.os = value.trim();
       else if (key === 'systemd') facts.systemd = value;
       else if (key === 'df') facts.freeDiskKb = Number(value) || 0;
+      else if (key === 'hasher') facts.hasher = value;
       section = key;
       continue;
     }
-    if (section === 'sha') {
+    if (section === 'manifest') manifestLines.push(line);
+    else if (section === 'present' && line) facts.presentManifestPaths!.add(stripRoot(root, line));
+    else if (section === 'stat') {
+      const s = parseStatLine(line);
+      if (s) stats.set(stripRoot(root, s.path), s.stat);
+    } else if (section === 'sha') {
       const m = /^([0-9a-f]{64}) [ *](.*)$/.exec(line);
       if (m) shas.set(stripRoot(root, m[2]!), m[1]!);
-    } else if (section === 'mode') {
-      const m = /^([0-7]+) (.*)$/.exec(line);
-      if (m) modes.set(stripRoot(root, m[2]!), parseInt(m[1]!, 8));
-    } else if (section === 'dirs' && line) facts.missingDirs.add(stripRoot(root, line));
+    } else if (section === 'dirs' && line) missing.add(stripRoot(root, line));
     else if (section === 'tmp' && line) facts.tempFiles.push(stripRoot(root, line));
     else if (section === 'units') {
       if (line === '') flushUnit();
@@ -89,15 +141,36 @@ export function parseFacts(stdout: string, root: string, desired: RenderedHost):
       }
     }
   }
-  for (const p of managedPaths(desired)) {
-    const sha = shas.get(p);
-    const mode = modes.get(p);
-    if (sha !== undefined && mode !== undefined) facts.files.set(p, { sha256: sha, mode } satisfies FileFact);
+  const manifestText = manifestLines.join('\n').trim();
+  let manifest: HostManifest | undefined;
+  if (manifestText) {
+    try {
+      manifest = parseManifest(manifestText);
+    } catch (e) {
+      if (!(e instanceof ManifestParseError)) throw e;
+      facts.manifestProblem = e.message;
+    }
   }
+  if (manifest) {
+    // the manifest is stored with the paths commands see; facts speak of paths on the host
+    facts.manifest = { ...manifest, files: manifest.files.map((f) => ({ ...f, path: stripRoot(root, f.path) })), dirs: manifest.dirs.map((d) => stripRoot(root, d)) };
+  }
+  const recorded = new Map((facts.manifest?.files ?? []).map((f) => [f.path, f]));
+  for (const p of managedPaths(desired)) {
+    const stat = stats.get(p);
+    if (!stat) continue;
+    const hashed = shas.get(p);
+    // not hashed: the host found its stat line in the manifest, so the recorded sha256 holds
+    const entry = recorded.get(p);
+    const trusted = hashed === undefined && !opts.checksum && sameStat(entry?.stat, stat) ? entry?.sha256 : undefined;
+    facts.files.set(p, { sha256: hashed ?? trusted, mode: stat.mode, stat, hashed: hashed !== undefined } satisfies FileFact);
+  }
+  const wanted = new Set(managedDirsWithAncestors(desired));
+  for (const d of missing) if (wanted.has(d)) facts.missingDirs.add(d);
   return facts;
 }
 
-export async function gatherFacts(x: Executor, desired: RenderedHost): Promise<HostFacts> {
-  const r = await x.exec(gatherScript(x, desired));
-  return parseFacts(r.stdout, x.root, desired);
+export async function gatherFacts(x: Executor, desired: RenderedHost, opts: GatherOptions = {}): Promise<HostFacts> {
+  const r = await x.exec(gatherScript(x, desired, opts));
+  return parseFacts(r.stdout, x.root, desired, opts);
 }

@@ -1,9 +1,15 @@
 // What the gather phase observed on a host, in one round trip.
+import type { FileStat, HostManifest } from './host-manifest.ts';
 
 export interface FileFact {
-  sha256: string;
+  /** undefined when the file's stat changed but it could not be hashed, or the manifest was unreadable */
+  sha256: string | undefined;
   /** permission bits, e.g. 0o644 */
   mode: number;
+  /** inode, size, mtime, ctime and mode as gather saw them (absent in facts built without a host) */
+  stat?: FileStat | undefined;
+  /** true when gather hashed the file (its stat differed from the manifest's, or --checksum) */
+  hashed?: boolean;
 }
 
 export interface UnitFact {
@@ -16,6 +22,8 @@ export interface UnitFact {
   unitFileState: string;
   /** 'no' when a Condition*= check made systemd skip the unit (e.g. no CAP_SYS_MODULE in a container) */
   conditionResult: string;
+  /** loaded, not-found, masked, ... */
+  loadState?: string | undefined;
 }
 
 export interface HostFacts {
@@ -34,4 +42,12 @@ export interface HostFacts {
   /** leftover temp files of an interrupted atomic write */
   tempFiles: string[];
   units: Map<string, UnitFact>;
+  /** the manifest kubewright recorded on the host, undefined when there is none (or it is unreadable) */
+  manifest?: HostManifest | undefined;
+  /** why the manifest could not be read, when it exists but is not valid */
+  manifestProblem?: string | undefined;
+  /** paths the manifest lists that exist on the host (the candidates for pruning) */
+  presentManifestPaths?: Set<string> | undefined;
+  /** which hasher gather would use: openssl (SHA-NI where the CPU has it) or sha256sum */
+  hasher?: string | undefined;
 }

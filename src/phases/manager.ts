@@ -11,11 +11,13 @@ import { hostArch, UnsupportedArchError } from './host-arch.ts';
 import type { HostFacts } from './host-facts.ts';
 import { installBinaries } from './install-binaries.ts';
 import { prepareDirectories } from './prepare-directories.ts';
+import { prune } from './prune.ts';
+import { isManifestAction, manifestAction } from './record-manifest.ts';
 import { startUnits } from './start-units.ts';
 import { writeFiles } from './write-files.ts';
 
-/** In order; connect and gather come before them (run-hosts.ts, gather-facts.ts). */
-export const applyPhases: readonly Phase[] = [prepareDirectories, installBinaries, writeFiles, daemonReload, startUnits];
+/** In order; connect and gather come before them (run-hosts.ts, gather-facts.ts), recording the manifest after. */
+export const applyPhases: readonly Phase[] = [prune, prepareDirectories, installBinaries, writeFiles, daemonReload, startUnits];
 
 /** Where binaries come from; ArtifactStore implements it. */
 export interface BinarySource {
@@ -34,6 +36,8 @@ export interface PlanOptions {
   fetchBinaries: boolean;
   waitActiveTimeoutSec?: number | undefined;
   waitActiveSettleSec?: number | undefined;
+  /** hash every managed file instead of trusting the manifest's sha256 where the stat is unchanged */
+  checksum?: boolean | undefined;
   onPhase?: (phase: string) => void;
   /**
    * The binaries for the arch gather reports. Without it, `desired.binaries` (rendered for amd64)
@@ -44,7 +48,7 @@ export interface PlanOptions {
 
 export async function planHost(x: Executor, desired: RenderedHost, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
   opts.onPhase?.('gather facts');
-  const facts = await gatherFacts(x, desired);
+  const facts = await gatherFacts(x, desired, { checksum: opts.checksum });
   return planFromFacts(x.host, desired, facts, binaries, opts);
 }
 
@@ -69,16 +73,26 @@ export async function planFromFacts(host: string, rendered: RenderedHost, facts:
     opts.onPhase?.(`plan ${phase.title}`);
     actions.push(...(await phase.plan(ctx)));
   }
-  return { host, facts, actions };
+  const record = manifestAction(host, desired, facts, actions);
+  return { host, facts, actions: record ? [...actions, record] : actions };
 }
 
-/** Applies the actions in order; the first failure stops the host (later actions depend on it). */
+/**
+ * Applies the actions in order; the first failure stops the host (later actions depend on it),
+ * after recording in the manifest what was done.
+ */
 export async function applyPlan(x: Executor, plan: HostPlan, onAction?: (a: Action) => void): Promise<number> {
-  let done = 0;
-  for (const a of plan.actions) {
-    onAction?.(a);
-    await a.apply(x);
-    done++;
+  const completed: Action[] = [];
+  try {
+    for (const a of plan.actions) {
+      onAction?.(a);
+      await a.apply(x);
+      completed.push(a);
+    }
+  } catch (e) {
+    const record = plan.actions.find(isManifestAction);
+    if (record && completed.length > 0 && !completed.includes(record)) await record.recordAfter(x, completed).catch(() => undefined);
+    throw e;
   }
-  return done;
+  return completed.length;
 }

@@ -15,12 +15,15 @@ export type ActionKind =
   | 'enable'
   | 'start'
   | 'restart'
-  | 'wait-active';
+  | 'wait-active'
+  | 'stop-disable'
+  | 'remove'
+  | 'record-manifest';
 
 /** A managed file or binary that will change. */
 export interface PathChange {
   path: string;
-  status: 'create' | 'update' | 'mode';
+  status: 'create' | 'update' | 'mode' | 'remove';
   mode: number;
   oldMode?: number | undefined;
   oldSha256?: string | undefined;

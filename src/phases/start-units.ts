@@ -5,7 +5,7 @@ import { KubewrightError } from '../errors.ts';
 import type { Executor } from '../exec/executor.ts';
 import { shellQuote } from '../exec/shell-quote.ts';
 import type { Action, Phase, PlanContext } from './phase.ts';
-import { unitName } from '../render/unit-file.ts';
+import { dropInUnit, unitName } from '../render/unit-file.ts';
 
 // states in which `systemctl enable` has nothing to do
 const enabledStates = new Set(['enabled', 'enabled-runtime', 'static', 'alias', 'indirect', 'generated', 'linked']);
@@ -30,7 +30,9 @@ export const startUnits: Phase = {
           },
         });
       }
-      const changed = u.dependsOn.filter((p) => ctx.changed.has(p));
+      // a drop-in the spec no longer renders (pruned) changes the unit as much as a new one does
+      const droppedIns = [...ctx.changed.keys()].filter((p) => dropInUnit(p) === name && !u.dependsOn.includes(p));
+      const changed = [...u.dependsOn.filter((p) => ctx.changed.has(p)), ...droppedIns];
       const active = fact?.activeState === 'active';
       if (active && changed.length === 0) continue;
       // systemd skipped it on purpose (a Condition*= failed); starting it again changes nothing

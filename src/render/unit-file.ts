@@ -31,3 +31,8 @@ export function isUnitFile(path: string): boolean {
   // unit files directly in a unit directory, or drop-ins (`kubelet.service.d/10-x.conf`)
   return /^\/(etc|lib|usr\/lib|run)\/systemd\/system\/([^/]+\.(service|socket|timer|mount|target|path)|[^/]+\.d\/[^/]+\.conf)$/.test(path);
 }
+
+/** The unit a drop-in belongs to (`/etc/systemd/system/kubelet.service.d/10-x.conf` → kubelet.service). */
+export function dropInUnit(path: string): string | undefined {
+  return /^\/(?:etc|lib|usr\/lib|run)\/systemd\/system\/([^/]+\.(?:service|socket|timer|mount|target|path))\.d\/[^/]+\.conf$/.exec(path)?.[1];
+}

@@ -36,10 +36,12 @@ export interface Summary {
   files: number;
   binaries: number;
   restarts: number;
+  /** files and binaries removed because the spec no longer renders them */
+  removals: number;
 }
 
 export function summarize(outcomes: readonly HostOutcome[]): Summary {
-  const s: Summary = { hosts: outcomes.length, changed: 0, unchanged: 0, failed: 0, files: 0, binaries: 0, restarts: 0 };
+  const s: Summary = { hosts: outcomes.length, changed: 0, unchanged: 0, failed: 0, files: 0, binaries: 0, restarts: 0, removals: 0 };
   for (const o of outcomes) {
     const actions = o.plan?.actions ?? [];
     if (o.status === 'failed') s.failed++;
@@ -48,12 +50,13 @@ export function summarize(outcomes: readonly HostOutcome[]): Summary {
     s.files += actions.filter((a) => a.kind === 'write-file').length;
     s.binaries += actions.filter((a) => a.kind === 'install-binary').length;
     s.restarts += actions.filter((a) => a.kind === 'start' || a.kind === 'restart').length;
+    s.removals += actions.filter((a) => a.kind === 'remove' && a.change).length;
   }
   return s;
 }
 
 export function summaryLine(verb: 'Plan' | 'Apply', s: Summary): string {
-  return `${verb}: ${s.hosts} host(s): ${s.changed} to change, ${s.unchanged} unchanged, ${s.failed} failed; ${s.files} file(s), ${s.binaries} binar${s.binaries === 1 ? 'y' : 'ies'} to install, ${s.restarts} unit (re)start(s)`;
+  return `${verb}: ${s.hosts} host(s): ${s.changed} to change, ${s.unchanged} unchanged, ${s.failed} failed; ${s.files} file(s), ${s.binaries} binar${s.binaries === 1 ? 'y' : 'ies'} to install, ${s.restarts} unit (re)start(s)${s.removals > 0 ? `, ${s.removals} removal(s)` : ''}`;
 }
 
 const marks: Record<Action['kind'], string> = {
@@ -67,6 +70,9 @@ const marks: Record<Action['kind'], string> = {
   'start': '▶',
   'restart': '⟳',
   'wait-active': '…',
+  'stop-disable': '■',
+  'remove': '-',
+  'record-manifest': '·',
 };
 
 /** Human-readable plan: every line starts with the host name (STYLE.md). */

@@ -44,6 +44,8 @@ export interface RunOptions {
   waitActiveTimeoutSec?: number;
   /** seconds a started unit must stay active (default 0.5) */
   waitActiveSettleSec?: number;
+  /** hash every managed file instead of trusting the on-host manifest where the stat is unchanged */
+  checksum?: boolean;
   onEvent?(e: HostEvent): void;
 }
 
@@ -62,6 +64,7 @@ async function runOne(t: HostTarget, opts: RunOptions): Promise<HostOutcome> {
       binariesFor: t.binariesFor,
       waitActiveTimeoutSec: opts.waitActiveTimeoutSec,
       waitActiveSettleSec: opts.waitActiveSettleSec,
+      checksum: opts.checksum,
       onPhase: (p) => {
         phase = p;
         emit(p, 'running', p);

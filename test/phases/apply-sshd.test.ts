@@ -124,6 +124,7 @@ test('changing one field rewrites only its file and restarts only the unit that 
     assert.deepEqual(o.plan!.actions.map((a) => a.summary), [
       'write /var/lib/kubelet/config.yaml (content changed)',
       'restart kubelet.service (/var/lib/kubelet/config.yaml content changed)',
+      'record /var/lib/kubewright/manifest.json (after the changes above)',
     ]);
   }
   const after = await invocationIds();
@@ -139,9 +140,10 @@ test('a new binary version replaces only that binary and restarts its unit', asy
   const binaries = [...fixtureBinaries().filter((b) => b.name !== 'kubelet'), k];
   const outcomes = await apply({ clusterDNS: '10.32.0.53', binaries }, 'apply', [0]);
   assert.equal(outcomes[0]!.status, 'changed', String(outcomes[0]!.error));
-  assert.deepEqual(outcomes[0]!.plan!.actions.map((a) => `${a.kind} ${a.unit ?? a.change?.path}`), [
+  assert.deepEqual(outcomes[0]!.plan!.actions.map((a) => `${a.kind} ${a.unit ?? a.change?.path ?? a.reasons.join(' ')}`), [
     'install-binary /usr/local/bin/kubelet',
     'restart kubelet.service',
+    'record-manifest /var/lib/kubewright/manifest.json',
   ]);
 });
 

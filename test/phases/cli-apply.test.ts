@@ -90,7 +90,7 @@ test('apply brings every host to the rendered state, and a second apply and plan
   const events = await runCli('apply', '-f', specFile, '--events', 'ndjson');
   const lines = events.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { host: string; phase: string; status: string; ms: number });
   for (const h of lab.hosts) {
-    assert.deepEqual(lines.filter((e) => e.host === h.name).map((e) => e.phase), ['connect', 'gather facts', 'plan prepare directories', 'plan binaries', 'plan files', 'plan daemon-reload', 'plan units', 'done']);
+    assert.deepEqual(lines.filter((e) => e.host === h.name).map((e) => e.phase), ['connect', 'gather facts', 'plan prune', 'plan prepare directories', 'plan binaries', 'plan files', 'plan daemon-reload', 'plan units', 'done']);
   }
   assert.ok(lines.every((e) => typeof e.ms === 'number'));
 });

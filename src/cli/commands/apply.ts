@@ -71,6 +71,7 @@ export function registerApply(program: Command, io: Io): void {
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--wait-for-ssh <duration>', 'keep retrying hosts whose sshd does not answer yet for this long (e.g. 5m)', '0')
     .option('--wait-timeout <duration>', 'how long a (re)started unit may take to become active', '60s')
+    .option('--checksum', 'hash every managed file on the hosts instead of trusting the recorded sha256 of files whose stat is unchanged', false)
     .option('--show-plan', 'print the planned changes of each host before the table', false)
     .addOption(outputOption('text, or json: the result of every host (actions, status, errors) instead of the table'))
     .option('--events <format>', 'ndjson: one JSON progress event per line (host, phase, status, message, ms) instead of the progress display')
@@ -80,14 +81,17 @@ export function registerApply(program: Command, io: Io): void {
 Phases per host: connect → gather facts (one command) → prepare directories → binaries
 (checksum-verified, cached, uploaded over SFTP) → files (atomic) → daemon-reload (only if a unit
 changed) → enable + (re)start only the units whose files or binaries changed, in order → wait
-until active. A re-run with nothing changed makes one SSH command per host and restarts nothing.
+until active → record the manifest (/var/lib/kubewright/manifest.json). Files, binaries and units
+the spec no longer renders are pruned first (units stopped and disabled). A re-run with nothing
+changed makes one SSH command per host, hashes no file whose stat matches the manifest (use
+--checksum to hash them all) and restarts nothing.
 Exit 1 if any host failed; the other hosts are still completed.
 
 Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; output: string; events?: string }) => {
+    .action(async (opts: { file: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string }) => {
       if (opts.events !== undefined && opts.events !== 'ndjson') throw new InputError(`--events: must be ndjson (got ${opts.events})`, { hint: 'use --events ndjson' });
       const parallel = parseParallel(opts.parallel);
       const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
@@ -100,7 +104,7 @@ Example:
       if (!json) for (const n of run.notes) io.out(`note: ${n}`);
       const started = Date.now();
       const apply = (onEvent: (e: HostEvent) => void): Promise<HostOutcome[]> =>
-        runHosts(run.targets, { mode: 'apply', parallel, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, onEvent });
+        runHosts(run.targets, { mode: 'apply', parallel, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, checksum: opts.checksum, onEvent });
       let outcomes: HostOutcome[];
       if (opts.events === 'ndjson') {
         outcomes = await apply((e) => io.out(JSON.stringify({ ...e, ms: Date.now() - started })));

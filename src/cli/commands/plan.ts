@@ -44,6 +44,7 @@ export function registerPlan(program: Command, io: Io): void {
     .option('--parallel <n>', 'hosts inspected at once', '10')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
+    .option('--checksum', 'hash every managed file on the hosts instead of trusting the recorded sha256 of files whose stat is unchanged', false)
     .option('--token-file <path>', 'DigitalOcean: API token file (default: $DIGITALOCEAN_ACCESS_TOKEN); plan only lists droplets')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
     .addHelpText(
@@ -51,7 +52,8 @@ export function registerPlan(program: Command, io: Io): void {
       `
 DigitalOcean specs first list the droplets to create (and extras --prune would delete).
 Per host: files to create or change with unified diffs (private keys shown as
-<redacted sha256:…>), binaries to fetch, units to (re)start and why. Costs one SSH command per
+<redacted sha256:…>), binaries to fetch, units to (re)start and why, and what the spec no longer
+renders ("remove", units stopped and disabled). Costs one SSH command per
 host (plus a read of each changed file for its diff). Exit 1 if a host could not be inspected.
 
 Example:
@@ -59,7 +61,7 @@ Example:
   kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
 `,
     )
-    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string }) => {
+    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string }) => {
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
       // what the provider would create (DigitalOcean: one list call), and the per-host plan of the hosts that exist
@@ -67,7 +69,7 @@ Example:
       const droplets = provided.machines;
       const hosts = provided.hosts;
       const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, hosts });
-      const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect });
+      const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect, checksum: opts.checksum });
       const summary = summarize(outcomes);
       if (opts.output === 'json') io.out(JSON.stringify({ ...(droplets ? { droplets } : {}), ...(planJson(outcomes, run.notes) as object) }, null, 2));
       else {
