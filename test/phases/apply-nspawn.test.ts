@@ -13,7 +13,9 @@ import { promisify } from 'node:util';
 import { withResolvedVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
 import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import { prepareRun } from '../../src/run/prepare-run.ts';
-import { runHosts } from '../../src/run/run-hosts.ts';
+import { planText } from '../../src/run/plan-report.ts';
+import { runHosts, type HostOutcome, type HostTarget } from '../../src/run/run-hosts.ts';
+import type { RenderedHost } from '../../src/render/types.ts';
 import type { Host } from '../../src/spec/host.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
@@ -57,6 +59,25 @@ describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
       }
     }
     return out;
+  }
+
+  /** runs a shell command on a machine (as root) and returns its stdout */
+  async function onHost(h: Host, cmd: string): Promise<string> {
+    const x = await SshExecutor.connect({ name: h.name, address: h.address!, port: 22, user: 'root' }, {
+      privateKey: await readFile(join(dir, 'id_ed25519'), 'utf8'), knownHostsPath: join(dir, 'known_hosts'),
+    });
+    try {
+      return (await x.exec(cmd)).stdout;
+    } finally {
+      await x.close();
+    }
+  }
+
+  /** apply (or plan) `desired(host)` on every machine through the engine, as the CLI does */
+  async function applyDesired(desired: (t: HostTarget) => RenderedHost, mode: 'plan' | 'apply' = 'apply'): Promise<HostOutcome[]> {
+    const cluster = parseCluster(await readFile(spec, 'utf8'), spec);
+    const prepared = await prepareRun(cluster, { mode, acceptNewHostKeys: false });
+    return runHosts(prepared.targets.map((t) => ({ ...t, desired: desired(t) })), { mode, parallel: 10, binaries: prepared.store, connect: prepared.connect, waitActiveTimeoutSec: 30 });
   }
 
   before(async () => {
@@ -108,6 +129,13 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   });
 
   test('a second apply changes nothing and restarts nothing, with one gather round trip per host', async () => {
+    // the hashers on each machine, wrapped to log every call (the wrappers come first in root's PATH)
+    for (const h of hosts) {
+      await onHost(h, [
+        'rm -f /run/kw-hasher.log',
+        ...['openssl', 'sha256sum'].map((t) => `printf '#!/bin/sh\\necho "${t} $*" >>/run/kw-hasher.log\\nexec /usr/bin/${t} "$@"\\n' >/usr/local/sbin/${t} && chmod 0755 /usr/local/sbin/${t}`),
+      ].join(' && '));
+    }
     const before = await unitStates();
     const cluster = parseCluster(await readFile(spec, 'utf8'), spec);
     const prepared = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: false, hosts: await providerFor(cluster).recorded() });
@@ -125,6 +153,92 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
     for (const o of outcomes) assert.equal(o.status, 'unchanged', `${o.host}: ${String(o.error)} ${o.plan?.actions.map((a) => a.summary).join('; ')}`);
     for (const c of counters) assert.deepEqual(c.commands.length, 1, `${c.host}: ${c.commands.join(' | ')}`);
     assert.deepEqual(await unitStates(), before);
+    for (const h of hosts) assert.equal(await onHost(h, 'cat /run/kw-hasher.log 2>/dev/null; true'), '', `${h.name}: no hasher ran`);
+  });
+
+  test('a file edited behind kubewright\'s back with its size and mtime kept is caught by its ctime, hashing only that file', async () => {
+    const h = hosts[0]!;
+    const p = '/etc/containerd/config.toml';
+    const before = await onHost(h, `stat -c '%s %.9Y %.9Z' ${p}`);
+    // same length, same mtime; only ctime tells
+    await onHost(h, `m=$(stat -c %.9Y ${p}) && sed -i 's/runc/RUNC/' ${p} && touch -m -d "@$m" ${p}`);
+    const after = await onHost(h, `stat -c '%s %.9Y %.9Z' ${p}`);
+    assert.deepEqual(after.split(' ').slice(0, 2), before.split(' ').slice(0, 2));
+    assert.notEqual(after, before);
+    await onHost(h, 'rm -f /run/kw-hasher.log');
+    const r = await runCli('apply', '-f', spec, '--wait-timeout', '30', '--show-plan');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^${h.name}:   ~ write /etc/containerd/config\\.toml \\(content changed\\)$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^${h.name}:   ⟳ restart containerd\\.service`, 'm'));
+    for (const other of hosts.slice(1)) assert.match(r.stdout, new RegExp(`^${other.name}: no changes$`, 'm'));
+    assert.doesNotMatch(await onHost(h, `cat ${p}`), /RUNC/);
+    const log = await onHost(h, 'cat /run/kw-hasher.log');
+    assert.deepEqual(log.trim().split('\n'), [`openssl dgst -sha256 -r ${p}`], 'one hasher call, for that one file, and openssl is preferred');
+  });
+
+  test('--checksum hashes every managed file and binary, in one hasher call', async () => {
+    await Promise.all(hosts.map((h) => onHost(h, 'rm -f /run/kw-hasher.log')));
+    const r = await runCli('plan', '-f', spec, '--checksum', '-o', 'json');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const doc = JSON.parse(r.stdout) as { hosts: { status: string }[] };
+    assert.deepEqual(doc.hosts.map((x) => x.status), hosts.map(() => 'unchanged'));
+    const cluster = parseCluster(await readFile(spec, 'utf8'), spec);
+    const prepared = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: false });
+    const managed = new Set([...prepared.targets[0]!.desired.files.map((f) => f.path), ...prepared.targets[0]!.desired.binaries.map((b) => b.path)]);
+    for (const h of hosts) {
+      const calls = (await onHost(h, 'cat /run/kw-hasher.log')).trim().split('\n');
+      assert.equal(calls.length, 1, calls.join('\n'));
+      assert.deepEqual(new Set(calls[0]!.split(' ').slice(4)), managed);
+    }
+  });
+
+  test('a unit, its drop-in and a file the spec no longer renders are stopped, disabled and removed, and the rest is untouched', async () => {
+    const extraUnit = '/etc/systemd/system/kw-extra.service';
+    const dropIn = '/etc/systemd/system/kubelet.service.d/20-extra.conf';
+    const extraFile = '/etc/kw-extra/extra.env';
+    const withExtra = (t: HostTarget): RenderedHost => ({
+      ...t.desired,
+      files: [
+        ...t.desired.files,
+        { path: extraFile, mode: 0o644, contents: 'EXTRA=1\n' },
+        { path: extraUnit, mode: 0o644, contents: `[Service]\nEnvironmentFile=${extraFile}\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n` },
+        { path: dropIn, mode: 0o644, contents: '[Service]\nEnvironment=KW_EXTRA=1\n' },
+      ],
+      units: [...t.desired.units, { name: 'kw-extra.service', dependsOn: [extraUnit, extraFile] }],
+    });
+    const added = await applyDesired(withExtra);
+    for (const o of added) assert.equal(o.status, 'changed', String(o.error));
+    for (const h of hosts) {
+      assert.equal(await onHost(h, 'systemctl is-active kw-extra.service; systemctl is-enabled kw-extra.service'), 'active\nenabled\n');
+      assert.match(await onHost(h, 'systemctl show -p DropInPaths kubelet.service'), /20-extra\.conf/);
+    }
+    const before = await unitStates();
+
+    const planned = await applyDesired((t) => t.desired, 'plan');
+    const text = planText(planned).join('\n');
+    for (const h of hosts) {
+      assert.match(text, new RegExp(`^${h.name}:   ■ stop and disable kw-extra\\.service \\(no longer rendered; active, enabled\\)$`, 'm'));
+      for (const p of [extraFile, extraUnit, dropIn]) assert.match(text, new RegExp(`^${h.name}:   - remove ${p.replaceAll('.', '\\.')} \\(file, no longer rendered\\)$`, 'm'));
+      assert.match(text, new RegExp(`^${h.name}:   ⟳ restart kubelet\\.service \\(${dropIn.replaceAll('.', '\\.')} removed\\)$`, 'm'));
+    }
+    const pruned = await applyDesired((t) => t.desired);
+    for (const o of pruned) {
+      assert.equal(o.status, 'changed', String(o.error));
+      const kinds = o.plan!.actions.map((a) => a.kind);
+      // stopped before its files go, systemd reloaded before kubelet restarts without the drop-in
+      assert.ok(kinds.indexOf('stop-disable') < kinds.indexOf('remove') && kinds.indexOf('daemon-reload') < kinds.indexOf('restart'), kinds.join(' '));
+    }
+    const after = await unitStates();
+    for (const h of hosts) {
+      assert.equal(await onHost(h, `systemctl is-active kw-extra.service; systemctl show -p LoadState --value kw-extra.service; ls ${extraUnit} ${dropIn} ${extraFile} /etc/kw-extra 2>&1 | grep -c 'No such file'`), 'inactive\nnot-found\n4\n');
+      assert.doesNotMatch(await onHost(h, 'systemctl show -p DropInPaths kubelet.service'), /20-extra/);
+      assert.ok(!(await onHost(h, 'cat /var/lib/kubewright/manifest.json')).includes('kw-extra'), 'the manifest forgot them');
+      for (const u of units) {
+        if (u === 'kubelet.service') assert.notEqual(after[h.name]![u], before[h.name]![u], `${h.name}: kubelet restarted without the drop-in`);
+        else assert.equal(after[h.name]![u], before[h.name]![u], `${h.name}: ${u} untouched`);
+      }
+    }
+    for (const o of await applyDesired((t) => t.desired)) assert.equal(o.status, 'unchanged', o.plan?.actions.map((a) => a.summary).join('; '));
   });
 
   test('changing clusterDNS rewrites the kubelet config and restarts only kubelet', async () => {
