@@ -76,7 +76,7 @@ describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
   /** apply (or plan) `desired(host)` on every machine through the engine, as the CLI does */
   async function applyDesired(desired: (t: HostTarget) => RenderedHost, mode: 'plan' | 'apply' = 'apply'): Promise<HostOutcome[]> {
     const cluster = parseCluster(await readFile(spec, 'utf8'), spec);
-    const prepared = await prepareRun(cluster, { mode, acceptNewHostKeys: false });
+    const prepared = await prepareRun(cluster, { mode, acceptNewHostKeys: false, hosts: await providerFor(cluster).recorded() });
     return runHosts(prepared.targets.map((t) => ({ ...t, desired: desired(t) })), { mode, parallel: 10, binaries: prepared.store, connect: prepared.connect, waitActiveTimeoutSec: 30 });
   }
 
@@ -183,7 +183,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
     const doc = JSON.parse(r.stdout) as { hosts: { status: string }[] };
     assert.deepEqual(doc.hosts.map((x) => x.status), hosts.map(() => 'unchanged'));
     const cluster = parseCluster(await readFile(spec, 'utf8'), spec);
-    const prepared = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: false });
+    const prepared = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: false, hosts: await providerFor(cluster).recorded() });
     const managed = new Set([...prepared.targets[0]!.desired.files.map((f) => f.path), ...prepared.targets[0]!.desired.binaries.map((b) => b.path)]);
     for (const h of hosts) {
       const calls = (await onHost(h, 'cat /run/kw-hasher.log')).trim().split('\n');
