@@ -13,7 +13,7 @@ export function durationFlag(flag: string, text: string, opts: { allowZero?: boo
   const ms = parseDuration(text);
   if (ms === undefined) {
     const bare = /^\d+(\.\d+)?$/.test(text.trim());
-    throw new InputError(`${flag}: not a duration (got ${JSON.stringify(text)})`, {
+    throw new InputError(`${flag}: not a duration (got ${text})`, {
       hint: bare ? `give it a unit, e.g. ${text.trim()}s` : `write it like ${example}`,
     });
   }

@@ -51,6 +51,17 @@ export function describeApiError(e: unknown): string {
   return cause ? `${err.message ?? String(e)} (${cause})` : (err.message ?? String(e));
 }
 
+const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The network error code when nothing answered at the API server's address (refused, DNS, no route), else undefined. */
+export function unreachableCode(e: unknown): string | undefined {
+  for (let c: unknown = e, depth = 0; c && typeof c === 'object' && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && unreachableCodes.has(code)) return code;
+  }
+  return undefined;
+}
+
 export function isNotFound(e: unknown): boolean {
   return (e as { code?: number }).code === 404;
 }

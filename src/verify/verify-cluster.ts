@@ -6,7 +6,7 @@ import type { LeaseMapping } from '../etcd/flannel-leases.ts';
 import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { compareMinor } from '../spec/version.ts';
-import { describeApiError, getRaw, isNotFound } from './kube-client.ts';
+import { describeApiError, getRaw, isNotFound, unreachableCode } from './kube-client.ts';
 import { expectedNodeName, nodeRows, type NodeRow } from './node-status.ts';
 
 export interface ComponentStatusRow {
@@ -17,7 +17,8 @@ export interface ComponentStatusRow {
 
 export interface VerifyReport {
   ok: boolean;
-  api: { ok: boolean; server: string; detail: string; componentStatuses?: ComponentStatusRow[] | undefined };
+  /** unreachable: the network error when nothing answered at the server's address (refused, DNS, no route) */
+  api: { ok: boolean; server: string; detail: string; unreachable?: string | undefined; componentStatuses?: ComponentStatusRow[] | undefined };
   nodes: NodeRow[];
   /** registered nodes the spec does not list (shown, not a failure) */
   otherNodes: string[];
@@ -64,6 +65,7 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
     api.detail = api.ok ? `${path.split('?')[0]} ok${modernHealth ? ` (${r.body.split('\n').filter((l) => l.startsWith('[+]')).length} checks passed)` : ''}` : `${path.split('?')[0]} HTTP ${r.status}${failed.length ? `: ${failed.join(', ')}` : `: ${r.body.trim().slice(0, 200)}`}`;
   } catch (e) {
     api.detail = `unreachable: ${describeApiError(e)}`;
+    api.unreachable = unreachableCode(e);
   }
   if (!api.ok) problems.push(`API ${server}: ${api.detail}`);
 

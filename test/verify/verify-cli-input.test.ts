@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createServer } from 'node:net';
 import { runCli } from '../helpers/run-cli.ts';
 
 let dir = '';
@@ -42,4 +43,28 @@ test('lab up on a spec without provider.lab is bad input', async () => {
   const r = await runCli('lab', 'up', '-f', spec);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /provider is static, not lab — set `provider: \{ lab: \{ hosts: 3 \} \}`/);
+});
+
+test('verify against an API server that refuses connections names the URL, kubernetes.apiServer and the control plane, not --wait', async () => {
+  // a port that was free a moment ago: nothing listens there, so the connection is refused
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const kubeconfig = join(dir, 'refused.kubeconfig');
+  await writeFile(kubeconfig, `apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true } }]
+users: [{ name: u, user: { token: not-a-secret } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x
+`);
+  const r = await runCli('verify', '-f', spec, '--kubeconfig', kubeconfig);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(`the API server at https://127\\.0\\.0\\.1:${port} is not reachable \\(ECONNREFUSED\\)`));
+  assert.match(r.stderr, /kubernetes\.apiServer/);
+  assert.match(r.stderr, /control plane/);
+  assert.doesNotMatch(r.stderr, /--wait/);
 });

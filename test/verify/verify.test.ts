@@ -75,6 +75,7 @@ describe('verify (modern profile) against the API test double', () => {
     assert.match(r.stdout, /^w0\s+Ready\s/m);
     assert.match(r.stdout, /w2: Ready=Unknown: Kubelet stopped posting node status\. \(last heartbeat \d+s ago\)/);
     assert.match(r.stderr, /error: verify: 1 check failed: w2:/);
+    assert.match(r.stderr, /try --wait 2m/, 'a node that is only NotReady may need a moment: the --wait hint stays');
     // and it passes again once the kubelet is back
     const cred = fx.pki.credentials.kubelet['w2'];
     assert.ok(cred);

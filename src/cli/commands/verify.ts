@@ -9,7 +9,7 @@ import { providerFor } from '../../providers/provider-for.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { readAdminCredentials } from '../../verify/admin-credentials.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
-import { verifyCluster, verifyUntil } from '../../verify/verify-cluster.ts';
+import { verifyCluster, verifyUntil, type VerifyReport } from '../../verify/verify-cluster.ts';
 import { formatVerifyReport } from '../../verify/verify-report.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { durationFlag } from '../duration-option.ts';
@@ -29,6 +29,17 @@ export async function kubeConfigFor(cluster: Cluster, kubeconfigFile: string | u
   }
   const creds = await readAdminCredentials(cluster);
   return adminKubeConfig(cluster.kubernetes.apiServer, creds.caPem, creds.admin);
+}
+
+/** What to do next: an unreachable API server is not cured by waiting; NotReady nodes often are. */
+export function verifyHint(report: VerifyReport, cluster: Cluster, waitMs: number): string {
+  if (report.api.unreachable) {
+    return `the API server at ${report.api.server} is not reachable (${report.api.unreachable}): check kubernetes.apiServer in ${cluster.sourceFile} and that the control plane is running there — kubewright brings up workers only`;
+  }
+  const onlyNotReady = report.api.ok && report.problems.length > 0 && report.nodes.some((n) => n.problem) &&
+    report.nodes.every((n) => !n.problem || n.status === 'NotReady' || n.status === 'Missing') && report.dns.ok && (report.flannel.ok || !report.flannel.checked);
+  if (onlyNotReady && waitMs === 0) return 'nodes need a moment after `up`: try --wait 2m';
+  return 'see the reasons above';
 }
 
 export function registerVerify(program: Command, io: Io): void {
@@ -71,7 +82,7 @@ Example:
       else for (const l of formatVerifyReport(report)) io.out(l);
       if (!report.ok) {
         throw new VerifyError(`verify: ${report.problems.length} check${report.problems.length === 1 ? '' : 's'} failed: ${report.problems[0] ?? ''}${report.problems.length > 1 ? ' …' : ''}`, {
-          hint: waitMs === 0 ? 'nodes need a moment after `up`: try --wait 2m' : 'see the reasons above',
+          hint: verifyHint(report, cluster, waitMs),
         });
       }
     });
