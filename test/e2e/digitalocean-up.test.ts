@@ -4,14 +4,16 @@
 // ssh.port, with the host key kubewright injected through user_data, confined to a fake root
 // (systemctl there is a TEST DOUBLE). etcd is real (TLS, certificates from kubewright's CA) and
 // found the way nodes find it: a droplet tagged etcd.discovery.digitaloceanTag whose private IPv4
-// (127.a.b.30) is where etcd listens. The Kubernetes API is the API TEST DOUBLE; stand-in
-// kubelets (TEST DOUBLE, test/support/stand-in-kubelet.sh) run with each node's rendered
-// kubeconfig and certificates from its fake root, and a stand-in flanneld (etcdctl with the
-// node's flannel certificates) writes each node's subnet lease — so up's verify passes.
+// (127.a.b.30) is where etcd listens. When kubewright starts a unit on a node (recorded by the
+// systemctl double), the test runs what systemd would: the node's own rendered etcd-lookup for
+// real against the simulator (read-only token), a stand-in flanneld (TEST DOUBLE: etcdctl with the
+// node's flannel certificates, to the members etcd-lookup found) and the stand-in kubelet (TEST
+// DOUBLE, test/support/stand-in-kubelet.sh) with the kubeconfig the rendered unit names, against
+// the Kubernetes API TEST DOUBLE — so up's verify passes on what kubewright's own steps produced.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
-import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -62,10 +64,17 @@ let etcd: E2eEtcd | undefined;
 let sshPort: number;
 const booted = new Map<string, DropletHost>();
 const booting = new Set<string>();
-const agents = new Map<string, { kubelet: ChildProcess; stderr: string[] }>();
-const agentsStarted = new Set<string>();
+/** per node: what the test ran for the units kubewright started there (see runStartedUnits) */
+interface NodeAgents {
+  lookup?: 'running' | 'done';
+  lookupLog?: string;
+  lease?: 'writing' | 'done';
+  kubelet?: ChildProcess;
+  stderr: string[];
+}
+const nodes = new Map<string, NodeAgents>();
 const watchErrors: string[] = [];
-/** when each droplet booted and its stand-in agents started (ms since load), shown when up fails */
+/** when each droplet booted and what ran for its started units (ms since load), shown when up fails */
 const timeline: string[] = [];
 const t0 = Date.now();
 const outputs: CliResult[] = [];
@@ -78,38 +87,73 @@ const escapeRe = (t: string): string => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'
 const indexOf = (name: string): number => Number(/^k8s-worker-(\d+)\./.exec(name)?.[1] ?? -1);
 const rootOf = (name: string): string => join(dir, 'droplets', name, 'root');
 
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
+/** The units kubewright started or restarted on a host, from the systemctl test double's call log. */
+async function startedUnits(h: DropletHost): Promise<Set<string>> {
+  const log = await readFile(join(h.systemdDir, 'calls.log'), 'utf8').catch(() => '');
+  const units = new Set<string>();
+  for (const line of log.split('\n')) {
+    const [verb, ...rest] = line.split(' ');
+    if (verb === 'start' || verb === 'restart') for (const u of rest) if (!u.startsWith('-')) units.add(u);
+  }
+  return units;
 }
 
-/** Stand-in kubelet + flanneld for a node once apply has put its kubeconfig and certificates in its root. */
-async function startAgents(h: DropletHost): Promise<void> {
+/**
+ * What systemd would run on the node once kubewright starts a unit there (the systemctl TEST
+ * DOUBLE only records the start): etcd-lookup.service → the node's own rendered
+ * /usr/local/bin/etcd-lookup, run for real against the simulator (through Prism) with the
+ * read-only token kubewright placed; flanneld.service → a STAND-IN flanneld that writes the node's
+ * subnet lease to the etcd members etcd-lookup wrote, with the node's own flannel certificates;
+ * kubelet.service → the STAND-IN kubelet with the kubeconfig the rendered unit's ExecStart names.
+ */
+async function runStartedUnits(h: DropletHost): Promise<void> {
   const i = indexOf(h.name);
   const r = (p: string): string => join(h.root, p);
-  const needed = ['var/lib/kubelet/kubeconfig', 'etc/kubernetes/pki/ca.pem', 'etc/kubernetes/pki/kubelet.pem', 'etc/kubernetes/pki/kubelet-key.pem', 'etc/flannel/etcd-ca.pem', 'etc/flannel/etcd-client.pem', 'etc/flannel/etcd-client-key.pem'];
-  for (const p of needed) if (!(await exists(r(p)))) return;
-  agentsStarted.add(h.name);
-  // the rendered kubeconfig names /etc/kubernetes/pki/...: seen from the node, that is its root
-  const kubeconfig = join(h.dir, 'kubelet.kubeconfig');
-  await writeFile(kubeconfig, (await readFile(r('var/lib/kubelet/kubeconfig'), 'utf8')).replaceAll(' /etc/kubernetes/', ` ${h.root}/etc/kubernetes/`), { mode: 0o600 });
-  const stderr: string[] = [];
-  const kubelet = spawn('sh', [standInKubelet, '--kubeconfig', kubeconfig, '--node-name', h.name, '--kubelet-version', `v${version}`, '--interval', '1', '--max-beats', '300', '--address', privateIp(i)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  kubelet.stderr?.on('data', (b: Buffer) => stderr.push(b.toString()));
-  agents.set(h.name, { kubelet, stderr });
-  timeline.push(`${Date.now() - t0} kubelet ${h.name}`);
-  // stand-in flanneld: its subnet lease, written with the node's own etcd client certificate
-  const lease = JSON.stringify({ PublicIP: privateIp(i), PublicIPv6: null, BackendType: 'vxlan', BackendData: { VNI: 1, VtepMAC: '0a:58:0a:c8:00:01' } });
-  await run('etcdctl', ['--endpoints', `https://${etcdIp}:2379`, '--cacert', r('etc/flannel/etcd-ca.pem'), '--cert', r('etc/flannel/etcd-client.pem'), '--key', r('etc/flannel/etcd-client-key.pem'), '--dial-timeout', '3s', 'put', `${prefix}/subnets/10.200.${i + 1}.0-24`, lease], {
-    env: { ...process.env, ETCDCTL_API: '3' },
-    timeout: 20_000,
-  });
-  timeline.push(`${Date.now() - t0} lease ${h.name}`);
+  const node = nodes.get(h.name) ?? { stderr: [] };
+  nodes.set(h.name, node);
+  const started = await startedUnits(h);
+
+  if (started.has('etcd-lookup.service') && !node.lookup) {
+    node.lookup = 'running';
+    const out = await run('sh', [r('usr/local/bin/etcd-lookup')], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ETCD_LOOKUP_ROOT: h.root, DIGITALOCEAN_API_URL: prism!.url, ETCD_LOOKUP_ATTEMPTS: '10', ETCD_LOOKUP_RETRY_SECONDS: '1' },
+      timeout: 60_000,
+    }).catch((e: { stderr?: string; message: string }) => {
+      throw new Error(`etcd-lookup failed: ${e.stderr ?? e.message}`);
+    });
+    node.lookupLog = out.stderr;
+    node.lookup = 'done';
+    timeline.push(`${Date.now() - t0} etcd-lookup ${h.name}`);
+  }
+
+  if (started.has('flanneld.service') && node.lookup === 'done' && !node.lease) {
+    node.lease = 'writing';
+    // flanneld's EnvironmentFile, as etcd-lookup wrote it
+    const members = /^ETCD_MEMBERS=(\S+)$/m.exec(await readFile(r('etc/flannel/etcd-members'), 'utf8'))?.[1];
+    if (!members) throw new Error('etcd-lookup wrote no ETCD_MEMBERS');
+    const lease = JSON.stringify({ PublicIP: privateIp(i), PublicIPv6: null, BackendType: 'vxlan', BackendData: { VNI: 1, VtepMAC: '0a:58:0a:c8:00:01' } });
+    await run('etcdctl', ['--endpoints', members, '--cacert', r('etc/flannel/etcd-ca.pem'), '--cert', r('etc/flannel/etcd-client.pem'), '--key', r('etc/flannel/etcd-client-key.pem'), '--dial-timeout', '3s', 'put', `${prefix}/subnets/10.200.${i + 1}.0-24`, lease], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      timeout: 20_000,
+    });
+    node.lease = 'done';
+    timeline.push(`${Date.now() - t0} lease ${h.name}`);
+  }
+
+  if (started.has('kubelet.service') && !node.kubelet) {
+    // the kubeconfig the rendered unit's ExecStart names; seen from the node, /etc/kubernetes/ is in its root
+    const unit = await readFile(r('etc/systemd/system/kubelet.service'), 'utf8');
+    const named = /--kubeconfig=(\S+)/.exec(unit)?.[1];
+    if (!named) throw new Error('the rendered kubelet.service names no --kubeconfig');
+    const kubeconfig = join(h.dir, 'kubelet.kubeconfig');
+    await writeFile(kubeconfig, (await readFile(join(h.root, named), 'utf8')).replaceAll(' /etc/kubernetes/', ` ${h.root}/etc/kubernetes/`), { mode: 0o600 });
+    node.kubelet = spawn('sh', [standInKubelet, '--kubeconfig', kubeconfig, '--node-name', h.name, '--kubelet-version', `v${version}`, '--interval', '1', '--max-beats', '300', '--address', privateIp(i)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    node.kubelet.stderr?.on('data', (b: Buffer) => node.stderr.push(b.toString()));
+    timeline.push(`${Date.now() - t0} kubelet ${h.name}`);
+  }
 }
 
-/** Boots each new worker droplet the simulator holds (cloud-init stand-in + sshd), then its agents. */
+/** Boots each new worker droplet the simulator holds (cloud-init + sshd), then runs the units kubewright starts there. */
 async function watchDroplets(): Promise<void> {
   // bounded by the test's life: stopped in after(); each round is quick
   while (watching) {
@@ -133,8 +177,9 @@ async function watchDroplets(): Promise<void> {
       );
     }
     for (const h of booted.values()) {
-      if (agentsStarted.has(h.name)) continue;
-      work.push(startAgents(h).catch((e: unknown) => void watchErrors.push(`${h.name} agents: ${e instanceof Error ? e.message : String(e)}`)));
+      const n = nodes.get(h.name);
+      if (n?.lookup === 'done' && n.lease === 'done' && n.kubelet) continue;
+      work.push(runStartedUnits(h).catch((e: unknown) => void watchErrors.push(`${h.name} units: ${e instanceof Error ? e.message : String(e)}`)));
     }
     await Promise.all(work);
     await new Promise((r) => setTimeout(r, 100));
@@ -154,6 +199,8 @@ before(async () => {
   const ids = new Map<number, number>();
   sim = new DigitalOceanSimulator({
     token: canaryToken,
+    // the nodes' etcd-lookup token: read scope only, as the docs tell users to create it
+    readOnlyTokens: [lookupCanary],
     // new droplets stay `new` until the watcher has booted their sshds (then it sets this to 0)
     activateAfterMs: 3_600_000,
     addresses: (d) => {
@@ -221,7 +268,7 @@ after(async () => {
   await watcher;
   delete process.env['KUBEWRIGHT_TEST_HOST_ROOTS'];
   delete process.env['KUBEWRIGHT_CACHE_DIR'];
-  for (const a of agents.values()) if (a.kubelet.exitCode === null) a.kubelet.kill('SIGTERM');
+  for (const n of nodes.values()) if (n.kubelet?.exitCode === null) n.kubelet.kill('SIGTERM');
   await Promise.all([...booted.values()].map((h) => stopDropletHost(h)));
   await etcd?.stop();
   await api?.stop();
@@ -232,7 +279,7 @@ after(async () => {
 
 test('up creates the droplets in one call, trusts their injected host keys from birth, and verify passes', { timeout: 240_000 }, async () => {
   const r = await cli(...upArgs());
-  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nwatcher errors: ${watchErrors.join('\n')}\ntimeline (ms): ${timeline.join(', ')}\nkubelets: ${[...agents.values()].map((a) => a.stderr.join('')).join('')}`);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nwatcher errors: ${watchErrors.join('\n')}\ntimeline (ms): ${timeline.join(', ')}\nkubelets: ${[...nodes.values()].map((n) => n.stderr.join('')).join('')}`);
   assert.deepEqual(watchErrors, []);
   for (const step of ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify']) assert.match(r.stdout, new RegExp(`^\\[\\d/6\\] ${step}: `, 'm'));
 
@@ -259,6 +306,13 @@ test('up creates the droplets in one call, trusts their injected host keys from 
     assert.equal(await readFile(join(root, 'etc/flannel/do-token'), 'utf8'), `${lookupCanary}\n`);
     assert.equal((await stat(join(root, 'etc/flannel/do-token'))).mode & 0o777, 0o600);
   }
+  // each node's own etcd-lookup found etcd by its tag through the API, with the read-only token
+  for (let i = 0; i < workers; i++) {
+    assert.equal(await readFile(join(rootOf(workerName(i)), 'etc/flannel/etcd-members'), 'utf8'), `ETCD_MEMBERS=https://${etcdIp}:2379\n`);
+  }
+  const lookups = sim.requests.filter((q) => q.readOnly);
+  assert.ok(lookups.length >= workers, `${lookups.length} read-only requests`);
+  assert.ok(lookups.every((q) => q.method === 'GET' && q.path === '/v2/droplets' && q.query['tag_name'] === etcdTag && q.status === 200), JSON.stringify(lookups));
   // each node registered as itself (node authorizer), with its own certificate from its root
   for (let i = 0; i < workers; i++) assert.deepEqual(api!.nodeWriters(workerName(i)), [`system:node:${workerName(i)}`]);
   const config = await run('etcdctl', ['--endpoints', etcd!.endpoint, '--cacert', join(dir, 'pki/ca.pem'), '--cert', join(dir, 'pki/etcd-client.pem'), '--key', join(dir, 'pki/etcd-client-key.pem'), 'get', `${prefix}/config`, '--print-value-only'], { env: { ...process.env, ETCDCTL_API: '3' } });
@@ -339,9 +393,9 @@ test('down --yes deletes the listed workers by id and forgets their host keys; n
 
 test('up waits for SSH on droplets that turn active before their sshd is up', { timeout: 120_000 }, async () => {
   // after down: fresh droplets, which DigitalOcean reports active while cloud-init is still booting them
-  for (const a of agents.values()) if (a.kubelet.exitCode === null) a.kubelet.kill('SIGTERM');
+  for (const n of nodes.values()) if (n.kubelet?.exitCode === null) n.kubelet.kill('SIGTERM');
   await Promise.all([...booted.values()].map((h) => stopDropletHost(h)));
-  for (const m of [booted, booting, agentsStarted, agents]) m.clear();
+  for (const m of [booted, booting, nodes]) m.clear();
   await rm(join(dir, 'droplets'), { recursive: true, force: true });
   sim.opts.activateAfterMs = 0;
   bootDelayMs = 5000;

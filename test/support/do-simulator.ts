@@ -25,8 +25,10 @@ export interface Fault {
 }
 
 export interface SimulatorOptions {
-  /** the only accepted bearer token */
+  /** the accepted bearer token with read and write scope */
   token: string;
+  /** bearer tokens with read scope only (like etcd-lookup's token on nodes): GETs pass, any write is 403 */
+  readOnlyTokens?: string[];
   /** simulated time (ms since epoch); share it with the client's fake clock */
   now?: () => number;
   /** a new droplet turns active this long after creation (simulated ms; default 20 s) */
@@ -72,6 +74,8 @@ export interface RecordedRequest {
   body: unknown;
   status: number | 'reset';
   fault?: FaultKind;
+  /** sent with one of readOnlyTokens */
+  readOnly?: boolean;
 }
 
 const knownRegions = ['ams3', 'blr1', 'fra1', 'lon1', 'nyc1', 'nyc3', 'sfo3', 'sgp1', 'syd1', 'tor1'];
@@ -102,6 +106,7 @@ export class DigitalOceanSimulator {
   constructor(opts: SimulatorOptions) {
     this.opts = {
       token: opts.token,
+      readOnlyTokens: opts.readOnlyTokens ?? [],
       now: opts.now ?? (() => Date.now()),
       activateAfterMs: opts.activateAfterMs ?? 20_000,
       limitPerMinute: opts.limitPerMinute ?? 250,
@@ -257,7 +262,10 @@ export class DigitalOceanSimulator {
     const error = (status: number, id: string, message: string, extra: Record<string, string> = {}): void =>
       send(status, { id, message, request_id: randomUUID() }, extra);
 
-    if (req.headers.authorization !== `Bearer ${this.opts.token}`) return error(401, 'unauthorized', 'Unable to authenticate you.');
+    const readOnly = this.opts.readOnlyTokens.some((t) => req.headers.authorization === `Bearer ${t}`);
+    if (readOnly) record.readOnly = true;
+    if (req.headers.authorization !== `Bearer ${this.opts.token}` && !readOnly) return error(401, 'unauthorized', 'Unable to authenticate you.');
+    if (readOnly && method !== 'GET') return error(403, 'forbidden', 'You do not have access for the attempted action.');
     if (fault?.kind === '429') {
       if (fault.resetInS !== undefined) {
         return error(429, 'too_many_requests', 'API rate limit exceeded.', { 'ratelimit-remaining': '0', 'ratelimit-reset': String(Math.ceil(now / 1000) + fault.resetInS) });
