@@ -4,6 +4,7 @@
 import { CommanderError, type Command } from 'commander';
 import { ExitCode, isKubewrightError } from '../errors.ts';
 import { ExitStatus } from './exit-status.ts';
+import { releaseHeldLocks } from './held-locks.ts';
 import { processIo, type Io } from './io.ts';
 import { buildProgram, commandModules, finish, newProgram } from './program.ts';
 
@@ -53,6 +54,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`error: unexpected failure: ${e instanceof Error ? e.message : String(e)}`);
     if (process.env['KUBEWRIGHT_DEBUG'] && e instanceof Error && e.stack) io.err(e.stack);
     return ExitCode.failure;
+  } finally {
+    // the cluster lock a command took (cluster-lock-option.ts) ends with it
+    await releaseHeldLocks();
   }
 }
 

@@ -4,11 +4,12 @@ import { InputError } from '../errors.ts';
 import { createCertificateAuthority, describeCa, loadCertificateAuthority, readCertificateAuthority, type CertificateAuthority } from './certificate-authority.ts';
 import type { CertDecision } from './certificate-decision.ts';
 import { clusterKeySpec, subjectNames } from './cluster-certificates.ts';
-import { caFiles, etcdCaFiles, readOptional, writeKey, writePublic } from './pki-files.ts';
+import { caFiles, dirMode, etcdCaFiles, readOptional, writeKey, writePublic } from './pki-files.ts';
 import { describeKeySpec, type KeySpec } from './private-key.ts';
 import { defaultCaConfigJson, parseCaConfig, type CaConfig, defaultCaConfig } from './signing-profile.ts';
 import type { Cluster } from '../spec/cluster.ts';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** cfssl-style CA subject CN (`cfssl gencert -initca ca-csr.json` in most tutorials) */
 export const caCommonName = 'Kubernetes';
@@ -91,6 +92,11 @@ export async function initClusterCa(cluster: Cluster, dir: string, opts: InitCaO
     ca = await createCertificateAuthority({ commonName: caCommonName, names: subjectNames(cluster), key, expiryMs: opts.expiryMs, now });
   }
   if (opts.dryRun) return { decision, ca, files };
+  if (certPem !== undefined && keyPem !== undefined) {
+    // --force replaces a CA whose certificates may still be trusted somewhere: keep it, never lose it
+    const kept = await backupCa(dir, { cert: certPem, key: keyPem }, now);
+    decision = { ...decision, reason: `${decision.reason}; the old CA is kept in ${kept}` };
+  }
   await writeKey(files.key, ca.keyPem);
   await writePublic(files.cert, ca.certPem);
   ca = { ...ca, certFile: files.cert, keyFile: files.key };
@@ -103,6 +109,27 @@ export async function initClusterCa(cluster: Cluster, dir: string, opts: InitCaO
       if (wanted !== undefined && wanted !== current) await writePublic(files.config, wanted);
     }
     return { decision: d, ca: c, files };
+  }
+}
+
+/**
+ * Copies a CA pair about to be replaced into `<dir>/backup/<UTC time>/` (key 0600, directories
+ * 0700), with `prefix` naming the files (`ca` or `etcd-ca`); returns the folder.
+ */
+async function backupCa(dir: string, pems: { cert: string; key: string }, now: Date | undefined, prefix = 'ca'): Promise<string> {
+  const stamp = (now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+  await mkdir(join(dir, 'backup'), { recursive: true, mode: dirMode });
+  for (let i = 0; ; i++) {
+    const folder = join(dir, 'backup', i === 0 ? stamp : `${stamp}.${i}`);
+    try {
+      await mkdir(folder, { mode: dirMode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+    await writeKey(join(folder, `${prefix}-key.pem`), pems.key);
+    await writePublic(join(folder, `${prefix}.pem`), pems.cert);
+    return folder;
   }
 }
 
@@ -149,7 +176,8 @@ export async function importEtcdCa(dir: string, certFile: string, keyFile: strin
   if (current && !opts.force) {
     throw new InputError(`${files.cert}: a different etcd CA is already there`, { hint: 'pass --force to replace it (flannel\'s etcd client certificate is then re-issued)' });
   }
+  const kept = current ? `; the old etcd CA is kept in ${await backupCa(dir, { cert: current.certPem, key: current.keyPem }, opts.now, 'etcd-ca')}` : '';
   await writeKey(files.key, imported.keyPem);
   await writePublic(files.cert, imported.certPem);
-  return { name: 'etcd-ca', action: current ? 'reissue' : 'issue', reason: `import ${imported.cert.subject} (${describeKeySpec(imported.key.spec)}) from ${certFile}` };
+  return { name: 'etcd-ca', action: current ? 'reissue' : 'issue', reason: `import ${imported.cert.subject} (${describeKeySpec(imported.key.spec)}) from ${certFile}${kept}` };
 }

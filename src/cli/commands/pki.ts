@@ -13,6 +13,7 @@ import { keySpecProblem, type KeySpec } from '../../pki/private-key.ts';
 import { defaultProfileName, profileNamed } from '../../pki/signing-profile.ts';
 import { providerFor } from '../../providers/provider-for.ts';
 import { readFile } from 'node:fs/promises';
+import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { outputOption, type OutputFormat } from '../output-option.ts';
 import type { Io } from '../io.ts';
@@ -65,6 +66,7 @@ Examples:
     .command('init')
     .description('create the cluster CA (ECDSA P-256 by default), or import one cfssl made; keeps an existing CA')
     .requiredOption('-f, --file <path>', 'cluster spec')
+    .addOption(lockTimeoutOption())
     .option('--algo <algo>', 'key algorithm of a new CA: ecdsa or rsa (default: spec pki.algo)')
     .option('--size <bits>', 'key size: 256/384/521 for ecdsa, 2048/4096 for rsa')
     .option('--ca-expiry <duration>', 'validity of a new CA, cfssl style', '43800h')
@@ -84,12 +86,13 @@ Examples:
   kubewright pki init -f cluster.yaml --import-ca root/ca.pem --import-ca-key root/ca-key.pem
 `,
     )
-    .action(async (opts: { file: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; importEtcdCa?: string; importEtcdCaKey?: string; caConfig?: string; force?: boolean; output: OutputFormat }) => {
+    .action(async (opts: { file: string; lockTimeout: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; importEtcdCa?: string; importEtcdCaKey?: string; caConfig?: string; force?: boolean; output: OutputFormat }) => {
       const output = opts.output;
       const key = keyOf(opts.algo, opts.size);
       const expiryMs = parseDuration(opts.caExpiry);
       if (expiryMs === undefined) throw new InputError(`--ca-expiry: not a duration (got ${JSON.stringify(opts.caExpiry)})`, { hint: 'write it as cfssl does, e.g. 43800h (5 years)' });
       const cluster = await loadClusterFile(opts.file);
+      await holdClusterLock(cluster, 'pki init', opts.lockTimeout);
       const dir = resolvePkiDir(cluster);
       const result = await initClusterCa(cluster, dir, {
         key,
@@ -117,6 +120,7 @@ Examples:
     .command('issue')
     .description("issue the cluster's certificates (or one from a cfssl CSR JSON); keeps valid ones, re-issues stale ones")
     .requiredOption('-f, --file <path>', 'cluster spec')
+    .addOption(lockTimeoutOption())
     .option('--csr <csr.json>', 'issue one certificate from this cfssl CSR JSON instead of the cluster set')
     .option('--name <name>', 'with --csr: cfssljson -bare name under pki.dir (default: the CSR file name)')
     .option('--profile <name>', 'with --csr: signing profile from ca-config.json', defaultProfileName)
@@ -131,10 +135,11 @@ Examples:
   kubewright pki issue -f cluster.yaml --csr kubelet.json --name kubelet/kubelet
 `,
     )
-    .action(async (opts: { file: string; csr?: string; name?: string; profile: string; threshold: string; output: OutputFormat }) => {
+    .action(async (opts: { file: string; lockTimeout: string; csr?: string; name?: string; profile: string; threshold: string; output: OutputFormat }) => {
       const output = opts.output;
       const thresholdMs = thresholdOf(opts.threshold);
       const cluster = await loadClusterFile(opts.file);
+      await holdClusterLock(cluster, 'pki issue', opts.lockTimeout);
       const dir = resolvePkiDir(cluster);
       if (opts.csr === undefined) {
         if (opts.name !== undefined) throw new InputError('--name: only with --csr', { hint: 'pass --csr csr.json --name NAME, or neither' });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { EnsureEvent } from '../../providers/digitalocean/ensure-workers.ts';
 import { providerFor } from '../../providers/provider-for.ts';
+import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
@@ -8,6 +9,7 @@ import type { Io } from '../io.ts';
 
 interface ProvisionOptions {
   file: string;
+  lockTimeout: string;
   tokenFile?: string;
   apiUrl?: string;
   output: string;
@@ -38,6 +40,7 @@ export function registerProvision(program: Command, io: Io): void {
     .command('provision')
     .description('the provider step alone: ensure the worker hosts exist (DigitalOcean: create only what is missing) and print them')
     .requiredOption('-f, --file <path>', 'cluster spec')
+    .addOption(lockTimeoutOption())
     .option('--token-file <path>', 'file holding the DigitalOcean API token (default: $DIGITALOCEAN_ACCESS_TOKEN)')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
     .addOption(outputOption())
@@ -59,6 +62,7 @@ Example:
       const pollIntervalMs = durationFlag('--poll-interval', opts.pollInterval, { allowZero: true, example: '5s or 500ms' });
       const deadlineMs = durationFlag('--timeout', opts.timeout, { example: '10m or 90s' });
       const cluster = await loadClusterFile(opts.file);
+      await holdClusterLock(cluster, 'provision', opts.lockTimeout);
       const p = cluster.provider;
       const { hosts, report } = await providerFor(cluster, {
         tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, pollIntervalMs, deadlineMs,

@@ -4,11 +4,13 @@ import { formatVerifyReport } from '../../verify/verify-report.ts';
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
+import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { parseParallel, testHostRoots } from './plan.ts';
 
 interface UpCliOptions {
   file: string;
+  lockTimeout: string;
   tokenFile?: string;
   apiUrl?: string;
   lookupTokenFile?: string;
@@ -43,6 +45,7 @@ export function registerUp(program: Command, io: Io): void {
     .command('up')
     .description('the whole journey: hosts (provider) → PKI → flannel config in etcd → apply → DNS addon → verify; safe to re-run')
     .requiredOption('-f, --file <path>', 'cluster spec')
+    .addOption(lockTimeoutOption())
     .option('--token-file <path>', 'DigitalOcean API token file (default: $DIGITALOCEAN_ACCESS_TOKEN)')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
@@ -76,6 +79,7 @@ Examples:
       const deadlineMs = durationFlag('--timeout', opts.timeout, { example: '10m or 90s' });
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
+      await holdClusterLock(cluster, 'up', opts.lockTimeout);
       const json = opts.output === 'json';
       // progress goes to stderr when stdout carries JSON
       const say = json ? io.err : io.out;
