@@ -26,6 +26,8 @@ export interface Executor {
    * under it, and phases build command paths with `path()`.
    */
   readonly root: string;
+  /** a host key accepted for this connection but not recorded in known_hosts (plan --accept-new-host-keys) */
+  readonly unrecordedHostKey?: { keyType: string; fingerprint: string } | undefined;
   /** `p` as seen by commands on the host (the root prefix applied) */
   path(p: string): string;
   exec(cmd: string, opts?: ExecOptions): Promise<CommandResult>;

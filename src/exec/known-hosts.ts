@@ -1,6 +1,6 @@
 // OpenSSH known_hosts: look a host's key up (plain and hashed `|1|salt|hmac` entries, `[host]:port`
 // for ports other than 22, `@revoked` markers) and add newly accepted keys atomically.
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../local-disk/atomic-write.ts';
@@ -22,6 +22,11 @@ export function knownHostsName(address: string, port: number): string {
 }
 
 /** The key type (`ssh-ed25519`, ...) at the start of an SSH wire-format public key blob. */
+/** The key's fingerprint as `ssh-keygen -lf` prints it: SHA256:<base64, unpadded>. */
+export function hostKeyFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
 export function keyTypeOf(blob: Buffer): string {
   if (blob.length < 4) return '';
   const n = blob.readUInt32BE(0);

@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { CommandError, type CommandResult } from './command-result.ts';
 import type { ExecOptions, Executor, PutFile } from './executor.ts';
-import { appendKnownHost, checkHostKey, hostKeyAlgorithms, keyTypeOf, knownHostsName, pinnedKeyTypes, readKnownHosts } from './known-hosts.ts';
+import { appendKnownHost, checkHostKey, hostKeyAlgorithms, hostKeyFingerprint, keyTypeOf, knownHostsName, pinnedKeyTypes, readKnownHosts } from './known-hosts.ts';
 import { shellQuote } from './shell-quote.ts';
 import { HostKeyError, SshConnectionError } from './ssh-errors.ts';
 import { rootedPath, tempPathFor } from './temp-name.ts';
@@ -24,6 +24,8 @@ export interface SshOptions {
   knownHostsPath: string;
   /** trust and record keys of hosts not yet in known_hosts (a changed key is still refused) */
   acceptNewHostKeys?: boolean;
+  /** false: an accepted new key is trusted for this connection only and reported in `unrecordedHostKey` (plan changes nothing) */
+  recordNewHostKeys?: boolean;
   /** run commands through `sudo -n` and stream files to a root shell's stdin; defaults to true for users other than root */
   sudo?: boolean;
   /** test-only: confine every path to this directory on the host */
@@ -49,6 +51,7 @@ const sftpNoSuchFile = 2;
 export class SshExecutor implements Executor {
   readonly host: string;
   readonly root: string;
+  unrecordedHostKey: { keyType: string; fingerprint: string } | undefined;
   private readonly user: string;
   private readonly client: Client;
   private readonly sudo: boolean;
@@ -126,8 +129,11 @@ export class SshExecutor implements Executor {
         },
       });
     });
-    if (accepted) await appendKnownHost(opts.knownHostsPath, name, accepted);
-    return new SshExecutor(target, client, opts);
+    const recordNew = opts.recordNewHostKeys ?? true;
+    if (accepted && recordNew) await appendKnownHost(opts.knownHostsPath, name, accepted);
+    const x = new SshExecutor(target, client, opts);
+    if (accepted && !recordNew) x.unrecordedHostKey = { keyType: keyTypeOf(accepted), fingerprint: hostKeyFingerprint(accepted) };
+    return x;
   }
 
   path(p: string): string {

@@ -39,11 +39,14 @@ export interface PreparedRun {
   /** the Kubernetes version binaries come from, when the spec named only a minor */
   resolvedKubernetesVersion: string | undefined;
   notes: string[];
+  /** plan --accept-new-host-keys: keys of hosts not in known_hosts, trusted for this run only; apply and up pin them */
+  newHostKeys: { host: string; keyType: string; fingerprint: string }[];
 }
 
 export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promise<PreparedRun> {
   const hosts = opts.hosts;
   const notes: string[] = [];
+  const newHostKeys: PreparedRun['newHostKeys'] = [];
   const lookup = await readLookupTokenFile(cluster, opts.lookupTokenFile, opts.mode);
   if (lookup.note) notes.push(lookup.note);
   const { credentials, note } = await clusterCredentials(cluster, hosts, opts.mode);
@@ -71,7 +74,13 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     targets,
     clusterFiles: rendered.cluster,
     store,
-    connect: async (h) => connectHost(h, { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs }),
+    connect: async (h) => {
+      // plan changes nothing, known_hosts included: a new key is only reported
+      const x = await connectHost(h, { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs });
+      if (x.unrecordedHostKey) newHostKeys.push({ host: h.name, ...x.unrecordedHostKey });
+      return x;
+    },
+    newHostKeys,
     resolvedKubernetesVersion,
     notes,
   };

@@ -3,7 +3,9 @@
 // test/support/sshd-hosts.ts) and a local mirror of stand-in binaries.
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { withResolvedVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
 import { plannedHosts } from '../../src/providers/provider.ts';
@@ -62,6 +64,7 @@ test('plan lists files, binaries and unit starts per host and writes nothing', a
     assert.match(r.stdout, new RegExp(`^${h.name}:   ▶ start kubelet\\.service \\(`, 'm'));
     assert.deepEqual(await readdir(h.root), []);
   }
+  assert.equal((await runCli('plan', '-f', specFile, '--detailed-exitcode')).code, 2, '--detailed-exitcode: 2 when there are changes');
   assert.match(r.stdout, /^Plan: 3 host\(s\): 3 to change, 0 unchanged, 0 failed; 42 file\(s\), 36 binaries to install, 21 unit \(re\)start\(s\)$/m);
   const j = await runCli('plan', '-f', specFile, '--output', 'json');
   assert.equal(j.code, 0, j.stderr);
@@ -83,6 +86,7 @@ test('apply brings every host to the rendered state, and a second apply and plan
   for (const h of lab.hosts) assert.match(again.stdout, new RegExp(`^${h.name}\\s+unchanged\\s+0`, 'm'));
   const plan = await runCli('plan', '-f', specFile);
   for (const h of lab.hosts) assert.match(plan.stdout, new RegExp(`^${h.name}: no changes$`, 'm'));
+  assert.equal((await runCli('plan', '-f', specFile, '--detailed-exitcode')).code, 0, '--detailed-exitcode: 0 when nothing changes');
   const json = await runCli('apply', '-f', specFile, '--output', 'json');
   assert.equal(json.code, 0, json.stderr);
   const doc = JSON.parse(json.stdout) as { hosts: { host: string; status: string; applied: number }[] };
@@ -145,4 +149,32 @@ test('with etcd discovery by tag the read-only token is planned as a redacted fi
   const apply = await runCli('apply', '-f', taggedFile);
   assert.equal(apply.code, 2);
   assert.match(apply.stderr, /--lookup-token-file FILE/);
+});
+
+test('plan --accept-new-host-keys records nothing and shows the key apply would pin (fingerprints as ssh-keygen prints them)', async () => {
+  const empty = join(lab.dir, 'new_known_hosts');
+  await writeFile(empty, '');
+  const file = join(lab.dir, 'new-keys.yaml');
+  await writeFile(file, (await readFile(specFile, 'utf8')).replace(`knownHostsPath: ${lab.knownHostsPath}`, `knownHostsPath: ${empty}`));
+  // ssh-keygen, an independent judge, fingerprints the keys the hosts really present
+  const { stdout: judged } = await promisify(execFile)('ssh-keygen', ['-lf', lab.knownHostsPath]);
+  const fingerprintOf = (port: number): string => {
+    const line = judged.split('\n').find((l) => l.includes(`[127.0.0.1]:${port} `));
+    assert.ok(line, `ssh-keygen lists port ${port}`);
+    return line.split(' ')[1]!;
+  };
+  const plan = await runCli('plan', '-f', file, '--accept-new-host-keys');
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.equal(await readFile(empty, 'utf8'), '', 'plan appends nothing to known_hosts');
+  for (const h of lab.hosts) {
+    assert.match(plan.stdout, new RegExp(`^${h.name}: new host key ssh-ed25519 ${fingerprintOf(h.port).replace(/[+/]/g, '\\$&')}: trusted for this plan only; apply or up with --accept-new-host-keys pins it`, 'm'));
+  }
+  assert.equal((await runCli('plan', '-f', file, '--accept-new-host-keys', '--detailed-exitcode')).code, 2, 'a key to pin is a change');
+  const json = JSON.parse((await runCli('plan', '-f', file, '--accept-new-host-keys', '-o', 'json')).stdout) as { newHostKeys: { host: string; fingerprint: string }[] };
+  assert.deepEqual(json.newHostKeys.map((k) => k.host).sort(), lab.hosts.map((h) => h.name).sort());
+  assert.equal(await readFile(empty, 'utf8'), '');
+  const apply = await runCli('apply', '-f', file, '--accept-new-host-keys');
+  assert.equal(apply.code, 0, apply.stderr);
+  const pinned = await readFile(empty, 'utf8');
+  for (const h of lab.hosts) assert.match(pinned, new RegExp(`^\\[127\\.0\\.0\\.1\\]:${h.port} ssh-ed25519 `, 'm'), 'apply pins it');
 });

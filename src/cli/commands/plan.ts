@@ -4,6 +4,8 @@ import { planJson, planText, summarize, summaryLine } from '../../run/plan-repor
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts } from '../../run/run-hosts.ts';
 import { outputOption } from '../output-option.ts';
+import { specPath } from '../../run/connect.ts';
+import { ExitStatus } from '../exit-status.ts';
 import type { Io } from '../io.ts';
 import type { ProviderPlan } from '../../providers/provider.ts';
 import { providerFor } from '../../providers/provider-for.ts';
@@ -43,7 +45,8 @@ export function registerPlan(program: Command, io: Io): void {
     .addOption(outputOption())
     .option('--parallel <n>', 'hosts inspected at once', '10')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
-    .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
+    .option('--accept-new-host-keys', 'trust host keys not yet in ssh.knownHostsPath for this plan and show them (plan records nothing: apply and up pin them; a changed key is always refused)', false)
+    .option('--detailed-exitcode', 'exit 0 when there is nothing to change, 2 when there are changes, 1 on an error (as terraform plan)', false)
     .option('--checksum', 'hash every managed file on the hosts instead of trusting the recorded sha256 of files whose stat is unchanged', false)
     .option('--token-file <path>', 'DigitalOcean: API token file (default: $DIGITALOCEAN_ACCESS_TOKEN); plan only lists droplets')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
@@ -61,7 +64,7 @@ Example:
   kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
 `,
     )
-    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string }) => {
+    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string }) => {
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
       // what the provider would create (DigitalOcean: one list call), and the per-host plan of the hosts that exist
@@ -71,10 +74,12 @@ Example:
       const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, hosts });
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect, checksum: opts.checksum });
       const summary = summarize(outcomes);
-      if (opts.output === 'json') io.out(JSON.stringify({ ...(droplets ? { droplets } : {}), ...(planJson(outcomes, run.notes) as object) }, null, 2));
+      const knownHosts = specPath(cluster, cluster.ssh.knownHostsPath);
+      if (opts.output === 'json') io.out(JSON.stringify({ ...(droplets ? { droplets } : {}), ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
       else {
         if (droplets) for (const l of dropletPlanLines(droplets)) io.out(l);
         for (const n of run.notes) io.out(`note: ${n}`);
+        for (const k of run.newHostKeys) io.out(`${k.host}: new host key ${k.keyType} ${k.fingerprint}: trusted for this plan only; apply or up with --accept-new-host-keys pins it in ${knownHosts}`);
         for (const l of planText(outcomes)) io.out(l);
         io.out(summaryLine('Plan', summary));
       }
@@ -83,5 +88,7 @@ Example:
           hint: 'see the host lines above',
         });
       }
+      const changes = summary.changed > 0 || (droplets?.toCreate.length ?? 0) > 0 || run.newHostKeys.length > 0;
+      if (opts.detailedExitcode && changes) throw new ExitStatus(2);
     });
 }
