@@ -9,12 +9,16 @@
 // is Ready (its pods need a node to run on) and the test has not held them back
 // (`setReadyReplicas`, e.g. a crash-looping image); its status is computed when it is read, as
 // the deployment controller would have written it. componentstatuses can report Unhealthy.
+// Objects written whole (create, replace, server-side apply) are validated strictly against the
+// upstream OpenAPI schema of the served version (test/contracts/kubernetes), as
+// `kubectl apply --validate=strict` would: an unknown or mistyped field is a 422.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
+import { hasKubernetesSchema, validateKubernetesObject } from '../contracts/kubernetes/validate-object.ts';
 
 export interface ApiCall {
   method: string;
@@ -257,6 +261,7 @@ export class KubeApiDouble {
       }
       if (method === 'POST') {
         const obj = parseObject(body, contentType);
+        this.validate(t.info, obj);
         const name = obj.metadata['name'];
         if (typeof name !== 'string' || !name) throw new HttpError(422, 'Invalid', 'metadata.name: Required value');
         const target = { ...t, name };
@@ -278,6 +283,7 @@ export class KubeApiDouble {
       case 'PUT': {
         if (!existing) throw notFound(t);
         const obj = parseObject(body, contentType);
+        if (t.subresource !== 'status') this.validate(t.info, obj);
         return { status: 200, body: this.view(t.info, this.store(t, t.subresource === 'status' ? { ...existing, status: obj['status'] } : obj, existing)) };
       }
       case 'PATCH': {
@@ -288,6 +294,7 @@ export class KubeApiDouble {
         if (contentType.startsWith('application/apply-patch')) {
           const manager = url.searchParams.get('fieldManager');
           if (!manager) throw new HttpError(400, 'BadRequest', 'PATCH with application/apply-patch+yaml requires fieldManager');
+          this.validate(t.info, patch);
           const merged = existing ? mergePatch(existing, patch) as Obj : patch;
           const managers = ((existing?.metadata['managedFields'] as { manager: string }[] | undefined) ?? []).filter((m) => m.manager !== manager);
           merged.metadata = { ...merged.metadata, managedFields: [...managers, { manager, operation: 'Apply', apiVersion: t.info.groupVersion }] };
@@ -302,6 +309,19 @@ export class KubeApiDouble {
       default:
         throw new HttpError(405, 'MethodNotAllowed', `${method} not allowed`);
     }
+  }
+
+  /** A whole object a client writes, judged by the served minor's OpenAPI schema (kinds with a vendored schema only). */
+  private validate(info: ResourceInfo, obj: Obj): void {
+    const minor = Number(/^v1\.(\d+)/.exec(this.opts.gitVersion ?? 'v1.36.0')?.[1] ?? 36);
+    const apiVersion = typeof obj['apiVersion'] === 'string' ? obj['apiVersion'] : info.groupVersion;
+    const kind = typeof obj['kind'] === 'string' ? obj['kind'] : info.kind;
+    if (apiVersion !== info.groupVersion || kind !== info.kind) {
+      throw new HttpError(400, 'BadRequest', `the object's ${apiVersion} ${kind} does not match the request path (${info.groupVersion} ${info.kind})`);
+    }
+    if (!hasKubernetesSchema(apiVersion, kind, minor)) return;
+    const problems = validateKubernetesObject(obj, minor);
+    if (problems.length > 0) throw new HttpError(422, 'Invalid', `${kind} "${String(obj.metadata['name'] ?? '')}" is invalid: ${problems.join('; ')}`);
   }
 
   /** The Node authorizer + NodeRestriction, reduced to what kubelets and admins do. */

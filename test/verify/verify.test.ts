@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { renderCluster } from '../../src/render/cluster.ts';
-import { applyDnsAddon } from '../../src/addons/apply-dns-addon.ts';
+import { applyDnsAddon, manifestObjects } from '../../src/addons/apply-dns-addon.ts';
 import { adminKubeConfig } from '../../src/verify/kube-client.ts';
 import { verifyCluster } from '../../src/verify/verify-cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -296,4 +296,31 @@ describe('the API test double\'s Deployments follow their pods, not their storag
     await eventually(() => status().availableReplicas === 2, 15_000, 'coredns available');
     assert.deepEqual(status().conditions?.map((c) => [c.type, c.status]), [['Available', 'True']]);
   });
+
+  test('an object with a field its release does not have is refused (422), as a strict API server does', async () => {
+    // sent raw: client-node's typed serializer would drop the unknown field before it left the client
+    const deployment = manifestObjects(renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster).find((o) => o.kind === 'Deployment') as unknown as { spec: Record<string, unknown> };
+    assert.ok(deployment);
+    const apply = (obj: unknown): Promise<{ status: number; body: string }> => rawRequest(fx, 'PATCH', '/apis/apps/v1/namespaces/kube-system/deployments/coredns?fieldManager=kubewright&force=true', 'application/apply-patch+yaml', JSON.stringify(obj));
+    const bad = await apply({ ...deployment, spec: { ...deployment.spec, replicaz: 2 } });
+    assert.equal(bad.status, 422, bad.body);
+    assert.match(bad.body, /Deployment \\"coredns\\" is invalid: \.spec: unknown field \\"replicaz\\"/);
+    const good = await apply(deployment);
+    assert.ok(good.status === 200 || good.status === 201, good.body);
+  });
 });
+
+/** One HTTPS request to the fixture's API double as admin, bypassing client-node's typed serializer. */
+async function rawRequest(fx: VerifyFixture, method: string, path: string, contentType: string, body: string): Promise<{ status: number; body: string }> {
+  const { request } = await import('node:https');
+  const url = new URL(path, fx.cluster.kubernetes.apiServer);
+  return new Promise((resolve, reject) => {
+    const req = request({ method, hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, ca: fx.pki.credentials.caPem, cert: fx.pki.admin.certPem, key: fx.pki.admin.keyPem, headers: { 'content-type': contentType } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -62,6 +62,11 @@ function describe(e: Ajv.ErrorObject): string {
   return `${at}: ${e.message ?? e.keyword}`;
 }
 
+/** Whether a schema for `apiVersion` `kind` is vendored for the release judging 1.<minor>. */
+export function hasKubernetesSchema(apiVersion: string, kind: string, minor: number): boolean {
+  return `${apiVersion}/${kind}` in schemaFor(minor).schema.doc.kinds;
+}
+
 /**
  * The problems of `obj` as Kubernetes 1.<minor> would judge it (empty: valid). The kind must be
  * one the release serves, and its schema must be vendored (KEPT_KINDS in trim-openapi.ts).
