@@ -9,7 +9,6 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ArtifactStore } from '../src/artifacts/artifact-store.ts';
-import { withResolvedVersion } from '../src/artifacts/resolve-kubernetes-version.ts';
 import { plannedHosts } from '../src/providers/provider.ts';
 import { renderCluster } from '../src/render/cluster.ts';
 import { parseCluster } from '../src/spec/cluster.ts';
@@ -53,7 +52,7 @@ async function main(): Promise<void> {
     // the payload, rendered once per tool's host names
     const mirror = join(kw.dir, 'mirror');
     const probe = parseCluster(spec(kw, mirror, {}), join(kw.dir, 'cluster.yaml'));
-    const binaries = withResolvedVersion(renderCluster({ cluster: probe, hosts: plannedHosts(probe) }).hosts[0]!.binaries, '1.36.2');
+    const binaries = renderCluster({ cluster: probe, hosts: plannedHosts(probe), kubernetesVersion: '1.36.2' }).hosts[0]!.binaries;
     const m = await buildArtifactMirror(mirror, binaries);
     const specFile = join(kw.dir, 'cluster.yaml');
     await writeFile(specFile, spec(kw, mirror, m.pins));

@@ -4,12 +4,12 @@
 // mismatch leaves the target untouched; each file is written atomically and only when its bytes differ.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../local-disk/atomic-write.ts';
-import { type Arch, binariesFor, hasUnresolvedVersion, mirrorUrl, stableVersionUrl } from '../render/release-binaries.ts';
+import { type Arch, binariesFor, mirrorUrl, stableVersionUrl } from '../render/release-binaries.ts';
 import type { BinarySpec } from '../render/types.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { ArtifactStore } from './artifact-store.ts';
 import { fetchText } from './fetch-source.ts';
-import { resolveKubernetesVersion, withResolvedVersion } from './resolve-kubernetes-version.ts';
+import { resolveKubernetesVersion } from './resolve-kubernetes-version.ts';
 import { sha256File } from './sha256-file.ts';
 
 export type MirrorFileStatus = 'fetched' | 'unchanged';
@@ -68,10 +68,9 @@ function uniqueArtifacts(binaries: readonly BinarySpec[]): BinarySpec[] {
 }
 
 export async function fillMirror(cluster: Cluster, opts: FillMirrorOptions): Promise<FillMirrorResult> {
-  const placeholders = opts.arches.flatMap((arch) => binariesFor(cluster, { arch, unresolved: 'placeholder' }));
-  const needsVersion = placeholders.some(hasUnresolvedVersion);
-  const kubernetesVersion = needsVersion ? await resolveKubernetesVersion(cluster, opts.store) : undefined;
-  const artifacts = uniqueArtifacts(withResolvedVersion(placeholders, kubernetesVersion));
+  const needsVersion = cluster.kubernetes.version.patch === undefined;
+  const kubernetesVersion = await resolveKubernetesVersion(cluster, opts.store);
+  const artifacts = uniqueArtifacts(opts.arches.flatMap((arch) => binariesFor(cluster, { arch, kubernetesVersion })));
 
   // download and verify everything first: nothing is written to the target unless all artifacts check out
   const verified = await Promise.all(artifacts.map(async (b) => ({ b, local: await opts.store.binary(b) })));

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
+import { nodeName } from '../spec/node-name.ts';
 import type { CsrName, CsrRequest } from './csr-request.ts';
 import type { KeySpec } from './private-key.ts';
 
@@ -54,7 +55,8 @@ export function desiredCertificates(cluster: Cluster, hosts: readonly Host[]): D
         name: `nodes/${h.name}/kubelet`,
         role: 'kubelet',
         host: h.name,
-        request: { CN: `system:node:${h.name}`, hosts: nodeHosts(h), key, names: subjectNames(cluster, 'system:nodes') },
+        // the Node authorizer matches the CN against the Node the kubelet registers as
+        request: { CN: `system:node:${nodeName(cluster, h)}`, hosts: nodeHosts(h), key, names: subjectNames(cluster, 'system:nodes') },
         signer: 'cluster',
       });
     }

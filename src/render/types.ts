@@ -52,4 +52,12 @@ export interface RenderInput {
   cluster: Cluster;
   hosts: Host[];
   credentials?: ClusterCredentials | undefined;
+  /**
+   * the Kubernetes patch release the binaries come from, settled by the resolve step when the spec
+   * names only a minor; without it such a spec renders `v1.36.x` URLs (render shows them; plan and
+   * apply always resolve first)
+   */
+  kubernetesVersion?: string | undefined;
+  /** the read-only DigitalOcean token etcd-lookup reads on nodes (etcd.discovery.digitaloceanTag); a secret file */
+  lookupToken?: string | undefined;
 }

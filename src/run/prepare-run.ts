@@ -3,17 +3,14 @@
 // and how to connect.
 import { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { artifactCacheDir } from '../artifacts/cache-dir.ts';
-import { resolveKubernetesVersion, withResolvedVersion } from '../artifacts/resolve-kubernetes-version.ts';
 import type { Executor } from '../exec/executor.ts';
 import type { Host } from '../spec/host.ts';
-import { type Arch, binariesFor, hasUnresolvedVersion } from '../render/release-binaries.ts';
+import { type Arch, binariesFor } from '../render/release-binaries.ts';
 import { renderCluster } from '../render/cluster.ts';
 import type { BinarySpec, RenderedFile } from '../render/types.ts';
-import { digitaloceanTokenFile } from '../render/etcd-lookup.ts';
 import type { Cluster } from '../spec/cluster.ts';
-import { clusterCredentials } from './cluster-credentials.ts';
 import { connectHost, specPath, sshOptionsFor } from './connect.ts';
-import { readLookupTokenFile } from './lookup-token.ts';
+import { resolveRenderInputs, type ResolveOptions } from './resolve.ts';
 import type { HostTarget } from './run-hosts.ts';
 
 export interface PrepareOptions {
@@ -28,6 +25,8 @@ export interface PrepareOptions {
   lookupTokenFile?: string | undefined;
   /** retry hosts whose sshd is not up yet for this long (0: fail at once) */
   waitForSshMs?: number | undefined;
+  /** inputs the caller settled already (`up`: the PKI it issued, the token it read before creating hosts) */
+  settled?: ResolveOptions['settled'];
 }
 
 export interface PreparedRun {
@@ -45,29 +44,21 @@ export interface PreparedRun {
 
 export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promise<PreparedRun> {
   const hosts = opts.hosts;
-  const notes: string[] = [];
   const newHostKeys: PreparedRun['newHostKeys'] = [];
-  const lookup = await readLookupTokenFile(cluster, opts.lookupTokenFile, opts.mode);
-  if (lookup.note) notes.push(lookup.note);
-  const { credentials, note } = await clusterCredentials(cluster, hosts, opts.mode);
-  if (note) notes.push(note);
-  const rendered = renderCluster({ cluster, hosts, credentials });
   const mirror = cluster.artifacts.mirror && !/^https?:\/\//i.test(cluster.artifacts.mirror) ? specPath(cluster, cluster.artifacts.mirror.replace(/^file:\/\//, '')) : cluster.artifacts.mirror;
   const store = new ArtifactStore({ mirror, pins: cluster.artifacts.checksums, cacheDir: opts.cacheDir ?? artifactCacheDir() });
-  const needsVersion = rendered.hosts.some((h) => h.binaries.some(hasUnresolvedVersion));
-  const resolvedKubernetesVersion = needsVersion ? await resolveKubernetesVersion(cluster, store) : undefined;
+  const { input, notes } = await resolveRenderInputs(cluster, hosts, { mode: opts.mode, store, lookupTokenFile: opts.lookupTokenFile, settled: opts.settled });
+  const rendered = renderCluster(input);
+  const kubernetesVersion = input.kubernetesVersion;
   // every host of a cluster installs the same binaries; which build depends on the arch gather reports
   const byArch = new Map<Arch, BinarySpec[]>();
   const binariesForArch = (arch: Arch): BinarySpec[] => {
     let list = byArch.get(arch);
-    if (!list) byArch.set(arch, (list = withResolvedVersion(binariesFor(cluster, { arch, unresolved: 'placeholder' }), resolvedKubernetesVersion)));
+    if (!list) byArch.set(arch, (list = binariesFor(cluster, { arch, kubernetesVersion })));
     return list;
   };
-  const targets: HostTarget[] = hosts.map((host, i) => {
-    const desired = rendered.hosts[i]!;
-    const files = lookup.token === undefined ? desired.files : [...desired.files, digitaloceanTokenFile(lookup.token)];
-    return { host, desired: { ...desired, files, binaries: withResolvedVersion(desired.binaries, resolvedKubernetesVersion) }, binariesFor: binariesForArch };
-  });
+  const byName = new Map(rendered.hosts.map((h) => [h.name, h]));
+  const targets: HostTarget[] = hosts.map((host) => ({ host, desired: byName.get(host.name)!, binariesFor: binariesForArch }));
   // the SSH key is read only when there is a host to reach (a DigitalOcean plan may have none yet)
   const ssh = targets.length > 0 ? await sshOptionsFor(cluster, opts.acceptNewHostKeys) : undefined;
   return {
@@ -81,7 +72,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
       return x;
     },
     newHostKeys,
-    resolvedKubernetesVersion,
+    resolvedKubernetesVersion: cluster.kubernetes.version.patch === undefined ? kubernetesVersion : undefined,
     notes,
   };
 }

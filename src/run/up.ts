@@ -4,7 +4,7 @@
 import { KubewrightError, VerifyError } from '../errors.ts';
 import { resolveEtcdConnection, type EtcdAccessOptions } from '../etcd/etcd-connection.ts';
 import { dropletPrivateIpLister } from '../providers/digitalocean/etcd-endpoints.ts';
-import { openEtcdStore } from '../etcd/etcd-store.ts';
+import { openEtcdStore, type EtcdConnection } from '../etcd/etcd-store.ts';
 import { flannelLeaseMapper } from '../etcd/flannel-leases.ts';
 import { writeFlannelNetworkConfig, type NetworkConfigResult } from '../etcd/flannel-network-config.ts';
 import { readLookupTokenFile } from './lookup-token.ts';
@@ -79,8 +79,8 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
   const emit = (step: UpStep, status: UpEvent['status'], message: string): void => opts.onEvent?.({ step, status, message });
   const result: UpResult = { cluster: cluster.name, profile: cluster.profile, ok: false, hosts: [] };
   let step: UpStep = 'provision';
-  // read user input before creating anything, so a bad flag costs no droplet (prepareRun reads it again to place it)
-  await readLookupTokenFile(cluster, opts.lookupTokenFile, 'apply');
+  // read user input before creating anything, so a bad flag costs no droplet; it is placed as read here
+  const lookup = await readLookupTokenFile(cluster, opts.lookupTokenFile, 'apply');
   try {
     emit(step, 'start', `${cluster.provider.kind}: ensuring ${cluster.workers.count || 'the listed'} hosts`);
     const { hosts, report: provision } = await providerFor(cluster, opts.provider).ensure();
@@ -99,12 +99,18 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
     emit(step, 'ok', issued.length === 0 ? `all ${pki.decisions.length} certificates kept` : `${issued.length} issued (${issued.map((d) => d.name).join(', ')}), ${result.pki.kept} kept`);
 
     step = 'etcd';
-    result.etcd = await writeNetworkConfig(cluster, opts, (m) => emit('etcd', 'start', m));
+    // the etcd connection is resolved once, for the network config here and the lease check in verify
+    const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
+    const etcd = endpoints?.length || digitaloceanTag ? await resolveEtcdConnection(cluster, etcdAccess(opts)) : undefined;
+    result.etcd = await writeNetworkConfig(cluster, etcd, opts, (m) => emit('etcd', 'start', m));
     emit(step, result.etcd.action === 'skipped' ? 'skipped' : 'ok', result.etcd.action === 'skipped' ? result.etcd.reason : `${result.etcd.key}: ${result.etcd.action}`);
 
     step = 'apply';
     emit(step, 'start', `files, binaries and units on ${hosts.length} hosts`);
-    const run = await prepareRun(cluster, { mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir, lookupTokenFile: opts.lookupTokenFile, waitForSshMs: opts.waitForSshMs ?? defaultWaitForSshMs(cluster) });
+    const run = await prepareRun(cluster, {
+      mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir,
+      settled: { credentials: pki.credentials, lookupToken: lookup.token }, waitForSshMs: opts.waitForSshMs ?? defaultWaitForSshMs(cluster),
+    });
     result.kubernetesVersion = run.resolvedKubernetesVersion;
     const outcomes = await runHosts(run.targets, {
       mode: 'apply',
@@ -139,7 +145,7 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}): Promise<{ r
       emit(step, 'skipped', '--skip-verify');
     } else {
       emit(step, 'start', `nodes Ready, DNS, flannel leases${opts.verifyWaitMs ? ` (waiting up to ${Math.round(opts.verifyWaitMs / 1000)} s)` : ''}`);
-      const flannelLeases = result.etcd.action === 'skipped' ? undefined : flannelLeaseMapper(cluster, await resolveEtcdConnection(cluster, etcdAccess(opts)));
+      const flannelLeases = etcd === undefined ? undefined : flannelLeaseMapper(cluster, etcd);
       result.verify = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig, flannelLeases }), opts.verifyWaitMs ?? 0);
       if (!result.verify.ok) {
         throw new VerifyError(`verify: ${result.verify.problems.length} check(s) failed: ${result.verify.problems[0] ?? ''}${result.verify.problems.length > 1 ? ' …' : ''}`, {
@@ -163,12 +169,10 @@ function etcdAccess(opts: UpOptions): EtcdAccessOptions {
   return { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: opts.provider?.tokenFile, apiUrl: opts.provider?.apiUrl, env: opts.provider?.env }) };
 }
 
-async function writeNetworkConfig(cluster: Cluster, opts: UpOptions, say: (m: string) => void): Promise<NonNullable<UpResult['etcd']>> {
-  const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
-  if (!endpoints?.length && !digitaloceanTag) {
+async function writeNetworkConfig(cluster: Cluster, conn: EtcdConnection | undefined, opts: UpOptions, say: (m: string) => void): Promise<NonNullable<UpResult['etcd']>> {
+  if (!conn) {
     return { action: 'skipped', reason: 'no etcd.discovery in the spec: flannel\'s network config is left to whoever runs etcd' };
   }
-  const conn = await resolveEtcdConnection(cluster, etcdAccess(opts));
   say(`${cluster.etcd.prefix}/config via the ${cluster.etcd.api} API at ${conn.endpoints.join(', ')}`);
   const store = openEtcdStore(cluster.etcd.api, conn);
   try {

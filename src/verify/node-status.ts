@@ -1,8 +1,5 @@
 // Which nodes verify expects and how each registered Node looks, as `kubectl get nodes` shows it.
 import type { V1Node } from '@kubernetes/client-node';
-import type { Host } from '../spec/host.ts';
-import { nodeNameOf } from '../render/modern/host.ts';
-import type { Cluster } from '../spec/cluster.ts';
 import type { KubeVersion } from '../spec/version.ts';
 
 export interface NodeRow {
@@ -13,15 +10,6 @@ export interface NodeRow {
   version: string;
   /** why this node fails verification; undefined when it passes */
   problem?: string | undefined;
-}
-
-/**
- * The Node name each host registers as: the modern kubelet uses the host name; the post's
- * kubelet runs with --hostname-override=${PUBLIC_IP}, so seed nodes are named by their public IP.
- */
-export function expectedNodeName(cluster: Cluster, host: Host): string {
-  if (cluster.profile === 'seed') return host.publicAddress ?? host.address ?? host.name;
-  return nodeNameOf(host);
 }
 
 /** `v1.36.2` for a full version (`v1.30.0-rc.1` for a pre-release); for a minor only, any `v1.36.*` matches. */

@@ -7,7 +7,8 @@ import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { compareMinor } from '../spec/version.ts';
 import { describeApiError, getRaw, isNotFound, unreachableCode } from './kube-client.ts';
-import { expectedNodeName, nodeRows, type NodeRow } from './node-status.ts';
+import { nodeRows, type NodeRow } from './node-status.ts';
+import { nodeName } from '../spec/node-name.ts';
 
 export interface ComponentStatusRow {
   name: string;
@@ -82,7 +83,7 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
     }
   }
 
-  const expected = opts.hosts.map((h) => expectedNodeName(cluster, h));
+  const expected = opts.hosts.map((h) => nodeName(cluster, h));
   let nodes: NodeRow[] = expected.map((name) => ({ name, status: 'Missing', age: '-', version: '-', problem: 'API unreachable' }));
   let otherNodes: string[] = [];
   if (api.ok) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.ts';
-import { resolveKubernetesVersion, withResolvedVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
+import { resolveKubernetesVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
 import { binariesFor, mirrorUrl } from '../../src/render/release-binaries.ts';
 import type { BinarySpec } from '../../src/render/types.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
@@ -94,7 +94,7 @@ test('artifacts fetch copies every artifact with its checksum file into <host>/<
   const store = new ArtifactStore({ mirror: out, pins: cluster.artifacts.checksums, cacheDir: join(dir, 'cache-b') });
   const version = await resolveKubernetesVersion(cluster, store);
   assert.equal(version, VERSION);
-  const resolved = withResolvedVersion(binariesFor(cluster, { unresolved: 'placeholder' }), version);
+  const resolved = binariesFor(cluster, { kubernetesVersion: version });
   assert.deepEqual(resolved.map((b) => b.url), binaries.map((b) => b.url));
   for (const b of resolved) {
     const local = await store.binary(b);

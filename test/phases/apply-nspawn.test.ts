@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { withResolvedVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
 import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import { prepareRun } from '../../src/run/prepare-run.ts';
 import { planText } from '../../src/run/plan-report.ts';
@@ -105,8 +104,8 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
     const cluster = parseCluster(base('10.32.0.10', {}), spec);
     provider = new LabProvider(cluster);
     hosts = await provider.boot();
-    const rendered = renderCluster({ cluster, hosts });
-    const mirror = await buildArtifactMirror(join(dir, 'mirror'), withResolvedVersion(rendered.hosts[0]!.binaries, '1.36.2'), { stable: { minor: '1.36', version: 'v1.36.2' } });
+    const rendered = renderCluster({ cluster, hosts, kubernetesVersion: '1.36.2' });
+    const mirror = await buildArtifactMirror(join(dir, 'mirror'), rendered.hosts[0]!.binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
     specText = (dns) => base(dns, mirror.pins);
     await writeFile(spec, specText('10.32.0.10'));
   });

@@ -7,7 +7,6 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { withResolvedVersion } from '../../src/artifacts/resolve-kubernetes-version.ts';
 import { plannedHosts } from '../../src/providers/provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
@@ -40,8 +39,8 @@ artifacts:
 ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
 `;
   const cluster = parseCluster(base('10.32.0.10', {}), join(lab.dir, 'cluster.yaml'));
-  const rendered = renderCluster({ cluster, hosts: plannedHosts(cluster) });
-  const binaries = withResolvedVersion(rendered.hosts[0]!.binaries, '1.36.2');
+  const rendered = renderCluster({ cluster, hosts: plannedHosts(cluster), kubernetesVersion: '1.36.2' });
+  const binaries = rendered.hosts[0]!.binaries;
   const mirror = await buildArtifactMirror(mirrorDir, binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
   specText = (dns) => base(dns, mirror.pins);
   specFile = join(lab.dir, 'cluster.yaml');

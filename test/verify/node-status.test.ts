@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Node } from '@kubernetes/client-node';
-import { expectedNodeName, formatAge, kubeletVersionMatches, nodeRows } from '../../src/verify/node-status.ts';
+import { formatAge, kubeletVersionMatches, nodeRows } from '../../src/verify/node-status.ts';
+import { nodeName } from '../../src/spec/node-name.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 
 const spec = (profile: string): string => `apiVersion: kubewright.dev/v1alpha1
@@ -15,8 +16,8 @@ provider: { static: { hosts: [{ name: Worker-0, address: 203.0.113.7 }] } }
 
 test('modern nodes are expected under their lowercased host name, seed nodes under their public IP', () => {
   const host = { name: 'Worker-0', address: '203.0.113.7', port: 22, user: 'root', publicAddress: '203.0.113.7' };
-  assert.equal(expectedNodeName(parseCluster(spec('modern')), host), 'worker-0');
-  assert.equal(expectedNodeName(parseCluster(spec('seed')), host), '203.0.113.7');
+  assert.equal(nodeName(parseCluster(spec('modern')), host), 'worker-0');
+  assert.equal(nodeName(parseCluster(spec('seed')), host), '203.0.113.7');
 });
 
 test('a minor-only version accepts any patch of that minor, a full version only itself', () => {

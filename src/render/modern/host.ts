@@ -5,6 +5,7 @@ import type { Host } from '../../spec/host.ts';
 import { binariesFor } from '../release-binaries.ts';
 import { renderEtcdLookup } from '../etcd-lookup.ts';
 import type { Cluster } from '../../spec/cluster.ts';
+import { nodeName } from '../../spec/node-name.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
 import { renderContainerdConfig } from './containerd-config.ts';
 import { renderContainerdUnit } from './containerd-unit.ts';
@@ -21,11 +22,6 @@ import { assertModernRenderable } from './modern-profile-error.ts';
 import { modernPaths } from './paths.ts';
 
 const file = (path: string, contents: string, mode = 0o644): RenderedFile => ({ path, mode, contents });
-
-/** The Node name: the host's name, lowercased as the kubelet lowercases --hostname-override. */
-export function nodeNameOf(host: Host): string {
-  return host.name.toLowerCase();
-}
 
 function installed(binaries: readonly BinarySpec[], ...paths: string[]): string[] {
   return paths.filter((p) => binaries.some((b) => b.path === p));
@@ -48,14 +44,16 @@ interface ModernNodeTemplate {
 // Everything but the node name, address and certificates is the same on every node: it is
 // rendered once per Cluster (a WeakMap, so nothing outlives the cluster; Cluster objects are never
 // mutated) and shared, which keeps 5,000 nodes fast.
-const templates = new WeakMap<Cluster, ModernNodeTemplate>();
+const templates = new WeakMap<Cluster, Map<string, ModernNodeTemplate>>();
 
-function modernNodeTemplate(cluster: Cluster): ModernNodeTemplate {
-  const cached = templates.get(cluster);
+function modernNodeTemplate(cluster: Cluster, kubernetesVersion: string | undefined): ModernNodeTemplate {
+  const perVersion = templates.get(cluster) ?? new Map<string, ModernNodeTemplate>();
+  templates.set(cluster, perVersion);
+  const cached = perVersion.get(kubernetesVersion ?? '');
   if (cached) return cached;
   const lookup = renderEtcdLookup(cluster);
-  // a minor without a patch renders `v1.36.x` URLs; the apply phase resolves stable-1.36.txt first
-  const binaries = binariesFor(cluster, { unresolved: 'placeholder' });
+  // plan and apply resolve a minor-only version first (run/resolve.ts); `render` alone shows `v1.36.x` URLs
+  const binaries = binariesFor(cluster, { kubernetesVersion, unresolved: 'placeholder' });
   const modulesLoad = file(MODULES_LOAD_PATH, renderModulesLoad(cluster.kubernetes.kubeProxyMode));
   const sysctl = file(SYSCTL_PATH, renderSysctl());
   const flanneldUnit = file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, lookup.unit.name));
@@ -109,15 +107,15 @@ function modernNodeTemplate(cluster: Cluster): ModernNodeTemplate {
     kubeProxyKubeconfig,
     units,
   };
-  templates.set(cluster, t);
+  perVersion.set(kubernetesVersion ?? '', t);
   return t;
 }
 
 export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
   const { cluster, credentials } = input;
   assertModernRenderable(cluster);
-  const t = modernNodeTemplate(cluster);
-  const node = nodeNameOf(host);
+  const t = modernNodeTemplate(cluster, input.kubernetesVersion);
+  const node = nodeName(cluster, host);
   const creds = credentials ? renderModernCredentialFiles(credentials, host.name) : undefined;
 
   const flanneldUnit = host.privateAddress

@@ -46,14 +46,16 @@ interface SeedNodeTemplate {
 
 // Rendering a seed node is the same for every host of a cluster: compute it once per Cluster object
 // (a WeakMap, so nothing outlives the cluster and the function stays pure to its callers).
-const templates = new WeakMap<Cluster, SeedNodeTemplate>();
+const templates = new WeakMap<Cluster, Map<string, SeedNodeTemplate>>();
 
-function seedNodeTemplate(cluster: Cluster): SeedNodeTemplate {
-  const cached = templates.get(cluster);
+function seedNodeTemplate(cluster: Cluster, kubernetesVersion: string | undefined): SeedNodeTemplate {
+  const perVersion = templates.get(cluster) ?? new Map<string, SeedNodeTemplate>();
+  templates.set(cluster, perVersion);
+  const cached = perVersion.get(kubernetesVersion ?? '');
   if (cached) return cached;
   const lookup = renderEtcdLookup(cluster);
-  // a minor without a patch renders `v1.23.x` URLs; the apply phase resolves stable-1.23.txt first
-  const binaries = binariesFor(cluster, { unresolved: 'placeholder' });
+  // plan and apply resolve a minor-only version first (run/resolve.ts); `render` alone shows `v1.23.x` URLs
+  const binaries = binariesFor(cluster, { kubernetesVersion, unresolved: 'placeholder' });
 
   const flanneldUnit = file(seedPaths.flanneldUnit, renderSeedFlanneldUnit(cluster, lookup.unit.name));
   const dockerUnit = file(seedPaths.dockerUnit, renderSeedDockerUnit(cluster));
@@ -85,7 +87,7 @@ function seedNodeTemplate(cluster: Cluster): SeedNodeTemplate {
     afterKubeletCerts: [kubeProxyUnit],
     units,
   };
-  templates.set(cluster, t);
+  perVersion.set(kubernetesVersion ?? '', t);
   return t;
 }
 
@@ -95,7 +97,7 @@ const copyFiles = (fs: readonly RenderedFile[]): RenderedFile[] => fs.map((f) =>
 export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
   const { cluster, credentials } = input;
   assertSeedRenderable(cluster);
-  const t = seedNodeTemplate(cluster);
+  const t = seedNodeTemplate(cluster, input.kubernetesVersion);
   const creds = credentials ? renderSeedCredentialFiles(credentials, host.name) : undefined;
   // a host whose public IPv4 the provider knows (static hosts) gets it baked into public_ip
   const known = host.publicAddress !== undefined && parseIPv4(host.publicAddress) !== undefined ? host.publicAddress : undefined;

@@ -1,0 +1,45 @@
+// The resolve step: everything render needs that is not in the spec, settled once before render
+// runs — the Kubernetes patch release (when the spec names only a minor), the PKI material, the
+// etcd-lookup token. Render then returns final output; nothing is patched after it.
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import { resolveKubernetesVersion } from '../artifacts/resolve-kubernetes-version.ts';
+import type { Cluster } from '../spec/cluster.ts';
+import type { ClusterCredentials } from '../spec/credentials.ts';
+import type { Host } from '../spec/host.ts';
+import type { RenderInput } from '../render/types.ts';
+import { clusterCredentials } from './cluster-credentials.ts';
+import { readLookupTokenFile } from './lookup-token.ts';
+
+export interface ResolveOptions {
+  mode: 'plan' | 'apply';
+  /** where stable-<minor>.txt is read from (the mirror, else dl.k8s.io) */
+  store: ArtifactStore;
+  /** file holding the read-only DigitalOcean token for etcd-lookup (etcd.discovery.digitaloceanTag) */
+  lookupTokenFile?: string | undefined;
+  /** already settled by the caller: `up` issues the PKI in its own step and reads the token before creating hosts */
+  settled?: { credentials?: ClusterCredentials | undefined; lookupToken?: string | undefined } | undefined;
+}
+
+export interface ResolvedInputs {
+  input: RenderInput;
+  /** for people: what was left out and why (plan without a token file, no CA yet, ...) */
+  notes: string[];
+}
+
+export async function resolveRenderInputs(cluster: Cluster, hosts: Host[], opts: ResolveOptions): Promise<ResolvedInputs> {
+  const notes: string[] = [];
+  let lookupToken = opts.settled?.lookupToken;
+  if (lookupToken === undefined) {
+    const lookup = await readLookupTokenFile(cluster, opts.lookupTokenFile, opts.mode);
+    if (lookup.note) notes.push(lookup.note);
+    lookupToken = lookup.token;
+  }
+  let credentials = opts.settled?.credentials;
+  if (credentials === undefined) {
+    const c = await clusterCredentials(cluster, hosts, opts.mode);
+    if (c.note) notes.push(c.note);
+    credentials = c.credentials;
+  }
+  const kubernetesVersion = await resolveKubernetesVersion(cluster, opts.store);
+  return { input: { cluster, hosts, credentials, kubernetesVersion, lookupToken }, notes };
+}
