@@ -3,6 +3,7 @@
 // Pure: builds lines and JSON; src/cli prints them.
 import { createTwoFilesPatch } from 'diff';
 import { isKubewrightError } from '../errors.ts';
+import { certificateDiffLines, isCertificatePem } from '../pki/certificate-summary.ts';
 import type { Action } from '../phases/phase.ts';
 import type { HostOutcome } from './run-hosts.ts';
 
@@ -23,6 +24,11 @@ export function fileDiff(a: Action, oldContents: ReadonlyMap<string, string>): s
   if (c.status === 'mode') return undefined;
   const before = c.status === 'create' ? '' : oldContents.get(c.path);
   if (before === undefined) return undefined;
+  // a certificate is reviewed by its fields, not its base64
+  if (isCertificatePem(c.contents) || isCertificatePem(before)) {
+    const lines = certificateDiffLines(before || undefined, c.contents);
+    if (lines.length > 0) return [`${c.status === 'create' ? '/dev/null' : `a${c.path}`} → b${c.path}`, ...lines].join('\n');
+  }
   const patch = createTwoFilesPatch(c.status === 'create' ? '/dev/null' : `a${c.path}`, `b${c.path}`, before, c.contents ?? '', undefined, undefined, { context: 3 });
   // drop the `Index:`/`===` header lines createTwoFilesPatch adds
   return patch.split('\n').filter((l) => !/^(Index: |=+$)/.test(l)).join('\n').trimEnd();
