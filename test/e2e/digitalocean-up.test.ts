@@ -29,6 +29,7 @@ import { canaryToken } from '../providers/do-harness.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { DigitalOceanSimulator } from '../support/do-simulator.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
+import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { startPrismProxy, type PrismProxy } from '../support/prism.ts';
 import { bootDropletHost, portFreeOn, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
 import { startE2eEtcd, type E2eEtcd } from './digitalocean-etcd.ts';
@@ -254,7 +255,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   const ca = await readClusterCa(join(dir, 'pki'));
   assert.ok(ca);
   const serving = await issueCertificate(ca, { CN: 'kube-apiserver', hosts: ['127.0.0.1'] });
-  api = new KubeApiDouble({ caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem, port: apiPort, gitVersion: `v${version}`, authorization: 'node', staleAfterMs: 8000 });
+  api = new KubeApiDouble({ caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem, port: apiPort, gitVersion: `v${version}`, authorization: 'node', staleAfterMs: heartbeatStaleAfterMs });
   await api.start();
   etcd = await startE2eEtcd(join(dir, 'etcd'), etcdIp, ca, etcdPeerPort);
 

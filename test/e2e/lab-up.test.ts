@@ -31,6 +31,7 @@ import { dnsDeploymentName } from '../../src/verify/verify-cluster.ts';
 import { readAdminCredentials } from '../../src/verify/admin-credentials.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
+import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { startBridgeEtcd, type BridgeEtcd } from './bridge-etcd.ts';
 import { buildLabMirror } from './lab-mirror.ts';
 import { freePort } from '../support/free-port.ts';
@@ -175,7 +176,7 @@ artifacts:
     const client = barePaths(pkiDir, 'etcd-client');
     etcd = await startBridgeEtcd(bridgeIp, etcdPort, ca, caPem, { cert: await readFile(client.cert, 'utf8'), key: await readFile(client.key, 'utf8') });
     const serving = await issueCertificate(ca, { CN: 'kube-apiserver', hosts: [bridgeIp, '127.0.0.1'] });
-    api = new KubeApiDouble({ caPem, certPem: serving.certPem, keyPem: serving.keyPem, host: bridgeIp, port: apiPort, staleAfterMs: 4000, gitVersion: `v${kubernetesVersion}`, authorization: 'node' });
+    api = new KubeApiDouble({ caPem, certPem: serving.certPem, keyPem: serving.keyPem, host: bridgeIp, port: apiPort, staleAfterMs: heartbeatStaleAfterMs, gitVersion: `v${kubernetesVersion}`, authorization: 'node' });
     await api.start();
   });
 
@@ -255,10 +256,12 @@ artifacts:
     const victim = hosts[1];
     assert.ok(victim);
     await ssh(victim.address, 'systemctl stop kubelet');
-    // the API double calls a node NotReady once its heartbeat is older than 4 s; bounded wait
-    const deadline = Date.now() + 20_000;
+    // the API double calls a node NotReady once its heartbeat is older than heartbeatStaleAfterMs;
+    // wait for the victim itself (on a busy machine verify may first fail for another reason)
+    const victimNotReady = new RegExp(`^${victim.name}\\s+NotReady\\s`, 'm');
+    const deadline = Date.now() + heartbeatStaleAfterMs + 30_000;
     let r = await runCli('verify', '-f', spec);
-    while (r.code === 0 && Date.now() < deadline) {
+    while (!(r.code === 3 && victimNotReady.test(r.stdout)) && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 500));
       r = await runCli('verify', '-f', spec);
     }
@@ -276,7 +279,7 @@ artifacts:
     assert.match(cert, /BEGIN CERTIFICATE/);
     const b64 = (t: string) => Buffer.from(t).toString('base64');
     await ssh(victim.address, `echo ${b64(cert)} | base64 -d >/etc/kubernetes/pki/kubelet.pem && echo ${b64(key)} | base64 -d >/etc/kubernetes/pki/kubelet-key.pem && systemctl restart kubelet`);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + heartbeatStaleAfterMs + 30_000;
     let r = await runCli('verify', '-f', spec);
     while (!(r.code === 3 && new RegExp(`^${victim.name}\\s+NotReady\\s`, 'm').test(r.stdout)) && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 500));

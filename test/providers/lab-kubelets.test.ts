@@ -20,6 +20,7 @@ import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 import { applyDnsAddon } from '../../src/addons/apply-dns-addon.ts';
 import { adminKubeConfig } from '../../src/verify/kube-client.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
+import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { freePort } from '../support/free-port.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
@@ -70,7 +71,7 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
     const ca = await readClusterCa(pki.paths.dir);
     assert.ok(ca);
     const serving = await issueCertificate(ca, { CN: 'kube-apiserver', hosts: [bridgeIp] });
-    api = new KubeApiDouble({ caPem: pki.credentials.caPem, certPem: serving.certPem, keyPem: serving.keyPem, host: bridgeIp, port, staleAfterMs: 3000, gitVersion: 'v1.36.2', authorization: 'node' });
+    api = new KubeApiDouble({ caPem: pki.credentials.caPem, certPem: serving.certPem, keyPem: serving.keyPem, host: bridgeIp, port, staleAfterMs: heartbeatStaleAfterMs, gitVersion: 'v1.36.2', authorization: 'node' });
     await api.start();
     await applyDnsAddon(adminKubeConfig(cluster.kubernetes.apiServer, pki.credentials.caPem, pki.admin), renderCluster({ cluster, hosts }).cluster);
 
@@ -108,9 +109,12 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
     const victim = hosts[1];
     assert.ok(victim);
     await ssh(victim.address ?? '', 'systemctl stop stand-in-kubelet');
-    const deadline = Date.now() + 15_000;
+    // NotReady after heartbeatStaleAfterMs without a beat; wait for the victim itself (on a busy
+    // machine verify may first fail for another reason, which must not end the wait)
+    const victimNotReady = new RegExp(`^${victim.name}\\s+NotReady\\s`, 'm');
+    const deadline = Date.now() + heartbeatStaleAfterMs + 30_000;
     let r = await runCli('verify', '-f', spec);
-    while (r.code === 0 && Date.now() < deadline) {
+    while (!(r.code === 3 && victimNotReady.test(r.stdout)) && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 500));
       r = await runCli('verify', '-f', spec);
     }

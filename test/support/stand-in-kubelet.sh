@@ -51,7 +51,12 @@ api() { # method path content-type body
   curl -sS --max-time 5 --cacert "$ca" --cert "$cert" --key "$key" -o "$work/out" -w '%{http_code}' \
     -X "$1" -H "Content-Type: $3" --data-binary "$4" "$server$2"
 }
-now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+# sub-second timestamps: a whole-second stamp makes a fresh heartbeat look up to 1 s old, which
+# eats the staleness margin on a busy machine (a date without %N prints it literally: fall back)
+now() {
+  t=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  case "$t" in *N*) date -u +%Y-%m-%dT%H:%M:%SZ ;; *) echo "$t" ;; esac
+}
 addresses() {
   if [ -n "$address" ]; then printf ',"addresses":[{"type":"InternalIP","address":"%s"},{"type":"Hostname","address":"%s"}]' "$address" "$node"; fi
 }

@@ -16,6 +16,8 @@ import type { TlsCredential } from '../../src/spec/credentials.ts';
 import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 import { KubeApiDouble, type KubeApiDoubleOptions } from '../support/kube-api-double.ts';
 import { freePort } from '../support/free-port.ts';
+import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
+
 
 export const standInKubelet = join(import.meta.dirname, '../support/stand-in-kubelet.sh');
 
@@ -67,7 +69,7 @@ export async function startVerifyFixture(opts: { profile?: 'modern' | 'seed'; ve
   const ca = await readClusterCa(pki.paths.dir);
   if (!ca) throw new Error('fixture: no CA');
   const serving = await issueCertificate(ca, { CN: 'kube-apiserver', hosts: ['127.0.0.1', 'localhost'] });
-  const api = new KubeApiDouble({ caPem: pki.credentials.caPem, certPem: serving.certPem, keyPem: serving.keyPem, port, staleAfterMs: 3000, gitVersion: `v${version}`, componentStatuses: profile === 'seed', authorization: profile === 'seed' ? 'any' : 'node', ...opts.api });
+  const api = new KubeApiDouble({ caPem: pki.credentials.caPem, certPem: serving.certPem, keyPem: serving.keyPem, port, staleAfterMs: heartbeatStaleAfterMs, gitVersion: `v${version}`, componentStatuses: profile === 'seed', authorization: profile === 'seed' ? 'any' : 'node', ...opts.api });
   await api.start();
   const kubelets = new Map<string, ChildProcess>();
 
@@ -122,7 +124,7 @@ export async function foreignCredential(cn: string): Promise<TlsCredential> {
 }
 
 /** Polls `check` every 200 ms until it returns true, at most `ms`. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 15_000, what = 'condition'): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 30_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;

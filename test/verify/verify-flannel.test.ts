@@ -33,7 +33,7 @@ describe('verify with flannel leases in etcd', () => {
       fx.startKubelet(h.name, cred);
     }
     await applyDnsAddon(adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin), renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
-    await eventually(() => fx.hosts.every((h) => fx.api.node(h.name) !== undefined), 15_000, 'nodes registered');
+    await eventually(() => fx.hosts.every((h) => fx.api.node(h.name) !== undefined), 30_000, 'nodes registered');
   });
   after(async () => {
     await fx?.close();
@@ -47,14 +47,14 @@ describe('verify with flannel leases in etcd', () => {
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stdout, /flannel: FAILED — no lease under \/flannel\.com\/network\/subnets for w2/);
     await lease('10.200.2.0/24', '127.0.0.22');
-    const ok = await runCli('verify', '-f', fx.specFile);
+    const ok = await runCli('verify', '-f', fx.specFile, '--wait', '30s');
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /flannel: ok — 3 leases: w0 10\.200\.0\.0\/24, w1 10\.200\.1\.0\/24, w2 10\.200\.2\.0\/24/);
   });
 
   test('--skip-flannel leaves etcd out', async () => {
     await etcd.etcdctl(['del', '/flannel.com/network/subnets/10.200.2.0-24']);
-    const r = await runCli('verify', '-f', fx.specFile, '--skip-flannel');
+    const r = await runCli('verify', '-f', fx.specFile, '--skip-flannel', '--wait', '30s');
     assert.equal(r.code, 0, r.stdout);
     assert.match(r.stdout, /flannel: skipped/);
   });

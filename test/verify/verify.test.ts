@@ -29,12 +29,12 @@ describe('verify (modern profile) against the API test double', () => {
     }
     const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
     await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
-    await eventually(() => fx.hosts.every((h) => ready(h.name)), 15_000, 'all nodes Ready');
+    await eventually(() => fx.hosts.every((h) => ready(h.name)), 30_000, 'all nodes Ready');
   });
   after(async () => fx?.close());
 
   test('verify passes when every node heartbeats and DNS is installed', async () => {
-    const r = await runCli('verify', '-f', fx.specFile);
+    const r = await runCli('verify', '-f', fx.specFile, '--wait', '30s');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^NAME\s+STATUS\s+AGE\s+VERSION$/m);
     for (const h of fx.hosts) assert.match(r.stdout, new RegExp(`^${h.name}\\s+Ready\\s+\\d+s\\s+v1\\.36\\.2$`, 'm'));
@@ -60,7 +60,7 @@ describe('verify (modern profile) against the API test double', () => {
   });
 
   test('verify --output json reports every node', async () => {
-    const r = await runCli('verify', '-f', fx.specFile, '--output', 'json');
+    const r = await runCli('verify', '-f', fx.specFile, '--output', 'json', '--wait', '30s');
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { ok: boolean; nodes: { name: string; status: string }[] };
     assert.deepEqual(report.nodes.map((n) => [n.name, n.status]), fx.hosts.map((h) => [h.name, 'Ready']));
@@ -68,7 +68,7 @@ describe('verify (modern profile) against the API test double', () => {
 
   test('verify fails with exit 3 and a reason when a node\'s kubelet is stopped', async () => {
     await fx.stopKubelet('w2');
-    await eventually(() => !ready('w2'), 15_000, 'w2 NotReady');
+    await eventually(() => !ready('w2'), 30_000, 'w2 NotReady');
     const r = await runCli('verify', '-f', fx.specFile);
     assert.equal(r.code, 3, r.stdout);
     assert.match(r.stdout, /^w2\s+NotReady\s/m);
@@ -80,15 +80,15 @@ describe('verify (modern profile) against the API test double', () => {
     const cred = fx.pki.credentials.kubelet['w2'];
     assert.ok(cred);
     fx.startKubelet('w2', cred);
-    const back = await runCli('verify', '-f', fx.specFile, '--wait', '15s');
+    const back = await runCli('verify', '-f', fx.specFile, '--wait', '30s');
     assert.equal(back.code, 0, back.stdout);
   });
 
   test('a kubelet whose certificate comes from another CA is rejected and its node never registers', async () => {
     const rogue = fx.startKubelet('w7', await foreignCredential('system:node:w7'));
     const tlsRejections = fx.api.calls.filter((c) => c.method === 'TLS').length;
-    await eventually(() => fx.api.calls.filter((c) => c.method === 'TLS').length > tlsRejections, 10_000, 'a rejected TLS handshake');
-    await eventually(() => rogue.stderr.join('').includes('registering node w7 failed'), 10_000, 'the kubelet to report the failure');
+    await eventually(() => fx.api.calls.filter((c) => c.method === 'TLS').length > tlsRejections, 30_000, 'a rejected TLS handshake');
+    await eventually(() => rogue.stderr.join('').includes('registering node w7 failed'), 30_000, 'the kubelet to report the failure');
     const r = await runCli('verify', '-f', await fx.specWithHosts(['w0', 'w1', 'w2', 'w7']));
     assert.equal(r.code, 3, r.stdout);
     assert.match(r.stdout, /^w7\s+<missing>\s+-\s+-$/m);
@@ -101,7 +101,7 @@ describe('verify (modern profile) against the API test double', () => {
     const cred = fx.pki.credentials.kubelet['w0'];
     assert.ok(cred);
     const impostor = fx.startKubelet('w8', cred);
-    await eventually(() => impostor.stderr.join('').includes('HTTP 403'), 10_000, 'a 403 for w8');
+    await eventually(() => impostor.stderr.join('').includes('HTTP 403'), 30_000, 'a 403 for w8');
     assert.match(impostor.stderr.join(''), /node \\"w0\\" is not allowed to modify node \\"w8\\"/);
     const r = await runCli('verify', '-f', await fx.specWithHosts(['w0', 'w1', 'w2', 'w8']));
     assert.equal(r.code, 3, r.stdout);
@@ -114,13 +114,13 @@ describe('verify (modern profile) against the API test double', () => {
     assert.ok(cred);
     await fx.stopKubelet('w1');
     fx.startKubelet('w1', cred, { version: 'v1.35.0' });
-    await eventually(() => ((fx.api.node('w1')?.['status'] as { nodeInfo?: { kubeletVersion?: string } }).nodeInfo?.kubeletVersion === 'v1.35.0'), 10_000, 'w1 reporting v1.35.0');
+    await eventually(() => ((fx.api.node('w1')?.['status'] as { nodeInfo?: { kubeletVersion?: string } }).nodeInfo?.kubeletVersion === 'v1.35.0'), 30_000, 'w1 reporting v1.35.0');
     const r = await runCli('verify', '-f', fx.specFile);
     assert.equal(r.code, 3);
     assert.match(r.stdout, /w1: kubelet v1\.35\.0, expected v1\.36\.2/);
     await fx.stopKubelet('w1');
     fx.startKubelet('w1', cred);
-    await eventually(() => ((fx.api.node('w1')?.['status'] as { nodeInfo?: { kubeletVersion?: string } }).nodeInfo?.kubeletVersion === 'v1.36.2'), 10_000, 'w1 back on v1.36.2');
+    await eventually(() => ((fx.api.node('w1')?.['status'] as { nodeInfo?: { kubeletVersion?: string } }).nodeInfo?.kubeletVersion === 'v1.36.2'), 30_000, 'w1 back on v1.36.2');
   });
 
   test('verify fails with exit 3 when the DNS addon is missing', async () => {
@@ -143,13 +143,13 @@ describe('verify (modern profile) against the API test double', () => {
       assert.match(r.stderr, /error: verify: 1 check failed: DNS:/);
       // one of two ready is within the rendered maxUnavailable: 1
       fx.api.setReadyReplicas('apps/v1', 'kube-system', 'coredns', 1);
-      const one = await runCli('verify', '-f', fx.specFile);
+      const one = await runCli('verify', '-f', fx.specFile, '--wait', '30s');
       assert.equal(one.code, 0, one.stdout);
       assert.match(one.stdout, /deployment kube-system\/coredns 1\/2 available/);
     } finally {
       fx.api.setReadyReplicas('apps/v1', 'kube-system', 'coredns', undefined);
     }
-    const back = await runCli('verify', '-f', fx.specFile);
+    const back = await runCli('verify', '-f', fx.specFile, '--wait', '30s');
     assert.equal(back.code, 0, back.stdout);
     assert.match(back.stdout, /deployment kube-system\/coredns 2\/2 available/);
   });
@@ -173,7 +173,7 @@ describe('verify (modern profile) against the API test double', () => {
     const w = await runCli('kubeconfig', '-f', fx.specFile, '--out', out);
     assert.equal(w.code, 0, w.stderr);
     assert.equal((await stat(out)).mode & 0o777, 0o600);
-    const r = await runCli('verify', '-f', fx.specFile, '--kubeconfig', out);
+    const r = await runCli('verify', '-f', fx.specFile, '--kubeconfig', out, '--wait', '30s');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.ok(fx.api.calls.some((c) => c.user === 'admin'));
     // and kubectl (Debian's) reads it and reaches the API with it
@@ -244,7 +244,7 @@ describe('verify (seed profile: the post\'s Kubernetes 1.8) against the API test
     const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
     const applied = await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);
     assert.ok(applied.some((a) => a.kind === 'Deployment' && a.name === 'kube-dns' && a.action === 'created'));
-    const r = await runCli('verify', '-f', fx.specFile, '--wait', '15s');
+    const r = await runCli('verify', '-f', fx.specFile, '--wait', '30s');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^127\.0\.0\.20\s+Ready\s+\S+\s+v1\.8\.0$/m);
     assert.match(r.stdout, /^scheduler\s+Healthy\s+ok$/m);
@@ -293,7 +293,7 @@ describe('the API test double\'s Deployments follow their pods, not their storag
     const cred = fx.pki.credentials.kubelet['w0'];
     assert.ok(cred);
     fx.startKubelet('w0', cred);
-    await eventually(() => status().availableReplicas === 2, 15_000, 'coredns available');
+    await eventually(() => status().availableReplicas === 2, 30_000, 'coredns available');
     assert.deepEqual(status().conditions?.map((c) => [c.type, c.status]), [['Available', 'True']]);
   });
 
