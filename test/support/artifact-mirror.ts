@@ -2,7 +2,7 @@
 // TEST DOUBLES: shell scripts that log their argv and sleep, so units that run them stay active —
 // with real checksum files in the upstream formats, and tar.gz archives for archive members.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,6 +25,8 @@ export interface MirrorOptions {
   tag?: string;
   /** `1.36` → `v1.36.<patch>` written to dl.k8s.io/release/stable-1.36.txt */
   stable?: { minor: string; version: string };
+  /** pad every stand-in to this many bytes (comment lines after its exec, never read), as big as real binaries */
+  padToBytes?: number;
 }
 
 export function standInScript(name: string, tag = ''): string {
@@ -39,6 +41,14 @@ exec sleep infinity
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 
+/** `script` followed by `#` lines of random text to at least `size` bytes (random, so gzip cannot shrink it). */
+function padded(script: string, size: number): string {
+  const lines = Math.ceil((size - script.length) / 78);
+  if (lines <= 0) return script;
+  // 57 random bytes are 76 base64 characters: one line
+  return script + (randomBytes(lines * 57).toString('base64').match(/.{76}/g) ?? []).map((l) => `#${l}\n`).join('');
+}
+
 function mirrorPath(dir: string, url: string): string {
   const u = new URL(url);
   return join(dir, u.host, u.pathname);
@@ -47,6 +57,7 @@ function mirrorPath(dir: string, url: string): string {
 /** Builds the mirror for these binaries inside `dir` (created). */
 export async function buildArtifactMirror(dir: string, binaries: readonly BinarySpec[], opts: MirrorOptions = {}): Promise<ArtifactMirror> {
   const tag = opts.tag ?? '';
+  const standIn = (name: string): string => padded(standInScript(name, tag), opts.padToBytes ?? 0);
   const pins: Record<string, string> = {};
   const byUrl = new Map<string, BinarySpec[]>();
   for (const b of binaries) byUrl.set(b.url, [...(byUrl.get(b.url) ?? []), b]);
@@ -56,14 +67,14 @@ export async function buildArtifactMirror(dir: string, binaries: readonly Binary
     await mkdir(dirname(dest), { recursive: true });
     const first = specs[0]!;
     if (first.archiveMember === undefined) {
-      await writeFile(dest, standInScript(first.name, tag), { mode: 0o755 });
+      await writeFile(dest, standIn(first.name), { mode: 0o755 });
     } else {
       const staging = await mkdtemp(join(dir, '.archive-'));
       try {
         for (const s of specs) {
           const m = join(staging, s.archiveMember!);
           await mkdir(dirname(m), { recursive: true });
-          await writeFile(m, standInScript(s.name, tag), { mode: 0o755 });
+          await writeFile(m, standIn(s.name), { mode: 0o755 });
         }
         // fixed mtime/owner so equal inputs give equal archives
         await run('tar', ['-czf', dest, '--mtime=2020-01-01', '--owner=0', '--group=0', '--sort=name', '-C', staging, ...specs.map((s) => s.archiveMember!)]);
