@@ -1,31 +1,32 @@
 // The small state file next to the spec (`.kubewright/<cluster>/digitalocean.json`): which
 // droplets kubewright ensured, their ids and addresses, and whether their host key is pinned.
 // No secrets: host private keys live in hostkeys/, the token nowhere.
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { z } from 'zod';
 import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
+import { readStateFile } from '../../local-disk/state-file.ts';
 
-export interface DropletStateHost {
-  name: string;
-  id: number;
-  publicAddress: string;
-  privateAddress: string | undefined;
-  hostKeyPinned: boolean;
-}
+const dropletStateSchema = z.object({
+  version: z.literal(1),
+  cluster: z.string(),
+  tag: z.string(),
+  hosts: z.array(
+    z.object({
+      name: z.string().min(1),
+      id: z.number().int(),
+      publicAddress: z.string(),
+      privateAddress: z.string().optional(),
+      hostKeyPinned: z.boolean(),
+    }),
+  ),
+});
 
-export interface DropletState {
-  version: 1;
-  cluster: string;
-  tag: string;
-  hosts: DropletStateHost[];
-}
+export type DropletState = z.infer<typeof dropletStateSchema>;
+export type DropletStateHost = DropletState['hosts'][number];
 
+/** The recorded droplets, or undefined when nothing was provisioned yet; a corrupt file is an error. */
 export async function readDropletState(path: string): Promise<DropletState | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as DropletState;
-    return parsed.version === 1 && Array.isArray(parsed.hosts) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
+  return readStateFile(path, dropletStateSchema, `delete ${path} and run \`kubewright provision -f <spec>\`: it lists the droplets by tag and writes the file again`);
 }
 
 export async function writeDropletState(path: string, state: DropletState): Promise<void> {
