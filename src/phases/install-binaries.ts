@@ -1,6 +1,7 @@
 // Installs release binaries whose sha256 on the host differs from the verified artifact: fetched
 // (and checksum-checked) locally, uploaded over SFTP, renamed into place. A failed checksum
 // stops the host before its old binary is touched.
+import { hasUnresolvedVersion } from '../render/release-binaries.ts';
 import type { Action, Phase, PlanContext } from './phase.ts';
 
 const mode8 = (m: number): string => `0${m.toString(8)}`;
@@ -11,6 +12,20 @@ export const installBinaries: Phase = {
     const actions: Action[] = [];
     for (const b of ctx.desired.binaries) {
       const have = ctx.facts.files.get(b.path);
+      if (hasUnresolvedVersion(b)) {
+        // plan offline: stable-<minor>.txt was unreachable, so which release (and digest) is unknown
+        const why = 'version unresolved (offline)';
+        ctx.changed.set(b.path, why);
+        actions.push({
+          host: ctx.host, phase: this.title, kind: 'install-binary', summary: `install ${b.path} from ${b.url} (${why})`, reasons: [b.path],
+          change: { path: b.path, status: have ? 'update' : 'create', mode: b.mode, oldMode: have?.mode, oldSha256: have?.sha256 },
+          binary: b,
+          apply: async () => {
+            throw new Error(`${b.url}: the Kubernetes version is unresolved; apply resolves it first`);
+          },
+        });
+        continue;
+      }
       const want = await ctx.installedDigest(b);
       if (have && want !== undefined && have.sha256 === want) {
         if (have.mode === b.mode) continue;
@@ -29,7 +44,7 @@ export const installBinaries: Phase = {
         });
         continue;
       }
-      const why = have ? (want === undefined ? 'may differ (archive not fetched yet)' : 'content changed') : 'missing';
+      const why = have ? (want === undefined ? (ctx.digestUnavailable?.(b) ?? 'may differ (archive not fetched yet)') : 'content changed') : 'missing';
       ctx.changed.set(b.path, why);
       actions.push({
         host: ctx.host,

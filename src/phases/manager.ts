@@ -1,5 +1,6 @@
 // Runs the phases for one host: gather (one command) → plan every phase → apply the actions in
 // order. Planning is pure given the facts; `plan` stops there.
+import { ArtifactFetchError } from '../artifacts/artifact-errors.ts';
 import type { LocalBinary } from '../artifacts/artifact-store.ts';
 import type { Executor } from '../exec/executor.ts';
 import type { Arch } from '../render/release-binaries.ts';
@@ -58,11 +59,24 @@ export async function planFromFacts(host: string, rendered: RenderedHost, facts:
   let desired = rendered;
   if (opts.binariesFor) desired = { ...rendered, binaries: opts.binariesFor(arch) };
   else if (arch !== 'amd64') throw new UnsupportedArchError(host, facts.arch, 'amd64');
+  // plan offline: a checksum source that cannot be reached makes the binary "unknown", not the host failed
+  const unavailable = new Map<string, string>();
   const ctx: PlanContext = {
     host,
     desired,
     facts,
-    installedDigest: opts.fetchBinaries ? async (b) => (await binaries.binary(b)).sha256 : (b) => binaries.knownInstalledDigest(b),
+    installedDigest: opts.fetchBinaries
+      ? async (b) => (await binaries.binary(b)).sha256
+      : async (b) => {
+        try {
+          return await binaries.knownInstalledDigest(b);
+        } catch (e) {
+          if (!(e instanceof ArtifactFetchError)) throw e;
+          unavailable.set(b.url, 'checksum unreachable (offline)');
+          return undefined;
+        }
+      },
+    digestUnavailable: (b) => unavailable.get(b.url),
     localBinary: (b) => binaries.binary(b),
     changed: new Map(),
     waitActiveTimeoutSec: opts.waitActiveTimeoutSec ?? 60,

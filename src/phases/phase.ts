@@ -54,6 +54,8 @@ export interface PlanContext {
   facts: HostFacts;
   /** the sha256 a binary will have once installed, undefined when only a download tells */
   installedDigest(b: BinarySpec): Promise<string | undefined>;
+  /** plan only: why installedDigest could not tell (its checksum source unreachable: offline) */
+  digestUnavailable?(b: BinarySpec): string | undefined;
   /** the verified local copy of a binary (downloads on first use) */
   localBinary(b: BinarySpec): Promise<LocalBinary>;
   /** paths planned to change so far, with why; later phases (restarts) read it */

@@ -54,7 +54,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   const byArch = new Map<Arch, BinarySpec[]>();
   const binariesForArch = (arch: Arch): BinarySpec[] => {
     let list = byArch.get(arch);
-    if (!list) byArch.set(arch, (list = binariesFor(cluster, { arch, kubernetesVersion })));
+    if (!list) byArch.set(arch, (list = binariesFor(cluster, { arch, kubernetesVersion, unresolved: opts.mode === 'plan' ? 'placeholder' : 'throw' })));
     return list;
   };
   const byName = new Map(rendered.hosts.map((h) => [h.name, h]));

@@ -2,7 +2,9 @@
 // runs — the Kubernetes patch release (when the spec names only a minor), the PKI material, the
 // etcd-lookup token. Render then returns final output; nothing is patched after it.
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import { ArtifactFetchError } from '../artifacts/artifact-errors.ts';
 import { resolveKubernetesVersion } from '../artifacts/resolve-kubernetes-version.ts';
+import { stableVersionUrl } from '../render/release-binaries.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { ClusterCredentials } from '../spec/credentials.ts';
 import type { Host } from '../spec/host.ts';
@@ -40,6 +42,15 @@ export async function resolveRenderInputs(cluster: Cluster, hosts: Host[], opts:
     if (c.note) notes.push(c.note);
     credentials = c.credentials;
   }
-  const kubernetesVersion = await resolveKubernetesVersion(cluster, opts.store);
+  let kubernetesVersion: string | undefined;
+  try {
+    kubernetesVersion = await resolveKubernetesVersion(cluster, opts.store);
+  } catch (e) {
+    // offline (air-gapped laptop, flaky network): plan still shows every file and unit; the
+    // binaries keep their `v1.36.x` placeholder and are marked unresolved. Only apply refuses.
+    if (opts.mode !== 'plan' || !(e instanceof ArtifactFetchError)) throw e;
+    const v = cluster.kubernetes.version;
+    notes.push(`kubernetes ${v.major}.${v.minor}: ${stableVersionUrl(v)} could not be fetched (${e.message}): Kubernetes binaries are shown as "version unresolved (offline)"; apply needs it (or a full version like "${v.major}.${v.minor}.2" in kubernetes.version)`);
+  }
   return { input: { cluster, hosts, credentials, kubernetesVersion, lookupToken }, notes };
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
@@ -176,4 +177,30 @@ test('plan --accept-new-host-keys records nothing and shows the key apply would 
   assert.equal(apply.code, 0, apply.stderr);
   const pinned = await readFile(empty, 'utf8');
   for (const h of lab.hosts) assert.match(pinned, new RegExp(`^\\[127\\.0\\.0\\.1\\]:${h.port} ssh-ed25519 `, 'm'), 'apply pins it');
+});
+
+test('plan offline (stable-<minor>.txt unreachable) still shows every file and unit change and marks the Kubernetes binaries; apply refuses', async () => {
+  // a mirror URL where nothing listens: the connection is refused, as on an air-gapped laptop
+  const closed = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const file = join(lab.dir, 'offline.yaml');
+  const text = specText('10.32.0.77');
+  assert.match(text, /^ {2}mirror: \S+$/m);
+  await writeFile(file, text.replace(/^ {2}mirror: \S+$/m, `  mirror: http://127.0.0.1:${closed}/`));
+  const plan = await runCli('plan', '-f', file);
+  assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  assert.match(plan.stdout, /^note: kubernetes 1\.36: .*stable-1\.36\.txt could not be fetched .*"version unresolved \(offline\)"; apply needs it/m);
+  const h = lab.hosts[0]!.name;
+  assert.match(plan.stdout, new RegExp(`^${h}:       \\+- 10\\.32\\.0\\.77$`, 'm'), 'file diffs are shown');
+  assert.match(plan.stdout, new RegExp(`^${h}:   (⟳ restart|▶ start) kubelet\\.service`, 'm'), 'unit (re)starts are shown');
+  assert.match(plan.stdout, new RegExp(`^${h}:   ↓ install /usr/local/bin/kubelet from https://dl\\.k8s\\.io/release/v1\\.36\\.x/bin/linux/amd64/kubelet \\(version unresolved \\(offline\\)\\)$`, 'm'));
+  const before = await readFile(join(lab.hosts[0]!.root, 'var/lib/kubelet/config.yaml'), 'utf8').catch(() => 'absent');
+  const apply = await runCli('apply', '-f', file);
+  assert.notEqual(apply.code, 0);
+  assert.match(apply.stderr, /stable-1\.36\.txt/);
+  assert.equal(await readFile(join(lab.hosts[0]!.root, 'var/lib/kubelet/config.yaml'), 'utf8').catch(() => 'absent'), before, 'apply changed nothing');
 });
