@@ -13,6 +13,8 @@ export interface ProviderReport {
   unpinned: string[];
   /** cloud API requests made */
   apiCalls: number;
+  /** DigitalOcean: the workers' Cloud Firewall and what ensure did to it */
+  firewall?: { name: string; id: string; action: 'created' | 'updated' | 'unchanged' } | undefined;
 }
 
 export interface EnsuredHosts {
@@ -26,6 +28,8 @@ export interface ProviderPlan {
   hosts: Host[];
   /** machines ensure would create or delete; undefined for providers that create nothing */
   machines?: { existing: string[]; toCreate: string[]; extras: string[]; createCalls: number } | undefined;
+  /** DigitalOcean: what ensure would do to the workers' Cloud Firewall (`+ rule` / `- rule` changes) */
+  firewall?: { name: string; action: 'create' | 'update' | 'unchanged'; id?: string | undefined; changes: string[] } | undefined;
 }
 
 /** What destroy would remove, shown to a person before it happens. */

@@ -91,6 +91,7 @@ const hints: [string, string][] = [
   ['kubernetes.kubeProxyMode', 'use iptables (default), nftables (Kubernetes ≥ 1.33) or ipvs'],
   ['provider', 'set exactly one of provider.digitalocean, provider.static, provider.lab or provider.terraform'],
   ['provider.digitalocean.domain', 'workers are named k8s-worker-{index}.{domain}, as in the post'],
+  ['provider.digitalocean.firewall', 'e.g. firewall: { sshFrom: [203.0.113.7/32], internalFrom: [10.110.0.0/20] }; see docs/security.md'],
   ['provider.static.hosts', 'list hosts as `- { name: w1, address: 203.0.113.10 }`'],
   ['workers.count', 'set workers.count to how many worker nodes you want'],
   ['etcd.prefix', 'flannel reads <prefix>/config; the post uses /flannel.com/network'],
@@ -289,6 +290,11 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
   else if (spec.provider.static) provider = { kind: 'static', hosts: spec.provider.static.hosts };
   else if (spec.provider.lab) provider = { kind: 'lab', ...spec.provider.lab };
   else if (spec.provider.terraform) provider = { kind: 'terraform', ...spec.provider.terraform };
+
+  // the post's kubelet keeps Kubernetes 1.8 defaults: anonymous requests allowed on 10250, read-only 10255
+  if (spec.profile === 'seed' && provider?.kind === 'digitalocean' && !provider.firewall.enabled) {
+    add('provider.digitalocean.firewall.enabled', 'the seed profile does not run on DigitalOcean without the firewall: its kubelet (Kubernetes 1.8 defaults) lets anonymous requests exec into pods on port 10250 and serves read-only data on 10255 to anyone who can reach the droplet', false, 'remove `firewall: { enabled: false }` (the firewall allows 10250/10255 only from the pool\'s tag and firewall.internalFrom), or use profile: modern');
+  }
 
   let count = spec.workers?.count;
   if (provider?.kind === 'static') {

@@ -1,5 +1,6 @@
 // The shape of `cluster.yaml` as users write it (zod). Profile-dependent defaults are applied
 // afterwards in cluster.ts, so every field that depends on the profile is optional here.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseIPv4 } from './ipv4.ts';
 
@@ -32,6 +33,28 @@ export const staticHostSchema = z.strictObject({
   privateAddress: ipv4Address.optional(),
 });
 
+const doTag = z.string().regex(/^[a-zA-Z0-9_\-:]+$/, { error: 'must match ^[a-zA-Z0-9_-:]+$ (DigitalOcean tag names)' });
+/** An IPv4 or IPv6 address or CIDR block, as DigitalOcean firewall rules take them. */
+const addressOrCidr = z.string().refine((t) => {
+  const [ip, prefix, ...rest] = t.split('/');
+  const kind = isIP(ip ?? '');
+  if (kind === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (kind === 4 ? 32 : 128));
+}, { error: 'must be an IPv4/IPv6 address or CIDR block such as 203.0.113.7/32 or 10.110.0.0/20' });
+
+export const firewallDefaults = { enabled: true, sshFrom: ['0.0.0.0/0', '::/0'], internalFrom: [] as string[], internalTags: [] as string[] };
+
+export const digitaloceanFirewallSchema = z.strictObject({
+  /** kubewright manages a Cloud Firewall for the pool's tag; the seed profile refuses to run without it */
+  enabled: z.boolean().default(true),
+  /** who may reach SSH (ssh.port): the addresses kubewright runs from */
+  sshFrom: z.array(addressOrCidr).min(1, { error: 'must list at least one address or CIDR (kubewright itself connects over SSH)' }).default(firewallDefaults.sshFrom),
+  /** beyond the pool's own tag: CIDRs (e.g. the VPC's ip_range) allowed to reach kubelet, flannel and NodePorts */
+  internalFrom: z.array(addressOrCidr).default([]),
+  /** beyond the pool's own tag: droplet tags (e.g. the control plane's) allowed to reach kubelet, flannel and NodePorts */
+  internalTags: z.array(doTag).default([]),
+});
+
 export const digitaloceanSchema = z.strictObject({
   region: nonEmpty.default('fra1'),
   size: nonEmpty.default('s-1vcpu-1gb'),
@@ -42,6 +65,7 @@ export const digitaloceanSchema = z.strictObject({
   domain: hostName,
   /** `{index}` and `{domain}` are replaced; the post's `k8s-worker-{index}.{domain}` by default */
   namePattern: z.string().includes('{index}', { error: 'must contain {index}' }).default('k8s-worker-{index}.{domain}'),
+  firewall: digitaloceanFirewallSchema.default(firewallDefaults),
 });
 
 export const providerSchema = z

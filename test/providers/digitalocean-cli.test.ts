@@ -87,14 +87,14 @@ test('a revoked token exits 2 with "token rejected"', async () => {
   await writeFile(wrong, `${canaryToken}x\n`, { mode: 0o600 });
   const r = await cli('provision', '-f', spec, '--token-file', wrong, ...api());
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /GET \/v2\/droplets: token rejected \(401 unauthorized\)/);
+  assert.match(r.stderr, /GET \/v2\/(droplets|firewalls): token rejected \(401 unauthorized\)/);
   assert.ok(!r.stderr.includes(`${canaryToken}x`));
 });
 
 test('down without --yes and without a terminal refuses with exit 2 and deletes nothing', async () => {
   const r = await cli('down', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /refusing to delete 3 droplets tagged k8s-worker without confirmation — pass --yes/);
+  assert.match(r.stderr, /refusing to delete 3 droplets tagged k8s-worker and firewall kubewright-demo without confirmation — pass --yes/);
   assert.equal(h.sim.dropletNames().length, 3);
 });
 
@@ -114,10 +114,12 @@ test('down deletes the droplets it listed by id: a droplet tagged after the list
   const cluster = await h.cluster(3);
   const provider = new DigitalOceanProvider({ cluster, client: h.client() });
   const shown = await provider.taggedDroplets();
+  const firewalls = await provider.firewalls();
   assert.equal(shown.length, 3);
+  assert.equal(firewalls.length, 1);
   let late = 0;
   await provider.destroy(async (t) => {
-    assert.deepEqual(t.items.map((i) => i.name).sort(), shown.map((d) => d.name).sort());
+    assert.deepEqual(t.items.map((i) => i.name).sort(), [...shown.map((d) => d.name), 'firewall kubewright-demo'].sort());
     // between the listing (and the user's "yes") and the delete, someone tags another droplet
     late = h.sim.seed({ name: 'k8s-worker-7.example.com', tags: ['k8s-worker'] });
     h.sim.resetCounts();
@@ -125,7 +127,8 @@ test('down deletes the droplets it listed by id: a droplet tagged after the list
   });
   assert.deepEqual(h.sim.dropletNames(), ['k8s-worker-7.example.com']);
   const del = h.sim.requests.filter((q) => q.method === 'DELETE');
-  assert.deepEqual(del.map((q) => q.path).sort(), shown.map((d) => `/v2/droplets/${d.id}`).sort());
+  assert.deepEqual(del.map((q) => q.path).sort(), [...shown.map((d) => `/v2/droplets/${d.id}`), ...firewalls.map((f) => `/v2/firewalls/${f.id}`)].sort());
+  assert.deepEqual(h.sim.firewallList(), []);
   h.sim.remove(late);
   // back to three workers for the CLI test below
   const again = await cli('provision', '-f', spec, '--token-file', tokenFile, ...api());
@@ -137,10 +140,13 @@ test('down --yes deletes the listed droplets by id and forgets host keys, known_
   h.sim.resetCounts();
   const r = await cli('down', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url, '--yes');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /deleted 3 droplets tagged k8s-worker/);
+  assert.match(r.stdout, /deleted 3 droplets tagged k8s-worker and firewall kubewright-demo/);
+  assert.match(r.stderr, /^firewall kubewright-demo: will be deleted \(id [0-9a-f-]{36}\)$/m);
   const del = h.sim.requests.filter((q) => q.method === 'DELETE');
-  assert.equal(del.length, 3);
-  for (const q of del) assert.match(q.path, /^\/v2\/droplets\/\d+$/);
+  assert.equal(del.length, 4);
+  assert.equal(del.filter((q) => /^\/v2\/droplets\/\d+$/.test(q.path)).length, 3);
+  assert.equal(del.filter((q) => /^\/v2\/firewalls\/[0-9a-f-]{36}$/.test(q.path)).length, 1);
+  assert.deepEqual(h.sim.firewallList(), []);
   assert.deepEqual(h.sim.dropletNames(), ['unrelated']);
   assert.equal(await readFile(join(h.dir, 'known_hosts'), 'utf8'), '');
   assert.deepEqual(await readdir(join(h.dir, '.kubewright', 'demo', 'hostkeys')), []);

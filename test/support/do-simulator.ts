@@ -1,11 +1,13 @@
 // TEST DOUBLE — a stateful DigitalOcean API simulator on loopback (test code, not a mock of our
-// client): keeps droplets, tags and SSH keys, pages lists (links.pages.next as full URLs),
+// client): keeps droplets, tags, SSH keys and Cloud Firewalls (with a model of which inbound
+// traffic they let through), pages lists (links.pages.next as full URLs),
 // enforces the per-token rate limit with DigitalOcean's headers and 429 body, activates droplets
 // after a delay on its clock, and injects faults on request: 429 bursts, 500s, connection
 // resets, slow responses and lost create responses. Its answers follow do-api-v2.yaml closely
 // enough that Prism (--errors) in front of it validates every one of them.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** `off-contract`: a 200 list without the required `meta` (proves Prism checks responses) */
@@ -45,6 +47,8 @@ export interface SimulatorOptions {
   listLagMs?: number;
   /** a droplet's IPv4 addresses once active (default: private 10.135.x.y, public 198.18.x.y from its id); e2e tests map them to loopback */
   addresses?: (d: { id: number; name: string; tags: readonly string[] }) => { publicV4: string; privateV4: string };
+  /** serve HTTPS with this key and certificate (PEM) instead of plain HTTP */
+  tls?: { key: string; cert: string };
 }
 
 interface SimDroplet {
@@ -57,6 +61,29 @@ interface SimDroplet {
   vpcUuid: string;
   userData: string | undefined;
   sshKeys: (string | number)[];
+  createdAt: number;
+}
+
+interface SimRuleTarget {
+  addresses?: string[];
+  tags?: string[];
+  droplet_ids?: number[];
+}
+
+interface SimRule {
+  protocol: 'tcp' | 'udp' | 'icmp';
+  ports: string;
+  sources?: SimRuleTarget;
+  destinations?: SimRuleTarget;
+}
+
+interface SimFirewall {
+  id: string;
+  name: string;
+  tags: string[];
+  dropletIds: number[];
+  inbound: SimRule[];
+  outbound: SimRule[];
   createdAt: number;
 }
 
@@ -88,10 +115,13 @@ function defaultAddresses(d: { id: number }): { publicV4: string; privateV4: str
 }
 
 export class DigitalOceanSimulator {
-  opts: Required<Omit<SimulatorOptions, 'now'>> & { now: () => number };
+  opts: Required<Omit<SimulatorOptions, 'now' | 'tls'>> & { now: () => number };
+  private readonly tls: { key: string; cert: string } | undefined;
   readonly requests: RecordedRequest[] = [];
   private readonly droplets = new Map<number, SimDroplet>();
   private readonly keys: SimKey[] = [];
+  private readonly firewalls = new Map<string, SimFirewall>();
+  private readonly tags = new Set<string>();
   private faults: (Fault & { left: number })[] = [];
   private nextId = 3164444;
   private nextActionId = 7515;
@@ -116,10 +146,12 @@ export class DigitalOceanSimulator {
       listLagMs: opts.listLagMs ?? 0,
       addresses: opts.addresses ?? defaultAddresses,
     };
+    this.tls = opts.tls;
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    const server = this.tls ? createHttpsServer({ key: this.tls.key, cert: this.tls.cert }, handler) : createServer(handler);
     server.keepAliveTimeout = 1000;
     server.on('connection', (s) => {
       this.sockets.add(s);
@@ -127,7 +159,7 @@ export class DigitalOceanSimulator {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.url;
   }
 
@@ -146,9 +178,11 @@ export class DigitalOceanSimulator {
   }
 
   /** Back to an empty account (droplets, keys, faults, counts, rate windows); options may change. */
-  reset(opts: Partial<Omit<SimulatorOptions, 'token' | 'now'>> = {}): void {
+  reset(opts: Partial<Omit<SimulatorOptions, 'token' | 'now' | 'tls'>> = {}): void {
     this.droplets.clear();
     this.keys.length = 0;
+    this.firewalls.clear();
+    this.tags.clear();
     this.faults = [];
     this.requests.length = 0;
     this.minuteWindow.length = 0;
@@ -160,6 +194,7 @@ export class DigitalOceanSimulator {
   /** Adds droplets as if made earlier (e.g. etcd members, or someone else's duplicate). */
   seed(d: { name: string; tags: string[]; active?: boolean }): number {
     const id = this.nextId++;
+    for (const t of d.tags) this.tags.add(t);
     this.droplets.set(id, {
       id, name: d.name, tags: d.tags, region: 'fra1', size: 's-1vcpu-1gb', image: 'ubuntu-24-04-x64', vpcUuid: defaultVpc,
       userData: undefined, sshKeys: [], createdAt: d.active === false ? this.opts.now() : this.opts.now() - this.opts.activateAfterMs,
@@ -173,6 +208,48 @@ export class DigitalOceanSimulator {
 
   seedKey(k: { fingerprint: string; public_key: string; name: string }): void {
     this.keys.push({ id: 289794 + this.keys.length, ...k });
+  }
+
+  firewallList(): { id: string; name: string; tags: string[]; inbound: SimRule[]; outbound: SimRule[] }[] {
+    return [...this.firewalls.values()].map((f) => ({ id: f.id, name: f.name, tags: f.tags, inbound: f.inbound, outbound: f.outbound }));
+  }
+
+  /** Changes a firewall behind kubewright's back (someone edits it in the console). */
+  editFirewall(id: string, edit: (f: { tags: string[]; inbound: SimRule[]; outbound: SimRule[] }) => void): void {
+    const f = this.firewalls.get(id);
+    if (!f) throw new Error(`no firewall ${id}`);
+    edit(f);
+  }
+
+  /**
+   * Cloud Firewall semantics (TEST DOUBLE of DigitalOcean's enforcement): would inbound traffic to
+   * this droplet on protocol/port, from an address or from a droplet with these tags, pass? A
+   * droplet with no firewall takes everything; with firewalls, a packet needs one allowing rule.
+   */
+  allowsInbound(dropletId: number, protocol: 'tcp' | 'udp', port: number, from: { address?: string; tags?: string[] }): boolean {
+    const d = this.droplets.get(dropletId);
+    if (!d) throw new Error(`no droplet ${dropletId}`);
+    const covering = [...this.firewalls.values()].filter((f) => f.dropletIds.includes(d.id) || f.tags.some((t) => d.tags.includes(t)));
+    if (covering.length === 0) return true;
+    const inPorts = (ports: string): boolean => {
+      if (ports === '0' || ports === 'all') return true;
+      const [a, b] = ports.split('-').map(Number);
+      return b === undefined ? port === a : port >= (a ?? 0) && port <= b;
+    };
+    const fromAddress = (cidr: string): boolean => {
+      if (!from.address) return false;
+      if (cidr === '0.0.0.0/0') return from.address.includes('.');
+      if (cidr === '::/0') return from.address.includes(':');
+      const [base, prefix] = cidr.split('/');
+      const toInt = (ip: string): number => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+      if (!base?.includes('.') || !from.address.includes('.')) return base === from.address;
+      const bits = prefix === undefined ? 32 : Number(prefix);
+      const size = 2 ** (32 - bits);
+      return Math.floor(toInt(from.address) / size) === Math.floor(toInt(base) / size);
+    };
+    return covering.some((f) =>
+      f.inbound.some((r) => r.protocol === protocol && inPorts(r.ports) && ((r.sources?.addresses ?? []).some(fromAddress) || (r.sources?.tags ?? []).some((t) => from.tags?.includes(t)))),
+    );
   }
 
   dropletNames(): string[] {
@@ -305,6 +382,42 @@ export class DigitalOceanSimulator {
       if (!this.droplets.delete(Number(one[1]))) return error(404, 'not_found', 'The resource you were accessing could not be found.');
       return send(204);
     }
+    if (path === '/v2/tags' && method === 'POST') {
+      const b = body as { name?: unknown } | undefined;
+      if (typeof b?.name !== 'string' || !/^[a-zA-Z0-9_\-:]+$/.test(b.name)) return error(400, 'bad_request', 'name is invalid');
+      this.tags.add(b.name);
+      const count = [...this.droplets.values()].filter((d) => d.tags.includes(b.name as string)).length;
+      // creating a tag that exists answers 201 with that tag (DigitalOcean: idempotent)
+      return send(201, { tag: { name: b.name, resources: { count, droplets: { count }, images: { count: 0 }, volumes: { count: 0 }, volume_snapshots: { count: 0 }, databases: { count: 0 } } } });
+    }
+    if (path === '/v2/firewalls' && method === 'GET') {
+      return this.page(url, 'firewalls', [...this.firewalls.values()].sort((a, b) => a.createdAt - b.createdAt).map((f) => this.renderFirewall(f)), send);
+    }
+    if (path === '/v2/firewalls' && method === 'POST') {
+      const bad = this.firewallProblem(body);
+      if (bad) return error(422, 'unprocessable_entity', bad);
+      const f = this.firewallFrom(body as Record<string, unknown>, randomUUID());
+      this.firewalls.set(f.id, f);
+      return send(202, { firewall: this.renderFirewall(f) });
+    }
+    const fw = /^\/v2\/firewalls\/([0-9a-f-]{36})$/.exec(path);
+    if (fw) {
+      const existing = this.firewalls.get(fw[1] ?? '');
+      if (!existing) return error(404, 'not_found', 'The resource you were accessing could not be found.');
+      if (method === 'GET') return send(200, { firewall: this.renderFirewall(existing) });
+      if (method === 'DELETE') {
+        this.firewalls.delete(existing.id);
+        return send(204);
+      }
+      if (method === 'PUT') {
+        const bad = this.firewallProblem(body);
+        if (bad) return error(422, 'unprocessable_entity', bad);
+        // PUT replaces the whole firewall: attributes not sent are reset
+        const f = { ...this.firewallFrom(body as Record<string, unknown>, existing.id), createdAt: existing.createdAt };
+        this.firewalls.set(f.id, f);
+        return send(200, { firewall: this.renderFirewall(f) });
+      }
+    }
     if (path === '/v2/account/keys' && method === 'GET') return this.page(url, 'ssh_keys', this.keys, send);
     if (path === '/v2/account/keys' && method === 'POST') {
       const b = body as { name?: unknown; public_key?: unknown } | undefined;
@@ -315,6 +428,46 @@ export class DigitalOceanSimulator {
       return send(201, { ssh_key: key });
     }
     return error(404, 'not_found', 'The resource you were accessing could not be found.');
+  }
+
+  /** What DigitalOcean would refuse in a firewall body: tags that do not exist, a bad name, no rules. */
+  private firewallProblem(body: unknown): string | undefined {
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (typeof b['name'] !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9.-]+$/.test(b['name'])) return 'name is invalid';
+    const rules = [...((b['inbound_rules'] as SimRule[] | undefined) ?? []), ...((b['outbound_rules'] as SimRule[] | undefined) ?? [])];
+    if (rules.length === 0) return 'must have at least one rule';
+    const referenced = [...((b['tags'] as string[] | undefined) ?? []), ...rules.flatMap((r) => [...(r.sources?.tags ?? []), ...(r.destinations?.tags ?? [])])];
+    const missing = referenced.filter((t) => !this.tags.has(t));
+    // "Tag names must exist in order to be referenced in a request."
+    return missing.length > 0 ? `tag ${missing[0]} not found` : undefined;
+  }
+
+  private firewallFrom(b: Record<string, unknown>, id: string): SimFirewall {
+    // DigitalOcean reads "all" ports (and any icmp ports) back as "0"
+    const norm = (r: SimRule): SimRule => ({ ...r, ports: r.protocol === 'icmp' || r.ports === 'all' ? '0' : r.ports });
+    return {
+      id,
+      name: b['name'] as string,
+      tags: (b['tags'] as string[] | undefined) ?? [],
+      dropletIds: (b['droplet_ids'] as number[] | undefined) ?? [],
+      inbound: ((b['inbound_rules'] as SimRule[] | undefined) ?? []).map(norm),
+      outbound: ((b['outbound_rules'] as SimRule[] | undefined) ?? []).map(norm),
+      createdAt: this.opts.now(),
+    };
+  }
+
+  private renderFirewall(f: SimFirewall): Record<string, unknown> {
+    return {
+      id: f.id,
+      name: f.name,
+      status: 'succeeded',
+      created_at: new Date(f.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      pending_changes: [],
+      droplet_ids: f.dropletIds,
+      tags: f.tags,
+      inbound_rules: f.inbound,
+      outbound_rules: f.outbound,
+    };
   }
 
   private expire(now: number): void {
@@ -370,6 +523,7 @@ export class DigitalOceanSimulator {
     if (typeof b['user_data'] === 'string' && Buffer.byteLength(b['user_data']) > 64 * 1024) {
       return error(422, 'unprocessable_entity', 'user_data is larger than 64 KiB');
     }
+    for (const t of Array.isArray(b['tags']) ? (b['tags'] as string[]) : []) this.tags.add(t);
     const created = names.map((n) => {
       const d: SimDroplet = {
         id: this.nextId++,

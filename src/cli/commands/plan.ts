@@ -8,6 +8,7 @@ import { specPath } from '../../run/connect.ts';
 import { ExitStatus } from '../exit-status.ts';
 import type { Io } from '../io.ts';
 import type { ProviderPlan } from '../../providers/provider.ts';
+import { exposureWarnings } from '../../spec/firewall-rules.ts';
 import { providerFor } from '../../providers/provider-for.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 
@@ -26,6 +27,12 @@ export function parseParallel(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InputError(`--parallel: must be an integer from 1 to 1000 (got ${v})`, { hint: 'e.g. --parallel 10' });
   return n;
+}
+
+function firewallPlanLines(f: NonNullable<ProviderPlan['firewall']>): string[] {
+  if (f.action === 'unchanged') return [`firewall ${f.name}: up to date (${f.id ?? ''})`];
+  const head = f.action === 'create' ? `firewall ${f.name}: to create` : `firewall ${f.name}: to update (${f.id ?? ''})`;
+  return [head, ...f.changes.map((c) => `  ${c}`)];
 }
 
 function dropletPlanLines(p: NonNullable<ProviderPlan['machines']>): string[] {
@@ -53,7 +60,9 @@ export function registerPlan(program: Command, io: Io): void {
     .addHelpText(
       'after',
       `
-DigitalOcean specs first list the droplets to create (and extras --prune would delete).
+DigitalOcean specs first show the workers' Cloud Firewall (to create, to update with its rule
+changes, or up to date) and the droplets to create (and extras --prune would delete). Every spec
+gets a warning line for what kubewright leaves exposed (static and lab hosts have no firewall).
 Per host: files to create or change with unified diffs (private keys shown as
 <redacted sha256:…>), binaries to fetch, units to (re)start and why, and what the spec no longer
 renders ("remove", units stopped and disabled). Costs one SSH command per
@@ -75,9 +84,13 @@ Example:
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect, checksum: opts.checksum });
       const summary = summarize(outcomes);
       const knownHosts = specPath(cluster, cluster.ssh.knownHostsPath);
-      if (opts.output === 'json') io.out(JSON.stringify({ ...(droplets ? { droplets } : {}), ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
+      const firewall = provided.firewall;
+      const warnings = exposureWarnings(cluster);
+      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(droplets ? { droplets } : {}), warnings, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
       else {
+        if (firewall) for (const l of firewallPlanLines(firewall)) io.out(l);
         if (droplets) for (const l of dropletPlanLines(droplets)) io.out(l);
+        for (const w of warnings) io.out(`warning: ${w}`);
         for (const n of run.notes) io.out(`note: ${n}`);
         for (const k of run.newHostKeys) io.out(`${k.host}: new host key ${k.keyType} ${k.fingerprint}: trusted for this plan only; apply or up with --accept-new-host-keys pins it in ${knownHosts}`);
         for (const l of planText(outcomes)) io.out(l);

@@ -69,6 +69,7 @@ Example:
         onEvent: (e) => describeEvent(e).forEach((l) => io.err(l)),
         progress: (l) => io.err(l),
       }).ensure();
+      if (report.firewall) io.err(`firewall ${report.firewall.name}: ${report.firewall.action} (${report.firewall.id})`);
       for (const n of report.unpinned) {
         const why = p.kind === 'terraform' ? 'the terraform output has no host key for it' : 'not created by kubewright, its host key is not pinned';
         io.err(`${n}: ${why} — add it to ${cluster.ssh.knownHostsPath} yourself`);

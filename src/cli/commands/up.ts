@@ -31,6 +31,7 @@ function summaryLines(r: UpResult): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const table = rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
   const changed = [
+    r.provision?.firewall && r.provision.firewall.action !== 'unchanged' ? `firewall ${r.provision.firewall.name} ${r.provision.firewall.action}` : undefined,
     r.provision && r.provision.created.length > 0 ? `${r.provision.created.length} hosts created` : undefined,
     r.pki && r.pki.issued.length > 0 ? `${r.pki.issued.length} certificates issued` : undefined,
     r.etcd && r.etcd.action !== 'unchanged' && r.etcd.action !== 'skipped' ? `flannel network config ${r.etcd.action}d` : undefined,

@@ -206,12 +206,12 @@ export class DigitalOceanClient {
     if (status === 401) {
       return new DigitalOceanApiError(`digitalocean: ${what}: token rejected (401 ${err.id ?? 'unauthorized'})${ref}`, {
         status, id: err.id, requestId, exitCode: ExitCode.badInput,
-        hint: 'check DIGITALOCEAN_ACCESS_TOKEN / --token-file: the token may be expired, revoked or lack the droplet scopes',
+        hint: 'check DIGITALOCEAN_ACCESS_TOKEN / --token-file: the token may be expired, revoked or lack the droplet, tag and firewall scopes',
       });
     }
     if (status === 403) {
       return new DigitalOceanApiError(`digitalocean: ${what}: forbidden (403 ${err.id ?? 'forbidden'}): ${message}${ref}`, {
-        status, id: err.id, requestId, exitCode: ExitCode.badInput, hint: 'give the token the droplet:create/read/delete, tag and ssh_key scopes',
+        status, id: err.id, requestId, exitCode: ExitCode.badInput, hint: 'give the token the droplet:create/read/delete, tag:create/read, firewall:create/read/update/delete and ssh_key scopes',
       });
     }
     if (status === 422 || status === 400) {

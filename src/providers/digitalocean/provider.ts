@@ -1,6 +1,7 @@
 // The DigitalOcean provider: ensures the spec's worker droplets exist (idempotent, no duplicates),
-// pins their self-generated SSH host keys in the cluster's known_hosts, records them in the state
-// file, and destroys them by tag. Knows nothing about Kubernetes.
+// keeps their Cloud Firewall (rules from spec/firewall-rules.ts), pins their self-generated SSH
+// host keys in the cluster's known_hosts, records them in the state file, and destroys exactly the
+// droplets and firewall it listed, by id.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, KubewrightError } from '../../errors.ts';
@@ -11,6 +12,8 @@ import type { Clock, DigitalOceanClient } from './api-client.ts';
 import { readDropletState, removeDropletState, writeDropletState } from './droplet-state.ts';
 import { deleteDropletIfPresent, dropletAddresses, listDropletsByTag, type Droplet } from './droplets.ts';
 import { ensureWorkers, workerNameRegExp, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
+import { designFirewall, firewallName } from '../../spec/firewall-rules.ts';
+import { deleteFirewall, ensureFirewall, findFirewalls, planFirewall, type Firewall, type FirewallOutcome } from './firewall.ts';
 import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
 import { planWorkers, type WorkerPlan } from './plan-workers.ts';
@@ -34,6 +37,8 @@ export interface DigitalOceanProviderOptions {
 }
 
 export interface EnsureReport extends EnsureResult {
+  /** the workers' Cloud Firewall (absent when provider.digitalocean.firewall.enabled is false) */
+  firewall: FirewallOutcome | undefined;
   hosts: Host[];
   /** hosts whose host key kubewright did not generate (droplets made outside kubewright) */
   unpinned: string[];
@@ -97,7 +102,7 @@ export class DigitalOceanProvider implements Provider {
 
   async ensure(): Promise<EnsuredHosts> {
     const r = await this.ensureReport();
-    return { hosts: r.hosts, report: { created: r.created, extras: r.extras, pruned: r.pruned, unpinned: r.unpinned, apiCalls: this.apiCalls } };
+    return { hosts: r.hosts, report: { created: r.created, extras: r.extras, pruned: r.pruned, unpinned: r.unpinned, apiCalls: this.apiCalls, firewall: r.firewall } };
   }
 
   /** ensure() with the DigitalOcean details (which droplets, whether the SSH key was uploaded). */
@@ -117,6 +122,9 @@ export class DigitalOceanProvider implements Provider {
       sshKeyUploaded = ssh.uploaded;
       return ssh.keys;
     };
+    // the firewall first: it covers the pool's tag, so every new droplet is behind it from its first boot
+    const design = designFirewall(cluster);
+    const firewall = design ? await ensureFirewall(client, design) : undefined;
     const result = await ensureWorkers({
       client,
       pool: this.pool,
@@ -153,13 +161,21 @@ export class DigitalOceanProvider implements Provider {
     const hosts = result.workers.map((w): Host => ({
       name: w.name, address: w.publicAddress, port: cluster.ssh.port, user: cluster.ssh.user, publicAddress: w.publicAddress, privateAddress: w.privateAddress,
     }));
-    return { ...result, hosts, unpinned, sshKeyUploaded };
+    return { ...result, hosts, unpinned, sshKeyUploaded, firewall };
   }
 
   /** What ensure() would create and which extras prune would delete (one list call), and the workers that exist. */
   async plan(): Promise<ProviderPlan> {
-    const machines: WorkerPlan = await planWorkers(await this.client(), this.pool, this.opts.cluster.workers.count);
-    return { hosts: await this.hosts(), machines };
+    const client = await this.client();
+    const design = designFirewall(this.opts.cluster);
+    const firewall = design ? await planFirewall(client, design) : undefined;
+    const machines: WorkerPlan = await planWorkers(client, this.pool, this.opts.cluster.workers.count);
+    return { hosts: await this.hosts(), machines, firewall };
+  }
+
+  /** The firewalls `down` deletes: those named like this cluster's (whether or not the spec still turns it on). */
+  async firewalls(): Promise<Firewall[]> {
+    return findFirewalls(await this.client(), firewallName(this.opts.cluster));
   }
 
   /** The droplets carrying the pool's tag now: what `down` shows before it deletes them. */
@@ -176,7 +192,9 @@ export class DigitalOceanProvider implements Provider {
   async destroy(confirm: (t: Teardown) => Promise<boolean>): Promise<DestroyResult> {
     const tag = this.tag;
     const doomed = await this.taggedDroplets();
-    if (doomed.length === 0) return { removed: [], message: `no droplets tagged ${tag}: nothing to delete` };
+    const firewalls = await this.firewalls();
+    const fwName = firewallName(this.opts.cluster);
+    if (doomed.length === 0 && firewalls.length === 0) return { removed: [], message: `no droplets tagged ${tag} and no firewall ${fwName}: nothing to delete` };
     const ours = workerNameRegExp(this.pool);
     const foreign = doomed.filter((d) => !ours.test(d.name)).map((d) => d.name);
     if (foreign.length > 0 && !this.opts.allTagged) {
@@ -185,22 +203,28 @@ export class DigitalOceanProvider implements Provider {
         hint: 'give this pool its own first tag in provider.digitalocean.tags, or pass --all-tagged to delete them as well',
       });
     }
-    const summary = `delete ${doomed.length} droplets tagged ${tag}`;
+    const what = `${doomed.length} droplets tagged ${tag}${firewalls.length ? ` and firewall ${fwName}` : ''}`;
+    const summary = `delete ${what}`;
     const teardown: Teardown = {
-      items: doomed.map((d) => ({ name: d.name, detail: `will be deleted (tag ${tag}, id ${d.id})` })),
+      items: [
+        ...doomed.map((d) => ({ name: d.name, detail: `will be deleted (tag ${tag}, id ${d.id})` })),
+        ...firewalls.map((f) => ({ name: `firewall ${f.name}`, detail: `will be deleted (id ${f.id})` })),
+      ],
       summary,
       question: `${summary}?`,
       hint: 'pass --yes to confirm (no terminal to ask on)',
     };
     if (!(await confirm(teardown))) return { removed: [], message: 'nothing deleted' };
-    await this.deleteListed(doomed);
-    return { removed: doomed.map((d) => d.name), message: `deleted ${doomed.length} droplets tagged ${tag}` };
+    // exactly what was shown, by id: nothing tagged or created after the listing
+    await this.deleteListed(doomed, firewalls);
+    return { removed: doomed.map((d) => d.name), message: `deleted ${what}` };
   }
 
   /** Deletes exactly these droplets by id, then forgets their host keys, known_hosts lines and state. */
-  async deleteListed(doomed: readonly Droplet[]): Promise<void> {
+  async deleteListed(doomed: readonly Droplet[], firewalls: readonly Firewall[] = []): Promise<void> {
     const client = await this.client();
     for (const d of doomed) await deleteDropletIfPresent(client, d.id);
+    for (const f of firewalls) await deleteFirewall(client, f.id);
     const names = doomed.flatMap((d) => {
       const a = dropletAddresses(d);
       return [d.name, a.publicAddress, a.privateAddress].filter((x): x is string => x !== undefined);
