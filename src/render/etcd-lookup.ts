@@ -14,6 +14,10 @@
 //   A rejected token or a bad token file fails at once: retrying cannot fix those.
 // - With static endpoints and no tag the same script just writes the static list, so flanneld's
 //   Requires=/After=etcd-lookup.service is the same in every spec.
+// - The token only ever travels over TLS: the script refuses an API URL that is not https:// and
+//   curl runs with `--proto =https`, so not even a redirect could take it to plain HTTP. There is
+//   no http override, not even for tests: they serve the API simulator over HTTPS and trust its
+//   test CA through curl's CURL_CA_BUNDLE.
 import { endpointForIp, normalizeEtcdEndpoint, sortEndpoints, ETCD_CLIENT_PORT } from '../spec/etcd-endpoint.ts';
 import { InputError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
@@ -28,7 +32,7 @@ export const ETCD_LOOKUP_UNIT_PATH = `${SYSTEMD_DIR}/${ETCD_LOOKUP_UNIT_NAME}`;
 export const ETCD_MEMBERS_PATH = flannelEtcdPaths.etcdMembers;
 /** the read-only DigitalOcean token, mode 0600; placed by apply, never rendered into a tree */
 export const DIGITALOCEAN_TOKEN_PATH = '/etc/flannel/do-token';
-/** optional overrides (e.g. DIGITALOCEAN_API_URL=http://10.213.0.1:4010 for a lab) */
+/** optional overrides (e.g. DIGITALOCEAN_API_URL=https://do-proxy.internal for a DigitalOcean-compatible API; https only) */
 export const ETCD_LOOKUP_ENV_PATH = '/etc/flannel/etcd-lookup.env';
 export const DIGITALOCEAN_API_DEFAULT = 'https://api.digitalocean.com';
 
@@ -93,6 +97,12 @@ log() { echo "etcd-lookup: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 [ -n "$TAG" ] || [ -n "$STATIC_ENDPOINTS" ] || die "no etcd discovery configured — set etcd.discovery.digitaloceanTag or etcd.discovery.endpoints in the spec and re-apply"
+if [ -n "$TAG" ]; then
+  case "$API_URL" in
+    https://*) ;;
+    *) die "DIGITALOCEAN_API_URL=$API_URL is not an https:// URL: the API token is only ever sent over TLS — use https (see ${ETCD_LOOKUP_ENV_PATH})" ;;
+  esac
+fi
 
 WORK=$(mktemp -d "\${TMPDIR:-/tmp}/etcd-lookup.XXXXXX") || die "cannot create a temp dir"
 trap 'rm -rf "$WORK"' EXIT
@@ -122,7 +132,7 @@ curl_error() {
 # one page of droplets; prints the HTTP status (000: no answer). The token reaches curl on stdin.
 fetch_page() {
   printf 'header = "Authorization: Bearer %s"\\n' "$TOKEN" |
-    curl --silent --show-error --config - --max-time 30 --output "$WORK/page.json" --write-out '%{http_code}' \\
+    curl --proto =https --silent --show-error --config - --max-time 30 --output "$WORK/page.json" --write-out '%{http_code}' \\
       "$API_URL/v2/droplets?tag_name=$TAG&per_page=200&page=$1" 2>"$WORK/curl.err"
 }
 

@@ -13,6 +13,7 @@ import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.
 import { listEtcdEndpoints } from '../../src/providers/digitalocean/etcd-endpoints.ts';
 import { renderEtcdLookupScript } from '../../src/render/etcd-lookup.ts';
 import { DigitalOceanSimulator } from '../support/do-simulator.ts';
+import { issueTestCertificates, type TestCertificates } from '../support/etcd-test-certificates.ts';
 import { testCluster } from './cluster-spec.ts';
 
 const TOKEN = 'dop_v1_5ecre7t0ken0f0etcd0lookup0test';
@@ -20,8 +21,11 @@ let sim: DigitalOceanSimulator;
 let apiUrl: string;
 let dir: string;
 
+let certs: TestCertificates;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kw-etcd-lookup-'));
+  // the simulator serves HTTPS with a certificate of a test CA (SAN 127.0.0.1), which curl trusts through CURL_CA_BUNDLE
+  certs = await issueTestCertificates(join(dir, 'tls'));
 });
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -29,7 +33,7 @@ after(async () => {
 // a fresh simulator per test: droplet ids, and so the addresses it hands out, start over
 // (the first droplet seeded gets 10.135.0.4, the next 10.135.0.5, ...)
 beforeEach(async () => {
-  sim = new DigitalOceanSimulator({ token: TOKEN, maxPageSize: 2 });
+  sim = new DigitalOceanSimulator({ token: TOKEN, maxPageSize: 2, tls: { key: await readFile(certs.files.serverKey, 'utf8'), cert: await readFile(certs.files.serverCert, 'utf8') } });
   apiUrl = await sim.start();
 });
 afterEach(async () => {
@@ -49,7 +53,7 @@ let runs = 0;
 /** Renders the script for a spec, lays out a temp root and runs it with sh. */
 async function runLookup(
   spec: { tag?: string; endpoints?: string[] },
-  opts: { token?: string | null; tokenMode?: number; attempts?: number; retrySeconds?: number; root?: string } = {},
+  opts: { token?: string | null; tokenMode?: number; attempts?: number; retrySeconds?: number; root?: string; apiUrl?: string } = {},
 ): Promise<Run> {
   const root = opts.root ?? join(dir, `root-${++runs}`);
   await mkdir(join(root, 'usr/local/bin'), { recursive: true });
@@ -75,7 +79,8 @@ async function runLookup(
         env: {
           PATH: `${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
           TMPDIR: join(root, 'tmp'),
-          DIGITALOCEAN_API_URL: apiUrl,
+          DIGITALOCEAN_API_URL: opts.apiUrl ?? apiUrl,
+          CURL_CA_BUNDLE: certs.files.ca,
           ETCD_LOOKUP_ROOT: root,
           ETCD_LOOKUP_ATTEMPTS: String(opts.attempts ?? 1),
           ETCD_LOOKUP_RETRY_SECONDS: String(opts.retrySeconds ?? 0),
@@ -122,11 +127,15 @@ test("the script's line is the one kubewright's own discovery computes from the 
   seedEtcd(7);
   const r = await runLookup({ tag: 'k8s-etcd', endpoints: ['https://10.135.0.5:2379/', 'https://10.0.0.9:2379'] });
   assert.equal(r.code, 0, r.stderr);
-  const client = new DigitalOceanClient({ token: TOKEN, baseUrl: apiUrl, maxAttempts: 1 });
+  // kubewright's client asks a plain-HTTP twin seeded the same way (Node's fetch does not take the test CA; the ids, so the addresses, match)
+  const twin = new DigitalOceanSimulator({ token: TOKEN, maxPageSize: 2 });
+  const twinUrl = await twin.start();
+  for (let i = 0; i < 7; i++) twin.seed({ name: `etcd-${i}`, tags: ['k8s-etcd'] });
+  const client = new DigitalOceanClient({ token: TOKEN, baseUrl: twinUrl, maxAttempts: 1 });
   const cluster = testCluster({ profile: 'modern', tag: 'k8s-etcd', endpoints: ['https://10.135.0.5:2379/', 'https://10.0.0.9:2379'] });
   const found = await discoverEtcdMembers(cluster, {
     listDropletPrivateIps: async (tag) => (await listEtcdEndpoints(client, tag)).map((e) => new URL(e).hostname),
-  });
+  }).finally(() => twin.stop());
   assert.equal(await members(r), `${formatEtcdMembersLine(found.endpoints)}\n`);
   // byte order (LC_ALL=C sort), the same in the script and in kubewright: .10 before .4
   assert.equal(
@@ -223,4 +232,34 @@ test('a spec with no etcd discovery gets a script that says what to set', async 
   const r = await runLookup({}, { token: null });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no etcd discovery configured — set etcd\.discovery\.digitaloceanTag or etcd\.discovery\.endpoints/);
+});
+
+test('a plain http:// API URL is refused before the token is read or sent', async () => {
+  seedEtcd(1);
+  // the same simulator, reached without TLS: a proxy or a typo in etcd-lookup.env
+  const plain = new DigitalOceanSimulator({ token: TOKEN });
+  const plainUrl = await plain.start();
+  try {
+    const r = await runLookup({ tag: 'k8s-etcd' }, { apiUrl: plainUrl });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /DIGITALOCEAN_API_URL=http:\/\/127\.0\.0\.1:\d+ is not an https:\/\/ URL: the API token is only ever sent over TLS/);
+    assert.equal(plain.requests.length, 0, 'no request reached the plain-HTTP API');
+    assert.equal(r.curlArgs, '');
+    assertNoToken(r);
+  } finally {
+    await plain.stop();
+  }
+});
+
+test('curl itself refuses anything but https (--proto =https), even if the URL check were bypassed', async () => {
+  seedEtcd(1);
+  const r = await runLookup({ tag: 'k8s-etcd' });
+  assert.equal(r.code, 0, r.stderr);
+  for (const line of r.curlArgs.trim().split('\n')) assert.match(line, /^--proto =https /);
+  // the real curl with the script's flags: a plain-HTTP URL fails with "Protocol not supported" (exit 1)
+  const plain = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile('/usr/bin/curl', ['--proto', '=https', '--silent', '--show-error', 'http://127.0.0.1:9/v2/droplets'], (err, _o, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : 0, stderr }));
+  });
+  assert.equal(plain.code, 1);
+  assert.match(plain.stderr, /not supported|disabled/i);
 });
