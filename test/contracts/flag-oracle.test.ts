@@ -2,6 +2,7 @@
 // against the version oracle (test/contracts/flag-oracle.ts: flag removals and deprecations
 // from the upstream record, independent of src/spec/matrix.ts). Planted mistakes fail.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { renderCluster } from '../../src/render/cluster.ts';
@@ -127,4 +128,35 @@ test('the matrix the renderers use agrees with the oracle on every removal both 
     compared.push(r.flag);
   }
   assert.ok(compared.length >= 5, `compared ${compared.join(' ')}`);
+});
+
+/** Flags on a flanneld unit that flannel `tag` does not register (main.go at that tag). */
+function flanneldProblems(unitText: string, tag: string): string[] {
+  const known = JSON.parse(readFileSync(new URL('./flanneld/flags.json', import.meta.url), 'utf8')) as { versions: Record<string, { flags: string[] }> };
+  const flags = known.versions[tag]?.flags;
+  if (!flags) return [`flannel ${tag} has no extracted flag list — run test/contracts/flanneld/extract-flags.ts for it`];
+  return unitFlags(unitText)
+    .map((f) => (f.split('=')[0] ?? '').replace(/^--?/, ''))
+    .filter((name) => !flags.includes(name))
+    .map((name) => `flanneld ${tag} has no flag -${name}`);
+}
+
+test('the flanneld units use only flags their pinned flannel release registers (main.go at its tag)', () => {
+  const problems: string[] = [];
+  for (const [profile, minors] of [['seed', seedMinors], ['digitalocean', modernMinors]] as const) {
+    for (const minor of minors) {
+      const input = exampleInput(profile, `1.${minor}.0`);
+      const tag = `v${input.cluster.versions.flannel.replace(/^v/, '')}`;
+      const host = renderCluster(input).hosts[0];
+      assert.ok(host);
+      problems.push(...flanneldProblems(unit(host, 'flanneld.service'), tag).map((p) => `${profile} 1.${minor}: ${p}`));
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('planted: a flanneld flag newer than the pinned release fails (-public-ipv6 is not in v0.9.0)', () => {
+  const seed = withFlag(hostAt('seed', 8), 'flanneld.service', '-public-ipv6=2001:db8::1');
+  assert.deepEqual(flanneldProblems(unit(seed, 'flanneld.service'), 'v0.9.0'), ['flanneld v0.9.0 has no flag -public-ipv6']);
+  assert.deepEqual(flanneldProblems(unit(seed, 'flanneld.service'), 'v0.27.4'), []);
 });
