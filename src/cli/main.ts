@@ -3,6 +3,7 @@
 // turn imports its heavy libraries inside its action): `--version` loads commander and nothing else.
 import { CommanderError, type Command } from 'commander';
 import { ExitCode, isKubewrightError } from '../errors.ts';
+import { setTraceSink } from '../trace.ts';
 import { ExitStatus } from './exit-status.ts';
 import { releaseHeldLocks } from './held-locks.ts';
 import { processIo, type Io } from './io.ts';
@@ -38,6 +39,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`error: cannot load the command ${target ?? ''}: ${e instanceof Error ? e.message : String(e)}`);
     return ExitCode.failure;
   }
+  // -v (anywhere on the line) or KUBEWRIGHT_DEBUG: trace lines to stderr, and stacks of unexpected errors
+  const debug = (): boolean => program.opts()['verbose'] === true || !!process.env['KUBEWRIGHT_DEBUG'];
+  program.hook('preAction', () => {
+    if (debug()) setTraceSink((line) => io.err(`· ${line}`));
+  });
   try {
     await program.parseAsync(args, { from: 'user' });
     return ExitCode.ok;
@@ -52,9 +58,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return e.exitCode;
     }
     io.err(`error: unexpected failure: ${e instanceof Error ? e.message : String(e)}`);
-    if (process.env['KUBEWRIGHT_DEBUG'] && e instanceof Error && e.stack) io.err(e.stack);
+    if (debug() && e instanceof Error && e.stack) io.err(e.stack);
     return ExitCode.failure;
   } finally {
+    setTraceSink(undefined);
     // the cluster lock a command took (cluster-lock-option.ts) ends with it
     await releaseHeldLocks();
   }

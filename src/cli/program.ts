@@ -31,6 +31,7 @@ export function newProgram(io: Io): Command {
   return new Command('kubewright')
     .description('bring up Kubernetes worker nodes from scratch: hosts, PKI, flannel on etcd, runtime, kubelet, kube-proxy, DNS')
     .version(packageVersion())
+    .option('-v, --verbose', 'show every SSH command (host, duration), DigitalOcean call (method, path, status, ms) and etcd operation on stderr; KUBEWRIGHT_DEBUG=1 does the same')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })

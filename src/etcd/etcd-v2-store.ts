@@ -5,6 +5,7 @@ import { classifyEtcdFailure } from './classify-etcd-failure.ts';
 import { EtcdAuthError, EtcdConflictError, EtcdResponseError, EtcdUnreachableError, EtcdV2DisabledError } from './etcd-errors.ts';
 import type { EtcdConnection, EtcdKeyValue, EtcdStore } from './etcd-store.ts';
 import { clientCommonName } from './etcd-tls.ts';
+import { traced } from '../trace.ts';
 
 interface HttpAnswer {
   endpoint: string;
@@ -104,7 +105,7 @@ export class EtcdV2Store implements EtcdStore {
     let last5xx: HttpAnswer | undefined;
     for (const endpoint of this.#conn.endpoints) {
       try {
-        const a = await this.#send(endpoint, method, path, form);
+        const a = await traced(() => `etcd v2 ${endpoint}: ${what}`, () => this.#send(endpoint, method, path, form), (r) => `HTTP ${r.status}`);
         if (a.status >= 500) {
           last5xx = a;
           reasons.push(`${endpoint}: HTTP ${a.status}`);

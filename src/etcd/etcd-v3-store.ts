@@ -16,6 +16,7 @@ import { classifyEtcdFailure } from './classify-etcd-failure.ts';
 import { EtcdAuthError, EtcdConflictError, EtcdResponseError, EtcdUnreachableError } from './etcd-errors.ts';
 import type { EtcdConnection, EtcdKeyValue, EtcdStore } from './etcd-store.ts';
 import { clientCommonName } from './etcd-tls.ts';
+import { traced } from '../trace.ts';
 
 export class EtcdV3Store implements EtcdStore {
   readonly api = 'v3' as const;
@@ -75,7 +76,7 @@ export class EtcdV3Store implements EtcdStore {
 
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await traced(() => `etcd v3 ${this.#conn.endpoints.join(',')}: ${what}`, fn);
     } catch (e) {
       if (e instanceof EtcdConflictError) throw e;
       const where = this.#conn.endpoints.join(', ');

@@ -10,6 +10,13 @@ import { appendKnownHost, checkHostKey, hostKeyAlgorithms, hostKeyFingerprint, k
 import { shellQuote } from './shell-quote.ts';
 import { HostKeyError, SshConnectionError } from './ssh-errors.ts';
 import { rootedPath, tempPathFor } from './temp-name.ts';
+import { traced } from '../trace.ts';
+
+/** A command on one line, cut at 300 characters, for -v. */
+function oneLine(cmd: string): string {
+  const flat = cmd.replace(/\s*\n\s*/g, ' ⏎ ');
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
+}
 
 export interface SshTarget {
   /** host name for messages */
@@ -51,6 +58,8 @@ const sftpNoSuchFile = 2;
 export class SshExecutor implements Executor {
   readonly host: string;
   readonly root: string;
+  /** user@address:port, for -v lines */
+  private readonly where: string;
   unrecordedHostKey: { keyType: string; fingerprint: string } | undefined;
   private readonly user: string;
   private readonly client: Client;
@@ -62,6 +71,7 @@ export class SshExecutor implements Executor {
 
   private constructor(target: SshTarget, client: Client, opts: SshOptions) {
     this.host = target.name;
+    this.where = `${target.user}@${target.address}:${target.port}`;
     this.root = opts.root ?? '';
     this.user = target.user;
     this.client = client;
@@ -79,7 +89,11 @@ export class SshExecutor implements Executor {
   }
 
   /** Connects, verifying the host key against known_hosts first. */
-  static async connect(target: SshTarget, opts: SshOptions): Promise<SshExecutor> {
+  static connect(target: SshTarget, opts: SshOptions): Promise<SshExecutor> {
+    return traced(() => `${target.name}: ssh ${target.user}@${target.address}:${target.port}: connect`, () => SshExecutor.connectOnce(target, opts));
+  }
+
+  private static async connectOnce(target: SshTarget, opts: SshOptions): Promise<SshExecutor> {
     const name = knownHostsName(target.address, target.port);
     const knownText = await readKnownHosts(opts.knownHostsPath);
     // offer only the pinned key types: a host pinned as ed25519 that has an ECDSA key too is then
@@ -141,7 +155,7 @@ export class SshExecutor implements Executor {
   }
 
   async exec(cmd: string, opts: ExecOptions = {}): Promise<CommandResult> {
-    const raw = await this.run(cmd, opts);
+    const raw = await traced(() => `${this.host}: ssh ${this.where}: ${oneLine(cmd)}`, () => this.run(cmd, opts), (r) => `exit ${r.code}`);
     const result = { command: cmd, stdout: raw.stdout.toString('utf8'), stderr: raw.stderr.toString('utf8'), code: raw.code };
     if (result.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, result, this.sudo ? sudoRefusalHint(this.user, result) : undefined);
     return result;
@@ -149,14 +163,14 @@ export class SshExecutor implements Executor {
 
   async put(file: PutFile): Promise<void> {
     const data = typeof file.contents === 'string' ? Buffer.from(file.contents, 'utf8') : Buffer.from(file.contents);
-    await this.writeAtomic(this.path(file.path), file.mode, (async function* () {
+    await traced(() => `${this.host}: ssh ${this.where}: write ${file.path} (${data.length} bytes)`, () => this.writeAtomic(this.path(file.path), file.mode, (async function* () {
       for (let i = 0; i < data.length; i += writeChunk) yield data.subarray(i, i + writeChunk);
-    })(), data.length);
+    })(), data.length));
   }
 
   async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
     const { size } = await stat(localPath);
-    await this.writeAtomic(this.path(remotePath), mode, createReadStream(localPath, { highWaterMark: writeChunk }), size);
+    await traced(() => `${this.host}: ssh ${this.where}: upload ${remotePath} (${size} bytes)`, () => this.writeAtomic(this.path(remotePath), mode, createReadStream(localPath, { highWaterMark: writeChunk }), size));
   }
 
   async read(path: string): Promise<Buffer | undefined> {

@@ -234,6 +234,10 @@ test('the etcd commands find the members, write the config once and report a nod
   const dry = await runCli('etcd', 'network', '-f', spec, '--dry-run');
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /^etcd v3: \/cli\.test\/network\/config would create /);
+  const verbose = await runCli('etcd', 'network', '-f', spec, '--dry-run', '--verbose');
+  assert.equal(verbose.code, 0, verbose.stderr);
+  assert.match(verbose.stderr, /^· etcd v3 https:\/\/127\.0\.0\.1:\d+: read \/cli\.test\/network\/config → ok \(\d+ ms\)$/m, 'every etcd operation with -v');
+  assert.doesNotMatch(dry.stderr, /^· /m);
   assert.equal((await etcd.etcdctl(['get', `${prefix}/config`, '--print-value-only'])).stdout.trim(), '', 'a dry run writes nothing');
 
   const first = await runCli('etcd', 'network', '-f', spec);

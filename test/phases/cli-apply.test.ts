@@ -87,6 +87,14 @@ test('apply brings every host to the rendered state, and a second apply and plan
   const plan = await runCli('plan', '-f', specFile);
   for (const h of lab.hosts) assert.match(plan.stdout, new RegExp(`^${h.name}: no changes$`, 'm'));
   assert.equal((await runCli('plan', '-f', specFile, '--detailed-exitcode')).code, 0, '--detailed-exitcode: 0 when nothing changes');
+  // -v: every SSH command with its host and duration, on stderr
+  const verbose = await runCli('plan', '-f', specFile, '-v');
+  assert.equal(verbose.code, 0, verbose.stderr);
+  for (const h of lab.hosts) {
+    assert.match(verbose.stderr, new RegExp(`^· ${h.name}: ssh root@127\\.0\\.0\\.1:${h.port}: connect → ok \\(\\d+ ms\\)$`, 'm'));
+    assert.match(verbose.stderr, new RegExp(`^· ${h.name}: ssh root@127\\.0\\.0\\.1:${h.port}: .+ → exit 0 \\(\\d+ ms\\)$`, 'm'));
+  }
+  assert.doesNotMatch(plan.stderr, /^· /m, 'nothing traced without -v');
   const json = await runCli('apply', '-f', specFile, '--output', 'json');
   assert.equal(json.code, 0, json.stderr);
   const doc = JSON.parse(json.stdout) as { hosts: { host: string; status: string; applied: number }[] };

@@ -43,6 +43,12 @@ test('plan lists the droplets to create without creating any', async () => {
   assert.equal(h.sim.counts().posts, 0);
   const text = await cli('plan', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url);
   assert.match(text.stdout, /^droplets: 3 to create in 1 call\(s\): k8s-worker-0\.example\.com/m);
+  assert.doesNotMatch(text.stderr, /^· /m, 'no trace lines without -v');
+  // -v: every DigitalOcean call with method, path, status and time (the token is checked absent from all output below)
+  const verbose = await cli('plan', '-f', spec, '--token-file', tokenFile, '--api-url', h.prism.url, '-v');
+  assert.equal(verbose.code, 0, verbose.stderr);
+  assert.match(verbose.stderr, /^· digitalocean: GET \/v2\/droplets\?\S*tag_name=\S+ → 200 \(\d+ ms\)$/m);
+  assert.equal(verbose.stdout, text.stdout, '-v changes only stderr');
 });
 
 test('provision creates the workers and prints them as JSON', async () => {

@@ -5,6 +5,7 @@
 // and the caller reconciles (DigitalOceanUncertainError).
 import { ExitCode } from '../../errors.ts';
 import { DigitalOceanApiError, DigitalOceanRetriesExhaustedError, DigitalOceanUncertainError } from './errors.ts';
+import { trace } from '../../trace.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
 
@@ -97,7 +98,9 @@ export class DigitalOceanClient {
     const started = this.clock.now();
     let lastProblem = '';
     for (let attempt = 1; ; attempt++) {
+      const t0 = this.clock.now();
       const outcome = await this.exchange(method, url, opts.body);
+      trace(this.redact(`digitalocean: ${method} ${url.pathname}${url.search} → ${outcome.kind === 'response' ? outcome.status : outcome.kind} (${Math.round(this.clock.now() - t0)} ms${attempt > 1 ? `, attempt ${attempt}` : ''})`));
       this.onCall?.({ method, path: url.pathname, status: outcome.kind === 'response' ? outcome.status : outcome.kind, attempt });
 
       let waitMs: number;
