@@ -5,7 +5,9 @@ import type { z } from 'zod';
 import { SpecError, type SpecIssue } from '../errors.ts';
 import { cidrContains, cidrsOverlap, parseCidr, parseIPv4, type Cidr } from './ipv4.ts';
 import { hostNamePattern, specSchema, type ParsedSpec } from './schema.ts';
-import { compareMinor, parseKubeVersion, type KubeVersion } from './version.ts';
+import { flannelEtcdApi } from './matrix.ts';
+import { profileViolations } from './profile-rules.ts';
+import { parseKubeVersion, type KubeVersion } from './version.ts';
 
 export type Profile = 'modern' | 'seed';
 
@@ -271,10 +273,6 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
   if (podCIDR && podCIDR.prefix >= spec.flannel.subnetLen) {
     add('flannel.subnetLen', `must be longer than the podCIDR prefix /${podCIDR.prefix} so each node gets a subnet`, spec.flannel.subnetLen, 'e.g. 24 for a /16 podCIDR');
   }
-  // nftables mode went GA in Kubernetes 1.33 (KEP-3866)
-  if (k.kubeProxyMode === 'nftables' && compareMinor(version, { major: 1, minor: 33 }) < 0) {
-    add('kubernetes.kubeProxyMode', `nftables needs Kubernetes ≥ 1.33 (spec has ${versionText})`, k.kubeProxyMode);
-  }
 
   // provider: exactly one
   const kinds = (['digitalocean', 'static', 'lab', 'terraform'] as const).filter((p) => spec.provider[p] !== undefined);
@@ -316,24 +314,10 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
 
   const runtime = spec.runtime ?? defaults.runtime;
   const dns = spec.dns ?? defaults.dns;
-  // dockershim was removed in Kubernetes 1.24; docker then needs cri-dockerd, which kubewright does not install
-  if (runtime === 'docker' && compareMinor(version, { major: 1, minor: 24 }) >= 0) {
-    add('runtime', `docker needs Kubernetes < 1.24 (dockershim was removed in 1.24; spec has ${versionText})`, runtime, 'use runtime: containerd');
-  }
-  // each profile renders one runtime and one DNS addon: the seed the post's, modern today's
-  if (spec.profile === 'seed') {
-    if (runtime !== 'docker') add('runtime', 'the seed profile runs docker, as the post does', runtime, 'remove runtime, or use profile: modern for containerd');
-    if (dns !== 'kube-dns') add('dns', 'the seed profile deploys kube-dns, as the post does', dns, 'remove dns, or use profile: modern for CoreDNS');
-  } else {
-    if (runtime !== 'containerd') add('runtime', 'the modern profile runs containerd', runtime, 'remove runtime, or use profile: seed for docker');
-    if (dns !== 'coredns') add('dns', 'the modern profile deploys CoreDNS (its Service is still named kube-dns)', dns, 'remove dns, or use profile: seed for kube-dns');
-    // KubeletConfiguration files (--config) arrived in Kubernetes 1.10
-    if (compareMinor(version, { major: 1, minor: 10 }) < 0) add('kubernetes.version', `the modern profile needs Kubernetes ≥ 1.10 for kubelet config files (got ${versionText})`, versionText, 'use profile: seed for older releases');
-  }
+  for (const v of profileViolations({ profile: spec.profile, runtime, dns, kubeProxyMode: k.kubeProxyMode, version, versionText })) add(v.field, v.message, v.got, v.hint);
   const versions = { ...defaults.versions, ...stripUndefined(spec.versions) };
   const flannelVersion = parseKubeVersion(versions.flannel.replace(/^v/, '').split('-')[0] ?? '');
-  // flannel speaks the etcd v2 API up to v0.17 and v3 from v0.18.0
-  const etcdApi = flannelVersion && compareMinor(flannelVersion, { major: 0, minor: 18 }) < 0 ? 'v2' : 'v3';
+  const etcdApi = flannelEtcdApi(flannelVersion);
 
   if (issues.length > 0 || !provider || !serviceCIDR || !podCIDR || count === undefined && provider.kind !== 'terraform') {
     throw new SpecError(sourceFile, issues);

@@ -95,11 +95,6 @@ export function removedFlags(component: Component, version: KubeVersion | Minor)
   return FLAG_FACTS.filter((f) => f.component === component && f.removedIn && compareMinor(version, f.removedIn) >= 0).map((f) => f.flag);
 }
 
-/** Flags as `--flag=value` strings, keeping only those the version supports. */
-export function supportedArgs(component: Component, version: KubeVersion | Minor, args: readonly string[]): string[] {
-  return args.filter((a) => flagSupported(component, a, version));
-}
-
 export type ConfigKind = 'KubeletConfiguration' | 'KubeProxyConfiguration';
 
 export interface ConfigFieldFact {
@@ -129,11 +124,70 @@ export function configFieldSupported(kind: ConfigKind, field: string, version: K
   return inRange(fact, version);
 }
 
+/** The config with the fields the matrix knows and the version lacks left out (key order kept). */
+export function supportedFields(kind: ConfigKind, version: KubeVersion | Minor, config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([field]) => {
+    const fact = CONFIG_FIELD_FACTS.find((f) => f.kind === kind && f.field === field);
+    return !fact || inRange(fact, version);
+  }));
+}
+
 export type ProxyMode = 'iptables' | 'nftables' | 'ipvs';
 
 /** kube-proxy modes by minor: nftables went GA in 1.33 (KEP-3866); iptables and ipvs exist throughout. */
 export function proxyModeSupported(mode: ProxyMode, version: KubeVersion | Minor): boolean {
   return mode !== 'nftables' || compareMinor(version, m(33)) >= 0;
+}
+
+// Version rules other than flags and config fields. Every comparison of a Kubernetes minor that
+// changes what kubewright renders, validates or checks lives below, one function per fact.
+
+/** KubeletConfiguration / KubeProxyConfiguration files (--config) arrived in 1.10: the modern profile's floor. */
+export function configFilesSupported(version: KubeVersion | Minor): boolean {
+  return compareMinor(version, m(10)) >= 0;
+}
+
+/** The kubelet's built-in docker shim, removed in 1.24 (KEP-2221); CRI runtimes needed --container-runtime=remote before. */
+export function builtInDockershim(version: KubeVersion | Minor): boolean {
+  return compareMinor(version, m(24)) < 0;
+}
+
+/**
+ * The apiVersion of the DNS add-on's Deployment, for render and verify alike. CoreDNS (modern
+ * profile, ≥ 1.10) is apps/v1 (GA in 1.9). kube-dns keeps the post's extensions/v1beta1 while the
+ * cluster serves it: Deployments stopped being served from extensions/v1beta1 in 1.16 (CHANGELOG-1.16).
+ */
+export function dnsDeploymentApiVersion(dns: 'kube-dns' | 'coredns', version: KubeVersion | Minor): string {
+  if (dns === 'coredns') return 'apps/v1';
+  return compareMinor(version, m(16)) >= 0 ? 'apps/v1' : 'extensions/v1beta1';
+}
+
+/** /readyz exists from 1.16; the post's 1.8 answers /healthz (and `kubectl get cs`). */
+export function readyzSupported(version: KubeVersion | Minor): boolean {
+  return compareMinor(version, m(16)) >= 0;
+}
+
+// the pod sandbox ("pause") image as kubeadm pins it per release (cmd/kubeadm/app/constants PauseVersion)
+const PAUSE_TAGS: [since: number, tag: string][] = [
+  [34, '3.10.1'],
+  [31, '3.10'],
+  [26, '3.9'],
+  [25, '3.8'],
+  [24, '3.7'],
+  [23, '3.6'],
+  [21, '3.5'],
+  [18, '3.2'],
+  [0, '3.1'],
+];
+
+export function pauseImage(version: KubeVersion | Minor): string {
+  const tag = PAUSE_TAGS.find(([minor]) => compareMinor(version, m(minor)) >= 0)?.[1] ?? '3.1';
+  return `registry.k8s.io/pause:${tag}`;
+}
+
+/** flannel speaks the etcd v2 API up to v0.17 and v3 from v0.18.0 (flannel v0.18.0 release notes). */
+export function flannelEtcdApi(flannelVersion: Minor | undefined): 'v2' | 'v3' {
+  return flannelVersion && compareMinor(flannelVersion, { major: 0, minor: 18 }) < 0 ? 'v2' : 'v3';
 }
 
 /** Every minor from 1.8 to current, for table-driven tests. */

@@ -5,7 +5,7 @@ import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type V1Deployment } fr
 import type { LeaseMapping } from '../etcd/flannel-leases.ts';
 import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
-import { compareMinor } from '../spec/version.ts';
+import { dnsDeploymentApiVersion, readyzSupported } from '../spec/matrix.ts';
 import { describeApiError, getRaw, isNotFound, unreachableCode } from './kube-client.ts';
 import { nodeRows, type NodeRow } from './node-status.ts';
 import { nodeName } from '../spec/node-name.ts';
@@ -37,9 +37,9 @@ export interface VerifyOptions {
   now?: () => Date;
 }
 
-/** apps/v1 Deployments arrived in Kubernetes 1.9; the post's 1.8 serves kube-dns as extensions/v1beta1. */
-export function deploymentApiVersion(cluster: Cluster): string {
-  return compareMinor(cluster.kubernetes.version, { major: 1, minor: 9 }) < 0 ? 'extensions/v1beta1' : 'apps/v1';
+/** The DNS Deployment verify reads: the name and apiVersion render wrote it with (spec/matrix.ts). */
+export function expectedDnsDeployment(cluster: Cluster): { apiVersion: string; name: string } {
+  return { apiVersion: dnsDeploymentApiVersion(cluster.dns, cluster.kubernetes.version), name: dnsDeploymentName(cluster) };
 }
 
 /** The DNS Deployment each profile installs; the Service is named kube-dns either way. */
@@ -56,7 +56,7 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
   const objects = KubernetesObjectApi.makeApiClient(kc);
 
   // /readyz exists from Kubernetes 1.16; the post's 1.8 answers /healthz and `kubectl get cs`
-  const modernHealth = compareMinor(cluster.kubernetes.version, { major: 1, minor: 16 }) >= 0;
+  const modernHealth = readyzSupported(cluster.kubernetes.version);
   const api: VerifyReport['api'] = { ok: false, server, detail: '' };
   try {
     const path = modernHealth ? '/readyz?verbose' : '/healthz';
@@ -126,7 +126,7 @@ async function checkDns(cluster: Cluster, core: CoreV1Api, objects: KubernetesOb
   const problems: string[] = [];
   let deployment = '';
   try {
-    const d = (await objects.read({ apiVersion: deploymentApiVersion(cluster), kind: 'Deployment', metadata: { name, namespace: 'kube-system' } })) as V1Deployment;
+    const d = (await objects.read({ apiVersion: expectedDnsDeployment(cluster).apiVersion, kind: 'Deployment', metadata: { name, namespace: 'kube-system' } })) as V1Deployment;
     const want = d.spec?.replicas ?? 1;
     const available = d.status?.availableReplicas ?? 0;
     const cond = d.status?.conditions?.find((c) => c.type === 'Available');

@@ -137,3 +137,25 @@ for (const minor of allMinors()) {
     if (checked === 0) t.skip('the modern profile renders no kubelet/kube-proxy unit yet');
   });
 }
+
+test('verify reads the DNS Deployment under the apiVersion and name render wrote it with, for every minor of both profiles', async () => {
+  const { parseAllDocuments } = await import('yaml');
+  const { expectedDnsDeployment } = await import('../../src/verify/verify-cluster.ts');
+  let compared = 0;
+  for (const minor of allMinors()) {
+    for (const name of ['seed', 'digitalocean'] as const) {
+      // seed renders 1.8 … 1.23 (docker), modern 1.10 … current
+      if (name === 'seed' ? minor.minor >= 24 : minor.minor < 10) continue;
+      const base = exampleInput(name);
+      const input = { ...base, cluster: { ...base.cluster, kubernetes: { ...base.cluster.kubernetes, version: { ...minor, patch: 0 } } } };
+      const docs = renderCluster(input).cluster.flatMap((f) => (f.path.endsWith('.yaml') || f.path.endsWith('.yml') ? parseAllDocuments(f.contents).map((d) => d.toJS() as { kind?: string; apiVersion?: string; metadata?: { name?: string } } | null) : []));
+      const deployment = docs.find((d) => d?.kind === 'Deployment');
+      assert.ok(deployment, `${name} 1.${minor.minor}: no DNS Deployment rendered`);
+      const expected = expectedDnsDeployment(input.cluster);
+      assert.equal(expected.apiVersion, deployment.apiVersion, `${name} 1.${minor.minor}: apiVersion`);
+      assert.equal(expected.name, deployment.metadata?.name, `${name} 1.${minor.minor}: name`);
+      compared++;
+    }
+  }
+  assert.ok(compared > 30, `compared ${compared} renders`);
+});

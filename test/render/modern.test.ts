@@ -16,7 +16,7 @@ import { renderEtcdLookup } from '../../src/render/etcd-lookup.ts';
 import { renderModernClusterFiles } from '../../src/render/modern/cluster-files.ts';
 import { containerdConfigVersion } from '../../src/render/modern/containerd-config.ts';
 import { renderModernHost } from '../../src/render/modern/host.ts';
-import { ModernProfileError } from '../../src/render/modern/modern-profile-error.ts';
+import { ProfileError as ModernProfileError } from '../../src/spec/profile-rules.ts';
 import { modernPaths } from '../../src/render/modern/paths.ts';
 import type { RenderedFile, RenderedHost, RenderInput } from '../../src/render/types.ts';
 import type { ClusterCredentials } from '../../src/spec/credentials.ts';

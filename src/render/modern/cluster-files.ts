@@ -2,13 +2,13 @@
 import { renderFlannelNetworkConfig } from '../flannel-network.ts';
 import type { RenderedFile, RenderInput } from '../types.ts';
 import { renderCoredns } from './coredns.ts';
-import { assertModernRenderable } from './modern-profile-error.ts';
+import { assertRenderable } from '../../spec/profile-rules.ts';
 
 /** Path of the CoreDNS manifests inside the rendered cluster/ folder. */
 export const COREDNS_MANIFEST_PATH = 'dns/coredns.yaml';
 
 export function renderModernClusterFiles(input: RenderInput): RenderedFile[] {
-  assertModernRenderable(input.cluster);
+  assertRenderable(input.cluster);
   return [
     { path: COREDNS_MANIFEST_PATH, mode: 0o644, contents: renderCoredns(input.cluster) },
     renderFlannelNetworkConfig(input.cluster),

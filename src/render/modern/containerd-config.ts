@@ -5,7 +5,7 @@
 // containerd 1.x reads version 2 (everything under io.containerd.grpc.v1.cri).
 import type { Cluster } from '../../spec/cluster.ts';
 import { modernPaths } from './paths.ts';
-import { pauseImage } from './pause-image.ts';
+import { pauseImage } from '../../spec/matrix.ts';
 
 function containerdVersion(text: string): { major: number; minor: number } {
   const [major, minor] = text.replace(/^v/, '').split(/[.-]/).map(Number);

@@ -4,6 +4,7 @@
 // (what kubelets and tools look for) at the spec's clusterDNS address.
 import { stringify } from 'yaml';
 import type { Cluster } from '../../spec/cluster.ts';
+import { dnsDeploymentApiVersion } from '../../spec/matrix.ts';
 
 const NS = 'kube-system';
 const appLabel = { 'k8s-app': 'kube-dns' };
@@ -66,7 +67,7 @@ export function corednsManifests(cluster: Cluster): Record<string, unknown>[] {
       data: { Corefile: renderCorefile(cluster.kubernetes.clusterDomain) },
     },
     {
-      apiVersion: 'apps/v1',
+      apiVersion: dnsDeploymentApiVersion('coredns', cluster.kubernetes.version),
       kind: 'Deployment',
       metadata: { name: 'coredns', namespace: NS, labels: { ...appLabel, 'kubernetes.io/name': 'CoreDNS' } },
       spec: {

@@ -18,7 +18,7 @@ import { renderModernKubeProxyUnit } from './kube-proxy-unit.ts';
 import { renderKubeletConfig } from './kubelet-config.ts';
 import { renderModernKubeletUnit } from './kubelet-unit.ts';
 import { renderKubeletKubeconfig, renderKubeProxyKubeconfig } from './kubeconfigs.ts';
-import { assertModernRenderable } from './modern-profile-error.ts';
+import { assertRenderable } from '../../spec/profile-rules.ts';
 import { modernPaths } from './paths.ts';
 
 const file = (path: string, contents: string, mode = 0o644): RenderedFile => ({ path, mode, contents });
@@ -113,7 +113,7 @@ function modernNodeTemplate(cluster: Cluster, kubernetesVersion: string | undefi
 
 export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
   const { cluster, credentials } = input;
-  assertModernRenderable(cluster);
+  assertRenderable(cluster);
   const t = modernNodeTemplate(cluster, input.kubernetesVersion);
   const node = nodeName(cluster, host);
   const creds = credentials ? renderModernCredentialFiles(credentials, host.name) : undefined;

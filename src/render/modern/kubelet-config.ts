@@ -4,7 +4,7 @@
 // containerd, and the node's own certificate for the kubelet's HTTPS server.
 import { stringify } from 'yaml';
 import type { Cluster } from '../../spec/cluster.ts';
-import { configFieldSupported } from '../../spec/matrix.ts';
+import { configFieldSupported, supportedFields } from '../../spec/matrix.ts';
 import { modernPaths } from './paths.ts';
 
 export function renderKubeletConfig(cluster: Cluster): string {
@@ -35,5 +35,6 @@ export function renderKubeletConfig(cluster: Cluster): string {
   config['runtimeRequestTimeout'] = '15m';
   config['tlsCertFile'] = modernPaths.kubeletCert;
   config['tlsPrivateKeyFile'] = modernPaths.kubeletKey;
-  return stringify(config, { lineWidth: 0, indentSeq: false });
+  // every field the matrix knows is written only where the kubelet has it
+  return stringify(supportedFields('KubeletConfiguration', k.version, config), { lineWidth: 0, indentSeq: false });
 }

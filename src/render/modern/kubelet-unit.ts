@@ -2,8 +2,7 @@
 // what has no config field — the kubeconfig, the node name — and, before 1.27, the CRI endpoint.
 // Requires= containerd and flanneld: the kubelet can run no pod without either.
 import type { Cluster } from '../../spec/cluster.ts';
-import { configFieldSupported, flagSupported } from '../../spec/matrix.ts';
-import { compareMinor } from '../../spec/version.ts';
+import { builtInDockershim, configFieldSupported, flagSupported } from '../../spec/matrix.ts';
 import { execCommand, renderUnitFile } from '../unit-file.ts';
 import { modernPaths } from './paths.ts';
 
@@ -18,7 +17,7 @@ export function kubeletArgs(cluster: Cluster, nodeName: string, nodeIp?: string)
     ...(nodeIp ? [`--node-ip=${nodeIp}`] : []),
   ];
   // before 1.24 the default runtime was the built-in docker shim: CRI runtimes needed "remote"
-  if (compareMinor(v, { major: 1, minor: 24 }) < 0) args.push('--container-runtime=remote');
+  if (builtInDockershim(v)) args.push('--container-runtime=remote');
   // containerRuntimeEndpoint became a KubeletConfiguration field in 1.27; the flag before that
   if (!configFieldSupported('KubeletConfiguration', 'containerRuntimeEndpoint', v)) {
     args.push(`--container-runtime-endpoint=unix://${modernPaths.containerdSocket}`);

@@ -2,7 +2,7 @@
 import { renderFlannelNetworkConfig } from '../flannel-network.ts';
 import type { RenderedFile, RenderInput } from '../types.ts';
 import { renderKubeDnsDeployment, renderKubeDnsService } from './kube-dns.ts';
-import { assertSeedRenderable } from './seed-profile-error.ts';
+import { assertRenderable } from '../../spec/profile-rules.ts';
 
 /** Paths inside cluster/, named like the post's files (`kubectl apply -f` each). */
 export const seedClusterPaths = {
@@ -12,7 +12,7 @@ export const seedClusterPaths = {
 
 export function renderSeedClusterFiles(input: RenderInput): RenderedFile[] {
   const { cluster } = input;
-  assertSeedRenderable(cluster);
+  assertRenderable(cluster);
   return [
     renderFlannelNetworkConfig(cluster),
     { path: seedClusterPaths.kubeDnsDeployment, mode: 0o644, contents: renderKubeDnsDeployment(cluster) },

@@ -14,7 +14,7 @@ import { renderSeedKubeProxyUnit } from './kube-proxy-unit.ts';
 import { renderSeedKubeletUnit } from './kubelet-unit.ts';
 import { seedPaths } from './paths.ts';
 import { renderPublicIpScript, renderPublicIpUnit } from './public-ip.ts';
-import { assertSeedRenderable } from './seed-profile-error.ts';
+import { assertRenderable } from '../../spec/profile-rules.ts';
 
 const file = (path: string, contents: string, mode = 0o644): RenderedFile => ({ path, mode, contents });
 
@@ -96,7 +96,7 @@ const copyFiles = (fs: readonly RenderedFile[]): RenderedFile[] => fs.map((f) =>
 
 export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
   const { cluster, credentials } = input;
-  assertSeedRenderable(cluster);
+  assertRenderable(cluster);
   const t = seedNodeTemplate(cluster, input.kubernetesVersion);
   const creds = credentials ? renderSeedCredentialFiles(credentials, host.name) : undefined;
   // a host whose public IPv4 the provider knows (static hosts) gets it baked into public_ip

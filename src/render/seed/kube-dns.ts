@@ -1,7 +1,7 @@
 // The post's kube-dns addon (1.14.5): ServiceAccount + ConfigMap + Deployment in Deployment.yml,
 // the Service in Service.yml. clusterIP, domain and image tag come from the spec.
 import type { Cluster } from '../../spec/cluster.ts';
-import { compareMinor } from '../../spec/version.ts';
+import { dnsDeploymentApiVersion } from '../../spec/matrix.ts';
 
 const LICENSE = `# Copyright 2016 The Kubernetes Authors.
 #
@@ -20,14 +20,6 @@ const LICENSE = `# Copyright 2016 The Kubernetes Authors.
 # Should keep target in cluster/addons/dns-horizontal-autoscaler/dns-horizontal-autoscaler.yaml
 # in sync with this file.
 `;
-
-/**
- * The post's extensions/v1beta1 while the cluster serves it; apps/v1 (GA in 1.9) from 1.16, where
- * extensions/v1beta1 Deployments stopped being served (CHANGELOG-1.16).
- */
-export function kubeDnsDeploymentApiVersion(cluster: Cluster): string {
-  return compareMinor(cluster.kubernetes.version, { major: 1, minor: 16 }) >= 0 ? 'apps/v1' : 'extensions/v1beta1';
-}
 
 export function renderKubeDnsDeployment(cluster: Cluster): string {
   const domain = cluster.kubernetes.clusterDomain;
@@ -50,7 +42,7 @@ metadata:
   labels:
     addonmanager.kubernetes.io/mode: EnsureExists
 ---
-apiVersion: ${kubeDnsDeploymentApiVersion(cluster)}
+apiVersion: ${dnsDeploymentApiVersion('kube-dns', cluster.kubernetes.version)}
 kind: Deployment
 metadata:
   name: kube-dns
