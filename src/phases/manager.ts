@@ -65,17 +65,19 @@ export async function planFromFacts(host: string, rendered: RenderedHost, facts:
     host,
     desired,
     facts,
-    installedDigest: opts.fetchBinaries
-      ? async (b) => (await binaries.binary(b)).sha256
-      : async (b) => {
-        try {
-          return await binaries.knownInstalledDigest(b);
-        } catch (e) {
-          if (!(e instanceof ArtifactFetchError)) throw e;
-          unavailable.set(b.url, 'checksum unreachable (offline)');
-          return undefined;
-        }
-      },
+    // a digest known without downloading (lockfile, cache index) is enough; apply fetches only the
+    // unknown, plan reports a checksum it cannot reach instead of failing the host
+    installedDigest: async (b) => {
+      try {
+        const known = await binaries.knownInstalledDigest(b);
+        if (known !== undefined || !opts.fetchBinaries) return known;
+      } catch (e) {
+        if (opts.fetchBinaries || !(e instanceof ArtifactFetchError)) throw e;
+        unavailable.set(b.url, 'checksum unreachable (offline)');
+        return undefined;
+      }
+      return (await binaries.binary(b)).sha256;
+    },
     digestUnavailable: (b) => unavailable.get(b.url),
     localBinary: (b) => binaries.binary(b),
     changed: new Map(),
@@ -87,6 +89,9 @@ export async function planFromFacts(host: string, rendered: RenderedHost, facts:
     opts.onPhase?.(`plan ${phase.title}`);
     actions.push(...(await phase.plan(ctx)));
   }
+  // apply: every binary to install is downloaded and verified before the first action runs, so a
+  // bad download fails the host untouched; binaries the host already has are never fetched
+  if (opts.fetchBinaries) await Promise.all(actions.flatMap((a) => (a.kind === 'install-binary' && a.binary ? [binaries.binary(a.binary)] : [])));
   const record = manifestAction(host, desired, facts, actions);
   return { host, facts, actions: record ? [...actions, record] : actions };
 }

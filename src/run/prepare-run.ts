@@ -3,6 +3,8 @@
 // and how to connect.
 import { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { artifactCacheDir } from '../artifacts/cache-dir.ts';
+import { ArtifactLock, lockfilePathFor } from '../artifacts/lockfile.ts';
+import { assertTrustedMirror } from '../artifacts/mirror-trust.ts';
 import type { Executor } from '../exec/executor.ts';
 import type { Host } from '../spec/host.ts';
 import { type Arch, binariesFor } from '../render/release-binaries.ts';
@@ -32,6 +34,8 @@ export interface PrepareOptions {
 export interface PreparedRun {
   targets: HostTarget[];
   store: ArtifactStore;
+  /** the spec's artifact lockfile (apply writes first fetches to it) */
+  lock: ArtifactLock;
   connect(h: Host): Promise<Executor>;
   /** the rendered cluster-wide files (DNS addon manifests, flannel network config) */
   clusterFiles: RenderedFile[];
@@ -46,7 +50,9 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   const hosts = opts.hosts;
   const newHostKeys: PreparedRun['newHostKeys'] = [];
   const mirror = cluster.artifacts.mirror && !/^https?:\/\//i.test(cluster.artifacts.mirror) ? specPath(cluster, cluster.artifacts.mirror.replace(/^file:\/\//, '')) : cluster.artifacts.mirror;
-  const store = new ArtifactStore({ mirror, pins: cluster.artifacts.checksums, cacheDir: opts.cacheDir ?? artifactCacheDir() });
+  // plan reads the lockfile; apply also records what it fetches first
+  const lock = await ArtifactLock.load(lockfilePathFor(cluster.sourceFile), { persist: opts.mode === 'apply' });
+  const store = new ArtifactStore({ mirror, pins: cluster.artifacts.checksums, cacheDir: opts.cacheDir ?? artifactCacheDir(), lock });
   const { input, notes } = await resolveRenderInputs(cluster, hosts, { mode: opts.mode, store, lookupTokenFile: opts.lookupTokenFile, settled: opts.settled });
   const rendered = renderCluster(input);
   const kubernetesVersion = input.kubernetesVersion;
@@ -57,6 +63,8 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     if (!list) byArch.set(arch, (list = binariesFor(cluster, { arch, kubernetesVersion, unresolved: opts.mode === 'plan' ? 'placeholder' : 'throw' })));
     return list;
   };
+  for (const arch of ['amd64', 'arm64'] as const) store.want(binariesForArch(arch));
+  assertTrustedMirror(mirror, lock, cluster.artifacts.checksums, [binariesForArch('amd64'), binariesForArch('arm64')]);
   const byName = new Map(rendered.hosts.map((h) => [h.name, h]));
   const targets: HostTarget[] = hosts.map((host) => ({ host, desired: byName.get(host.name)!, binariesFor: binariesForArch }));
   // the SSH key is read only when there is a host to reach (a DigitalOcean plan may have none yet)
@@ -65,6 +73,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     targets,
     clusterFiles: rendered.cluster,
     store,
+    lock,
     connect: async (h) => {
       // plan changes nothing, known_hosts included: a new key is only reported
       const x = await connectHost(h, { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs });

@@ -149,7 +149,8 @@ test('a new binary version replaces only that binary and restarts its unit', asy
 
 test('a checksum mismatch fails that host with the old binary in place while the others complete', async () => {
   const bad = fixtureBinaries('v1.36.9');
-  const badMirror = await buildArtifactMirror(join(lab.dir, 'mirror-bad'), bad, { corrupt: [bad[2]!.url] });
+  // tagged: new bytes the hosts lack (a binary a host already holds is never downloaded, corrupt or not)
+  const badMirror = await buildArtifactMirror(join(lab.dir, 'mirror-bad'), bad, { corrupt: [bad[2]!.url], tag: 'v1.36.9' });
   const s = new ArtifactStore({ mirror: badMirror.dir, pins: badMirror.pins, cacheDir: join(lab.dir, 'cache-bad') });
   const h2 = lab.hosts[1]!;
   const oldProxy = await readFile(join(h2.root, 'usr/local/bin/kube-proxy'));

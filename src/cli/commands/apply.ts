@@ -123,6 +123,8 @@ Example:
         if (opts.showPlan) for (const l of planText(outcomes)) io.out(l);
         for (const l of table(outcomes)) io.out(l);
         io.out(summaryLine('Apply', summary));
+        const recorded = run.lock.additions();
+        if (recorded.length > 0) io.out(`lockfile ${run.lock.path}: recorded ${recorded.length} new entr${recorded.length === 1 ? 'y' : 'ies'} (commit it with the spec)`);
       }
       const failed = outcomes.filter((o) => o.status === 'failed');
       if (failed.length > 0) {

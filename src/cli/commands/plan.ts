@@ -86,13 +86,24 @@ Example:
       const knownHosts = specPath(cluster, cluster.ssh.knownHostsPath);
       const firewall = provided.firewall;
       const warnings = exposureWarnings(cluster);
-      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(droplets ? { droplets } : {}), warnings, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
+      // what apply will add to the lockfile: artifacts first fetched, a minor first resolved
+      const lockfile = {
+        path: run.lock.path,
+        unrecorded: run.store.unlockedUrls(),
+        kubernetes: run.lock.additions().filter((a) => a.startsWith('kubernetes ')).map((a) => a.slice('kubernetes '.length)).map((minor) => ({ minor, version: run.lock.kubernetes(minor) })),
+      };
+      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(droplets ? { droplets } : {}), warnings, lockfile, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
       else {
         if (firewall) for (const l of firewallPlanLines(firewall)) io.out(l);
         if (droplets) for (const l of dropletPlanLines(droplets)) io.out(l);
         for (const w of warnings) io.out(`warning: ${w}`);
         for (const n of run.notes) io.out(`note: ${n}`);
         for (const k of run.newHostKeys) io.out(`${k.host}: new host key ${k.keyType} ${k.fingerprint}: trusted for this plan only; apply or up with --accept-new-host-keys pins it in ${knownHosts}`);
+        for (const k of lockfile.kubernetes) io.out(`lockfile ${lockfile.path}: + kubernetes ${k.minor} → ${k.version ?? '?'} (recorded by apply)`);
+        if (lockfile.unrecorded.length > 0) {
+          io.out(`lockfile ${lockfile.path}: ${lockfile.unrecorded.length} artifact(s) not recorded yet; apply records each when it first fetches it (checksum trusted on first use)`);
+          for (const u of lockfile.unrecorded) io.out(`lockfile:   + ${u}`);
+        }
         for (const l of planText(outcomes)) io.out(l);
         io.out(summaryLine('Plan', summary));
       }
