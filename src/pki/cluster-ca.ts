@@ -29,12 +29,56 @@ export interface InitCaOptions {
   /** plan only: decide, write nothing */
   dryRun?: boolean | undefined;
   now?: Date | undefined;
+  /**
+   * etcd's own CA: `auto` (default) creates one beside a cluster CA created now; `new` creates one
+   * whenever there is none (moving an older PKI to the separate layout); `none` leaves it alone
+   * (an etcd CA is about to be imported)
+   */
+  etcdCa?: 'auto' | 'new' | 'none' | undefined;
 }
 
 export interface InitCaResult {
   decision: CertDecision;
   ca: CertificateAuthority | undefined;
   files: { cert: string; key: string; config: string };
+  /** what happened to etcd's CA (absent with etcdCa: 'none') */
+  etcd?: { decision: CertDecision; ca: CertificateAuthority | undefined } | undefined;
+}
+
+/** CN of the etcd CA kubewright creates: it signs flannel's etcd client certificate, and etcd's serving certificate */
+export const etcdCaCommonName = 'etcd-ca';
+
+/** What the PKI's etcd CA is when kubewright creates none: kept, or missing (the older one-CA layout, with its risk named). */
+export function etcdCaKeptDecision(current: CertificateAuthority | undefined): CertDecision {
+  if (current) return { name: 'etcd-ca', action: 'keep', reason: describeCa(current) };
+  return {
+    name: 'etcd-ca',
+    action: 'keep',
+    reason: "none: the cluster CA also signs flannel's etcd client certificate (the one-CA layout), so every kubelet certificate is a valid etcd client too"
+      + ' — create etcd\'s own CA with `kubewright pki init --new-etcd-ca` (or import it with --import-etcd-ca), then have etcd trust etcd-ca.pem',
+  };
+}
+
+/**
+ * Creates, imports or keeps the cluster CA in `dir`, writes ca-config.json when missing, and
+ * gives etcd a CA of its own when the cluster CA is new (etcd then trusts no kubelet certificate).
+ */
+export async function initClusterCa(cluster: Cluster, dir: string, opts: InitCaOptions = {}): Promise<InitCaResult> {
+  const hadCa = (await readOptional(caFiles(dir).cert)) !== undefined;
+  const result = await initMainCa(cluster, dir, opts);
+  const mode = opts.etcdCa ?? 'auto';
+  if (mode === 'none') return result;
+  const current = await readEtcdCa(dir, opts.now);
+  const createdNow = !hadCa && result.decision.action === 'issue' && opts.importCert === undefined;
+  if (current || (mode === 'auto' && !createdNow)) return { ...result, etcd: { decision: etcdCaKeptDecision(current), ca: current } };
+  const key = opts.key ?? clusterKeySpec(cluster);
+  const decision: CertDecision = { name: 'etcd-ca', action: 'issue', reason: `no etcd CA yet: new ${describeKeySpec(key)} CA for etcd, separate from the cluster CA` };
+  if (opts.dryRun) return { ...result, etcd: { decision, ca: undefined } };
+  const files = etcdCaFiles(dir);
+  const ca = await createCertificateAuthority({ commonName: etcdCaCommonName, names: subjectNames(cluster), key, expiryMs: opts.expiryMs, now: opts.now });
+  await writeKey(files.key, ca.keyPem);
+  await writePublic(files.cert, ca.certPem);
+  return { ...result, etcd: { decision, ca: { ...ca, certFile: files.cert, keyFile: files.key } } };
 }
 
 async function readInput(file: string, what: string): Promise<string> {
@@ -46,7 +90,7 @@ async function readInput(file: string, what: string): Promise<string> {
 }
 
 /** Creates, imports or keeps the cluster CA in `dir`, and writes ca-config.json when missing. */
-export async function initClusterCa(cluster: Cluster, dir: string, opts: InitCaOptions = {}): Promise<InitCaResult> {
+async function initMainCa(cluster: Cluster, dir: string, opts: InitCaOptions): Promise<InitCaResult> {
   const files = caFiles(dir);
   const now = opts.now;
   const [certPem, keyPem] = await Promise.all([readOptional(files.cert), readOptional(files.key)]);

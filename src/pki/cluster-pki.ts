@@ -8,7 +8,7 @@ import type { Cluster } from '../spec/cluster.ts';
 import { ensureBareCertificate, type BareResult } from './bare-certificate.ts';
 import { describeCa, type CertificateAuthority } from './certificate-authority.ts';
 import { defaultRenewThresholdMs, type CertDecision } from './certificate-decision.ts';
-import { initClusterCa, readCaConfig, readClusterCa, readEtcdCa } from './cluster-ca.ts';
+import { etcdCaKeptDecision, initClusterCa, readCaConfig, readClusterCa, readEtcdCa } from './cluster-ca.ts';
 import { desiredCertificates } from './cluster-certificates.ts';
 import { barePaths, caFiles, etcdCaFiles, resolvePkiDir, type CertPaths } from './pki-files.ts';
 import { defaultProfileName, profileNamed } from './signing-profile.ts';
@@ -56,6 +56,8 @@ async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOpt
   const now = opts.now;
   let ca: CertificateAuthority | undefined;
   let caDecision: CertDecision;
+  let etcdCa: CertificateAuthority | undefined;
+  let etcdDecision: CertDecision;
   const existing = await readClusterCa(dir, now);
   if (existing) {
     ca = existing;
@@ -63,14 +65,17 @@ async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOpt
     // kubewright never replaces a CA on its own: that re-issues everything and needs the masters' trust updated
     const warning = left < (opts.thresholdMs ?? defaultRenewThresholdMs) ? ' — expires soon: replace it with `kubewright pki init --force` and re-issue' : '';
     caDecision = { name: 'ca', action: 'keep', reason: `${describeCa(existing)}${warning}` };
+    etcdCa = await readEtcdCa(dir, now);
+    etcdDecision = etcdCaKeptDecision(etcdCa);
   } else if (opts.createCa === false) {
     throw new InputError(`${caFiles(dir).cert}: no CA in the PKI directory`, { hint: 'create one with `kubewright pki init -f <spec>` or import cfssl\'s with --import-ca/--import-ca-key' });
   } else {
     const init = await initClusterCa(cluster, dir, { now, dryRun: !write });
     ca = init.ca;
     caDecision = init.decision;
+    etcdCa = init.etcd?.ca;
+    etcdDecision = init.etcd?.decision ?? etcdCaKeptDecision(undefined);
   }
-  const etcdCa = await readEtcdCa(dir, now);
   const profile = profileNamed(await readCaConfig(dir), defaultProfileName);
   const desired = desiredCertificates(cluster, hosts);
   const results = new Map<string, BareResult>();
@@ -100,7 +105,7 @@ async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOpt
     etcdClient: barePaths(dir, 'etcd-client'),
     admin: barePaths(dir, 'admin'),
   };
-  const decisions = [caDecision, ...desired.map((d) => results.get(d.name)?.decision).filter((x): x is CertDecision => x !== undefined)];
+  const decisions = [caDecision, etcdDecision, ...desired.map((d) => results.get(d.name)?.decision).filter((x): x is CertDecision => x !== undefined)];
   return { plan: { decisions, paths }, results, ca, etcdCa };
 }
 

@@ -1,6 +1,6 @@
 // A real etcd (Debian etcd-server 3.4) for the lab end-to-end test: one member serving TLS with
 // client-certificate auth on the lab bridge's host address (the machines reach it there) and on
-// 127.0.0.1, with a serving certificate signed by the cluster CA that `kubewright pki init` made,
+// 127.0.0.1, with a serving certificate signed by the etcd CA that `kubewright pki init` made,
 // so flanneld's rendered etcd-client certificate is accepted. stop() kills it and removes its dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';

@@ -2,7 +2,7 @@
 // spec's "etcd droplet" (tagged with etcd.discovery.digitaloceanTag in the simulator), so it
 // listens on that droplet's private IPv4 — a 127.x loopback address — at 2379, the port the
 // DigitalOcean discovery assumes. TLS with client-certificate auth; the serving certificate is
-// issued by the cluster CA in pki.dir (which then also signs flannel's etcd-client certificate).
+// issued by the etcd CA in pki.dir (etcd-ca.pem, which also signs flannel's etcd-client certificate).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

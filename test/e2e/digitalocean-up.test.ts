@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { readClusterCa } from '../../src/pki/cluster-ca.ts';
+import { readClusterCa, readEtcdCa } from '../../src/pki/cluster-ca.ts';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
 import { generateHostKey, hostKeyCloudConfig } from '../../src/providers/digitalocean/host-keys.ts';
 import { plannedHosts } from '../../src/providers/provider.ts';
@@ -249,7 +249,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   const mirror = await buildArtifactMirror(join(dir, 'mirror'), binaries);
   await writeFile(specFile, spec(mirror.pins));
 
-  // the operator's CA exists before the cluster: it signs the API server's and etcd's certificates
+  // the operator's CAs exist before the cluster: the cluster CA signs the API server's certificate, the etcd CA etcd's
   const init = await cli('pki', 'init', '-f', specFile);
   assert.equal(init.code, 0, init.stderr);
   const ca = await readClusterCa(join(dir, 'pki'));
@@ -257,7 +257,10 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   const serving = await issueCertificate(ca, { CN: 'kube-apiserver', hosts: ['127.0.0.1'] });
   api = new KubeApiDouble({ caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem, port: apiPort, gitVersion: `v${version}`, authorization: 'node', staleAfterMs: heartbeatStaleAfterMs });
   await api.start();
-  etcd = await startE2eEtcd(join(dir, 'etcd'), etcdIp, ca, etcdPeerPort);
+  // etcd's own CA (a new PKI gets one) signs etcd's serving certificate, as flannel's client certificate
+  const etcdCa = await readEtcdCa(join(dir, 'pki'));
+  assert.ok(etcdCa, 'pki init made an etcd CA');
+  etcd = await startE2eEtcd(join(dir, 'etcd'), etcdIp, etcdCa, etcdPeerPort);
 
   process.env['KUBEWRIGHT_TEST_HOST_ROOTS'] = JSON.stringify(Object.fromEntries(Array.from({ length: workers }, (_, i) => [workerName(i), rootOf(workerName(i))])));
   process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
@@ -316,7 +319,7 @@ test('up creates the droplets in one call, trusts their injected host keys from 
   assert.ok(lookups.every((q) => q.method === 'GET' && q.path === '/v2/droplets' && q.query['tag_name'] === etcdTag && q.status === 200), JSON.stringify(lookups));
   // each node registered as itself (node authorizer), with its own certificate from its root
   for (let i = 0; i < workers; i++) assert.deepEqual(api!.nodeWriters(workerName(i)), [`system:node:${workerName(i)}`]);
-  const config = await run('etcdctl', ['--endpoints', etcd!.endpoint, '--cacert', join(dir, 'pki/ca.pem'), '--cert', join(dir, 'pki/etcd-client.pem'), '--key', join(dir, 'pki/etcd-client-key.pem'), 'get', `${prefix}/config`, '--print-value-only'], { env: { ...process.env, ETCDCTL_API: '3' } });
+  const config = await run('etcdctl', ['--endpoints', etcd!.endpoint, '--cacert', join(dir, 'pki/etcd-ca.pem'), '--cert', join(dir, 'pki/etcd-client.pem'), '--key', join(dir, 'pki/etcd-client-key.pem'), 'get', `${prefix}/config`, '--print-value-only'], { env: { ...process.env, ETCDCTL_API: '3' } });
   assert.match(config.stdout, /"Network":\s*"10\.200\.0\.0\/16"/);
 });
 

@@ -1,6 +1,6 @@
 // End to end on the lab provider (issue 7): 3 systemd-nspawn machines on a bridge this test's
 // spec names, real systemd and sshd inside, a real etcd 3.4 with TLS client-certificate auth on
-// the bridge address (serving certificate from the cluster CA `kubewright pki init` made), real
+// the bridge address (serving certificate from the etcd CA `kubewright pki init` made), real
 // containerd/runc/CNI plugins from Debian served from a local artifacts.mirror, the Kubernetes API
 // TEST DOUBLE (test/support/kube-api-double.ts) on the bridge address, and per node a STAND-IN
 // KUBELET (test double, served as the mirror's kubelet) and a STAND-IN FLANNELD (test double that
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { buildProgram } from '../../src/cli/main.ts';
-import { readClusterCa } from '../../src/pki/cluster-ca.ts';
+import { readClusterCa, readEtcdCa } from '../../src/pki/cluster-ca.ts';
 import { barePaths, resolvePkiDir } from '../../src/pki/pki-files.ts';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
@@ -173,8 +173,11 @@ artifacts:
     const ca = await readClusterCa(pkiDir);
     assert.ok(ca, 'pki init made a CA');
     const caPem = await readFile(join(pkiDir, 'ca.pem'), 'utf8');
+    // etcd has its own CA (a new PKI gets one): it signs etcd's serving certificate and flannel's client
+    const etcdCa = await readEtcdCa(pkiDir);
+    assert.ok(etcdCa, 'pki init made an etcd CA');
     const client = barePaths(pkiDir, 'etcd-client');
-    etcd = await startBridgeEtcd(bridgeIp, etcdPort, ca, caPem, { cert: await readFile(client.cert, 'utf8'), key: await readFile(client.key, 'utf8') });
+    etcd = await startBridgeEtcd(bridgeIp, etcdPort, etcdCa, etcdCa.certPem, { cert: await readFile(client.cert, 'utf8'), key: await readFile(client.key, 'utf8') });
     const serving = await issueCertificate(ca, { CN: 'kube-apiserver', hosts: [bridgeIp, '127.0.0.1'] });
     api = new KubeApiDouble({ caPem, certPem: serving.certPem, keyPem: serving.keyPem, host: bridgeIp, port: apiPort, staleAfterMs: heartbeatStaleAfterMs, gitVersion: `v${kubernetesVersion}`, authorization: 'node' });
     await api.start();

@@ -34,7 +34,7 @@ test('re-running issue keeps every certificate and changes no bytes on disk', as
     await ws.writeSpec(modernSpec());
     assert.equal((await runCli('pki', 'issue', '-f', ws.spec)).code, 0);
     const first = await snapshot(ws.pki);
-    assert.equal(first.size, 3 + 5 * 3, 'ca.pem, ca-key.pem, ca-config.json and 5 bare triples');
+    assert.equal(first.size, 3 + 2 + 5 * 3, 'ca.pem, ca-key.pem, ca-config.json, etcd-ca.pem, etcd-ca-key.pem and 5 bare triples');
     const again = await runCli('pki', 'issue', '-f', ws.spec, '--output', 'json');
     assert.equal(again.code, 0, again.stderr);
     const decisions = (JSON.parse(again.stdout) as { decisions: { action: string }[] }).decisions;
@@ -57,7 +57,7 @@ test("changing one node's IP re-issues only that node's certificate", async () =
     const plan = await runCli('pki', 'plan', '-f', ws.spec);
     assert.equal(plan.code, 0, plan.stderr);
     assert.match(plan.stdout, /reissue\s+nodes\/w2\/kubelet\s+SANs differ: missing IP:203\.0\.113\.99; no longer wanted IP:203\.0\.113\.11/);
-    assert.match(plan.stdout, /5 keep, 0 issue, 1 reissue/);
+    assert.match(plan.stdout, /6 keep, 0 issue, 1 reissue/);
     assert.deepEqual(changed(before, await snapshot(ws.pki)), [], 'plan writes nothing');
     assert.equal((await runCli('pki', 'issue', '-f', ws.spec)).code, 0);
     assert.deepEqual(changed(before, await snapshot(ws.pki)), ['nodes/w2/kubelet-key.pem', 'nodes/w2/kubelet.csr', 'nodes/w2/kubelet.pem']);
@@ -82,7 +82,7 @@ test('keys are 0600, certificates and CSRs 0644, directories 0700', async () => 
       if (want === 0o600) keys++;
       assert.equal(await mode(p), want, p);
     }
-    assert.equal(keys, 6);
+    assert.equal(keys, 7, 'ca, etcd-ca and five certificate keys');
   } finally {
     await ws.cleanup();
   }
@@ -93,7 +93,7 @@ test('plan on an empty directory writes nothing and says everything will be issu
   try {
     const cluster = await ws.writeSpec(modernSpec());
     const plan = await planClusterPki(cluster, plannedHosts(cluster));
-    assert.deepEqual(plan.decisions.map((d) => `${d.action} ${d.name}`), ['issue ca', 'issue nodes/w1/kubelet', 'issue nodes/w2/kubelet', 'issue kube-proxy', 'issue etcd-client', 'issue admin']);
+    assert.deepEqual(plan.decisions.map((d) => `${d.action} ${d.name}`), ['issue ca', 'issue etcd-ca', 'issue nodes/w1/kubelet', 'issue nodes/w2/kubelet', 'issue kube-proxy', 'issue etcd-client', 'issue admin']);
     await assert.rejects(stat(ws.pki), /ENOENT/);
   } finally {
     await ws.cleanup();
@@ -112,9 +112,9 @@ test('certificates expiring within the threshold are re-issued, and --threshold 
     assert.match(admin?.reason ?? '', /expires on \d{4}-\d\d-\d\d, within the 30d threshold/);
     assert.equal(plan.decisions.find((d) => d.name === 'ca')?.action, 'keep');
     const wide = await runCli('pki', 'plan', '-f', ws.spec, '--threshold', '400d');
-    assert.match(wide.stdout, /1 keep, 0 issue, 5 reissue/);
+    assert.match(wide.stdout, /2 keep, 0 issue, 5 reissue/);
     const narrow = await runCli('pki', 'plan', '-f', ws.spec, '--threshold', '720h');
-    assert.match(narrow.stdout, /6 keep, 0 issue, 0 reissue/);
+    assert.match(narrow.stdout, /7 keep, 0 issue, 0 reissue/);
   } finally {
     await ws.cleanup();
   }
@@ -130,7 +130,7 @@ test('a key that does not match its certificate is re-issued with the reason', a
     assert.match(plan.stdout, /reissue\s+kube-proxy\s+key does not match the certificate/);
     assert.doesNotMatch(plan.stdout, /BEGIN|PRIVATE/, 'no key material in the plan');
     assert.equal((await runCli('pki', 'issue', '-f', ws.spec)).code, 0);
-    assert.match((await runCli('pki', 'plan', '-f', ws.spec)).stdout, /6 keep, 0 issue, 0 reissue/);
+    assert.match((await runCli('pki', 'plan', '-f', ws.spec)).stdout, /7 keep, 0 issue, 0 reissue/);
   } finally {
     await ws.cleanup();
   }
@@ -146,8 +146,10 @@ test('replacing the CA with --force re-issues every certificate it signed', asyn
     assert.equal((await runCli('pki', 'init', '-f', ws.spec, '--algo', 'ecdsa', '--size', '384', '--force')).code, 0);
     const plan = await runCli('pki', 'plan', '-f', ws.spec);
     assert.match(plan.stdout, /ecdsa-384/);
-    assert.match(plan.stdout, /1 keep, 0 issue, 5 reissue/);
+    // the etcd CA and the etcd client certificate it signed are not touched by a new cluster CA
+    assert.match(plan.stdout, /3 keep, 0 issue, 4 reissue/);
     assert.match(plan.stdout, /reissue\s+admin\s+not signed by the current CA/);
+    assert.match(plan.stdout, /keep\s+etcd-client/);
   } finally {
     await ws.cleanup();
   }
@@ -178,7 +180,7 @@ test("the seed profile issues the post's one kubelet certificate and hands it to
     const text = await readFile(new URL('../../examples/seed.yaml', import.meta.url), 'utf8');
     const cluster = parseCluster(text, ws.spec);
     const r = await ensureClusterPki(cluster, plannedHosts(cluster), { dir: ws.pki });
-    assert.deepEqual(r.decisions.map((d) => d.name), ['ca', 'kubelet/kubelet', 'etcd-client', 'admin']);
+    assert.deepEqual(r.decisions.map((d) => d.name), ['ca', 'etcd-ca', 'kubelet/kubelet', 'etcd-client', 'admin']);
     const creds = Object.values(r.credentials.kubelet);
     assert.equal(creds.length, 3);
     assert.ok(creds.every((c) => c.certPem === creds[0]?.certPem));

@@ -33,11 +33,20 @@ function allCerts(): [string, string][] {
   ];
 }
 
-test('openssl verify accepts every issued certificate against ca.pem', () => {
+test('openssl verify accepts every issued certificate against its CA: ca.pem, and etcd-ca.pem for the etcd client', () => {
   for (const [what, file] of allCerts()) {
-    const r = tool('openssl', ['verify', '-CAfile', pki.paths.caCert, file]);
+    const ca = what === 'etcd-client' ? pki.paths.etcdCaCert ?? '' : pki.paths.caCert;
+    const r = tool('openssl', ['verify', '-CAfile', ca, file]);
     assert.equal(r.code, 0, `${what}: ${r.stderr}`);
     assert.match(r.stdout, /: OK$/m);
+  }
+});
+
+test('with a separate etcd CA (the default) no kubelet certificate is a valid etcd client', () => {
+  assert.ok(pki.paths.etcdCaCert, 'a new PKI has etcd-ca.pem');
+  for (const [what, file] of allCerts().filter(([w]) => w !== 'etcd-client')) {
+    const r = tool('openssl', ['verify', '-CAfile', pki.paths.etcdCaCert ?? '', file]);
+    assert.notEqual(r.code, 0, `${what} must not verify against etcd's CA`);
   }
 });
 

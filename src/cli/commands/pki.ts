@@ -1,14 +1,14 @@
 // `kubewright pki init | issue | plan`: the cluster CA and certificates, cfssl-compatible.
 import { basename, isAbsolute } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { InputError } from '../../errors.ts';
 import { ensureBareCertificate } from '../../pki/bare-certificate.ts';
 import type { CertDecision } from '../../pki/certificate-decision.ts';
-import { importEtcdCa, initClusterCa, readCaConfig, readClusterCa } from '../../pki/cluster-ca.ts';
+import { importEtcdCa, initClusterCa, readCaConfig, readClusterCa, readEtcdCa } from '../../pki/cluster-ca.ts';
 import { ensureClusterPki, planClusterPki } from '../../pki/cluster-pki.ts';
 import { parseCsrRequest } from '../../pki/csr-request.ts';
 import { parseDuration } from '../../pki/duration.ts';
-import { barePaths, caFiles, resolvePkiDir } from '../../pki/pki-files.ts';
+import { barePaths, caFiles, etcdCaFiles, resolvePkiDir } from '../../pki/pki-files.ts';
 import { keySpecProblem, type KeySpec } from '../../pki/private-key.ts';
 import { defaultProfileName, profileNamed } from '../../pki/signing-profile.ts';
 import { providerFor } from '../../providers/provider-for.ts';
@@ -74,6 +74,7 @@ Examples:
     .option('--import-ca-key <ca-key.pem>', 'the key of the imported CA (EC, RSA or PKCS#8 PEM)')
     .option('--import-etcd-ca <etcd-ca.pem>', "import etcd's own CA; it then signs flannel's etcd client certificate")
     .option('--import-etcd-ca-key <etcd-ca-key.pem>', 'the key of the imported etcd CA')
+    .option('--new-etcd-ca', "create etcd's own CA in a PKI that has only the cluster CA (a new PKI gets one anyway)")
     .option('--ca-config <ca-config.json>', "cfssl signing config to use (default: cfssl's usual kubernetes profile, 8760h)")
     .option('--force', 'replace a CA that is already there (every certificate is then re-issued)')
     .addOption(outputOption())
@@ -86,13 +87,14 @@ Examples:
   kubewright pki init -f cluster.yaml --import-ca root/ca.pem --import-ca-key root/ca-key.pem
 `,
     )
-    .action(async (opts: { file: string; lockTimeout: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; importEtcdCa?: string; importEtcdCaKey?: string; caConfig?: string; force?: boolean; output: OutputFormat }) => {
+    .action(async (opts: { file: string; lockTimeout: string; algo?: string; size?: string; caExpiry: string; importCa?: string; importCaKey?: string; importEtcdCa?: string; importEtcdCaKey?: string; newEtcdCa?: boolean; caConfig?: string; force?: boolean; output: OutputFormat }) => {
       const output = opts.output;
       const key = keyOf(opts.algo, opts.size);
       const expiryMs = parseDuration(opts.caExpiry);
       if (expiryMs === undefined) throw new InputError(`--ca-expiry: not a duration (got ${JSON.stringify(opts.caExpiry)})`, { hint: 'write it as cfssl does, e.g. 43800h (5 years)' });
       const cluster = await loadClusterFile(opts.file);
       await holdClusterLock(cluster, 'pki init', opts.lockTimeout);
+      if (opts.newEtcdCa && opts.importEtcdCa !== undefined) throw new InputError('pki init: --new-etcd-ca and --import-etcd-ca exclude each other', { hint: 'create a new etcd CA or import one, not both' });
       const dir = resolvePkiDir(cluster);
       const result = await initClusterCa(cluster, dir, {
         key,
@@ -101,8 +103,9 @@ Examples:
         importKey: opts.importCaKey,
         caConfig: opts.caConfig,
         force: opts.force,
+        etcdCa: opts.importEtcdCa !== undefined || opts.importEtcdCaKey !== undefined ? 'none' : opts.newEtcdCa ? 'new' : 'auto',
       });
-      const decisions = [result.decision];
+      const decisions = [result.decision, ...(result.etcd ? [result.etcd.decision] : [])];
       if (opts.importEtcdCa !== undefined || opts.importEtcdCaKey !== undefined) {
         if (opts.importEtcdCa === undefined || opts.importEtcdCaKey === undefined) {
           throw new InputError('pki init: --import-etcd-ca and --import-etcd-ca-key go together', { hint: "pass both etcd's CA certificate and its key" });
@@ -124,6 +127,7 @@ Examples:
     .option('--csr <csr.json>', 'issue one certificate from this cfssl CSR JSON instead of the cluster set')
     .option('--name <name>', 'with --csr: cfssljson -bare name under pki.dir (default: the CSR file name)')
     .option('--profile <name>', 'with --csr: signing profile from ca-config.json', defaultProfileName)
+    .addOption(new Option('--ca <which>', "with --csr: the signing CA — cluster, or etcd (etcd's serving and peer certificates)").choices(['cluster', 'etcd']).default('cluster'))
     .option('--threshold <duration>', 're-issue certificates expiring within this time', '30d')
     .addOption(outputOption())
     .addHelpText(
@@ -133,9 +137,10 @@ Examples:
   kubewright pki issue -f cluster.yaml
   kubewright pki issue -f cluster.yaml --threshold 60d --output json
   kubewright pki issue -f cluster.yaml --csr kubelet.json --name kubelet/kubelet
+  kubewright pki issue -f cluster.yaml --csr etcd-server.json --name etcd/server --ca etcd
 `,
     )
-    .action(async (opts: { file: string; lockTimeout: string; csr?: string; name?: string; profile: string; threshold: string; output: OutputFormat }) => {
+    .action(async (opts: { file: string; lockTimeout: string; csr?: string; name?: string; profile: string; ca: 'cluster' | 'etcd'; threshold: string; output: OutputFormat }) => {
       const output = opts.output;
       const thresholdMs = thresholdOf(opts.threshold);
       const cluster = await loadClusterFile(opts.file);
@@ -153,8 +158,11 @@ Examples:
         throw new InputError(`${csrFile}: cannot read the CSR JSON (${e.code ?? String(e)})`, { hint: 'check the path given with --csr' });
       });
       const request = parseCsrRequest(text, csrFile);
-      const ca = await readClusterCa(dir);
-      if (!ca) throw new InputError(`${caFiles(dir).cert}: no CA in the PKI directory`, { hint: `create one first: kubewright pki init -f ${opts.file}` });
+      const ca = opts.ca === 'etcd' ? await readEtcdCa(dir) : await readClusterCa(dir);
+      if (!ca) {
+        const file = opts.ca === 'etcd' ? etcdCaFiles(dir).cert : caFiles(dir).cert;
+        throw new InputError(`${file}: no ${opts.ca === 'etcd' ? 'etcd ' : ''}CA in the PKI directory`, { hint: `create one first: kubewright pki init -f ${opts.file}${opts.ca === 'etcd' ? ' --new-etcd-ca' : ''}` });
+      }
       const name = opts.name ?? basename(csrFile).replace(/(-csr)?\.json$/, '');
       if (name === '' || isAbsolute(name) || name.split('/').includes('..')) throw new InputError(`--name: must be a relative name inside pki.dir (got ${JSON.stringify(name)})`, { hint: 'e.g. --name kubelet/kubelet' });
       const profile = profileNamed(await readCaConfig(dir), opts.profile);
