@@ -165,7 +165,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
     assert.deepEqual(after.split(' ').slice(0, 2), before.split(' ').slice(0, 2));
     assert.notEqual(after, before);
     await onHost(h, 'rm -f /run/kw-hasher.log');
-    const r = await runCli('apply', '-f', spec, '--wait-timeout', '30', '--show-plan');
+    const r = await runCli('apply', '-f', spec, '--wait-timeout', '30s', '--show-plan');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^${h.name}:   ~ write /etc/containerd/config\\.toml \\(content changed\\)$`, 'm'));
     assert.match(r.stdout, new RegExp(`^${h.name}:   ⟳ restart containerd\\.service`, 'm'));
