@@ -31,6 +31,7 @@ import { DigitalOceanSimulator } from '../support/do-simulator.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
 import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { startPrismProxy, type PrismProxy } from '../support/prism.ts';
+import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
 import { bootDropletHost, portFreeOn, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
 import { startE2eEtcd, type E2eEtcd } from './digitalocean-etcd.ts';
 
@@ -60,6 +61,8 @@ let lookupFile: string;
 let knownHostsPath: string;
 let sim: DigitalOceanSimulator;
 let prism: PrismProxy | undefined;
+/** https in front of Prism, for the nodes' etcd-lookup (it sends its token over https only) */
+let apiTls: TlsFront | undefined;
 let api: KubeApiDouble | undefined;
 let etcd: E2eEtcd | undefined;
 let sshPort: number;
@@ -117,7 +120,7 @@ async function runStartedUnits(h: DropletHost): Promise<void> {
   if (started.has('etcd-lookup.service') && !node.lookup) {
     node.lookup = 'running';
     const out = await run('sh', [r('usr/local/bin/etcd-lookup')], {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ETCD_LOOKUP_ROOT: h.root, DIGITALOCEAN_API_URL: prism!.url, ETCD_LOOKUP_ATTEMPTS: '10', ETCD_LOOKUP_RETRY_SECONDS: '1' },
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ETCD_LOOKUP_ROOT: h.root, DIGITALOCEAN_API_URL: apiTls!.url, CURL_CA_BUNDLE: join(dir, 'pki', 'ca.pem'), ETCD_LOOKUP_ATTEMPTS: '10', ETCD_LOOKUP_RETRY_SECONDS: '1' },
       timeout: 60_000,
     }).catch((e: { stderr?: string; message: string }) => {
       throw new Error(`etcd-lookup failed: ${e.stderr ?? e.message}`);
@@ -255,6 +258,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   const ca = await readClusterCa(join(dir, 'pki'));
   assert.ok(ca);
   const serving = await issueCertificate(ca, { CN: 'kube-apiserver', hosts: ['127.0.0.1'] });
+  apiTls = await startTlsFront(prism.url, await issueCertificate(ca, { CN: 'api.digitalocean.test', hosts: ['127.0.0.1'] }));
   api = new KubeApiDouble({ caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem, port: apiPort, gitVersion: `v${version}`, authorization: 'node', staleAfterMs: heartbeatStaleAfterMs });
   await api.start();
   // etcd's own CA (a new PKI gets one) signs etcd's serving certificate, as flannel's client certificate
@@ -276,6 +280,7 @@ after(async () => {
   await Promise.all([...booted.values()].map((h) => stopDropletHost(h)));
   await etcd?.stop();
   await api?.stop();
+  await apiTls?.stop();
   await prism?.stop();
   await sim?.stop();
   await rm(dir, { recursive: true, force: true });
