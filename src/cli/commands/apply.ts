@@ -8,6 +8,7 @@ import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../run/run-hosts.ts';
 import { providerFor } from '../../providers/provider-for.ts';
 import { processIo, type Io } from '../io.ts';
+import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { parseParallel, testHostRoots } from './plan.ts';
@@ -20,9 +21,7 @@ function table(outcomes: readonly HostOutcome[]): string[] {
     `${(o.durationMs / 1000).toFixed(1)}s`,
     o.status === 'failed' ? describeError(o.error).split('\n')[0] ?? '' : '',
   ]);
-  const all = [['HOST', 'STATUS', 'ACTIONS', 'TIME', 'ERROR'], ...rows];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd());
+  return formatTable([['HOST', 'STATUS', 'ACTIONS', 'TIME', 'ERROR'], ...rows]);
 }
 
 /** listr2 when a person watches a terminal; plain `host: phase: message` lines otherwise (CI, pipes, tests). */

@@ -11,6 +11,7 @@ import type { Cluster } from '../../spec/cluster.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { outputOption, type OutputFormat } from '../output-option.ts';
 import type { Io } from '../io.ts';
+import { formatTable } from '../table.ts';
 
 /** The source to copy from: --from (`upstream` for none), else the spec's artifacts.mirror (relative to the spec). */
 function sourceMirror(cluster: Cluster, from: string | undefined): string | null {
@@ -58,7 +59,7 @@ Example:
         io.out(JSON.stringify({ to: opts.to, kubernetesVersion: result.kubernetesVersion ?? null, files: result.files }, null, 2));
         return;
       }
-      for (const f of result.files) io.out(`${f.status.padEnd(9)} ${f.url}`);
+      for (const l of formatTable(result.files.map((f) => [f.status, f.url]), { gap: 1 })) io.out(l);
       const fetched = result.files.filter((f) => f.status === 'fetched').length;
       io.out(`${fetched} of ${result.files.length} files written to ${opts.to} (the rest unchanged)`);
     });

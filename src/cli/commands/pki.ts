@@ -17,6 +17,7 @@ import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { outputOption, type OutputFormat } from '../output-option.ts';
 import type { Io } from '../io.ts';
+import { formatTable } from '../table.ts';
 
 function thresholdOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -36,8 +37,7 @@ function keyOf(algo: string | undefined, size: string | undefined): KeySpec | un
 
 function printDecisions(io: Io, dir: string, decisions: CertDecision[]): void {
   io.out(`pki: ${dir}`);
-  const width = Math.max(...decisions.map((d) => d.name.length));
-  for (const d of decisions) io.out(`  ${d.action.padEnd(8)} ${d.name.padEnd(width)}  ${d.reason}`);
+  for (const l of formatTable(decisions.map((d) => [d.action, d.name, d.reason]), { indent: '  ' })) io.out(l);
   const count = (a: CertDecision['action']): number => decisions.filter((d) => d.action === a).length;
   io.out(`${count('keep')} keep, ${count('issue')} issue, ${count('reissue')} reissue`);
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { runUp, upSteps, type UpEvent, type UpResult } from '../../run/up.ts';
-import { formatVerifyReport } from '../../verify/verify-report.ts';
+import { formatVerifyReport } from '../verify-report.ts';
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
+import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { parseParallel, testHostRoots } from './plan.ts';
@@ -28,8 +29,7 @@ interface UpCliOptions {
 
 function summaryLines(r: UpResult): string[] {
   const rows = [['NODE', 'PUBLIC', 'PRIVATE', 'APPLY', 'ACTIONS'], ...r.hosts.map((h) => [h.name, h.publicAddress ?? '-', h.privateAddress ?? '-', h.status, String(h.actions)])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const table = rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const table = formatTable(rows);
   const changed = [
     r.provision?.firewall && r.provision.firewall.action !== 'unchanged' ? `firewall ${r.provision.firewall.name} ${r.provision.firewall.action}` : undefined,
     r.provision && r.provision.created.length > 0 ? `${r.provision.created.length} hosts created` : undefined,

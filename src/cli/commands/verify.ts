@@ -10,7 +10,7 @@ import type { Cluster } from '../../spec/cluster.ts';
 import { readAdminCredentials } from '../../verify/admin-credentials.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
 import { verifyCluster, verifyUntil, type VerifyReport } from '../../verify/verify-cluster.ts';
-import { formatVerifyReport } from '../../verify/verify-report.ts';
+import { formatVerifyReport } from '../verify-report.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';

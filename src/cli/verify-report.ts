@@ -1,10 +1,9 @@
 // The text `verify` prints: API health, `kubectl get nodes` columns, a reason per failing node, DNS, flannel.
-import type { VerifyReport } from './verify-cluster.ts';
+import type { VerifyReport } from '../verify/verify-cluster.ts';
+import { formatTable } from './table.ts';
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join('').trimEnd());
-}
+// kubectl's spacing: three blanks between columns
+const table = (rows: string[][]): string[] => formatTable(rows, { gap: 3 });
 
 export function formatVerifyReport(r: VerifyReport): string[] {
   const lines: string[] = [];
