@@ -11,14 +11,15 @@
 // the deployment controller would have written it. componentstatuses can report Unhealthy.
 // Objects written whole (create, replace, server-side apply) are validated strictly against the
 // upstream OpenAPI schema of the served version (test/contracts/kubernetes), as
-// `kubectl apply --validate=strict` would: an unknown or mistyped field is a 422.
+// `kubectl apply --validate=strict` would: an unknown or mistyped field is a 422. A group version
+// the release does not serve (apps/v1 Deployments on 1.8, extensions/v1beta1 on 1.16+) is a 404.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
-import { hasKubernetesSchema, validateKubernetesObject } from '../contracts/kubernetes/validate-object.ts';
+import { hasKubernetesSchema, servedByRelease, validateKubernetesObject } from '../contracts/kubernetes/validate-object.ts';
 
 export interface ApiCall {
   method: string;
@@ -214,7 +215,7 @@ export class KubeApiDouble {
     }
     if (method === 'GET' && p === '/api') return { status: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
     if (method === 'GET' && p === '/apis') {
-      const groups = [...new Set(resources.filter((r) => r.groupVersion.includes('/')).map((r) => r.groupVersion))].map((gv) => {
+      const groups = [...new Set(resources.filter((r) => r.groupVersion.includes('/') && servedByRelease(r.groupVersion, r.kind, this.minor())).map((r) => r.groupVersion))].map((gv) => {
         const [name, version] = gv.split('/') as [string, string];
         return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
       });
@@ -222,8 +223,11 @@ export class KubeApiDouble {
     }
     const parsed = parseApiPath(p);
     if (!parsed) throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${p})`);
+    if (!('discovery' in parsed) && !servedByRelease(parsed.info.groupVersion, parsed.info.kind, this.minor())) {
+      throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${parsed.info.groupVersion} ${parsed.info.resource} is not served by ${this.opts.gitVersion ?? 'v1.36.0'})`);
+    }
     if ('discovery' in parsed) {
-      const list = resources.filter((r) => r.groupVersion === parsed.discovery);
+      const list = resources.filter((r) => r.groupVersion === parsed.discovery && servedByRelease(r.groupVersion, r.kind, this.minor()));
       if (list.length === 0) throw new HttpError(404, 'NotFound', `no group version ${parsed.discovery}`);
       return {
         status: 200,
@@ -312,8 +316,12 @@ export class KubeApiDouble {
   }
 
   /** A whole object a client writes, judged by the served minor's OpenAPI schema (kinds with a vendored schema only). */
+  private minor(): number {
+    return Number(/^v1\.(\d+)/.exec(this.opts.gitVersion ?? 'v1.36.0')?.[1] ?? 36);
+  }
+
   private validate(info: ResourceInfo, obj: Obj): void {
-    const minor = Number(/^v1\.(\d+)/.exec(this.opts.gitVersion ?? 'v1.36.0')?.[1] ?? 36);
+    const minor = this.minor();
     const apiVersion = typeof obj['apiVersion'] === 'string' ? obj['apiVersion'] : info.groupVersion;
     const kind = typeof obj['kind'] === 'string' ? obj['kind'] : info.kind;
     if (apiVersion !== info.groupVersion || kind !== info.kind) {

@@ -266,6 +266,13 @@ describe('verify (seed profile: the post\'s Kubernetes 1.8) against the API test
     }
   });
 
+  test('like a 1.8 server, the double does not serve apps/v1 Deployments (the post\'s kube-dns is extensions/v1beta1)', async () => {
+    const r = await rawRequest(fx, 'GET', '/apis/apps/v1/namespaces/kube-system/deployments/kube-dns', 'application/json', '');
+    assert.equal(r.status, 404, r.body);
+    const served = await rawRequest(fx, 'GET', '/apis/extensions/v1beta1/namespaces/kube-system/deployments/kube-dns', 'application/json', '');
+    assert.equal(served.status, 200, served.body);
+  });
+
   test('without server-side apply the addon is created, then left unchanged', async () => {
     const kc = adminKubeConfig(fx.cluster.kubernetes.apiServer, fx.pki.credentials.caPem, fx.pki.admin);
     const again = await applyDnsAddon(kc, renderCluster({ cluster: fx.cluster, hosts: fx.hosts }).cluster);

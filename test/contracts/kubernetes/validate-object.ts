@@ -3,7 +3,7 @@
 // — an unknown or misplaced field is an error, as with `kubectl apply --validate=strict`.
 import Ajv from 'ajv';
 import { readFileSync } from 'node:fs';
-import type { TrimmedOpenApi } from './trim-openapi.ts';
+import { KEPT_KINDS, type TrimmedOpenApi } from './trim-openapi.ts';
 
 /** The releases whose schemas are vendored; an object for minor M is judged by the newest one ≤ M. */
 export const SCHEMA_MINORS = [8, 10, 13, 23, 35] as const;
@@ -65,6 +65,16 @@ function describe(e: Ajv.ErrorObject): string {
 /** Whether a schema for `apiVersion` `kind` is vendored for the release judging 1.<minor>. */
 export function hasKubernetesSchema(apiVersion: string, kind: string, minor: number): boolean {
   return `${apiVersion}/${kind}` in schemaFor(minor).schema.doc.kinds;
+}
+
+/**
+ * False when the release judging 1.<minor> does not serve `apiVersion` `kind` although other
+ * releases do (e.g. apps/v1 Deployments on 1.8, extensions/v1beta1 ones on 1.35); true otherwise,
+ * including for kinds outside KEPT_KINDS, which this module cannot tell about.
+ */
+export function servedByRelease(apiVersion: string, kind: string, minor: number): boolean {
+  const key = `${apiVersion}/${kind}`;
+  return !KEPT_KINDS.includes(key) || key in schemaFor(minor).schema.doc.kinds;
 }
 
 /**
