@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { plannedHosts } from '../../src/providers/provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
+import { main } from '../../src/cli/main.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
@@ -115,6 +116,22 @@ test('a changed spec field shows as a unified diff and restarts only the units t
   assert.match(plan.stdout, new RegExp(`^${h}:       --- a/var/lib/kubelet/config\\.yaml$`, 'm'));
   assert.match(plan.stdout, new RegExp(`^${h}:       -- 10\\.32\\.0\\.10$`, 'm'));
   assert.match(plan.stdout, new RegExp(`^${h}:       \\+- 10\\.32\\.0\\.53$`, 'm'));
+  assert.ok(!plan.stdout.includes('\x1b['), 'no colour when stdout is not a terminal');
+  // on a terminal the diff is coloured; NO_COLOR turns it off
+  const onTerminal = async (): Promise<string> => {
+    const out: string[] = [];
+    assert.equal(await main(['node', 'kubewright', 'plan', '-f', specFile], { out: (l) => out.push(l), err: () => undefined, isTTY: true }), 0);
+    return out.join('\n');
+  };
+  const coloured = await onTerminal();
+  assert.ok(coloured.includes(`${h}:       \x1b[32m+- 10.32.0.53\x1b[0m`), 'an added line is green');
+  assert.ok(coloured.includes(`${h}:       \x1b[31m-- 10.32.0.10\x1b[0m`), 'a removed line is red');
+  process.env['NO_COLOR'] = '1';
+  try {
+    assert.ok(!(await onTerminal()).includes('\x1b['), 'NO_COLOR: no colour on a terminal either');
+  } finally {
+    delete process.env['NO_COLOR'];
+  }
   const restarts = plan.stdout.split('\n').filter((l) => l.startsWith(`${h}:   ⟳ restart`));
   assert.deepEqual(restarts.map((l) => l.split(' ')[5]), ['kubelet.service']);
   const r = await runCli('apply', '-f', specFile);

@@ -12,6 +12,7 @@ import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { parseParallel, testHostRoots } from './plan.ts';
+import { planLinesFor } from '../plan-colour.ts';
 
 function table(outcomes: readonly HostOutcome[]): string[] {
   const rows = outcomes.map((o) => [
@@ -119,7 +120,7 @@ Example:
       const summary = summarize(outcomes);
       if (json) io.out(JSON.stringify(planJson(outcomes, run.notes), null, 2));
       else {
-        if (opts.showPlan) for (const l of planText(outcomes)) io.out(l);
+        if (opts.showPlan) for (const l of planLinesFor(io, planText(outcomes))) io.out(l);
         for (const l of table(outcomes)) io.out(l);
         io.out(summaryLine('Apply', summary));
         const recorded = run.lock.additions();

@@ -6,6 +6,7 @@ import { runHosts } from '../../run/run-hosts.ts';
 import { outputOption } from '../output-option.ts';
 import { specPath } from '../../run/connect.ts';
 import { ExitStatus } from '../exit-status.ts';
+import { planLinesFor } from '../plan-colour.ts';
 import type { Io } from '../io.ts';
 import type { ProviderPlan } from '../../providers/provider.ts';
 import { exposureWarnings } from '../../spec/firewall-rules.ts';
@@ -104,7 +105,7 @@ Example:
           io.out(`lockfile ${lockfile.path}: ${lockfile.unrecorded.length} artifact(s) not recorded yet; apply records each when it first fetches it (checksum trusted on first use)`);
           for (const u of lockfile.unrecorded) io.out(`lockfile:   + ${u}`);
         }
-        for (const l of planText(outcomes)) io.out(l);
+        for (const l of planLinesFor(io, planText(outcomes))) io.out(l);
         io.out(summaryLine('Plan', summary));
       }
       if (summary.failed > 0) {
