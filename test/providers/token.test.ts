@@ -32,6 +32,9 @@ test('a token file with more than one token is refused without echoing it', asyn
 
 test('the API URL comes from the option, then DIGITALOCEAN_API_URL, then the public API', () => {
   assert.equal(resolveApiUrl('http://127.0.0.1:9/', { DIGITALOCEAN_API_URL: 'http://other' }), 'http://127.0.0.1:9');
+  // the token would cross the network in clear text: plain http is refused off loopback
+  assert.throws(() => resolveApiUrl(undefined, { DIGITALOCEAN_API_URL: 'http://api.example.com' }), (e: unknown) => e instanceof InputError && /unencrypted/.test(e.message) && e.exitCode === 2);
+  assert.equal(resolveApiUrl('http://localhost:8080', {}), 'http://localhost:8080');
   assert.equal(resolveApiUrl(undefined, { DIGITALOCEAN_API_URL: 'http://127.0.0.1:8' }), 'http://127.0.0.1:8');
   assert.equal(resolveApiUrl(undefined, {}), 'https://api.digitalocean.com');
   assert.throws(() => resolveApiUrl('ftp://x', {}), InputError);

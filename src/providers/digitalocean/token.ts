@@ -1,6 +1,7 @@
 // Where the DigitalOcean token comes from: --token-file or DIGITALOCEAN_ACCESS_TOKEN (doctl's
 // variable), never the spec. Errors name the source, never the value.
 import { readFile } from 'node:fs/promises';
+import { isInsecureHttp } from '../../artifacts/source-trust.ts';
 import { InputError } from '../../errors.ts';
 
 export const tokenEnvVar = 'DIGITALOCEAN_ACCESS_TOKEN';
@@ -47,6 +48,12 @@ export function resolveApiUrl(option: string | undefined, env: NodeJS.ProcessEnv
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InputError(`digitalocean API URL ${JSON.stringify(raw)}: must be http(s)`, { hint: `e.g. ${defaultApiUrl}` });
+  }
+  // the API token travels in every request's Authorization header: plain http only on loopback (tests, local simulators)
+  if (isInsecureHttp(raw)) {
+    throw new InputError(`digitalocean API URL ${JSON.stringify(raw)}: plain http off loopback would send the API token unencrypted`, {
+      hint: `use https (e.g. ${defaultApiUrl}); http is accepted only for 127.0.0.1, ::1 and localhost`,
+    });
   }
   return raw.replace(/\/+$/, '');
 }
