@@ -1,10 +1,10 @@
 // `--help` of every command and subcommand through the real installed entry (package.json's
 // `bin.kubewright`, run as a child process, as a user's shell runs it), not the in-process runCli.
 // The command list comes from the commander program itself, so a new command is covered the day
-// it is added. The bin runs from a copy of the package as npm ships it (see before()).
+// it is added. Which build of the bin runs: see before().
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,20 +21,36 @@ interface PackageJson {
 let installed = '';
 let entry = '';
 
-// The package as npm ships it: package.json's `files`, with dist/ compiled by the build's own tsc
-// config into a temporary copy (the checkout's dist/ may be stale or absent and is left alone).
+/** Newest modification time of any file under `dir` (0 when it does not exist). */
+async function newest(dir: string, pick: (a: number, b: number) => number, start: number): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  let t = start;
+  for (const e of entries) if (e.isFile()) t = pick(t, (await stat(join(e.parentPath, e.name))).mtimeMs);
+  return t;
+}
+
+// The checkout's own bin when its dist/ was built after the last source change (CI: `npm ci`
+// builds it just before the tests); otherwise the package as npm ships it — package.json's
+// `files`, with dist/ compiled by the build's tsc config — in a temporary copy, leaving a stale or
+// missing dist/ in the checkout alone. One tsc run costs more than all the --help runs together.
 before(async () => {
-  installed = await mkdtemp(join(tmpdir(), 'kw-help-'));
   const pkg = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as PackageJson;
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin['kubewright'];
+  assert.ok(bin, 'package.json names a kubewright bin');
+  const oldestBuilt = await newest(join(repo, 'dist'), Math.min, Infinity);
+  const newestSource = await newest(join(repo, 'src'), Math.max, 0);
+  if (oldestBuilt !== Infinity && oldestBuilt >= newestSource) {
+    entry = join(repo, bin);
+    return;
+  }
+  installed = await mkdtemp(join(tmpdir(), 'kw-help-'));
   await promisify(execFile)(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.build.json'), '--outDir', join(installed, 'dist')], { cwd: repo, timeout: 300_000 });
   for (const f of ['package.json', ...pkg.files.filter((f) => f !== 'dist')]) await cp(join(repo, f), join(installed, f), { recursive: true });
   await symlink(realpathSync(join(repo, 'node_modules')), join(installed, 'node_modules'));
-  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin['kubewright'];
-  assert.ok(bin, 'package.json names a kubewright bin');
   entry = join(installed, bin);
 }, { timeout: 300_000 });
 
-after(() => rm(installed, { recursive: true, force: true }));
+after(() => (installed ? rm(installed, { recursive: true, force: true }) : undefined));
 
 /** Every command path of the program: [], ['init'], …, ['pki', 'issue'], … */
 async function commandPaths(): Promise<string[][]> {
@@ -52,7 +68,7 @@ interface Result {
 function runEntry(args: string[]): Promise<Result> {
   return new Promise((resolve) => {
     // the bin's own shebang decides the interpreter, as in a user's shell
-    execFile(entry, args, { cwd: installed, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+    execFile(entry, args, { cwd: installed || repo, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
       resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr });
     });
   });
