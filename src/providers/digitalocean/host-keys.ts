@@ -3,7 +3,7 @@
 // known_hosts — so the first SSH connection is already verified (no trust on first use).
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { createRequire } from 'node:module';
 import { KubewrightError } from '../../errors.ts';
 import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
 
@@ -15,7 +15,11 @@ export interface HostKey {
   publicKey: string;
 }
 
+// ssh2 is loaded on first use: commands that only read the provider (render, plan) start without it
+const requireCjs = createRequire(import.meta.url);
+
 export function generateHostKey(name: string): HostKey {
+  const ssh2 = requireCjs('ssh2') as typeof import('ssh2');
   const pair = ssh2.utils.generateKeyPairSync('ed25519');
   // drop any comment: known_hosts and cloud-init want `type base64`
   const publicKey = pair.public.trim().split(/\s+/).slice(0, 2).join(' ');
