@@ -13,6 +13,7 @@ import type { BinarySpec, RenderedFile } from '../render/types.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { connectHost, specPath, sshOptionsFor } from './connect.ts';
 import { resolveRenderInputs, type ResolveOptions } from './resolve.ts';
+import { connectAndRotate, hostsToRotate, readRotationState } from './rotate-host-key.ts';
 import type { HostTarget } from './run-hosts.ts';
 
 export interface PrepareOptions {
@@ -67,6 +68,10 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   assertTrustedMirror(mirror, lock, cluster.artifacts.checksums, [binariesForArch('amd64'), binariesForArch('arm64')]);
   const byName = new Map(rendered.hosts.map((h) => [h.name, h]));
   const targets: HostTarget[] = hosts.map((host) => ({ host, desired: byName.get(host.name)!, binariesFor: binariesForArch }));
+  // DigitalOcean and Terraform hosts were provisioned with a host key that others can read (metadata, tfstate)
+  const rotation = await readRotationState(cluster);
+  const toRotate = hostsToRotate(rotation, hosts);
+  if (opts.mode === 'plan' && toRotate.length > 0) notes.push(`host keys from user_data will be replaced by keys generated on the host at the next apply/up: ${toRotate.join(', ')}`);
   // the SSH key is read only when there is a host to reach (a DigitalOcean plan may have none yet)
   const ssh = targets.length > 0 ? await sshOptionsFor(cluster, opts.acceptNewHostKeys) : undefined;
   return {
@@ -76,7 +81,9 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     lock,
     connect: async (h) => {
       // plan changes nothing, known_hosts included: a new key is only reported
-      const x = await connectHost(h, { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs });
+      const base = { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs };
+      // apply: the first verified connection replaces a key that came through user_data
+      const x = opts.mode === 'apply' ? await connectAndRotate(cluster, h, base, rotation) : await connectHost(h, base);
       if (x.unrecordedHostKey) newHostKeys.push({ host: h.name, ...x.unrecordedHostKey });
       return x;
     },

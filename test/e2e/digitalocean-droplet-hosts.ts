@@ -8,7 +8,7 @@
 // `v1.local_hostname` branches kubewright writes. There is no systemd here, so PATH on each host
 // starts with the `systemctl` TEST DOUBLE of test/support/sshd-hosts.ts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -125,13 +125,28 @@ export async function bootDropletHost(base: string, d: { name: string; address: 
   const bin = join(dir, 'bin');
   const systemdDir = join(dir, 'systemd');
   for (const p of [root, bin, systemdDir]) await mkdir(p, { recursive: true });
-  const key = hostKeyOf(await renderUserData(d.userData, d.name, dir), d.name);
+  let key = hostKeyOf(await renderUserData(d.userData, d.name, dir), d.name);
   await installSystemdTestDoubles(bin);
-  await writeFile(join(dir, 'ssh_host_ed25519_key'), key.privateKey, { mode: 0o600 });
-  await writeFile(join(dir, 'ssh_host_ed25519_key.pub'), `${key.publicKey}\n`);
+  // where cloud-init puts them: /etc/ssh in the droplet's root, so a host key rotation through the
+  // executor (rooted paths) changes the key this sshd presents to new connections
+  const etcSsh = join(root, 'etc', 'ssh');
+  await mkdir(etcSsh, { recursive: true });
+  const kept = await readFile(join(etcSsh, 'ssh_host_ed25519_key.pub'), 'utf8').catch(() => undefined);
+  if (kept !== undefined) {
+    // a reboot: cloud-init's ssh module runs once per instance, so the droplet keeps the key it has (e.g. a rotated one)
+    key = { privateKey: '', publicKey: kept.trim().split(/\s+/).slice(0, 2).join(' ') };
+  } else {
+    await writeFile(join(etcSsh, 'ssh_host_ed25519_key'), key.privateKey, { mode: 0o600 });
+    await writeFile(join(etcSsh, 'ssh_host_ed25519_key.pub'), `${key.publicKey}\n`);
+  }
+  // cloud-init's copies of the user_data it ran (the rotation removes them)
+  for (const d2 of [join(root, 'var/lib/cloud/instances', d.name), join(root, 'var/lib/cloud/instance')]) {
+    await mkdir(d2, { recursive: true });
+    await writeFile(join(d2, 'user-data.txt'), d.userData, { mode: 0o600 });
+  }
   await writeFile(join(dir, 'authorized_keys'), d.authorizedKeys.map((k) => `${k.trim()}\n`).join(''), { mode: 0o600 });
   const logFile = join(dir, 'sshd.log');
-  await writeFile(join(dir, 'sshd_config'), sshdConfig({ dir, address: d.address, port: d.port, bin, systemdDir }));
+  await writeFile(join(dir, 'sshd_config'), sshdConfig({ dir, address: d.address, port: d.port, bin, systemdDir, hostKey: join(etcSsh, 'ssh_host_ed25519_key') }));
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config'), '-E', logFile], { stdio: 'ignore' });
   // a watchdog stops this sshd if the test process dies without cleaning up

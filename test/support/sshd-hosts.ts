@@ -101,11 +101,11 @@ export async function acceptsSsh(address: string, port: number): Promise<boolean
 
 /** sshd_config for a loopback test host: its own host key, pid and authorized_keys in `dir`, root
  * login by key only, and a PATH that starts with the systemd test doubles in `bin`. */
-export function sshdConfig(o: { dir: string; address: string; port: number; bin: string; systemdDir: string }): string {
+export function sshdConfig(o: { dir: string; address: string; port: number; bin: string; systemdDir: string; hostKey?: string }): string {
   return [
     `Port ${o.port}`,
     `ListenAddress ${o.address}`,
-    `HostKey ${o.dir}/ssh_host_ed25519_key`,
+    `HostKey ${o.hostKey ?? `${o.dir}/ssh_host_ed25519_key`}`,
     `PidFile ${o.dir}/sshd.pid`,
     `AuthorizedKeysFile ${o.dir}/authorized_keys`,
     'UsePAM no',

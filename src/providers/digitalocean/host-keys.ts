@@ -1,7 +1,7 @@
 // SSH trust from birth: each droplet's ed25519 host key is generated here, stored 0600 under
 // `.kubewright/<cluster>/hostkeys/`, handed to cloud-init through user_data, and pinned in
 // known_hosts — so the first SSH connection is already verified (no trust on first use).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { KubewrightError } from '../../errors.ts';
@@ -49,6 +49,31 @@ export class HostKeyStore {
         host: name, hint: 'check the permissions of the .kubewright directory next to the spec',
       });
     }
+  }
+
+  /** The public half alone: it stays after a rotation removed the (then useless) private key. */
+  async loadPublic(name: string): Promise<string | undefined> {
+    const p = this.paths(name);
+    try {
+      return (await readFile(p.pub, 'utf8')).trim();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** Host names with a public key here. */
+  async names(): Promise<string[]> {
+    const entries = await readdir(this.dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [] as string[];
+      throw e;
+    });
+    return entries.filter((f) => f.endsWith('.pub')).map((f) => f.slice(0, -4)).filter((n) => /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(n)).sort();
+  }
+
+  /** Deletes the private key (after its rotation: the host no longer uses it); the public half stays as the record's anchor. */
+  async forgetPrivate(name: string): Promise<void> {
+    await rm(this.paths(name).key, { force: true });
   }
 
   async loadOrCreate(name: string): Promise<HostKey> {

@@ -15,6 +15,7 @@ import { ensureWorkers, workerNameRegExp, type EnsureEvent, type EnsureResult, t
 import { designFirewall, firewallName } from '../../spec/firewall-rules.ts';
 import { deleteFirewall, ensureFirewall, findFirewalls, planFirewall, type Firewall, type FirewallOutcome } from './firewall.ts';
 import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
+import { keysToPin, readRotations, writeRotation } from '../host-key-rotation.ts';
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
 import { planWorkers, type WorkerPlan } from './plan-workers.ts';
 import { resolveSshKeys } from './ssh-keys.ts';
@@ -141,14 +142,17 @@ export class DigitalOceanProvider implements Provider {
     const known: KnownHost[] = [];
     const unpinned: string[] = [];
     const pinned = new Set<string>();
+    const rotations = await readRotations(cluster);
     for (const w of result.workers) {
-      const key = await this.keys.load(w.name);
-      if (!key) {
+      const provisioned = await this.keys.loadPublic(w.name);
+      if (!provisioned) {
         unpinned.push(w.name);
         continue;
       }
       pinned.add(w.name);
-      known.push({ names: [w.name, w.publicAddress, ...(w.privateAddress ? [w.privateAddress] : [])].map((n) => this.knownHostName(n)), publicKey: key.publicKey });
+      // once rotated, the host's own key is pinned, never the user_data key again
+      const names = [w.name, w.publicAddress, ...(w.privateAddress ? [w.privateAddress] : [])].map((n) => this.knownHostName(n));
+      for (const publicKey of keysToPin(rotations, w.name, provisioned)) known.push({ names, publicKey });
     }
     await updateKnownHosts(resolveSpecPath(cluster, cluster.ssh.knownHostsPath), known, result.pruned.map((n) => this.knownHostName(n)));
     for (const n of result.pruned) await this.forgetHostKey(n);
@@ -241,6 +245,7 @@ export class DigitalOceanProvider implements Provider {
 
   private async forgetHostKey(name: string): Promise<void> {
     if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(name)) return;
+    await writeRotation(this.opts.cluster, name, undefined);
     await rm(join(this.keys.dir, name), { force: true });
     await rm(join(this.keys.dir, `${name}.pub`), { force: true });
   }

@@ -7,6 +7,7 @@ import { updateKnownHosts } from '../digitalocean/known-hosts.ts';
 import { resolveSpecPath } from '../digitalocean/state-paths.ts';
 import { noReport, type DestroyResult, type EnsuredHosts, type Provider, type ProviderPlan, type Teardown } from '../provider.ts';
 import { readTerraformOutput } from './output-hosts.ts';
+import { keysToPin, readRotations } from '../host-key-rotation.ts';
 
 export class TerraformOutputProvider implements Provider {
   readonly kind = 'terraform';
@@ -48,9 +49,15 @@ export class TerraformOutputProvider implements Provider {
     const hosts = await readTerraformOutput(this.outputFile);
     const port = this.cluster.ssh.port;
     const fmt = (n: string): string => (port === 22 ? n : `[${n}]:${port}`);
+    // the tfstate holds every provisioning key: once a host's key was rotated, its own key is pinned instead
+    const rotations = await readRotations(this.cluster);
     await updateKnownHosts(
       resolveSpecPath(this.cluster, this.cluster.ssh.knownHostsPath),
-      hosts.flatMap((h) => (h.hostKey ? [{ names: [h.name, h.publicAddress, ...(h.privateAddress ? [h.privateAddress] : [])].map(fmt), publicKey: h.hostKey }] : [])),
+      hosts.flatMap((h) => {
+        if (!h.hostKey) return [];
+        const names = [h.name, h.publicAddress, ...(h.privateAddress ? [h.privateAddress] : [])].map(fmt);
+        return keysToPin(rotations, h.name, h.hostKey).map((publicKey) => ({ names, publicKey }));
+      }),
     );
     return hosts.filter((h) => !h.hostKey).map((h) => h.name);
   }
