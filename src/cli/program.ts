@@ -14,6 +14,7 @@ export const commandModules: Record<string, () => Promise<Register>> = {
   apply: async () => (await import('./commands/apply.ts')).registerApply,
   provision: async () => (await import('./commands/provision.ts')).registerProvision,
   down: async () => (await import('./commands/down.ts')).registerDown,
+  reset: async () => (await import('./commands/reset.ts')).registerReset,
   terraform: async () => (await import('./commands/terraform.ts')).registerTerraform,
   pki: async () => (await import('./commands/pki.ts')).registerPki,
   lab: async () => (await import('./commands/lab.ts')).registerLab,

@@ -21,6 +21,8 @@ export interface EtcdStore {
   putIfUnchanged(key: string, value: string, expectedRevision: number | undefined): Promise<number>;
   /** every key below `dir` (`<dir>/...`), in key order */
   list(dir: string): Promise<EtcdKeyValue[]>;
+  /** removes the key; true if it existed */
+  delete(key: string): Promise<boolean>;
   close(): void;
 }
 

@@ -62,6 +62,14 @@ export class EtcdV2Store implements EtcdStore {
     return body.node?.modifiedIndex ?? 0;
   }
 
+  async delete(key: string): Promise<boolean> {
+    const a = await this.#request('DELETE', keyPath(key), undefined, `delete ${key}`);
+    const body = this.#parse(a, `delete ${key}`);
+    if (a.status === 404 && body.errorCode === 100) return false;
+    this.#check(a, body, `delete ${key}`);
+    return true;
+  }
+
   async list(dir: string): Promise<EtcdKeyValue[]> {
     const a = await this.#request('GET', `${keyPath(dir)}?recursive=true&sorted=true`, undefined, `list ${dir}`);
     const body = this.#parse(a, `list ${dir}`);

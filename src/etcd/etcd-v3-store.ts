@@ -65,6 +65,10 @@ export class EtcdV3Store implements EtcdStore {
     });
   }
 
+  delete(key: string): Promise<boolean> {
+    return this.#call(`delete ${key}`, async () => Number((await this.#client.delete().key(key).exec()).deleted) > 0);
+  }
+
   /** The cluster's members as etcd itself knows them (v3 MemberList). */
   memberList(): Promise<IMember[]> {
     return this.#call('list members', async () => (await this.#client.cluster.memberList({})).members);
