@@ -1,7 +1,7 @@
 // Writes a rendered cluster to disk, one folder per host mirroring target paths plus cluster/.
 // The tree is built beside the target and swapped in with renames, so readers never see a mix.
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import type { RenderedCluster, RenderedFile } from '../render/types.ts';
@@ -60,8 +60,4 @@ export async function writeRenderedTree(outDir: string, rendered: RenderedCluste
     throw e;
   }
   return count;
-}
-
-export async function readRenderMarker(outDir: string): Promise<string | undefined> {
-  return readFile(join(outDir, RENDER_MARKER), 'utf8').catch(() => undefined);
 }

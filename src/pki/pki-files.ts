@@ -1,11 +1,11 @@
 // The PKI directory on disk: where each file lives, reading what is there, and writing with
 // the modes keys need (keys 0600 in 0700 directories, certificates and CSRs 0644), atomically.
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { writeFileAtomic } from '../local-disk/atomic-write.ts';
 import type { Cluster } from '../spec/cluster.ts';
+import { specPath } from '../spec/spec-path.ts';
 
 /** `name.pem`, `name-key.pem`, `name.csr` as `cfssljson -bare name` writes them */
 export interface CertPaths {
@@ -21,9 +21,7 @@ export function barePaths(dir: string, name: string): CertPaths {
 
 /** spec `pki.dir`, `~` expanded, relative paths resolved against the spec file's directory. */
 export function resolvePkiDir(cluster: Cluster): string {
-  const dir = cluster.pki.dir;
-  if (dir === '~' || dir.startsWith('~/')) return join(homedir(), dir.slice(1));
-  return isAbsolute(dir) ? dir : resolve(dirname(resolve(cluster.sourceFile)), dir);
+  return specPath(cluster, cluster.pki.dir);
 }
 
 export const caFiles = (dir: string): { cert: string; key: string; config: string } => ({

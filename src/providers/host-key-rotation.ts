@@ -10,7 +10,8 @@ import { KubewrightError } from '../errors.ts';
 import { writeFileAtomic } from '../local-disk/atomic-write.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { HostKeyStore } from './digitalocean/host-keys.ts';
-import { clusterStateDir, hostKeyDir, resolveSpecPath } from './digitalocean/state-paths.ts';
+import { clusterStateDir, hostKeyDir } from './digitalocean/state-paths.ts';
+import { specPath } from '../spec/spec-path.ts';
 import { readTerraformOutput } from './terraform/output-hosts.ts';
 
 export interface HostKeyRotation {
@@ -82,7 +83,7 @@ export async function provisioningHostKeys(cluster: Cluster): Promise<Map<string
       if (pub) out.set(name, pub);
     }
   } else if (cluster.provider.kind === 'terraform') {
-    for (const h of await readTerraformOutput(resolveSpecPath(cluster, cluster.provider.outputFile))) if (h.hostKey) out.set(h.name, h.hostKey);
+    for (const h of await readTerraformOutput(specPath(cluster, cluster.provider.outputFile))) if (h.hostKey) out.set(h.name, h.hostKey);
   }
   return out;
 }

@@ -23,7 +23,8 @@ import { InputError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { RenderedFile, RenderedUnit } from './types.ts';
 import { flannelEtcdPaths } from './flannel-etcd-paths.ts';
-import { renderUnitFile, SYSTEMD_DIR } from './unit-file.ts';
+import { renderUnitFile, SYSTEMD_DIR } from './unit-file.ts';import { DIGITALOCEAN_API_URL_DEFAULT, DIGITALOCEAN_TAG_PATTERN, DIGITALOCEAN_TAG_RULE } from '../spec/digitalocean.ts';
+
 
 export const ETCD_LOOKUP_SCRIPT_PATH = '/usr/local/bin/etcd-lookup';
 export const ETCD_LOOKUP_UNIT_NAME = 'etcd-lookup.service';
@@ -34,10 +35,7 @@ export const ETCD_MEMBERS_PATH = flannelEtcdPaths.etcdMembers;
 export const DIGITALOCEAN_TOKEN_PATH = '/etc/flannel/do-token';
 /** optional overrides (e.g. DIGITALOCEAN_API_URL=https://do-proxy.internal for a DigitalOcean-compatible API; https only) */
 export const ETCD_LOOKUP_ENV_PATH = '/etc/flannel/etcd-lookup.env';
-export const DIGITALOCEAN_API_DEFAULT = 'https://api.digitalocean.com';
 
-// DigitalOcean's tag name pattern (OpenAPI `tags` schema)
-const doTag = /^[a-zA-Z0-9_\-:]+$/;
 const safeEndpoint = /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/;
 
 interface LookupSources {
@@ -47,8 +45,8 @@ interface LookupSources {
 
 function lookupSources(cluster: Cluster): LookupSources {
   const { digitaloceanTag: tag, endpoints = [] } = cluster.etcd.discovery;
-  if (tag !== undefined && !doTag.test(tag)) {
-    throw new InputError(`etcd.discovery.digitaloceanTag: must match ^[a-zA-Z0-9_-:]+$ (got ${JSON.stringify(tag)})`, {
+  if (tag !== undefined && !DIGITALOCEAN_TAG_PATTERN.test(tag)) {
+    throw new InputError(`etcd.discovery.digitaloceanTag: ${DIGITALOCEAN_TAG_RULE} (got ${JSON.stringify(tag)})`, {
       hint: 'use the DigitalOcean tag your etcd droplets carry, e.g. k8s-etcd',
     });
   }
@@ -85,7 +83,7 @@ set -u
 TAG='${tag ?? ''}'
 STATIC_ENDPOINTS='${staticEndpoints.join(' ')}'
 PORT=${ETCD_CLIENT_PORT}
-API_URL="\${DIGITALOCEAN_API_URL:-${DIGITALOCEAN_API_DEFAULT}}"
+API_URL="\${DIGITALOCEAN_API_URL:-${DIGITALOCEAN_API_URL_DEFAULT}}"
 ROOT="\${ETCD_LOOKUP_ROOT:-}"
 TOKEN_FILE="$ROOT${DIGITALOCEAN_TOKEN_PATH}"
 MEMBERS_FILE="$ROOT${ETCD_MEMBERS_PATH}"
@@ -233,7 +231,7 @@ export function renderEtcdLookupUnit(cluster: Cluster): string {
       entries: [
         ['Type', 'oneshot'],
         ['RemainAfterExit', 'yes'],
-        ...(tag !== undefined ? [['Environment', `DIGITALOCEAN_API_URL=${DIGITALOCEAN_API_DEFAULT}`] as const] : []),
+        ...(tag !== undefined ? [['Environment', `DIGITALOCEAN_API_URL=${DIGITALOCEAN_API_URL_DEFAULT}`] as const] : []),
         ['EnvironmentFile', `-${ETCD_LOOKUP_ENV_PATH}`],
         ['ExecStart', ETCD_LOOKUP_SCRIPT_PATH],
         // the script retries until it finds a member; 0 = no start timeout (also on systemd 229)

@@ -1,13 +1,12 @@
 // The connect phase: one SSH connection per host, reused by every later phase.
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError, KubewrightError } from '../errors.ts';
 import type { Executor } from '../exec/executor.ts';
 import { SshConnectionError } from '../exec/ssh-errors.ts';
 import { SshExecutor } from '../exec/ssh-executor.ts';
 import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
+import { specPath } from '../spec/spec-path.ts';
 
 export interface ConnectOptions {
   privateKey: string;
@@ -22,12 +21,6 @@ export interface ConnectOptions {
    * "active" while cloud-init still boots it) for this long; host key and auth errors never retry
    */
   waitForSshMs?: number | undefined;
-}
-
-/** A path from the spec: `~/` is the home directory, relative paths are relative to the spec's folder. */
-export function specPath(cluster: Cluster, p: string): string {
-  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
-  return isAbsolute(p) ? p : resolve(dirname(cluster.sourceFile), p);
 }
 
 export async function sshOptionsFor(cluster: Cluster, acceptNewHostKeys: boolean): Promise<ConnectOptions> {

@@ -2,7 +2,8 @@
 // afterwards in cluster.ts, so every field that depends on the profile is optional here.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseIPv4 } from './ipv4.ts';
+import { parseIPv4 } from './ipv4.ts';import { DIGITALOCEAN_TAG_PATTERN, DIGITALOCEAN_TAG_RULE } from './digitalocean.ts';
+
 
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
 const dnsLabel = z
@@ -33,7 +34,7 @@ export const staticHostSchema = z.strictObject({
   privateAddress: ipv4Address.optional(),
 });
 
-const doTag = z.string().regex(/^[a-zA-Z0-9_\-:]+$/, { error: 'must match ^[a-zA-Z0-9_-:]+$ (DigitalOcean tag names)' });
+const doTag = z.string().regex(DIGITALOCEAN_TAG_PATTERN, { error: DIGITALOCEAN_TAG_RULE });
 /** An IPv4 or IPv6 address or CIDR block, as DigitalOcean firewall rules take them. */
 const addressOrCidr = z.string().refine((t) => {
   const [ip, prefix, ...rest] = t.split('/');
@@ -59,7 +60,7 @@ export const digitaloceanSchema = z.strictObject({
   region: nonEmpty.default('fra1'),
   size: nonEmpty.default('s-1vcpu-1gb'),
   image: z.union([nonEmpty, z.number().int()]).default('ubuntu-24-04-x64'),
-  tags: z.array(z.string().regex(/^[a-zA-Z0-9_\-:]+$/, { error: 'must match ^[a-zA-Z0-9_-:]+$ (DigitalOcean tag names)' })).min(1).default(['k8s-worker']),
+  tags: z.array(doTag).min(1).default(['k8s-worker']),
   sshKeys: z.array(z.union([nonEmpty, z.number().int()])).default([]),
   vpcUuid: z.string().nullable().default(null),
   domain: hostName,
@@ -99,7 +100,7 @@ export const specSchema = z.strictObject({
   workers: z.strictObject({ count: z.number().int().min(1, { error: 'must be ≥ 1' }).max(10000) }).optional(),
   etcd: z.strictObject({
     discovery: z.strictObject({
-      digitaloceanTag: z.string().regex(/^[a-zA-Z0-9_\-:]{1,255}$/, { error: 'must match ^[a-zA-Z0-9_-:]+$ (DigitalOcean tag names)' }).optional(),
+      digitaloceanTag: doTag.optional(),
       endpoints: z.array(z.url({ protocol: /^https?$/, error: 'must be a URL like https://10.0.0.5:2379' })).optional(),
     }).default({}),
     // flanneld's ExecStart= carries it: systemd expands $ and % there, so only plain key characters
@@ -146,5 +147,4 @@ export const specSchema = z.strictObject({
   }).default({ mirror: null, checksums: {} }),
 });
 
-export type RawSpec = z.input<typeof specSchema>;
 export type ParsedSpec = z.output<typeof specSchema>;

@@ -5,7 +5,7 @@ import { artifactCacheDir } from '../../artifacts/cache-dir.ts';
 import { fillMirror } from '../../artifacts/fill-mirror.ts';
 import { lockArtifacts } from '../../artifacts/lock-artifacts.ts';
 import { ArtifactLock, lockfilePathFor } from '../../artifacts/lockfile.ts';
-import { specPath } from '../../run/connect.ts';
+import { specPath } from '../../spec/spec-path.ts';
 import type { Arch } from '../../render/release-binaries.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { loadClusterFile } from '../load-cluster.ts';

@@ -4,7 +4,7 @@ import { planJson, planText, summarize, summaryLine } from '../../run/plan-repor
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts } from '../../run/run-hosts.ts';
 import { outputOption } from '../output-option.ts';
-import { specPath } from '../../run/connect.ts';
+import { specPath } from '../../spec/spec-path.ts';
 import { ExitStatus } from '../exit-status.ts';
 import { planLinesFor } from '../plan-colour.ts';
 import type { Io } from '../io.ts';

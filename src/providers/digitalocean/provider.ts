@@ -19,7 +19,8 @@ import { keysToPin, readRotations, writeRotation } from '../host-key-rotation.ts
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
 import { planWorkers, type WorkerPlan } from './plan-workers.ts';
 import { resolveSshKeys } from './ssh-keys.ts';
-import { clusterStateDir, dropletStateFile, hostKeyDir, resolveSpecPath } from './state-paths.ts';
+import { clusterStateDir, dropletStateFile, hostKeyDir } from './state-paths.ts';
+import { specPath } from '../../spec/spec-path.ts';
 
 export interface DigitalOceanProviderOptions {
   cluster: Cluster;
@@ -117,7 +118,7 @@ export class DigitalOceanProvider implements Provider {
     const sshKeys = async (): Promise<(string | number)[]> => {
       const ssh = await resolveSshKeys(client, {
         sshKeys: p?.sshKeys ?? [],
-        publicKeyPath: resolveSpecPath(cluster, publicKeyPath),
+        publicKeyPath: specPath(cluster, publicKeyPath),
         keyName: `kubewright-${cluster.name}`,
       });
       sshKeyUploaded = ssh.uploaded;
@@ -154,7 +155,7 @@ export class DigitalOceanProvider implements Provider {
       const names = [w.name, w.publicAddress, ...(w.privateAddress ? [w.privateAddress] : [])].map((n) => this.knownHostName(n));
       for (const publicKey of keysToPin(rotations, w.name, provisioned)) known.push({ names, publicKey });
     }
-    await updateKnownHosts(resolveSpecPath(cluster, cluster.ssh.knownHostsPath), known, result.pruned.map((n) => this.knownHostName(n)));
+    await updateKnownHosts(specPath(cluster, cluster.ssh.knownHostsPath), known, result.pruned.map((n) => this.knownHostName(n)));
     for (const n of result.pruned) await this.forgetHostKey(n);
     await writeDropletState(dropletStateFile(cluster), {
       version: 1,
@@ -234,7 +235,7 @@ export class DigitalOceanProvider implements Provider {
       return [d.name, a.publicAddress, a.privateAddress].filter((x): x is string => x !== undefined);
     });
     const { cluster } = this.opts;
-    await updateKnownHosts(resolveSpecPath(cluster, cluster.ssh.knownHostsPath), [], names.map((n) => this.knownHostName(n)));
+    await updateKnownHosts(specPath(cluster, cluster.ssh.knownHostsPath), [], names.map((n) => this.knownHostName(n)));
     for (const d of doomed) await this.forgetHostKey(d.name);
     await removeDropletState(dropletStateFile(cluster));
   }

@@ -3,10 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { isInsecureHttp } from '../../artifacts/source-trust.ts';
 import { InputError } from '../../errors.ts';
+import { DIGITALOCEAN_API_URL_DEFAULT } from '../../spec/digitalocean.ts';
 
 export const tokenEnvVar = 'DIGITALOCEAN_ACCESS_TOKEN';
 export const apiUrlEnvVar = 'DIGITALOCEAN_API_URL';
-export const defaultApiUrl = 'https://api.digitalocean.com';
 
 export async function resolveToken(opts: { tokenFile?: string | undefined; env?: NodeJS.ProcessEnv }): Promise<string> {
   const env = opts.env ?? process.env;
@@ -39,20 +39,20 @@ export async function resolveToken(opts: { tokenFile?: string | undefined; env?:
 
 /** The API base URL: an explicit option, then DIGITALOCEAN_API_URL, then the public API. */
 export function resolveApiUrl(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const raw = option ?? env[apiUrlEnvVar] ?? defaultApiUrl;
+  const raw = option ?? env[apiUrlEnvVar] ?? DIGITALOCEAN_API_URL_DEFAULT;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new InputError(`digitalocean API URL ${JSON.stringify(raw)}: not a URL`, { hint: `set ${apiUrlEnvVar} or --api-url to e.g. ${defaultApiUrl}` });
+    throw new InputError(`digitalocean API URL ${JSON.stringify(raw)}: not a URL`, { hint: `set ${apiUrlEnvVar} or --api-url to e.g. ${DIGITALOCEAN_API_URL_DEFAULT}` });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InputError(`digitalocean API URL ${JSON.stringify(raw)}: must be http(s)`, { hint: `e.g. ${defaultApiUrl}` });
+    throw new InputError(`digitalocean API URL ${JSON.stringify(raw)}: must be http(s)`, { hint: `e.g. ${DIGITALOCEAN_API_URL_DEFAULT}` });
   }
   // the API token travels in every request's Authorization header: plain http only on loopback (tests, local simulators)
   if (isInsecureHttp(raw)) {
     throw new InputError(`digitalocean API URL ${JSON.stringify(raw)}: plain http off loopback would send the API token unencrypted`, {
-      hint: `use https (e.g. ${defaultApiUrl}); http is accepted only for 127.0.0.1, ::1 and localhost`,
+      hint: `use https (e.g. ${DIGITALOCEAN_API_URL_DEFAULT}); http is accepted only for 127.0.0.1, ::1 and localhost`,
     });
   }
   return raw.replace(/\/+$/, '');

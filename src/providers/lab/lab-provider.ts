@@ -16,7 +16,8 @@ import { LabError } from './lab-errors.ts';
 import { isOurMachineRunning, renderHost0Network, startLabMachine, stopLabMachine, waitForSshBanner } from './lab-machine.ts';
 import { checkLabPrerequisites } from './lab-prerequisites.ts';
 import { labStateDir, readLabState, writeLabState, type LabMachineState, type LabState } from './lab-state.ts';
-import { ensureEd25519Key, pinKnownHosts, publicKeyOf, specPath, unpinKnownHosts } from './lab-ssh-keys.ts';
+import { ensureEd25519Key, pinKnownHosts, publicKeyOf, unpinKnownHosts } from './lab-ssh-keys.ts';
+import { specPath } from '../../spec/spec-path.ts';
 import { ensureRootfsImage } from './rootfs-image.ts';
 
 export interface LabProviderOptions {
@@ -81,7 +82,7 @@ export class LabProvider implements Provider {
   private async ensureLocked(rootfs: string, say: (line: string) => void): Promise<Host[]> {
     const planned = plannedHosts(this.cluster);
     const plan = labAddressPlan(this.lab.subnet, planned.length);
-    const knownHostsPath = specPath(this.cluster.sourceFile, this.cluster.ssh.knownHostsPath);
+    const knownHostsPath = specPath(this.cluster, this.cluster.ssh.knownHostsPath);
     const apiHost = new URL(this.cluster.kubernetes.apiServer).hostname;
     if (apiHost !== plan.bridgeAddress) {
       say(`lab: note: kubernetes.apiServer is ${this.cluster.kubernetes.apiServer}; lab machines reach only the bridge (this machine is ${plan.bridgeAddress})`);
@@ -105,9 +106,9 @@ export class LabProvider implements Provider {
     }
 
     // root logs in with the spec's key; kubewright creates it if it does not exist yet
-    const clientKey = specPath(this.cluster.sourceFile, this.cluster.ssh.privateKeyPath);
+    const clientKey = specPath(this.cluster, this.cluster.ssh.privateKeyPath);
     const clientPub = existsSync(clientKey)
-      ? await publicKeyOf(clientKey, this.cluster.ssh.publicKeyPath ? specPath(this.cluster.sourceFile, this.cluster.ssh.publicKeyPath) : undefined)
+      ? await publicKeyOf(clientKey, this.cluster.ssh.publicKeyPath ? specPath(this.cluster, this.cluster.ssh.publicKeyPath) : undefined)
       : await ensureEd25519Key(clientKey, `kubewright-lab-${this.cluster.name}`);
     const authorizedKeysFile = join(this.stateDir, 'authorized_keys');
     await writeFile(authorizedKeysFile, `${clientPub}\n`, { mode: 0o600 });

@@ -2,17 +2,9 @@
 // spec's known_hosts (no trust on first use), and the client key root logs in with.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { editKnownHosts } from '../../exec/known-hosts.ts';
 import { LabError } from './lab-errors.ts';
 import { runCommand } from './run-command.ts';
-
-/** Resolves `~/` and paths relative to the spec's directory. */
-export function specPath(sourceFile: string, p: string): string {
-  if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2));
-  return resolve(dirname(sourceFile), p);
-}
 
 /** Generates an ed25519 key pair at `path` (and `path.pub`) unless one is there; returns the public key line. */
 export async function ensureEd25519Key(path: string, comment: string): Promise<string> {

@@ -4,7 +4,7 @@ import { InputError, KubewrightError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import type { Host } from '../../spec/host.ts';
 import { updateKnownHosts } from '../digitalocean/known-hosts.ts';
-import { resolveSpecPath } from '../digitalocean/state-paths.ts';
+import { specPath } from '../../spec/spec-path.ts';
 import { noReport, type DestroyResult, type EnsuredHosts, type Provider, type ProviderPlan, type Teardown } from '../provider.ts';
 import { readTerraformOutput } from './output-hosts.ts';
 import { keysToPin, readRotations } from '../host-key-rotation.ts';
@@ -19,7 +19,7 @@ export class TerraformOutputProvider implements Provider {
       throw new KubewrightError(`provider: the spec uses provider.${cluster.provider.kind}, not provider.terraform`);
     }
     this.cluster = cluster;
-    this.outputFile = resolveSpecPath(cluster, cluster.provider.outputFile);
+    this.outputFile = specPath(cluster, cluster.provider.outputFile);
   }
 
   /** The hosts of the saved output. */
@@ -52,7 +52,7 @@ export class TerraformOutputProvider implements Provider {
     // the tfstate holds every provisioning key: once a host's key was rotated, its own key is pinned instead
     const rotations = await readRotations(this.cluster);
     await updateKnownHosts(
-      resolveSpecPath(this.cluster, this.cluster.ssh.knownHostsPath),
+      specPath(this.cluster, this.cluster.ssh.knownHostsPath),
       hosts.flatMap((h) => {
         if (!h.hostKey) return [];
         const names = [h.name, h.publicAddress, ...(h.privateAddress ? [h.privateAddress] : [])].map(fmt);
