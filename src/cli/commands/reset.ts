@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { InputError, KubewrightError } from '../../errors.ts';
 import { resolveEtcdConnection } from '../../etcd/etcd-connection.ts';
@@ -14,17 +13,9 @@ import type { Host } from '../../spec/host.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
+import { confirmOnTerminal } from '../confirm.ts';
 import { testHostRoots } from './plan.ts';
 import { kubeConfigFor } from './verify.ts';
-
-async function confirmOnTerminal(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(question)).trim() === 'yes';
-  } finally {
-    rl.close();
-  }
-}
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
