@@ -115,7 +115,10 @@ export function sshdConfig(o: { dir: string; address: string; port: number; bin:
     'KbdInteractiveAuthentication no',
     'MaxSessions 64',
     'MaxStartups 100',
-    `SetEnv PATH=${o.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin KW_FAKE_SYSTEMD=${o.systemdDir}`,
+    // HOME in the host's own folder: the login shell must not source the dotfiles of the machine
+    // running the suite (here root's ~/.bashrc runs `pyenv init`, whose rehash races between
+    // concurrent logins and writes to stderr).
+    `SetEnv PATH=${o.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin KW_FAKE_SYSTEMD=${o.systemdDir} HOME=${o.dir}`,
     'Subsystem sftp internal-sftp',
     '',
   ].join('\n');
