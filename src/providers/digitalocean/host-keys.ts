@@ -20,10 +20,21 @@ const requireCjs = createRequire(import.meta.url);
 
 export function generateHostKey(name: string): HostKey {
   const ssh2 = requireCjs('ssh2') as typeof import('ssh2');
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
-  // drop any comment: known_hosts and cloud-init want `type base64`
-  const publicKey = pair.public.trim().split(/\s+/).slice(0, 2).join(' ');
-  return { name, privateKey: pair.private.endsWith('\n') ? pair.private : `${pair.private}\n`, publicKey };
+  // ssh2 1.17 drops a leading zero byte of the ed25519 public key (about 1 key in 200): the
+  // 31-byte key is refused by ssh2's own parser and by OpenSSH ("error in libcrypto"), so the
+  // droplet's sshd could not load it. Keep only a pair whose private key parses back to the
+  // same public key.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    // drop any comment: known_hosts and cloud-init want `type base64`
+    const publicKey = pair.public.trim().split(/\s+/).slice(0, 2).join(' ');
+    const parsed = ssh2.utils.parseKey(pair.private);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (key === undefined || key instanceof Error) continue;
+    if (`ssh-ed25519 ${key.getPublicSSH().toString('base64')}` !== publicKey) continue;
+    return { name, privateKey: pair.private.endsWith('\n') ? pair.private : `${pair.private}\n`, publicKey };
+  }
+  throw new KubewrightError(`${name}: could not generate a well-formed ed25519 host key`);
 }
 
 /** Host keys on disk, one pair per host name; generated once, reused on every run. */
