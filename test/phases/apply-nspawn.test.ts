@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import { prepareRun } from '../../src/run/prepare-run.ts';
 import { planText } from '../../src/run/plan-report.ts';
 import { runHosts, type HostOutcome, type HostTarget } from '../../src/run/run-hosts.ts';
@@ -24,6 +23,7 @@ import { providerFor } from '../../src/providers/provider-for.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { CountingExecutor } from './fixture-host.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
+import { onLabHost } from '../support/lab-shell.ts';
 
 const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
@@ -43,34 +43,19 @@ describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
   async function unitStates(): Promise<Record<string, Record<string, string>>> {
     const out: Record<string, Record<string, string>> = {};
     for (const h of hosts) {
-      const x = await SshExecutor.connect({ name: h.name, address: h.address!, port: 22, user: 'root' }, {
-        privateKey: await readFile(join(dir, 'id_ed25519'), 'utf8'), knownHostsPath: join(dir, 'known_hosts'),
-      });
-      try {
-        const r = await x.exec(`systemctl show -p Id,InvocationID,ActiveEnterTimestamp,ActiveState ${units.join(' ')}`);
-        out[h.name] = {};
-        for (const block of r.stdout.trim().split('\n\n')) {
-          const kv = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-          out[h.name]![kv['Id']!] = `${kv['InvocationID']} ${kv['ActiveEnterTimestamp']} ${kv['ActiveState']}`;
-        }
-      } finally {
-        await x.close();
+      const stdout = await onHost(h, `systemctl show -p Id,InvocationID,ActiveEnterTimestamp,ActiveState ${units.join(' ')}`);
+      out[h.name] = {};
+      for (const block of stdout.trim().split('\n\n')) {
+        const kv = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+        out[h.name]![kv['Id']!] = `${kv['InvocationID']} ${kv['ActiveEnterTimestamp']} ${kv['ActiveState']}`;
       }
     }
     return out;
   }
 
   /** runs a shell command on a machine (as root) and returns its stdout */
-  async function onHost(h: Host, cmd: string): Promise<string> {
-    const x = await SshExecutor.connect({ name: h.name, address: h.address!, port: 22, user: 'root' }, {
-      privateKey: await readFile(join(dir, 'id_ed25519'), 'utf8'), knownHostsPath: join(dir, 'known_hosts'),
-    });
-    try {
-      return (await x.exec(cmd)).stdout;
-    } finally {
-      await x.close();
-    }
-  }
+  const onHost = (h: Host, cmd: string): Promise<string> => onLabHost(dir, h, cmd);
+
 
   /** apply (or plan) `desired(host)` on every machine through the engine, as the CLI does */
   async function applyDesired(desired: (t: HostTarget) => RenderedHost, mode: 'plan' | 'apply' = 'apply'): Promise<HostOutcome[]> {

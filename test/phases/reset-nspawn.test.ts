@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import type { Host } from '../../src/spec/host.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
@@ -19,6 +18,7 @@ import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
+import { onLabHost } from '../support/lab-shell.ts';
 
 const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
@@ -41,16 +41,8 @@ describe('reset on 2 systemd-nspawn hosts', { skip }, () => {
   const fresh = new Map<string, string>();
   const savedEnv = { state: process.env['KUBEWRIGHT_LAB_STATE_DIR'], cache: process.env['KUBEWRIGHT_CACHE_DIR'] };
 
-  async function onHost(h: Host, cmd: string): Promise<string> {
-    const x = await SshExecutor.connect({ name: h.name, address: h.address!, port: 22, user: 'root' }, {
-      privateKey: await readFile(join(dir, 'id_ed25519'), 'utf8'), knownHostsPath: join(dir, 'known_hosts'),
-    });
-    try {
-      return (await x.exec(cmd)).stdout;
-    } finally {
-      await x.close();
-    }
-  }
+  const onHost = (h: Host, cmd: string): Promise<string> => onLabHost(dir, h, cmd);
+
 
   const unitLoadStates = (h: Host): Promise<string> => onHost(h, `systemctl show -p LoadState --value ${units.join(' ')}`);
 
