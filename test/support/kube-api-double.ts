@@ -13,6 +13,13 @@
 // upstream OpenAPI schema of the served version (test/contracts/kubernetes), as
 // `kubectl apply --validate=strict` would: an unknown or mistyped field is a 422. A group version
 // the release does not serve (apps/v1 Deployments on 1.8, extensions/v1beta1 on 1.16+) is a 404.
+// For draining: pods (listed across namespaces, filtered by fieldSelector spec.nodeName=…),
+// PodDisruptionBudgets (policy/v1; their status is computed when read, as the disruption
+// controller would write it) and the pods/eviction subresource, which refuses with 429 and a
+// DisruptionBudget cause while a matching budget allows no disruption, and with 500 when more
+// than one budget matches, as the real eviction REST handler does. No controller recreates an
+// evicted pod: a test adds the replacement itself. A deleted or evicted pod is gone at once, or,
+// with `podTerminationMs`, carries a deletionTimestamp that long first (a kubelet's grace period).
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -57,6 +64,8 @@ export interface KubeApiDoubleOptions {
   failingReadyzCheck?: string;
   /** componentstatuses reported Unhealthy, by name (scheduler, controller-manager, etcd-0), with the error each reports */
   unhealthyComponents?: Record<string, string>;
+  /** how long a deleted or evicted pod stays (terminating, with a deletionTimestamp) before it is gone; default 0 */
+  podTerminationMs?: number;
 }
 
 interface ResourceInfo {
@@ -73,6 +82,8 @@ const resources: ResourceInfo[] = [
   { groupVersion: 'v1', resource: 'services', kind: 'Service', namespaced: true },
   { groupVersion: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
   { groupVersion: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
+  { groupVersion: 'v1', resource: 'pods', kind: 'Pod', namespaced: true },
+  { groupVersion: 'policy/v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true },
   { groupVersion: 'apps/v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
   // Kubernetes 1.8 (the post) serves Deployments here; this double keeps them apart from apps/v1
   { groupVersion: 'extensions/v1beta1', resource: 'deployments', kind: 'Deployment', namespaced: true },
@@ -96,6 +107,7 @@ class HttpError extends Error {
     readonly status: number,
     readonly reason: string,
     message: string,
+    readonly details?: { causes: { reason: string; message: string }[] },
   ) {
     super(message);
   }
@@ -113,6 +125,10 @@ export class KubeApiDouble {
   private readonly pinnedReadyReplicas = new Map<string, number>();
   /** componentstatuses that report Unhealthy, by name, with their error; tests may change it */
   readonly unhealthyComponents: Map<string, string>;
+  /** pods on their way out (podTerminationMs), removed when the timer fires or the double stops */
+  private readonly terminating = new Set<NodeJS.Timeout>();
+  /** the most pods each budget has matched (by uid), standing in for its controllers' scale */
+  private readonly budgetScale = new Map<string, number>();
 
   constructor(private readonly opts: KubeApiDoubleOptions) {
     this.staleAfterMs = opts.staleAfterMs ?? 8000;
@@ -138,6 +154,8 @@ export class KubeApiDouble {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.terminating) clearTimeout(t);
+    this.terminating.clear();
     const s = this.server;
     if (!s) return;
     s.closeAllConnections();
@@ -171,6 +189,23 @@ export class KubeApiDouble {
     return d && this.deploymentView(d);
   }
 
+  /**
+   * Stores an object as a controller or kubelet would have written it (no authorization, no
+   * schema check), e.g. a running pod on a node; returns it as stored.
+   */
+  put(groupVersion: string, resource: string, obj: Record<string, unknown> & { metadata: Record<string, unknown> }): Obj {
+    const info = resourceOf(groupVersion, resource);
+    const namespace = info.namespaced ? String(obj.metadata['namespace'] ?? 'default') : undefined;
+    return this.store({ info, namespace, name: String(obj.metadata['name']), subresource: undefined }, obj, this.objects.get(`${groupVersion}/${resource}/${namespace ?? ''}/${String(obj.metadata['name'])}`));
+  }
+
+  /** Stored pods, `namespace/name`, optionally only those bound to `nodeName`. */
+  pods(nodeName?: string): string[] {
+    return [...this.objects.entries()]
+      .filter(([k, o]) => k.startsWith('v1/pods/') && (nodeName === undefined || (o['spec'] as { nodeName?: string } | undefined)?.nodeName === nodeName))
+      .map(([, o]) => `${String(o.metadata['namespace'])}/${String(o.metadata['name'])}`);
+  }
+
   deleteObject(groupVersion: string, resource: string, namespace: string | undefined, name: string): boolean {
     return this.objects.delete(`${groupVersion}/${resource}/${namespace ?? ''}/${name}`);
   }
@@ -193,7 +228,7 @@ export class KubeApiDouble {
       const r = this.route(call.method, url, req.headers['content-type'] ?? '', body, { user, groups }, call, req.headers.accept ?? '');
       send(r.status, r.body, r.type);
     } catch (e) {
-      if (e instanceof HttpError) send(e.status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: e.message, reason: e.reason, code: e.status });
+      if (e instanceof HttpError) send(e.status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: e.message, reason: e.reason, ...(e.details ? { details: e.details } : {}), code: e.status });
       else send(500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: String(e), reason: 'InternalError', code: 500 });
     }
   }
@@ -236,6 +271,7 @@ export class KubeApiDouble {
           resources: list.flatMap((r) => [
             { name: r.resource, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'] },
             ...(r.resource === 'nodes' || r.resource === 'deployments' ? [{ name: `${r.resource}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+            ...(r.resource === 'pods' ? [{ name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] }] : []),
           ]),
         },
       };
@@ -256,8 +292,11 @@ export class KubeApiDouble {
     if (t.name === undefined) {
       if (method === 'GET') {
         const prefix = `${t.info.groupVersion}/${t.info.resource}/`;
+        const fieldSelector = parseFieldSelector(url.searchParams.get('fieldSelector'));
+        const labelSelector = parseLabelSelector(url.searchParams.get('labelSelector'));
         const items = [...this.objects.entries()]
           .filter(([k, o]) => k.startsWith(prefix) && (t.namespace === undefined || o.metadata['namespace'] === t.namespace))
+          .filter(([, o]) => fieldSelector(o) && selectorMatches(labelSelector, labelsOf(o)))
           .map(([, o]) => this.view(t.info, o));
         // kubectl asks for a Table; nodes get the columns `kubectl get nodes` shows
         if (t.info.kind === 'Node' && accept.includes('as=Table')) return { status: 200, body: nodeTable(items, this.resourceVersion) };
@@ -276,6 +315,15 @@ export class KubeApiDouble {
     }
     const key = keyOf(t);
     const existing = this.objects.get(key);
+    if (t.info.resource === 'pods' && t.subresource === 'eviction') {
+      if (method !== 'POST') throw new HttpError(405, 'MethodNotAllowed', `${method} not allowed on pods/eviction`);
+      if (!existing) throw notFound(t);
+      return this.evict(t, existing, parseObject(body, contentType));
+    }
+    if (t.info.resource === 'pods' && method === 'DELETE' && existing) {
+      this.deletePod(key, existing);
+      return { status: 200, body: existing };
+    }
     switch (method) {
       case 'GET':
         if (!existing) throw notFound(t);
@@ -366,7 +414,88 @@ export class KubeApiDouble {
   private view(info: ResourceInfo, o: Obj): Obj {
     if (info.kind === 'Node') return this.nodeView(o);
     if (info.kind === 'Deployment') return this.deploymentView(o);
+    if (info.kind === 'PodDisruptionBudget') return this.budgetView(o);
     return o;
+  }
+
+  /**
+   * The eviction REST handler (pkg/registry/core/pod/storage/eviction.go), reduced: a pod that is
+   * already terminating or not running (Pending, Succeeded, Failed) goes without a budget check;
+   * more than one matching budget is a 500; a matching budget with no disruption allowed is a 429
+   * naming it; otherwise the pod is deleted and the answer is 201 Success.
+   */
+  private evict(t: Target, pod: Obj, eviction: Obj): { status: number; body: unknown } {
+    if (eviction.metadata['name'] !== undefined && eviction.metadata['name'] !== t.name) {
+      throw new HttpError(400, 'BadRequest', `name in URL does not match name in Eviction object`);
+    }
+    const key = keyOf(t);
+    const success = { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+    const phase = (pod['status'] as { phase?: string } | undefined)?.phase;
+    if (pod.metadata['deletionTimestamp'] !== undefined) return success;
+    if (phase === 'Running') {
+      const budgets = this.budgetsFor(pod);
+      if (budgets.length > 1) {
+        throw new HttpError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+      }
+      const budget = budgets[0];
+      if (budget) {
+        const st = this.budgetView(budget)['status'] as { disruptionsAllowed: number; desiredHealthy: number; currentHealthy: number };
+        if (st.disruptionsAllowed <= 0) {
+          throw new HttpError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
+            causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${String(budget.metadata['name'])} needs ${st.desiredHealthy} healthy pods and has ${st.currentHealthy} currently` }],
+          });
+        }
+      }
+    }
+    this.deletePod(key, pod);
+    return success;
+  }
+
+  private deletePod(key: string, pod: Obj): void {
+    const ms = this.opts.podTerminationMs ?? 0;
+    if (ms <= 0) {
+      this.objects.delete(key);
+      return;
+    }
+    if (pod.metadata['deletionTimestamp'] !== undefined) return;
+    pod.metadata['deletionTimestamp'] = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    pod.metadata['resourceVersion'] = String(++this.resourceVersion);
+    const timer = setTimeout(() => {
+      this.terminating.delete(timer);
+      if (this.objects.get(key) === pod) this.objects.delete(key);
+    }, ms);
+    this.terminating.add(timer);
+  }
+
+  /** The budgets in the pod's namespace whose selector matches its labels. */
+  private budgetsFor(pod: Obj): Obj[] {
+    const ns = pod.metadata['namespace'];
+    return [...this.objects.entries()]
+      .filter(([k, b]) => k.startsWith('policy/v1/poddisruptionbudgets/') && b.metadata['namespace'] === ns)
+      .map(([, b]) => b)
+      .filter((b) => selectorMatches(((b['spec'] ?? {}) as { selector?: LabelSelector }).selector ?? {}, labelsOf(pod)));
+  }
+
+  /**
+   * What the disruption controller would report: running matching pods not being deleted are
+   * healthy; the expected count is the controllers' scale, which the double (having no
+   * controllers) takes as the most matching pods it has seen, so an evicted pod still counts as
+   * expected; minAvailable / maxUnavailable (integers or percentages, rounded up as
+   * intstr.GetScaledValueFromIntOrPercent does) give the healthy count needed.
+   */
+  private budgetView(b: Obj): Obj {
+    const spec = (b['spec'] ?? {}) as { selector?: LabelSelector; minAvailable?: number | string; maxUnavailable?: number | string };
+    const ns = b.metadata['namespace'];
+    const matching = [...this.objects.entries()]
+      .filter(([k, p]) => k.startsWith('v1/pods/') && p.metadata['namespace'] === ns && selectorMatches(spec.selector ?? {}, labelsOf(p)))
+      .map(([, p]) => p);
+    const scaleKey = String(b.metadata['uid']);
+    const expected = Math.max(matching.length, this.budgetScale.get(scaleKey) ?? 0);
+    this.budgetScale.set(scaleKey, expected);
+    const healthy = matching.filter((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running' && p.metadata['deletionTimestamp'] === undefined).length;
+    const scaled = (v: number | string): number => (typeof v === 'number' ? v : Math.ceil((expected * Number.parseInt(v, 10)) / 100));
+    const desired = spec.maxUnavailable !== undefined ? Math.max(0, expected - scaled(spec.maxUnavailable)) : scaled(spec.minAvailable ?? 1);
+    return { ...b, status: { observedGeneration: 1, expectedPods: expected, currentHealthy: healthy, desiredHealthy: desired, disruptionsAllowed: Math.max(0, healthy - desired) } };
   }
 
   private readyNodes(): number {
@@ -500,6 +629,57 @@ function mergePatch(target: unknown, patch: unknown, key = ''): unknown {
 function strip(o: Obj): unknown {
   const { resourceVersion: _rv, ...meta } = o.metadata;
   return { ...o, metadata: meta };
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+function labelsOf(o: Obj): Record<string, string> {
+  return (o.metadata['labels'] ?? {}) as Record<string, string>;
+}
+
+/** A metav1.LabelSelector; the empty selector matches everything (policy/v1 budgets). */
+function selectorMatches(sel: LabelSelector, labels: Record<string, string>): boolean {
+  const byLabel = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return byLabel && (sel.matchExpressions ?? []).every((x) => {
+    const has = Object.hasOwn(labels, x.key);
+    switch (x.operator) {
+      case 'In': return has && (x.values ?? []).includes(labels[x.key] ?? '');
+      case 'NotIn': return !has || !(x.values ?? []).includes(labels[x.key] ?? '');
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+    }
+  });
+}
+
+/** `a=b,c!=d` label selectors (equality only, as the clients here send them). */
+function parseLabelSelector(text: string | null): LabelSelector {
+  const matchLabels: Record<string, string> = {};
+  const matchExpressions: NonNullable<LabelSelector['matchExpressions']> = [];
+  for (const term of (text ?? '').split(',').filter(Boolean)) {
+    const ne = /^([^!=]+)!=(.*)$/.exec(term);
+    const eq = /^([^!=]+)==?(.*)$/.exec(term);
+    if (ne) matchExpressions.push({ key: ne[1] ?? '', operator: 'NotIn', values: [ne[2] ?? ''] });
+    else if (eq) matchLabels[eq[1] ?? ''] = eq[2] ?? '';
+    else matchExpressions.push({ key: term, operator: 'Exists' });
+  }
+  return { matchLabels, matchExpressions };
+}
+
+/** Field selectors the double understands: metadata.name, metadata.namespace, spec.nodeName, status.phase (= and !=). */
+function parseFieldSelector(text: string | null): (o: Obj) => boolean {
+  const terms = (text ?? '').split(',').filter(Boolean).map((term) => {
+    const m = /^(metadata\.name|metadata\.namespace|spec\.nodeName|status\.phase)(!=|==?)(.*)$/.exec(term);
+    if (!m) throw new HttpError(400, 'BadRequest', `"${term}" is not a known field selector: only "metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"`);
+    const [, field = '', op = '', value = ''] = m;
+    return { path: field.split('.'), negate: op === '!=', value };
+  });
+  return (o) => terms.every(({ path, negate, value }) => {
+    const v = path.reduce<unknown>((acc, k) => (acc && typeof acc === 'object' ? (acc as Record<string, unknown>)[k] : undefined), o);
+    return (String(v ?? '') === value) !== negate;
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
