@@ -106,6 +106,17 @@ test('the per-minute rate limit is waited out using retry-after', async () => {
   assertExactly(30);
 });
 
+test('through Prism, a nearly spent hour is paced from ratelimit-remaining/-reset without one 429 (100 workers)', async () => {
+  // 10 of the hour's 5,000 left, the oldest expiring in 10 minutes: the headers must survive the proxy for the pacer to see them
+  h.sim.preload(4_990, 3_000_000);
+  const client = h.client();
+  await ensureWorkers({ client, pool, count: 100, sshKeys: ['3b:16'], clock: h.clock, deadlineMs: 3_600_000 });
+  report('100 workers, 10 requests left in the hour');
+  assert.equal(h.sim.requests.filter((r) => r.status === 429).length, 0);
+  assert.ok(client.pacer.waitedMs >= 9 * 60_000, `paced ${client.pacer.waitedMs} ms`);
+  assertExactly(100);
+});
+
 test('retries stop after the attempt limit with a clear error', async () => {
   h.sim.inject({ kind: '500', method: 'GET', count: 1000 });
   const err = await ensureWorkers({ client: h.client({ maxAttempts: 4 }), pool, count: 3, sshKeys: ['3b:16'], clock: h.clock }).catch((e: unknown) => e);

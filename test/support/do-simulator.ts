@@ -103,6 +103,8 @@ export interface RecordedRequest {
   fault?: FaultKind;
   /** sent with one of readOnlyTokens */
   readOnly?: boolean;
+  /** simulated time the request arrived */
+  at: number;
 }
 
 const knownRegions = ['ams3', 'blr1', 'fra1', 'lon1', 'nyc1', 'nyc3', 'sfo3', 'sgp1', 'syd1', 'tor1'];
@@ -132,6 +134,8 @@ export class DigitalOceanSimulator {
   private readonly sockets = new Set<import('node:net').Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   url = '';
+  /** called as each request arrives (before it is answered), e.g. to interrupt a client at the k-th create */
+  onRequest: ((r: RecordedRequest) => void) | undefined;
 
   constructor(opts: SimulatorOptions) {
     this.opts = {
@@ -200,6 +204,30 @@ export class DigitalOceanSimulator {
       userData: undefined, sshKeys: [], createdAt: d.active === false ? this.opts.now() : this.opts.now() - this.opts.activateAfterMs,
     });
     return id;
+  }
+
+  /**
+   * Counts `count` requests someone else made with the same token, evenly over the `overMs` before
+   * now (the oldest first): they fill the hourly window (and the minute window for those in the last minute).
+   */
+  preload(count: number, overMs: number): void {
+    const now = this.opts.now();
+    for (let i = 0; i < count; i++) {
+      const at = now - overMs + Math.floor((i * overMs) / count);
+      this.hourWindow.push(at);
+      if (at > now - 60_000) this.minuteWindow.push(at);
+    }
+  }
+
+  /** The most requests (any status, any token) that arrived in one sliding window of `windowMs`. */
+  peakInWindow(windowMs: number, filter: (r: RecordedRequest) => boolean = () => true): number {
+    const times = this.requests.filter(filter).map((r) => r.at).sort((a, b) => a - b);
+    let peak = 0;
+    for (let lo = 0, hi = 0; hi < times.length; hi++) {
+      while ((times[hi] ?? 0) - (times[lo] ?? 0) >= windowMs) lo++;
+      peak = Math.max(peak, hi - lo + 1);
+    }
+    return peak;
   }
 
   remove(id: number): void {
@@ -304,8 +332,9 @@ export class DigitalOceanSimulator {
     } catch {
       body = text;
     }
-    const record: RecordedRequest = { method, path, query: Object.fromEntries(url.searchParams), body, status: 0 };
+    const record: RecordedRequest = { method, path, query: Object.fromEntries(url.searchParams), body, status: 0, at: this.opts.now() };
     this.requests.push(record);
+    this.onRequest?.(record);
 
     const fault = this.takeFault(method, path);
     if (fault) record.fault = fault.kind;

@@ -2,10 +2,13 @@
 // typed errors from `{id, message, request_id}`, and bounded retries with exponential backoff
 // and jitter. Idempotent requests (GET, DELETE) are retried on 429, 5xx, timeouts and connection
 // resets; a POST only on 429 (DigitalOcean did not process it), otherwise its outcome is unknown
-// and the caller reconciles (DigitalOceanUncertainError).
+// and the caller reconciles (DigitalOceanUncertainError). Every request first passes the client's
+// RatePacer (rate-pacer.ts): it stays inside the token's per-minute and hourly limits from its own
+// count and the ratelimit-* headers, so a 429 is the exception (another user of the token), not the plan.
 import { ExitCode } from '../../errors.ts';
 import { DigitalOceanApiError, DigitalOceanRetriesExhaustedError, DigitalOceanUncertainError } from './errors.ts';
 import { trace } from '../../trace.ts';
+import { digitalOceanLimits, RatePacer, type RateLimits } from './rate-pacer.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
 
@@ -44,6 +47,8 @@ export interface DigitalOceanClientOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onCall?: (e: ApiCallEvent) => void;
+  /** the token's limits the client paces itself to (default DigitalOcean's: 250/min; the hourly budget comes from the headers) */
+  limits?: RateLimits;
 }
 
 export interface RequestOptions {
@@ -71,6 +76,8 @@ export class DigitalOceanClient {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly onCall: ((e: ApiCallEvent) => void) | undefined;
+  /** paces every request (see rate-pacer.ts); its waitedMs says how long pacing cost */
+  readonly pacer: RatePacer;
 
   constructor(opts: DigitalOceanClientOptions) {
     this.token = opts.token;
@@ -83,6 +90,7 @@ export class DigitalOceanClient {
     this.baseDelayMs = opts.baseDelayMs ?? 500;
     this.maxDelayMs = opts.maxDelayMs ?? 30_000;
     this.onCall = opts.onCall;
+    this.pacer = new RatePacer(this.clock, opts.limits ?? digitalOceanLimits);
   }
 
   /** Removes the token from any text that might reach a message. */
@@ -172,9 +180,11 @@ export class DigitalOceanClient {
   ): Promise<{ kind: 'response'; status: number; headers: Headers; text: string } | { kind: 'timeout' } | { kind: 'network-error'; reason: string }> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    const ticket = await this.pacer.acquire();
     const signal = AbortSignal.timeout(this.requestTimeoutMs);
     try {
       const res = await fetch(url, { method, headers, body: body === undefined ? null : JSON.stringify(body), signal });
+      this.pacer.observe(res.headers, ticket);
       const text = await res.text();
       return { kind: 'response', status: res.status, headers: res.headers, text };
     } catch (e) {
