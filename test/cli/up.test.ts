@@ -29,3 +29,12 @@ test('up rejects a malformed --wait with exit 2', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--wait: not a duration/);
 });
+
+test('up refuses --events ndjson with --output json (both write stdout) and any other events format, with exit 2', async () => {
+  const both = await runCli('up', '-f', seedSpec, '--events', 'ndjson', '--output', 'json');
+  assert.equal(both.code, 2, both.stderr);
+  assert.match(both.stderr, /--events ndjson and --output json both write stdout/);
+  const other = await runCli('up', '-f', seedSpec, '--events', 'yaml');
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(other.stderr, /Allowed choices are ndjson/);
+});

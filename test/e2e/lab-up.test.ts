@@ -241,6 +241,35 @@ artifacts:
     assert.deepEqual(await invocationIds(), firstIds);
   });
 
+  test('up --events ndjson: every stdout line is one event, the steps in order, every host\'s apply phases inside the apply step', { skip: !hasUpCommand }, async () => {
+    const r = await runCli('up', '-f', spec, '--wait', '60s', '--events', 'ndjson');
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+    const events = r.stdout.split('\n').map((line) => {
+      const e = JSON.parse(line) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(e).filter((k) => !['step', 'host', 'phase', 'status', 'message', 'ms'].includes(k)), [], line);
+      assert.ok(typeof e['step'] === 'string' && typeof e['phase'] === 'string' && typeof e['message'] === 'string' && typeof e['ms'] === 'number', line);
+      assert.ok(['running', 'ok', 'skipped', 'failed'].includes(e['status'] as string), line);
+      return e as { step: string; host?: string; phase: string; status: string; ms: number };
+    });
+    // the steps' own events: each step runs, then ends ok, in up's order
+    const own = events.filter((e) => e.host === undefined);
+    const ends = own.filter((e) => e.status !== 'running').map((e) => `${e.step} ${e.status}`);
+    assert.deepEqual(ends, ['provision ok', 'pki ok', 'etcd ok', 'apply ok', 'dns ok', 'verify ok'], r.stdout);
+    assert.ok(own.every((e) => e.phase === e.step), 'a step\'s own event names the step as its phase');
+    const steps = events.map((e) => e.step);
+    assert.deepEqual(steps.filter((s, i) => s !== steps[i - 1]), ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify'], 'events never go back to an earlier step');
+    // inside apply, each host connects, gathers, plans and is done with nothing to change
+    for (const h of hosts) {
+      const mine = events.filter((e) => e.host === h.name);
+      assert.ok(mine.every((e) => e.step === 'apply'), `${h.name}: host events belong to the apply step`);
+      assert.deepEqual(mine.map((e) => e.phase).filter((p) => !p.startsWith('plan ')), ['connect', 'gather facts', 'done'], `${h.name}\n${r.stdout}`);
+      assert.equal(mine.at(-1)?.status, 'ok');
+    }
+    assert.ok(events.every((e, i) => i === 0 || e.ms >= (events[i - 1]?.ms ?? 0)), 'ms never goes back');
+    // the report goes to stderr, so that stdout stays parseable
+    assert.match(r.stderr, /^Up: nothing changed\.$/m);
+  });
+
   test(`with the DNS Deployment gone verify exits 3 naming it, and ${hasUpCommand ? 'up' : 'the up steps'} put it back`, async () => {
     assert.ok(api);
     assert.ok(api.deleteObject('apps/v1', 'deployments', 'kube-system', dnsDeploymentName(cluster)), 'the DNS Deployment was there');
@@ -301,7 +330,7 @@ artifacts:
     assert.doesNotMatch(links, new RegExp(`\\b${bridge}\\b`));
     for (const h of hosts) assert.doesNotMatch(links, new RegExp(`vb-${h.name.slice(0, 12)}`));
     assert.doesNotMatch((await run('ip', ['-o', 'addr'])).stdout, new RegExp(` ${subnetPrefix.replace(/\./g, '\\.')}\\.`));
-    const ps = (await run('ps', ['-eo', 'args'])).stdout;
+    const ps = (await run('ps', ['-eo', 'args'], { maxBuffer: 64 << 20 })).stdout;
     for (const h of hosts) assert.doesNotMatch(ps, new RegExp(`--machine=${h.name}\\b`));
     assert.deepEqual((await new LabProvider(cluster).recorded()).filter((h) => h.address !== undefined), [], 'no machine is recorded as running');
   });

@@ -101,7 +101,10 @@ test('apply brings every host to the rendered state, and a second apply and plan
   const doc = JSON.parse(json.stdout) as { hosts: { host: string; status: string; applied: number }[] };
   assert.deepEqual(doc.hosts.map((h) => [h.host, h.status, h.applied]), lab.hosts.map((h) => [h.name, 'unchanged', 0]));
   const events = await runCli('apply', '-f', specFile, '--events', 'ndjson');
-  const lines = events.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { host: string; phase: string; status: string; ms: number });
+  assert.equal(events.code, 0, events.stderr);
+  // stdout is nothing but events; the table goes to stderr
+  const lines = events.stdout.split('\n').map((l) => JSON.parse(l) as { host: string; phase: string; status: string; ms: number });
+  assert.match(events.stderr, /^HOST\s+STATUS\s+ACTIONS/m);
   for (const h of lab.hosts) {
     assert.deepEqual(lines.filter((e) => e.host === h.name).map((e) => e.phase), ['connect', 'gather facts', 'plan prune', 'plan prepare directories', 'plan binaries', 'plan files', 'plan daemon-reload', 'plan units', 'done']);
   }

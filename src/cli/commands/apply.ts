@@ -2,7 +2,9 @@ import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
-import { InputError, KubewrightError } from '../../errors.ts';
+import { KubewrightError } from '../../errors.ts';
+import type { ProgressEvent } from '../../run/progress-event.ts';
+import { eventsFlag, eventsOption } from '../events-option.ts';
 import { describeError, planJson, planText, summarize, summaryLine } from '../../run/plan-report.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../run/run-hosts.ts';
@@ -76,7 +78,7 @@ export function registerApply(program: Command, io: Io): void {
     .option('--checksum', 'hash every managed file on the hosts instead of trusting the recorded sha256 of files whose stat is unchanged', false)
     .option('--show-plan', 'print the planned changes of each host before the table', false)
     .addOption(outputOption('text, or json: the result of every host (actions, status, errors) instead of the table'))
-    .option('--events <format>', 'ndjson: one JSON progress event per line (host, phase, status, message, ms) instead of the progress display')
+    .addOption(eventsOption('host, phase, status, message, ms'))
     .addHelpText(
       'after',
       `
@@ -94,7 +96,7 @@ Example:
 `,
     )
     .action(async (opts: { file: string; lockTimeout: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string }) => {
-      if (opts.events !== undefined && opts.events !== 'ndjson') throw new InputError(`--events: must be ndjson (got ${opts.events})`, { hint: 'use --events ndjson' });
+      eventsFlag(opts.events, opts.output);
       const parallel = parseParallel(opts.parallel);
       const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
       const waitForSshMs = durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
@@ -104,13 +106,15 @@ Example:
         mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
       });
       const json = opts.output === 'json';
-      if (!json) for (const n of run.notes) io.out(`note: ${n}`);
+      // with --events, stdout carries only events: notes and the report go to stderr
+      const report = opts.events === 'ndjson' ? io.err : io.out;
+      if (!json) for (const n of run.notes) report(`note: ${n}`);
       const started = Date.now();
       const apply = (onEvent: (e: HostEvent) => void): Promise<HostOutcome[]> =>
         runHosts(run.targets, { mode: 'apply', parallel, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, checksum: opts.checksum, onEvent });
       let outcomes: HostOutcome[];
       if (opts.events === 'ndjson') {
-        outcomes = await apply((e) => io.out(JSON.stringify({ ...e, ms: Date.now() - started })));
+        outcomes = await apply((e) => io.out(JSON.stringify({ ...e, ms: Date.now() - started } satisfies ProgressEvent)));
       } else if (json) {
         outcomes = await apply(() => undefined);
       } else {
@@ -120,11 +124,11 @@ Example:
       const summary = summarize(outcomes);
       if (json) io.out(JSON.stringify(planJson(outcomes, run.notes), null, 2));
       else {
-        if (opts.showPlan) for (const l of planLinesFor(io, planText(outcomes))) io.out(l);
-        for (const l of table(outcomes)) io.out(l);
-        io.out(summaryLine('Apply', summary));
+        if (opts.showPlan) for (const l of planLinesFor(io, planText(outcomes))) report(l);
+        for (const l of table(outcomes)) report(l);
+        report(summaryLine('Apply', summary));
         const recorded = run.lock.additions();
-        if (recorded.length > 0) io.out(`lockfile ${run.lock.path}: recorded ${recorded.length} new entr${recorded.length === 1 ? 'y' : 'ies'} (commit it with the spec)`);
+        if (recorded.length > 0) report(`lockfile ${run.lock.path}: recorded ${recorded.length} new entr${recorded.length === 1 ? 'y' : 'ies'} (commit it with the spec)`);
       }
       const failed = outcomes.filter((o) => o.status === 'failed');
       if (failed.length > 0) {

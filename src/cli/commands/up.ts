@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { runUp, upSteps, type UpEvent, type UpResult } from '../../run/up.ts';
+import { eventsFlag, eventsOption } from '../events-option.ts';
+import type { ProgressEvent } from '../../run/progress-event.ts';
+import { runUp, upPhases, upSteps, type UpEvent, type UpResult } from '../../run/up.ts';
 import { formatVerifyReport } from '../verify-report.ts';
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
@@ -25,6 +27,7 @@ interface UpCliOptions {
   forceNetwork?: boolean;
   prune?: boolean;
   output: string;
+  events?: string;
 }
 
 function summaryLines(r: UpResult): string[] {
@@ -60,10 +63,12 @@ export function registerUp(program: Command, io: Io): void {
     .option('--poll-interval <duration>', 'DigitalOcean: between list-by-tag polls while droplets boot', '5s')
     .option('--timeout <duration>', 'DigitalOcean: give up waiting for droplets to become active after this long', '10m')
     .addOption(outputOption())
+    .addOption(eventsOption('step, host, phase, status, message, ms'))
     .addHelpText(
       'after',
       `
 Steps: ${upSteps.map((s, i) => `${i + 1}. ${s}`).join('  ')}
+${upPhases.map((p) => `  ${p.name.padEnd(10)}${p.title}`).join('\n')}
 Each step is idempotent, so after a failure fix the cause and run \`up\` again: it continues from
 the current state, and a second \`up\` on a converged cluster changes nothing.
 Exit codes: 1 a host, API or etcd failed; 2 bad input; 3 the cluster came up but verify failed.
@@ -74,6 +79,7 @@ Examples:
 `,
     )
     .action(async (opts: UpCliOptions) => {
+      eventsFlag(opts.events, opts.output);
       const waitMs = durationFlag('--wait', opts.wait, { allowZero: true, example: '90s, 5m or 1m30s' });
       const waitForSshMs = opts.waitForSsh === undefined ? undefined : durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const pollIntervalMs = durationFlag('--poll-interval', opts.pollInterval, { allowZero: true, example: '5s or 500ms' });
@@ -82,15 +88,24 @@ Examples:
       const cluster = await loadClusterFile(opts.file);
       await holdClusterLock(cluster, 'up', opts.lockTimeout);
       const json = opts.output === 'json';
-      // progress goes to stderr when stdout carries JSON
+      const ndjson = opts.events === 'ndjson';
+      const started = Date.now();
+      const event = (e: Omit<ProgressEvent, 'ms'>): void => io.out(JSON.stringify({ ...e, ms: Date.now() - started }));
+      // progress goes to stderr when stdout carries JSON; with --events, stdout carries only events
       const say = json ? io.err : io.out;
+      const detail = (step: string, message: string): void => (ndjson ? event({ step, phase: step, status: 'running', message }) : say(`  ${message}`));
       const onEvent = (e: UpEvent): void => {
+        if (ndjson) return event({ step: e.step, phase: e.step, status: e.status, message: e.message });
         const n = upSteps.indexOf(e.step) + 1;
         if (e.status === 'failed') io.err(`[${n}/${upSteps.length}] ${e.step}: failed: ${e.message}`);
         else say(`[${n}/${upSteps.length}] ${e.step}: ${e.status === 'skipped' ? 'skipped: ' : ''}${e.message}`);
       };
       const { result, failure } = await runUp(cluster, {
-        provider: { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, pollIntervalMs, deadlineMs, progress: (l) => say(`  ${l}`), onEvent: (e) => { if (e.kind === 'create') say(`  creating ${e.names.join(', ')}`); } },
+        provider: {
+          tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, pollIntervalMs, deadlineMs,
+          progress: (l) => detail('provision', l),
+          onEvent: (e) => { if (e.kind === 'create') detail('provision', `creating ${e.names.join(', ')}`); },
+        },
         lookupTokenFile: opts.lookupTokenFile,
         acceptNewHostKeys: opts.acceptNewHostKeys,
         parallel,
@@ -101,14 +116,16 @@ Examples:
         hostRoots: testHostRoots(),
         onEvent,
         onHostEvent: (e) => {
-          if (e.status === 'failed') io.err(`  ${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
+          if (ndjson) event({ step: 'apply', ...e });
+          else if (e.status === 'failed') io.err(`  ${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
           else if (e.phase === 'done') say(`  ${e.host}: ${e.message}`);
         },
       });
       if (json) io.out(JSON.stringify(result, null, 2));
       else {
-        if (result.verify) for (const l of formatVerifyReport(result.verify)) io.out(l);
-        for (const l of summaryLines(result)) io.out(l);
+        const report = ndjson ? io.err : io.out;
+        if (result.verify) for (const l of formatVerifyReport(result.verify)) report(l);
+        for (const l of summaryLines(result)) report(l);
       }
       if (failure) throw failure;
     });

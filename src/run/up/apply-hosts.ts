@@ -1,0 +1,50 @@
+// Step 4: apply's host phases on every host (files, binaries, units), with the PKI and lookup
+// token settled by the earlier steps.
+import { KubewrightError } from '../../errors.ts';
+import type { Cluster } from '../../spec/cluster.ts';
+import { describeError } from '../plan-report.ts';
+import { prepareRun } from '../prepare-run.ts';
+import { runHosts } from '../run-hosts.ts';
+import type { UpPhase } from './up-phase.ts';
+
+export const applyHosts: UpPhase = {
+  name: 'apply',
+  title: 'files, binaries and units on every host (apply)',
+  plan: (ctx) => ({ run: `files, binaries and units on ${ctx.need('hosts').length} hosts` }),
+  async run(ctx) {
+    const { cluster, opts } = ctx;
+    const hosts = ctx.need('hosts');
+    const prepared = await prepareRun(cluster, {
+      mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir,
+      settled: { credentials: ctx.need('pki').credentials, lookupToken: ctx.lookupToken }, waitForSshMs: opts.waitForSshMs ?? defaultWaitForSshMs(cluster),
+    });
+    ctx.put('prepared', prepared);
+    ctx.result.kubernetesVersion = prepared.resolvedKubernetesVersion;
+    const outcomes = await runHosts(prepared.targets, {
+      mode: 'apply',
+      parallel: opts.parallel ?? 10,
+      binaries: prepared.store,
+      connect: prepared.connect,
+      ...(opts.waitActiveTimeoutSec !== undefined ? { waitActiveTimeoutSec: opts.waitActiveTimeoutSec } : {}),
+      ...(opts.onHostEvent ? { onEvent: opts.onHostEvent } : {}),
+    });
+    const byName = new Map(outcomes.map((o) => [o.host, o]));
+    ctx.result.hosts = ctx.result.hosts.map((h) => {
+      const o = byName.get(h.name);
+      return o ? { ...h, status: o.status, actions: o.applied, error: o.status === 'failed' ? describeError(o.error) : undefined } : h;
+    });
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    if (failed.length > 0) {
+      throw new KubewrightError(`apply failed on ${failed.length} of ${outcomes.length} host(s): ${failed.map((o) => o.host).join(', ')}`, {
+        hint: 'fix the cause shown for each host and re-run `kubewright up`: finished steps and hosts are no-ops',
+      });
+    }
+    const changed = outcomes.filter((o) => o.status === 'changed').length;
+    return changed === 0 ? 'every host unchanged' : `${changed} host(s) changed, ${outcomes.length - changed} unchanged`;
+  },
+};
+
+/** Droplets turn `active` before cloud-init has started sshd; static and lab hosts answer at once. */
+function defaultWaitForSshMs(cluster: Cluster): number {
+  return cluster.provider.kind === 'digitalocean' || cluster.provider.kind === 'terraform' ? 5 * 60_000 : 0;
+}

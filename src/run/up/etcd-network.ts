@@ -1,0 +1,36 @@
+// Step 3: flannel's network config in etcd. The etcd connection is resolved once, here, for the
+// config and for verify's lease check.
+import { resolveEtcdConnection } from '../../etcd/etcd-connection.ts';
+import { openEtcdStore } from '../../etcd/etcd-store.ts';
+import { writeFlannelNetworkConfig } from '../../etcd/flannel-network-config.ts';
+import { dropletPrivateIpLister } from '../../providers/digitalocean/etcd-endpoints.ts';
+import type { UpPhase } from './up-phase.ts';
+
+const noDiscovery = "no etcd.discovery in the spec: flannel's network config is left to whoever runs etcd";
+
+export const etcdNetwork: UpPhase = {
+  name: 'etcd',
+  title: "flannel's network config in etcd",
+  plan: (ctx) => ({ run: `${ctx.cluster.etcd.prefix}/config via the ${ctx.cluster.etcd.api} API` }),
+  async run(ctx, say) {
+    const { cluster, opts } = ctx;
+    const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
+    if (!endpoints?.length && !digitaloceanTag) {
+      ctx.put('etcd', undefined);
+      ctx.result.etcd = { action: 'skipped', reason: noDiscovery };
+      return { skipped: noDiscovery };
+    }
+    const provider = opts.provider;
+    const conn = await resolveEtcdConnection(cluster, { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: provider?.tokenFile, apiUrl: provider?.apiUrl, env: provider?.env }) });
+    ctx.put('etcd', conn);
+    say(`${cluster.etcd.prefix}/config at ${conn.endpoints.join(', ')}`);
+    const store = openEtcdStore(cluster.etcd.api, conn);
+    try {
+      const r = await writeFlannelNetworkConfig(store, cluster, { force: opts.forceNetwork ?? false });
+      ctx.result.etcd = { key: r.key, action: r.action, changes: r.changes, endpoints: conn.endpoints };
+      return `${r.key}: ${r.action}`;
+    } finally {
+      store.close();
+    }
+  },
+};
