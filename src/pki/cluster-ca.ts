@@ -178,7 +178,7 @@ async function backupCa(dir: string, pems: { cert: string; key: string }, now: D
 }
 
 /** A CA pair from its two files, checked; undefined when neither exists, an error naming the missing one when only one does. */
-async function readCaPair(files: { cert: string; key: string }, hint: string, now: Date | undefined): Promise<CertificateAuthority | undefined> {
+export async function readCaPair(files: { cert: string; key: string }, hint: string, now: Date | undefined): Promise<CertificateAuthority | undefined> {
   const [certPem, keyPem] = await Promise.all([readOptional(files.cert), readOptional(files.key)]);
   if (certPem === undefined && keyPem === undefined) return undefined;
   if (certPem === undefined || keyPem === undefined) {

@@ -99,9 +99,11 @@ function majorMinor(version: string): [number, number] {
   return [Number(maj), Number(min)];
 }
 
-function kubernetesBinaries(tag: string, arch: Arch, dir: string): BinarySpec[] {
+type KubernetesBinary = 'kubelet' | 'kube-proxy' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
+
+function kubernetesBinaries(tag: string, arch: Arch, dir: string, names: readonly KubernetesBinary[] = ['kubelet', 'kube-proxy']): BinarySpec[] {
   // dl.k8s.io publishes <binary>.sha256 beside every binary
-  return (['kubelet', 'kube-proxy'] as const).map((name) => {
+  return names.map((name) => {
     const url = `https://dl.k8s.io/release/${tag}/bin/linux/${arch}/${name}`;
     return { name, url, checksumUrl: `${url}.sha256`, archiveMember: undefined, path: `${dir}/${name}`, mode: 0o755 };
   });
@@ -204,6 +206,11 @@ export function binariesFor(cluster: Cluster, archOrOptions: Arch | BinariesOpti
     ? dockerBinaries(cluster.versions.docker, arch, dirs.bin)
     : containerdBinaries(cluster, arch, dirs.bin, dirs.sbin);
   return [flannel, ...runtime, ...kubernetesBinaries(tag, arch, dirs.bin)];
+}
+
+/** The control-plane binaries a master downloads: kube-apiserver, kube-controller-manager, kube-scheduler. */
+export function controlPlaneBinariesFor(cluster: Cluster, opts: BinariesOptions = {}): BinarySpec[] {
+  return kubernetesBinaries(kubernetesTag(cluster, opts), opts.arch ?? 'amd64', installPaths[cluster.profile].bin, ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
 }
 
 /**

@@ -3,7 +3,7 @@
 // not in the table is a programming error (add it here with its source), never silently rendered.
 import { compareMinor, type KubeVersion } from './version.ts';
 
-export type Component = 'kubelet' | 'kube-proxy' | 'flanneld' | 'dockerd';
+export type Component = 'kubelet' | 'kube-proxy' | 'flanneld' | 'dockerd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
 
 export interface Minor {
   major: number;
@@ -58,6 +58,43 @@ export const FLAG_FACTS: readonly FlagFact[] = [
     '-public-ip', '-subnet-file',
   ], 'flanneld --help, v0.9.0 … v0.27'),
   ...always('dockerd', ['--iptables', '--ip-masq', '--host', '--storage-driver', '--bip', '--mtu'], 'dockerd --help, 17.03'),
+
+  // kube-apiserver (control plane): the post series' 1.8-era flags (Kubernetes The Hard Way, Oct 2017) and the modern ones
+  ...always('kube-apiserver', [
+    '--admission-control', '--advertise-address', '--allow-privileged', '--apiserver-count', '--audit-log-maxage',
+    '--audit-log-maxbackup', '--audit-log-maxsize', '--audit-log-path', '--authorization-mode', '--bind-address',
+    '--client-ca-file', '--etcd-cafile', '--etcd-certfile', '--etcd-keyfile', '--etcd-servers', '--event-ttl',
+    '--kubelet-certificate-authority', '--kubelet-client-certificate', '--kubelet-client-key', '--kubelet-preferred-address-types',
+    '--proxy-client-cert-file', '--proxy-client-key-file', '--requestheader-allowed-names', '--requestheader-client-ca-file',
+    '--requestheader-extra-headers-prefix', '--requestheader-group-headers', '--requestheader-username-headers',
+    '--secure-port', '--service-account-key-file', '--service-cluster-ip-range', '--service-node-port-range',
+    '--tls-cert-file', '--tls-private-key-file', '--v',
+  ], 'kube-apiserver --help, 1.8 … 1.36'),
+  // --encryption-provider-config replaced --experimental-encryption-provider-config in 1.13; the old name was removed in 1.14 (kubernetes#71206)
+  { component: 'kube-apiserver', flag: '--experimental-encryption-provider-config', removedIn: m(14), source: 'CHANGELOG-1.13 deprecations, kubernetes#71206' },
+  { component: 'kube-apiserver', flag: '--encryption-provider-config', since: m(13), source: 'CHANGELOG-1.13, kubernetes#71206' },
+  // apiserver→kubelet always uses https since 1.19; the flag was removed in 1.22 (kubernetes#91630, kubernetes#101178)
+  { component: 'kube-apiserver', flag: '--kubelet-https', removedIn: m(22), source: 'CHANGELOG-1.22, kubernetes#101178' },
+  { component: 'kube-apiserver', flag: '--enable-admission-plugins', since: m(10), source: 'CHANGELOG-1.10, kubernetes#58123' },
+  { component: 'kube-apiserver', flag: '--service-account-issuer', since: m(10), source: 'kube-apiserver --help 1.10 (TokenRequest)' },
+  { component: 'kube-apiserver', flag: '--service-account-signing-key-file', since: m(10), source: 'kube-apiserver --help 1.10 (TokenRequest)' },
+  // structured authentication configuration (KEP-3331): --authentication-config from 1.29
+  { component: 'kube-apiserver', flag: '--authentication-config', since: m(29), source: 'CHANGELOG-1.29, KEP-3331' },
+  // kube-controller-manager
+  ...always('kube-controller-manager', [
+    '--cluster-cidr', '--cluster-name', '--cluster-signing-cert-file', '--cluster-signing-key-file', '--kubeconfig',
+    '--leader-elect', '--root-ca-file', '--service-account-private-key-file', '--service-cluster-ip-range',
+    '--use-service-account-credentials', '--v',
+  ], 'kube-controller-manager --help, 1.8 … 1.36'),
+  // secure serving with delegated authentication/authorization: in 1.13 (kubeadm#1285 shows v1.13.0-rc.1 asking for them)
+  ...(['--authentication-kubeconfig', '--authorization-kubeconfig', '--bind-address', '--requestheader-client-ca-file'] as const).map(
+    (flag): FlagFact => ({ component: 'kube-controller-manager', flag, since: m(13), source: 'kube-controller-manager --help 1.13, kubeadm#1285' }),
+  ),
+  // kube-scheduler: --config takes KubeSchedulerConfiguration (kubescheduler.config.k8s.io from 1.12)
+  ...always('kube-scheduler', ['--kubeconfig', '--leader-elect', '--config', '--v'], 'kube-scheduler --help, 1.8 … 1.36'),
+  ...(['--authentication-kubeconfig', '--authorization-kubeconfig', '--bind-address'] as const).map(
+    (flag): FlagFact => ({ component: 'kube-scheduler', flag, since: m(13), source: 'kube-scheduler --help 1.13, kubeadm#1285' }),
+  ),
 ];
 
 const byKey = new Map(FLAG_FACTS.map((f) => [`${f.component} ${f.flag}`, f]));
@@ -193,4 +230,57 @@ export function flannelEtcdApi(flannelVersion: Minor | undefined): 'v2' | 'v3' {
 /** Every minor from 1.8 to current, for table-driven tests. */
 export function allMinors(): Minor[] {
   return Array.from({ length: CURRENT_MINOR.minor - OLDEST_MINOR.minor + 1 }, (_, i) => m(OLDEST_MINOR.minor + i));
+}
+
+// Control-plane facts (kube-apiserver, kube-controller-manager, kube-scheduler).
+
+/** The Initializers admission plugin (alpha, 1.7) was removed in 1.14 (CHANGELOG-1.14, kubernetes#72972). */
+export function initializersAdmissionPlugin(version: KubeVersion | Minor): boolean {
+  return compareMinor(version, m(14)) < 0;
+}
+
+/**
+ * Secrets at rest: the flag and the file's apiVersion/kind. Before 1.13 the alpha flag read
+ * `kind: EncryptionConfig, apiVersion: v1`; 1.13 moved both to apiserver.config.k8s.io/v1 (kubernetes#67383, kubernetes#71206).
+ */
+export function encryptionConfigFormat(version: KubeVersion | Minor): { flag: string; apiVersion: string; kind: string } {
+  return compareMinor(version, m(13)) >= 0
+    ? { flag: '--encryption-provider-config', apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration' }
+    : { flag: '--experimental-encryption-provider-config', apiVersion: 'v1', kind: 'EncryptionConfig' };
+}
+
+/** --service-account-issuer and --service-account-signing-key-file are required from 1.20 (CHANGELOG-1.20, TokenRequest GA). */
+export function serviceAccountIssuerRequired(version: KubeVersion | Minor): boolean {
+  return compareMinor(version, m(20)) >= 0;
+}
+
+/** kube-controller-manager and kube-scheduler serve securely with delegated authn/authz from 1.13. */
+export function delegatedComponentAuth(version: KubeVersion | Minor): boolean {
+  return compareMinor(version, m(13)) >= 0;
+}
+
+/**
+ * KubeSchedulerConfiguration's apiVersion per minor (kubernetes/kube-scheduler config/ at each
+ * release tag); undefined before 1.12, where the scheduler takes flags.
+ */
+export function schedulerConfigApiVersion(version: KubeVersion | Minor): string | undefined {
+  const table: [since: number, apiVersion: string][] = [
+    [25, 'kubescheduler.config.k8s.io/v1'],
+    [23, 'kubescheduler.config.k8s.io/v1beta3'],
+    [22, 'kubescheduler.config.k8s.io/v1beta2'],
+    [19, 'kubescheduler.config.k8s.io/v1beta1'],
+    [12, 'kubescheduler.config.k8s.io/v1alpha1'],
+  ];
+  return table.find(([since]) => compareMinor(version, m(since)) >= 0)?.[1];
+}
+
+/**
+ * AuthenticationConfiguration (--authentication-config) with anonymous access confined to the
+ * health endpoints: the anonymous field is beta (on by default) in 1.32 and GA with apiserver.config.k8s.io/v1
+ * in 1.34 (KEP-4633); undefined before 1.32, where kubewright leaves anonymous auth at its default.
+ */
+export function authenticationConfigApiVersion(version: KubeVersion | Minor): string | undefined {
+  if (compareMinor(version, m(34)) >= 0) return 'apiserver.config.k8s.io/v1';
+  if (compareMinor(version, m(32)) >= 0) return 'apiserver.config.k8s.io/v1beta1';
+  return undefined;
 }
