@@ -261,7 +261,7 @@ export function delegatedComponentAuth(version: KubeVersion | Minor): boolean {
 
 /**
  * KubeSchedulerConfiguration's apiVersion per minor (kubernetes/kube-scheduler config/ at each
- * release tag); undefined before 1.12, where the scheduler takes flags.
+ * release tag, componentconfig before 1.12); undefined before 1.10, where the scheduler takes flags.
  */
 export function schedulerConfigApiVersion(version: KubeVersion | Minor): string | undefined {
   const table: [since: number, apiVersion: string][] = [
@@ -270,6 +270,8 @@ export function schedulerConfigApiVersion(version: KubeVersion | Minor): string 
     [22, 'kubescheduler.config.k8s.io/v1beta2'],
     [19, 'kubescheduler.config.k8s.io/v1beta1'],
     [12, 'kubescheduler.config.k8s.io/v1alpha1'],
+    // 1.10 introduced the file in the componentconfig group; 1.12 moved it (and warned about the old group)
+    [10, 'componentconfig/v1alpha1'],
   ];
   return table.find(([since]) => compareMinor(version, m(since)) >= 0)?.[1];
 }

@@ -108,7 +108,7 @@ test('planted: a flag the oracle does not know, or one used before it exists, fa
 
 test('every oracle row cites an upstream record', () => {
   for (const r of [...FLAG_RECORDS, ...CONFIG_API_RECORDS]) {
-    assert.match(r.ref, /kubernetes(\/website)?#\d+|CHANGELOG-1\.\d+|--help/, `${r.component} ${'flag' in r ? r.flag : r.apiVersion}`);
+    assert.match(r.ref, /kubernetes(\/[a-z-]+)?#\d+|CHANGELOG-1\.\d+|--help/, `${r.component} ${'flag' in r ? r.flag : r.apiVersion}`);
   }
 });
 

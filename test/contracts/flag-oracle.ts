@@ -1,9 +1,9 @@
-// The version oracle: which kubelet / kube-proxy command-line flags (and config-file API
+// The version oracle: which kubelet / kube-proxy / control-plane command-line flags (and config-file API
 // versions) exist, and which are deprecated, in each Kubernetes minor — written from the
 // upstream record (CHANGELOG lines, the PRs that removed or deprecated them), independently of
 // src/spec/matrix.ts, which the renderers consult. Tests check rendered units against this table.
 
-export type OracleComponent = 'kubelet' | 'kube-proxy';
+export type OracleComponent = 'kubelet' | 'kube-proxy' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
 
 export interface FlagRecord {
   component: OracleComponent;
@@ -47,6 +47,45 @@ export const FLAG_RECORDS: readonly FlagRecord[] = [
   { component: 'kube-proxy', flag: '--proxy-mode', ref: 'kube-proxy --help 1.8 … current' },
   { component: 'kube-proxy', flag: '--hostname-override', ref: 'kube-proxy --help 1.8 … current' },
   { component: 'kube-proxy', flag: '--cluster-cidr', ref: 'kube-proxy --help 1.8 … current' },
+  // kube-apiserver
+  { component: 'kube-apiserver', flag: '--admission-control', deprecatedIn: 10, ref: 'CHANGELOG-1.10: "--admission-control is deprecated in favor of --enable-admission-plugins and --disable-admission-plugins" (kubernetes#58123)' },
+  { component: 'kube-apiserver', flag: '--enable-admission-plugins', since: 10, ref: 'added with the deprecation of --admission-control, CHANGELOG-1.10 (kubernetes#58123)' },
+  { component: 'kube-apiserver', flag: '--experimental-encryption-provider-config', deprecatedIn: 13, removedIn: 14, ref: 'CHANGELOG-1.13 deprecations: "The --experimental-encryption-provider-config flag is deprecated in favor of --encryption-provider-config. The old flag is accepted with a warning but will be removed in 1.14" (kubernetes#71206)' },
+  { component: 'kube-apiserver', flag: '--encryption-provider-config', since: 13, ref: 'CHANGELOG-1.13 (kubernetes#71206)' },
+  { component: 'kube-apiserver', flag: '--kubelet-https', deprecatedIn: 19, removedIn: 22, ref: 'deprecated by kubernetes#91630 (CHANGELOG-1.19); removed by kubernetes#101178 ("kube-apiserver: the deprecated --kubelet-https flag is removed", 1.22)' },
+  { component: 'kube-apiserver', flag: '--insecure-bind-address', deprecatedIn: 10, removedIn: 24, ref: 'deprecated by kubernetes#59018 (1.10); inert from 1.20 and removed in 1.24 (kubernetes#95856: "will be removed in v1.24")' },
+  { component: 'kube-apiserver', flag: '--insecure-port', deprecatedIn: 10, removedIn: 24, ref: 'deprecated by kubernetes#59018 (1.10); only 0 allowed from 1.20, removed in 1.24 (kubernetes#95856)' },
+  { component: 'kube-apiserver', flag: '--authentication-config', since: 29, ref: 'structured authentication configuration, alpha in 1.29 and beta (on by default) in 1.30 (KEP-3331, CHANGELOG-1.29)' },
+  { component: 'kube-apiserver', flag: '--service-account-issuer', since: 10, ref: 'kube-apiserver --help 1.10 … current (TokenRequest); required from 1.20 (CHANGELOG-1.20)' },
+  { component: 'kube-apiserver', flag: '--service-account-signing-key-file', since: 10, ref: 'kube-apiserver --help 1.10 … current (TokenRequest); required from 1.20 (CHANGELOG-1.20)' },
+  ...([
+    '--advertise-address', '--allow-privileged', '--audit-log-maxage', '--audit-log-maxbackup', '--audit-log-maxsize', '--audit-log-path',
+    '--authorization-mode', '--bind-address', '--client-ca-file', '--etcd-cafile', '--etcd-certfile', '--etcd-keyfile', '--etcd-servers',
+    '--event-ttl', '--kubelet-certificate-authority', '--kubelet-client-certificate', '--kubelet-client-key', '--kubelet-preferred-address-types',
+    '--proxy-client-cert-file', '--proxy-client-key-file', '--requestheader-allowed-names', '--requestheader-client-ca-file',
+    '--requestheader-extra-headers-prefix', '--requestheader-group-headers', '--requestheader-username-headers', '--secure-port',
+    '--service-account-key-file', '--service-cluster-ip-range', '--service-node-port-range', '--tls-cert-file', '--tls-private-key-file', '--v',
+  ].map((flag): FlagRecord => ({ component: 'kube-apiserver', flag, ref: 'kube-apiserver --help 1.8 … current (the aggregation layer\'s --requestheader-*/--proxy-client-* since 1.7)' }))),
+  // --apiserver-count matters to the master-count endpoint reconciler of the post's time; the seed profile renders it up to 1.23 only
+  { component: 'kube-apiserver', flag: '--apiserver-count', ref: 'kube-apiserver --help 1.8 … 1.23' },
+  // kube-controller-manager
+  { component: 'kube-controller-manager', flag: '--address', deprecatedIn: 10, removedIn: 24, ref: 'insecure serving: inert since 1.20, removed in 1.24 (CHANGELOG-1.24: "The insecure address flags --address and --port in kube-controller-manager have had no effect since v1.20 and are removed in v1.24")' },
+  ...(['--authentication-kubeconfig', '--authorization-kubeconfig', '--bind-address', '--requestheader-client-ca-file'].map(
+    (flag): FlagRecord => ({ component: 'kube-controller-manager', flag, since: 13, ref: 'secure serving with delegated authentication: v1.13.0-rc.1 serves on :10257 and asks for --authentication-kubeconfig (kubernetes/kubeadm#1285)' }),
+  )),
+  ...([
+    '--cluster-cidr', '--cluster-name', '--cluster-signing-cert-file', '--cluster-signing-key-file', '--kubeconfig', '--leader-elect',
+    '--root-ca-file', '--service-account-private-key-file', '--service-cluster-ip-range', '--use-service-account-credentials', '--v',
+  ].map((flag): FlagRecord => ({ component: 'kube-controller-manager', flag, ref: 'kube-controller-manager --help 1.8 … current' }))),
+  // kube-scheduler
+  { component: 'kube-scheduler', flag: '--config', since: 10, ref: 'kube-scheduler --help 1.10 … current: KubeSchedulerConfiguration (componentconfig/v1alpha1) from 1.10, kubescheduler.config.k8s.io from 1.12 (kubernetes/kube-scheduler config/ at each tag)' },
+  // the first minor that prints the deprecation is not pinned down here: counted from 1.10, when --config arrived (conservative for the modern profile, which then never renders it)
+  { component: 'kube-scheduler', flag: '--kubeconfig', deprecatedIn: 10, ref: 'kube-scheduler --help (kubernetes/website kube-scheduler.md): "DEPRECATED: path to kubeconfig file with authorization and master location information. This parameter is ignored if a config file is specified in --config"' },
+  { component: 'kube-scheduler', flag: '--leader-elect', ref: 'kube-scheduler --help 1.8 … current (leader election flags)' },
+  { component: 'kube-scheduler', flag: '--v', ref: 'kube-scheduler --help 1.8 … current' },
+  ...(['--authentication-kubeconfig', '--authorization-kubeconfig', '--bind-address'].map(
+    (flag): FlagRecord => ({ component: 'kube-scheduler', flag, since: 13, ref: 'v1.13.0-rc.1 warns "No authentication-kubeconfig provided" (kubernetes/kubeadm#1285); kubeadm passes both from kubernetes#80951' }),
+  )),
 ];
 
 export interface ConfigApiRecord {
