@@ -1,6 +1,6 @@
 // What every provider implements, and the hosts a spec names before any provider is asked.
-import type { Cluster } from '../spec/cluster.ts';
-import type { Host } from '../spec/host.ts';
+import type { Cluster, StaticHostSpec } from '../spec/cluster.ts';
+import type { Host, HostRole } from '../spec/host.ts';
 
 /** What an ensure did, for people and for `--output json`. */
 export interface ProviderReport {
@@ -74,33 +74,65 @@ export function workerName(pattern: string, index: number, domain: string): stri
   return pattern.replaceAll('{index}', String(index)).replaceAll('{domain}', domain);
 }
 
+/** DigitalOcean droplet names of control-plane and etcd hosts, beside the post's `k8s-worker-{index}.{domain}`. */
+export const controlPlaneNamePatterns = { 'control-plane': 'k8s-master-{index}.{domain}', etcd: 'k8s-etcd-{index}.{domain}' } as const;
+
+/** How many hosts of each non-worker role the spec asks for (none without a controlPlane section). */
+function roleCounts(cluster: Cluster): [HostRole, number][] {
+  const cp = cluster.controlPlane;
+  if (!cp) return [];
+  return [['control-plane', cp.count], ['etcd', cp.etcd.placement === 'external' ? cp.etcd.count : 0]];
+}
+
 /**
  * The hosts a spec describes, without asking any API: static hosts as written, DigitalOcean and
  * lab names from their patterns (addresses unknown until provisioned). Used by `render` and `plan`.
+ * Workers come first; with a controlPlane section the control-plane hosts, then etcd's own hosts,
+ * follow, each carrying its role.
  */
 export function plannedHosts(cluster: Cluster): Host[] {
   const p = cluster.provider;
   const user = cluster.ssh.user;
   const port = cluster.ssh.port;
   switch (p.kind) {
-    case 'static':
-      return p.hosts.map((h) => ({
+    case 'static': {
+      const cp = cluster.controlPlane;
+      const listed: [StaticHostSpec[], HostRole | undefined][] = [
+        [p.hosts, undefined],
+        [cp?.hosts ?? [], 'control-plane'],
+        [cp?.etcd.placement === 'external' ? cp.etcd.hosts : [], 'etcd'],
+      ];
+      return listed.flatMap(([hosts, role]) => hosts.map((h) => ({
         name: h.name,
         address: h.address,
         port: h.port ?? port,
         user: h.user ?? user,
         publicAddress: h.address,
         privateAddress: h.privateAddress,
-      }));
+        ...(role ? { role } : {}),
+      })));
+    }
     case 'digitalocean':
-      return Array.from({ length: cluster.workers.count }, (_, i) => ({
-        name: workerName(p.namePattern, i, p.domain),
-        address: undefined,
-        port,
-        user,
-      }));
-    case 'lab':
-      return Array.from({ length: p.hosts }, (_, i) => ({ name: `${cluster.name}-w${i}`, address: undefined, port: 22, user: 'root' }));
+      return [
+        ...Array.from({ length: cluster.workers.count }, (_, i) => ({
+          name: workerName(p.namePattern, i, p.domain),
+          address: undefined,
+          port,
+          user,
+        })),
+        ...roleCounts(cluster).flatMap(([role, n]) => Array.from({ length: n }, (_, i) => ({
+          name: workerName(controlPlaneNamePatterns[role], i, p.domain), address: undefined, port, user, role,
+        }))),
+      ];
+    case 'lab': {
+      const letter = { 'control-plane': 'm', etcd: 'e' } as const;
+      return [
+        ...Array.from({ length: p.hosts }, (_, i) => ({ name: `${cluster.name}-w${i}`, address: undefined, port: 22, user: 'root' })),
+        ...roleCounts(cluster).flatMap(([role, n]) => Array.from({ length: n }, (_, i) => ({
+          name: `${cluster.name}-${letter[role]}${i}`, address: undefined, port: 22, user: 'root', role,
+        }))),
+      ];
+    }
     case 'terraform':
       return [];
   }

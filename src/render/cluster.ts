@@ -9,6 +9,7 @@ import { renderSeedClusterFiles } from './seed/cluster-files.ts';
 import { renderSeedHost } from './seed/host.ts';
 import { renderTerraformFiles } from './terraform.ts';
 import type { RenderedCluster, RenderInput } from './types.ts';
+import { workerHosts } from '../spec/host.ts';
 
 export function renderCluster(input: RenderInput): RenderedCluster {
   const seed = input.cluster.profile === 'seed';
@@ -19,7 +20,8 @@ export function renderCluster(input: RenderInput): RenderedCluster {
   }
   const token = input.lookupToken === undefined ? undefined : digitaloceanTokenFile(input.lookupToken);
   return {
-    hosts: input.hosts.map((h) => {
+    // control-plane and etcd hosts get their own renderers (etcd-member.ts, ...), not a worker's
+    hosts: workerHosts(input.hosts).map((h) => {
       const rendered = seed ? renderSeedHost(input, h) : renderModernHost(input, h);
       return token ? { ...rendered, files: [...rendered.files, token] } : rendered;
     }),

@@ -3,7 +3,8 @@
 import { isAlias, isCollection, isPair, isSeq, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { SpecError, type SpecIssue } from '../errors.ts';
-import { cidrContains, cidrsOverlap, parseCidr, parseIPv4, type Cidr } from './ipv4.ts';
+import { cidrAddress, cidrContains, cidrsOverlap, parseCidr, parseIPv4, type Cidr } from './ipv4.ts';
+import { labMachineAddressOffset } from './lab-addresses.ts';
 import { hostNamePattern, specSchema, type ParsedSpec } from './schema.ts';
 import { flannelEtcdApi } from './matrix.ts';
 import { profileViolations } from './profile-rules.ts';
@@ -19,7 +20,8 @@ export const profileDefaults = {
     runtime: 'docker',
     dns: 'kube-dns',
     versions: {
-      flannel: '0.9.0', containerd: '1.0.3', runc: '1.0.0-rc4', cniPlugins: '0.6.0', flannelCniPlugin: 'v1.0.0',
+      // etcd: Kubernetes The Hard Way of the Kubernetes 1.8 era installs etcd v3.2.8
+      flannel: '0.9.0', etcd: '3.2.8', containerd: '1.0.3', runc: '1.0.0-rc4', cniPlugins: '0.6.0', flannelCniPlugin: 'v1.0.0',
       docker: '17.03.2-ce', coredns: '1.0.6', kubeDns: '1.14.5',
     },
   },
@@ -28,7 +30,8 @@ export const profileDefaults = {
     runtime: 'containerd',
     dns: 'coredns',
     versions: {
-      flannel: '0.27.4', containerd: '2.1.4', runc: '1.3.0', cniPlugins: '1.7.1', flannelCniPlugin: 'v1.7.1-flannel2',
+      // etcd: the 3.6 line Kubernetes 1.34+ is built and tested against (kubeadm's constants)
+      flannel: '0.27.4', etcd: '3.6.4', containerd: '2.1.4', runc: '1.3.0', cniPlugins: '1.7.1', flannelCniPlugin: 'v1.7.1-flannel2',
       docker: '28.3.3', coredns: '1.12.3', kubeDns: '1.14.5',
     },
   },
@@ -48,6 +51,21 @@ export type ProviderSpec =
   | ({ kind: 'lab' } & NonNullable<ParsedSpec['provider']['lab']>)
   | { kind: 'terraform'; outputFile: string };
 
+/** How the spec's `controlPlane:` section reads once validated (absent: an existing control plane). */
+export interface ControlPlaneSpec {
+  count: 1 | 3 | 5;
+  /** provider.static: the control-plane hosts as written; other providers name them (empty here) */
+  hosts: StaticHostSpec[];
+  /** stacked: etcd on the control-plane hosts; external: on `count` hosts of its own */
+  etcd: { placement: 'stacked' } | { placement: 'external'; count: 1 | 3 | 5; hosts: StaticHostSpec[] };
+  /**
+   * where the API servers are reached: `spec` (controlPlane.endpoint or kubernetes.apiServer as
+   * written), `first-master` (count 1, or the lab, which has no balancer: the first master's
+   * address). `url` is what kubernetes.apiServer holds.
+   */
+  endpoint: { url: string; address?: string | undefined; dnsName?: string | undefined; port: number; source: 'spec' | 'first-master' };
+}
+
 export interface Cluster {
   /** the file the spec came from (for messages and for resolving relative paths) */
   sourceFile: string;
@@ -63,6 +81,8 @@ export interface Cluster {
     kubeProxyMode: 'iptables' | 'nftables' | 'ipvs';
   };
   provider: ProviderSpec;
+  /** the control plane kubewright builds; absent when the spec has no controlPlane section */
+  controlPlane?: ControlPlaneSpec | undefined;
   workers: { count: number };
   etcd: {
     discovery: { digitaloceanTag?: string | undefined; endpoints?: string[] | undefined };
@@ -86,7 +106,7 @@ const hints: [string, string][] = [
   ['metadata.name', 'use a short lowercase name such as `demo`'],
   ['profile', 'use `modern` (default) or `seed` (the 2017 post, reproduced)'],
   ['kubernetes.version', 'write a minor such as "1.36" (quoted), a full version such as "1.36.2", or an exact pre-release such as "1.30.0-rc.1"'],
-  ['kubernetes.apiServer', 'the URL workers use to reach the API server, e.g. https://api.example.com:6443'],
+  ['kubernetes.apiServer', 'the URL workers use to reach the API server, e.g. https://api.example.com:6443 (or add a controlPlane section and kubewright derives it)'],
   ['kubernetes.clusterDNS', 'pick an address inside kubernetes.serviceCIDR, conventionally the .10 (e.g. 10.32.0.10)'],
   ['kubernetes.serviceCIDR', 'write a CIDR block such as 10.32.0.0/24 with no host bits set'],
   ['kubernetes.podCIDR', 'write a CIDR block such as 10.200.0.0/16 that does not overlap serviceCIDR'],
@@ -95,6 +115,11 @@ const hints: [string, string][] = [
   ['provider.digitalocean.domain', 'workers are named k8s-worker-{index}.{domain}, as in the post'],
   ['provider.digitalocean.firewall', 'e.g. firewall: { sshFrom: [203.0.113.7/32], internalFrom: [10.110.0.0/20] }; see docs/security.md'],
   ['provider.static.hosts', 'list hosts as `- { name: w1, address: 203.0.113.10 }`'],
+  ['controlPlane', 'e.g. controlPlane: { count: 3, endpoint: { dnsName: api.example.com } }; see docs/control-plane.md'],
+  ['controlPlane.count', 'use 1, 3 or 5 control-plane hosts'],
+  ['controlPlane.hosts', 'with provider.static, list the control-plane hosts as `- { name: m1, address: 203.0.113.20, privateAddress: 10.0.0.20 }`'],
+  ['controlPlane.etcd', 'leave controlPlane.etcd out for etcd on the control-plane hosts (stacked), or give etcd.count (etcd.hosts with provider.static)'],
+  ['controlPlane.endpoint', 'give the address or DNS name that reaches the API servers, e.g. endpoint: { dnsName: api.example.com, port: 6443 }'],
   ['workers.count', 'set workers.count to how many worker nodes you want'],
   ['etcd.prefix', 'flannel reads <prefix>/config; the post uses /flannel.com/network'],
   ['etcd.discovery', 'set etcd.discovery.endpoints: [https://10.0.0.5:2379] or etcd.discovery.digitaloceanTag: k8s-etcd'],
@@ -312,6 +337,10 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
     add('workers.count', 'is required for this provider', undefined);
   }
 
+  const controlPlane = provider ? resolveControlPlane(spec, provider, count ?? 0, add) : undefined;
+  const apiServer = k.apiServer ?? controlPlane?.endpoint.url;
+  if (apiServer === undefined && !spec.controlPlane) add('kubernetes.apiServer', 'is required');
+
   const runtime = spec.runtime ?? defaults.runtime;
   const dns = spec.dns ?? defaults.dns;
   for (const v of profileViolations({ profile: spec.profile, runtime, dns, kubeProxyMode: k.kubeProxyMode, version, versionText })) add(v.field, v.message, v.got, v.hint);
@@ -319,7 +348,7 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
   const flannelVersion = parseKubeVersion(versions.flannel.replace(/^v/, '').split('-')[0] ?? '');
   const etcdApi = flannelEtcdApi(flannelVersion);
 
-  if (issues.length > 0 || !provider || !serviceCIDR || !podCIDR || count === undefined && provider.kind !== 'terraform') {
+  if (issues.length > 0 || !provider || !serviceCIDR || !podCIDR || apiServer === undefined || count === undefined && provider.kind !== 'terraform') {
     throw new SpecError(sourceFile, issues);
   }
   return {
@@ -328,7 +357,7 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
     profile: spec.profile,
     kubernetes: {
       version,
-      apiServer: k.apiServer,
+      apiServer,
       clusterDomain: k.clusterDomain,
       clusterDNS: k.clusterDNS,
       serviceCIDR,
@@ -336,6 +365,7 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
       kubeProxyMode: k.kubeProxyMode,
     },
     provider,
+    ...(controlPlane ? { controlPlane } : {}),
     workers: { count: count ?? 0 },
     etcd: { discovery: spec.etcd.discovery, prefix: spec.etcd.prefix, api: etcdApi },
     flannel: spec.flannel,
@@ -346,6 +376,83 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
     ssh: spec.ssh,
     artifacts: spec.artifacts,
   };
+}
+
+type AddIssue = (path: string, message: string, got?: unknown, hint?: string) => void;
+
+/**
+ * The controlPlane section, validated against the provider: static hosts are listed (and their
+ * names unique across every role), other providers name them; the endpoint is the user's, or the
+ * first master's address where kubewright can know it before anything exists.
+ */
+function resolveControlPlane(spec: ParsedSpec, provider: ProviderSpec, workers: number, add: AddIssue): ControlPlaneSpec | undefined {
+  const cp = spec.controlPlane;
+  if (!cp) return undefined;
+  const isStatic = provider.kind === 'static';
+  if (provider.kind === 'terraform') {
+    add('controlPlane', 'is not supported with provider.terraform (its output names worker droplets only)', undefined, 'use provider.digitalocean, provider.static or provider.lab for a control plane kubewright builds');
+    return undefined;
+  }
+  const listed = (path: string, hosts: StaticHostSpec[] | undefined, count: number | undefined): { count: 1 | 3 | 5; hosts: StaticHostSpec[] } | undefined => {
+    if (isStatic) {
+      if (!hosts) { add(`${path}.hosts`, 'is required with provider.static'); return undefined; }
+      if (![1, 3, 5].includes(hosts.length)) { add(`${path}.hosts`, `must list 1, 3 or 5 hosts (got ${hosts.length})`); return undefined; }
+      if (count !== undefined && count !== hosts.length) { add(`${path}.count`, `must equal the number of ${path}.hosts (${hosts.length}) or be left out`, count); return undefined; }
+      return { count: hosts.length as 1 | 3 | 5, hosts };
+    }
+    if (hosts) { add(`${path}.hosts`, `lists hosts only with provider.static; provider.${provider.kind} creates them`, undefined, `give ${path}.count instead`); return undefined; }
+    if (count === undefined) { add(`${path}.count`, 'is required', undefined); return undefined; }
+    return { count: count as 1 | 3 | 5, hosts: [] };
+  };
+  const masters = listed('controlPlane', cp.hosts, cp.count);
+  const external = cp.etcd === undefined ? undefined : listed('controlPlane.etcd', cp.etcd.hosts, cp.etcd.count);
+  if (!masters || (cp.etcd !== undefined && !external)) return undefined;
+
+  if (provider.kind === 'static') {
+    const names = [...provider.hosts, ...masters.hosts, ...(external?.hosts ?? [])].map((h) => h.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) add('controlPlane.hosts', 'host names must be unique across provider.static.hosts, controlPlane.hosts and controlPlane.etcd.hosts', dup);
+  }
+
+  const e = cp.endpoint;
+  const port = e?.port ?? 6443;
+  let endpoint: ControlPlaneSpec['endpoint'] | undefined;
+  if (e?.dnsName !== undefined || e?.address !== undefined) {
+    endpoint = { url: `https://${e.dnsName ?? e.address}:${port}`, address: e.address, dnsName: e.dnsName, port, source: 'spec' };
+  } else if (spec.kubernetes.apiServer !== undefined) {
+    const u = new URL(spec.kubernetes.apiServer);
+    endpoint = { url: spec.kubernetes.apiServer, port: u.port === '' ? 443 : Number(u.port), source: 'spec', ...(parseIPv4(u.hostname) !== undefined ? { address: u.hostname } : { dnsName: u.hostname }) };
+  } else {
+    const first = firstMasterAddress(provider, masters, workers);
+    if (first !== undefined && (masters.count === 1 || provider.kind === 'lab')) {
+      endpoint = { url: `https://${first}:${port}`, address: first, port, source: 'first-master' };
+    } else if (provider.kind === 'static') {
+      add('controlPlane.endpoint', `is required with ${masters.count} static control-plane hosts: kubewright balances no static hosts`, undefined, 'give the address or DNS name of your load balancer in front of the masters, e.g. endpoint: { address: 203.0.113.30 }');
+    } else {
+      add('controlPlane.endpoint', `is required with provider.${provider.kind} for now: kubewright does not create the API load balancer yet`, undefined, 'give a DNS name you point at the masters, e.g. endpoint: { dnsName: api.example.com }, or set kubernetes.apiServer');
+    }
+  }
+  if (!endpoint) return undefined;
+  return {
+    count: masters.count,
+    hosts: masters.hosts,
+    etcd: external ? { placement: 'external', ...external } : { placement: 'stacked' },
+    endpoint,
+  };
+}
+
+/** The first master's address where the spec alone decides it: a static host as written, a lab machine by its index. */
+function firstMasterAddress(provider: ProviderSpec, masters: { hosts: StaticHostSpec[] }, workers: number): string | undefined {
+  if (provider.kind === 'static') {
+    const h = masters.hosts[0];
+    return h ? (h.privateAddress ?? (parseIPv4(h.address) !== undefined ? h.address : undefined)) : undefined;
+  }
+  if (provider.kind === 'lab') {
+    const subnet = parseCidr(provider.subnet);
+    // workers come first on the bridge, then the control-plane machines
+    return subnet ? cidrAddress(subnet, labMachineAddressOffset + workers) : undefined;
+  }
+  return undefined;
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {

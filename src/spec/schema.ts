@@ -2,7 +2,8 @@
 // afterwards in cluster.ts, so every field that depends on the profile is optional here.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseIPv4 } from './ipv4.ts';import { DIGITALOCEAN_TAG_PATTERN, DIGITALOCEAN_TAG_RULE } from './digitalocean.ts';
+import { parseIPv4 } from './ipv4.ts';
+import { DIGITALOCEAN_TAG_PATTERN, DIGITALOCEAN_TAG_RULE } from './digitalocean.ts';
 
 
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
@@ -82,6 +83,28 @@ export const providerSchema = z
     terraform: z.strictObject({ outputFile: nonEmpty }).optional(),
   });
 
+/** etcd keeps a majority only with an odd member count; 1, 3 and 5 are what kubeadm and etcd's docs recommend */
+const memberCount = z.union([z.literal(1), z.literal(3), z.literal(5)], { error: 'must be 1, 3 or 5 (etcd needs an odd number of members to keep a majority)' });
+
+export const controlPlaneSchema = z.strictObject({
+  /** how many control-plane hosts; static: defaults to the number of controlPlane.hosts */
+  count: memberCount.optional(),
+  /** provider.static only: the control-plane hosts */
+  hosts: z.array(staticHostSchema).min(1, { error: 'must list at least one host' }).optional(),
+  /** absent: etcd runs on the control-plane hosts (stacked); with count/hosts: on hosts of its own */
+  etcd: z.strictObject({
+    count: memberCount.optional(),
+    /** provider.static only: the etcd hosts */
+    hosts: z.array(staticHostSchema).min(1, { error: 'must list at least one host' }).optional(),
+  }).optional(),
+  /** where workers and kubectl reach the API servers; derived when left out (see docs/control-plane.md) */
+  endpoint: z.strictObject({
+    address: ipv4Address.optional(),
+    dnsName: hostName.optional(),
+    port: port.default(6443),
+  }).optional(),
+});
+
 export const specSchema = z.strictObject({
   apiVersion: z.literal('kubewright.dev/v1alpha1', { error: 'must be kubewright.dev/v1alpha1' }),
   kind: z.literal('Cluster', { error: 'must be Cluster' }),
@@ -89,7 +112,8 @@ export const specSchema = z.strictObject({
   profile: z.enum(['modern', 'seed']).default('modern'),
   kubernetes: z.strictObject({
     version: version.optional(),
-    apiServer: z.url({ protocol: /^https$/, error: 'must be an https:// URL of the API server' }),
+    /** required without controlPlane; with it, derived from controlPlane.endpoint unless set */
+    apiServer: z.url({ protocol: /^https$/, error: 'must be an https:// URL of the API server' }).optional(),
     clusterDomain: hostName.default('cluster.local'),
     clusterDNS: nonEmpty.default('10.32.0.10'),
     serviceCIDR: nonEmpty.default('10.32.0.0/24'),
@@ -97,6 +121,7 @@ export const specSchema = z.strictObject({
     kubeProxyMode: z.enum(['iptables', 'nftables', 'ipvs']).default('iptables'),
   }),
   provider: providerSchema,
+  controlPlane: controlPlaneSchema.optional(),
   workers: z.strictObject({ count: z.number().int().min(1, { error: 'must be ≥ 1' }).max(10000) }).optional(),
   etcd: z.strictObject({
     discovery: z.strictObject({
@@ -115,6 +140,7 @@ export const specSchema = z.strictObject({
   dns: z.enum(['coredns', 'kube-dns']).optional(),
   versions: z.strictObject({
     flannel: version.optional(),
+    etcd: version.optional(),
     containerd: version.optional(),
     runc: version.optional(),
     cniPlugins: version.optional(),

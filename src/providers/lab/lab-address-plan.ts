@@ -1,5 +1,6 @@
 // Addresses on the lab bridge: the host is .1, machines are .11, .12, ... (no gateway, no NAT).
 import { cidrAddress, cidrSize, parseCidr } from '../../spec/ipv4.ts';
+import { labMachineAddressOffset } from '../../spec/lab-addresses.ts';
 import { LabError } from './lab-errors.ts';
 
 export interface LabAddressPlan {
@@ -9,7 +10,7 @@ export interface LabAddressPlan {
   machines: string[];
 }
 
-export const firstMachineOffset = 11;
+const firstMachineOffset = labMachineAddressOffset;
 
 export function labAddressPlan(subnet: string, count: number): LabAddressPlan {
   const cidr = parseCidr(subnet);

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SpecError } from '../../src/errors.ts';
+import { parseCluster } from '../../src/spec/cluster.ts';
+import { etcdMemberHosts } from '../../src/spec/host.ts';
+import { starterSpec } from '../../src/spec/starter.ts';
+import { plannedHosts } from '../../src/providers/provider.ts';
+
+const withoutApiServer = starterSpec.replace(/^ {2}apiServer: .*\n/m, '');
+
+function issuesOf(text: string): { path: string; message: string; hint?: string | undefined }[] {
+  try {
+    parseCluster(text, 'test.yaml');
+  } catch (e) {
+    assert.ok(e instanceof SpecError, `expected SpecError, got ${String(e)}`);
+    return e.issues;
+  }
+  assert.fail('spec was accepted');
+}
+
+const staticMasters = (n: number, extra = ''): string => `controlPlane:
+  hosts:
+${Array.from({ length: n }, (_, i) => `    - { name: master-${i}, address: 192.0.2.2${i}, privateAddress: 10.0.0.2${i} }`).join('\n')}
+${extra}`;
+
+test('without a controlPlane section the cluster has none and kubernetes.apiServer stays required', () => {
+  assert.equal('controlPlane' in parseCluster(starterSpec), false);
+  const issues = issuesOf(withoutApiServer);
+  assert.deepEqual(issues.map((i) => [i.path, i.message]), [['kubernetes.apiServer', 'is required']]);
+  assert.match(issues[0]?.hint ?? '', /controlPlane/);
+});
+
+test('one static master: stacked etcd, and the API endpoint is its private address on 6443', () => {
+  const c = parseCluster(`${withoutApiServer}${staticMasters(1)}`);
+  assert.equal(c.controlPlane?.count, 1);
+  assert.deepEqual(c.controlPlane?.etcd, { placement: 'stacked' });
+  assert.equal(c.kubernetes.apiServer, 'https://10.0.0.20:6443');
+  assert.equal(c.controlPlane?.endpoint.source, 'first-master');
+  const hosts = plannedHosts(c);
+  assert.deepEqual(hosts.map((h) => [h.name, h.role]), [['worker-0', undefined], ['worker-1', undefined], ['worker-2', undefined], ['master-0', 'control-plane']]);
+  assert.deepEqual(etcdMemberHosts(c, hosts).map((h) => h.name), ['master-0']);
+});
+
+test('three static masters need a user-given endpoint; with one, apiServer is derived from it', () => {
+  const issues = issuesOf(`${withoutApiServer}${staticMasters(3)}`);
+  assert.deepEqual(issues.map((i) => i.path), ['controlPlane.endpoint']);
+  const c = parseCluster(`${withoutApiServer}${staticMasters(3, '  endpoint: { dnsName: api.demo.example.com, port: 443 }\n')}`);
+  assert.equal(c.kubernetes.apiServer, 'https://api.demo.example.com:443');
+  assert.equal(c.controlPlane?.count, 3);
+});
+
+test('a set kubernetes.apiServer wins over the derived endpoint', () => {
+  const c = parseCluster(`${starterSpec}${staticMasters(1)}`);
+  assert.equal(c.kubernetes.apiServer, 'https://api.demo.example.com:6443');
+  assert.equal(c.controlPlane?.endpoint.source, 'spec');
+});
+
+test('counts other than 1, 3 or 5 are refused with the reason', () => {
+  const lab = withoutApiServer.replace(/provider:\n {2}static:\n(?: {4}.*\n)+/, 'provider:\n  lab: { hosts: 1 }\n');
+  const issues = issuesOf(`${lab}controlPlane: { count: 2 }\n`);
+  assert.deepEqual(issues.map((i) => i.path), ['controlPlane.count']);
+  assert.match(issues[0]?.message ?? '', /1, 3 or 5.*majority/);
+  assert.deepEqual(issuesOf(`${withoutApiServer}${staticMasters(2)}`).map((i) => i.path), ['controlPlane.hosts']);
+});
+
+test('lab: masters and etcd hosts follow the workers on the bridge; the endpoint is the first master', () => {
+  const lab = withoutApiServer.replace(/provider:\n {2}static:\n(?: {4}.*\n)+/, 'provider:\n  lab: { hosts: 2 }\n');
+  const c = parseCluster(`${lab}controlPlane: { count: 3, etcd: { count: 3 } }\n`);
+  assert.equal(c.kubernetes.apiServer, 'https://10.213.0.13:6443');
+  assert.deepEqual(c.controlPlane?.etcd, { placement: 'external', count: 3, hosts: [] });
+  const hosts = plannedHosts(c);
+  assert.deepEqual(hosts.map((h) => `${h.name}:${h.role ?? 'worker'}`), [
+    'demo-w0:worker', 'demo-w1:worker', 'demo-m0:control-plane', 'demo-m1:control-plane', 'demo-m2:control-plane', 'demo-e0:etcd', 'demo-e1:etcd', 'demo-e2:etcd',
+  ]);
+  assert.deepEqual(etcdMemberHosts(c, hosts).map((h) => h.name), ['demo-e0', 'demo-e1', 'demo-e2']);
+});
+
+test('digitalocean: droplet names per role; without the load balancer an endpoint is required', () => {
+  const doSpec = withoutApiServer.replace(/provider:\n {2}static:\n(?: {4}.*\n)+/, 'provider:\n  digitalocean: { domain: example.com }\nworkers: { count: 2 }\n');
+  assert.deepEqual(issuesOf(`${doSpec}controlPlane: { count: 3 }\n`).map((i) => i.path), ['controlPlane.endpoint']);
+  const c = parseCluster(`${doSpec}controlPlane: { count: 1, endpoint: { dnsName: api.example.com } }\n`);
+  assert.deepEqual(plannedHosts(c).map((h) => `${h.name}:${h.role ?? 'worker'}`), ['k8s-worker-0.example.com:worker', 'k8s-worker-1.example.com:worker', 'k8s-master-0.example.com:control-plane']);
+});
+
+test('static: hosts are listed, not counted, and names are unique across roles', () => {
+  const issues = issuesOf(`${withoutApiServer}controlPlane: { count: 1 }\n`);
+  assert.deepEqual(issues.map((i) => i.path), ['controlPlane.hosts']);
+  const dup = issuesOf(`${withoutApiServer}controlPlane:\n  hosts: [{ name: worker-0, address: 192.0.2.20 }]\n`);
+  assert.deepEqual(dup.map((i) => i.path), ['controlPlane.hosts']);
+  assert.match(dup[0]?.message ?? '', /unique/);
+  const lab = withoutApiServer.replace(/provider:\n {2}static:\n(?: {4}.*\n)+/, 'provider:\n  lab: { hosts: 1 }\n');
+  assert.deepEqual(issuesOf(`${lab}controlPlane: { count: 1, hosts: [{ name: m, address: 192.0.2.20 }] }\n`).map((i) => i.path), ['controlPlane.hosts']);
+});
+
+test('unknown fields inside controlPlane are refused by name', () => {
+  assert.deepEqual(issuesOf(`${withoutApiServer}${staticMasters(1, '  etcd: { stacked: true }\n')}`).map((i) => i.path), ['controlPlane.etcd.stacked']);
+});
