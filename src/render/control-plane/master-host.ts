@@ -43,7 +43,7 @@ function credentialFiles(p: ControlPlanePaths, c: ControlPlaneCredentials): { ap
   };
 }
 
-/** The encryption config needs the key: without credentials it carries a marker instead, which apply never writes. */
+/** The encryption config needs the key: rendered without credentials (`render` before any PKI) it shows this marker instead. */
 export const ENCRYPTION_KEY_PLACEHOLDER = '<the encryption key from the PKI directory>';
 
 export function renderControlPlaneHost(input: ControlPlaneRenderInput, master: Host): RenderedHost {
