@@ -18,6 +18,12 @@ export interface CertDecision {
   name: string;
   action: CertAction;
   reason: string;
+  /** when the certificate on disk expires (absent when there is none, or it could not be read) */
+  notAfter?: string | undefined;
+  /** whole days until then, negative once expired */
+  daysLeft?: number | undefined;
+  /** it expires within the renewal threshold, or has expired */
+  expiring?: boolean | undefined;
 }
 
 /** Renew this long before expiry by default. */
@@ -33,6 +39,12 @@ export interface ExistingCertificate {
 export interface DecideOptions {
   now?: Date | undefined;
   thresholdMs?: number | undefined;
+}
+
+/** The expiry fields of a decision about a certificate that expires at `notAfter`. */
+export function expiryOf(notAfter: Date, now: Date, thresholdMs: number = defaultRenewThresholdMs): Pick<CertDecision, 'notAfter' | 'daysLeft' | 'expiring'> {
+  const left = notAfter.getTime() - now.getTime();
+  return { notAfter: notAfter.toISOString(), daysLeft: Math.floor(left / 86_400_000), expiring: left < thresholdMs };
 }
 
 const day = (d: Date): string => d.toISOString().slice(0, 10);
@@ -55,12 +67,16 @@ export function decideCertificate(
   const lib = useNodeWebCrypto();
   const now = opts.now ?? new Date();
   const threshold = opts.thresholdMs ?? defaultRenewThresholdMs;
-  const d = (action: CertAction, reason: string): CertDecision => ({ name, action, reason });
+  let expiry: Pick<CertDecision, 'notAfter' | 'daysLeft' | 'expiring'> = {};
+  const d = (action: CertAction, reason: string): CertDecision => ({ name, action, reason, ...expiry });
 
   if (existing.certPem === undefined) return d('issue', existing.keyPem === undefined ? 'no certificate yet' : 'certificate file missing');
   if (existing.keyPem === undefined) return d('reissue', `key file ${existing.keyFile} missing`);
   const cert = parseCertificatePem(existing.certPem, existing.certFile);
   const key = parsePrivateKeyPem(existing.keyPem, existing.keyFile);
+  const left = cert.notAfter.getTime() - now.getTime();
+  expiry = expiryOf(cert.notAfter, now, threshold);
+  const daysLeft = expiry.daysLeft!;
 
   if (!Buffer.from(cert.publicKey.rawData).equals(publicKeyDer(key.keyObject))) return d('reissue', 'key does not match the certificate');
 
@@ -99,14 +115,14 @@ export function decideCertificate(
     return d('reissue', `key usages differ from the signing profile (${desired.profile.usages.join(', ')})`);
   }
 
-  const left = cert.notAfter.getTime() - now.getTime();
-  if (left <= 0) return d('reissue', `expired on ${day(cert.notAfter)}`);
+  if (left <= 0) return d('reissue', `expired on ${day(cert.notAfter)} (${-daysLeft} ${-daysLeft === 1 ? 'day' : 'days'} ago)`);
+  const leftText = `${daysLeft} ${daysLeft === 1 ? 'day' : 'days'} left`;
   if (left < threshold) {
     // a certificate can't outlive its CA: re-issuing would not help, so keep it and point at the CA
     if (cert.notAfter.getTime() >= ca.cert.notAfter.getTime()) {
-      return d('keep', `expires with the CA on ${day(cert.notAfter)} — renew the CA (kubewright pki init --force)`);
+      return d('keep', `expires with the CA on ${day(cert.notAfter)} (${leftText}) — renew the CA (see CA rotation in docs/pki.md)`);
     }
-    return d('reissue', `expires on ${day(cert.notAfter)}, within the ${formatDuration(threshold)} threshold`);
+    return d('reissue', `expires on ${day(cert.notAfter)} (${leftText}), within the ${formatDuration(threshold)} threshold`);
   }
-  return d('keep', `valid until ${day(cert.notAfter)}`);
+  return d('keep', `valid until ${day(cert.notAfter)} (${leftText})`);
 }

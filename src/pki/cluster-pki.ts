@@ -7,7 +7,7 @@ import type { ClusterCredentials, TlsCredential } from '../spec/credentials.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { ensureBareCertificate, type BareResult } from './bare-certificate.ts';
 import { describeCa, type CertificateAuthority } from './certificate-authority.ts';
-import { defaultRenewThresholdMs, type CertDecision } from './certificate-decision.ts';
+import { defaultRenewThresholdMs, expiryOf, type CertDecision } from './certificate-decision.ts';
 import { etcdCaKeptDecision, initClusterCa, readCaConfig, readClusterCa, readEtcdCa } from './cluster-ca.ts';
 import { desiredCertificates } from './cluster-certificates.ts';
 import { barePaths, caFiles, etcdCaFiles, resolvePkiDir, type CertPaths } from './pki-files.ts';
@@ -61,12 +61,13 @@ async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOpt
   const existing = await readClusterCa(dir, now);
   if (existing) {
     ca = existing;
-    const left = existing.cert.notAfter.getTime() - (now ?? new Date()).getTime();
+    const expiry = expiryOf(existing.cert.notAfter, now ?? new Date(), opts.thresholdMs ?? defaultRenewThresholdMs);
     // kubewright never replaces a CA on its own: that re-issues everything and needs the masters' trust updated
-    const warning = left < (opts.thresholdMs ?? defaultRenewThresholdMs) ? ' — expires soon: replace it with `kubewright pki init --force` and re-issue' : '';
-    caDecision = { name: 'ca', action: 'keep', reason: `${describeCa(existing)}${warning}` };
+    const warning = expiry.expiring ? ' — expires soon: rotate it (CA rotation in docs/pki.md), keeping both CAs trusted meanwhile' : '';
+    caDecision = { name: 'ca', action: 'keep', reason: `${describeCa(existing)}${warning}`, ...expiry };
     etcdCa = await readEtcdCa(dir, now);
     etcdDecision = etcdCaKeptDecision(etcdCa);
+    if (etcdCa) Object.assign(etcdDecision, expiryOf(etcdCa.cert.notAfter, now ?? new Date(), opts.thresholdMs ?? defaultRenewThresholdMs));
   } else if (opts.createCa === false) {
     throw new InputError(`${caFiles(dir).cert}: no CA in the PKI directory`, { hint: 'create one with `kubewright pki init -f <spec>` or import cfssl\'s with --import-ca/--import-ca-key' });
   } else {

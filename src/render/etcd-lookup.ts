@@ -23,6 +23,7 @@ import { InputError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { RenderedFile, RenderedUnit } from './types.ts';
 import { flannelEtcdPaths } from './flannel-etcd-paths.ts';
+import { deriveUnitReads, type UnitSource } from './unit-reads.ts';
 import { renderUnitFile, SYSTEMD_DIR } from './unit-file.ts';import { DIGITALOCEAN_API_URL_DEFAULT, DIGITALOCEAN_TAG_PATTERN, DIGITALOCEAN_TAG_RULE } from '../spec/digitalocean.ts';
 
 
@@ -242,18 +243,18 @@ export function renderEtcdLookupUnit(cluster: Cluster): string {
   ]);
 }
 
+/** etcd-lookup for the derivation of what each unit reads (unit-reads.ts) */
+export const etcdLookupUnitSource: UnitSource = { name: ETCD_LOOKUP_UNIT_NAME, roots: [ETCD_LOOKUP_UNIT_PATH] };
+
 export function renderEtcdLookup(cluster: Cluster): { files: RenderedFile[]; unit: RenderedUnit } {
   const { tag } = lookupSources(cluster);
-  return {
-    files: [
-      { path: ETCD_LOOKUP_SCRIPT_PATH, mode: 0o755, contents: renderEtcdLookupScript(cluster) },
-      { path: ETCD_LOOKUP_UNIT_PATH, mode: 0o644, contents: renderEtcdLookupUnit(cluster) },
-    ],
-    unit: {
-      name: ETCD_LOOKUP_UNIT_NAME,
-      dependsOn: [ETCD_LOOKUP_SCRIPT_PATH, ETCD_LOOKUP_UNIT_PATH, ...(tag !== undefined ? [DIGITALOCEAN_TOKEN_PATH] : [])],
-    },
-  };
+  const files: RenderedFile[] = [
+    { path: ETCD_LOOKUP_SCRIPT_PATH, mode: 0o755, contents: renderEtcdLookupScript(cluster) },
+    { path: ETCD_LOOKUP_UNIT_PATH, mode: 0o644, contents: renderEtcdLookupUnit(cluster) },
+  ];
+  // the token file is placed by apply (a secret), so it counts as managed only when a tag needs it
+  const [unit] = deriveUnitReads([etcdLookupUnitSource], files, [], tag !== undefined ? [DIGITALOCEAN_TOKEN_PATH] : []);
+  return { files, unit: unit! };
 }
 
 /** The token file apply places on a node (secret: never shown in a plan or log). */

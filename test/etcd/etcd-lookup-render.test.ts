@@ -47,9 +47,10 @@ test('systemd accepts the unit with its script in place', async () => {
   }
 });
 
-test('the unit restarts when its script, unit or token change', () => {
-  assert.deepEqual(renderEtcdLookup(tagged).unit.dependsOn, [ETCD_LOOKUP_SCRIPT_PATH, ETCD_LOOKUP_UNIT_PATH, DIGITALOCEAN_TOKEN_PATH]);
-  assert.deepEqual(renderEtcdLookup(staticOnly).unit.dependsOn, [ETCD_LOOKUP_SCRIPT_PATH, ETCD_LOOKUP_UNIT_PATH]);
+test('the unit restarts when its unit, the script it runs or the token the script reads change (derived from their texts)', () => {
+  assert.deepEqual(renderEtcdLookup(tagged).unit.dependsOn, [ETCD_LOOKUP_UNIT_PATH, ETCD_LOOKUP_SCRIPT_PATH, DIGITALOCEAN_TOKEN_PATH]);
+  // the script names the token path in both cases; only a tag makes it a managed file
+  assert.deepEqual(renderEtcdLookup(staticOnly).unit.dependsOn, [ETCD_LOOKUP_UNIT_PATH, ETCD_LOOKUP_SCRIPT_PATH]);
 });
 
 test('the token file is secret and 0600', () => {

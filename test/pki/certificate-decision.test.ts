@@ -46,7 +46,8 @@ test('a different key type or signing profile is re-issued', () => {
 
 test('a certificate from another CA is re-issued', async () => {
   const other = await createCertificateAuthority();
-  assert.deepEqual(decideCertificate('w1', existing(issued), want, other), { name: 'w1', action: 'reissue', reason: 'not signed by the current CA' });
+  const d = decideCertificate('w1', existing(issued), want, other);
+  assert.deepEqual([d.name, d.action, d.reason], ['w1', 'reissue', 'not signed by the current CA']);
 });
 
 test('a certificate that would outlive its CA is cut at the CA expiry and then kept with a hint to renew the CA', async () => {
@@ -61,7 +62,20 @@ test('a certificate that would outlive its CA is cut at the CA expiry and then k
 test('an expired certificate is re-issued', () => {
   const d = decideCertificate('w1', existing(issued), want, ca, { now: new Date(Date.now() + 400 * 86_400_000) });
   assert.equal(d.action, 'reissue');
-  assert.match(d.reason, /^expired on \d{4}-\d\d-\d\d$/);
+  assert.match(d.reason, /^expired on \d{4}-\d\d-\d\d \(3[56] days ago\)$/);
+  assert.ok(d.daysLeft !== undefined && d.daysLeft < 0 && d.expiring === true);
+});
+
+test('a decision carries the days left and whether they fall within the threshold', () => {
+  const at = (days: number): Date => new Date(issued.cert.notAfter.getTime() - days * 86_400_000 - 1000);
+  const soon = decideCertificate('w1', existing(issued), want, ca, { now: at(12) });
+  assert.deepEqual([soon.action, soon.daysLeft, soon.expiring, soon.notAfter], ['reissue', 12, true, issued.cert.notAfter.toISOString()]);
+  assert.match(soon.reason, /\(12 days left\), within the 30d threshold$/);
+  const later = decideCertificate('w1', existing(issued), want, ca, { now: at(45) });
+  assert.deepEqual([later.action, later.daysLeft, later.expiring], ['keep', 45, false]);
+  assert.match(later.reason, /^valid until \d{4}-\d\d-\d\d \(45 days left\)$/);
+  const wide = decideCertificate('w1', existing(issued), want, ca, { now: at(45), thresholdMs: 60 * 86_400_000 });
+  assert.deepEqual([wide.action, wide.expiring], ['reissue', true]);
 });
 
 test('P-384 and P-521 keys are issued and signed as Go would sign them', async () => {

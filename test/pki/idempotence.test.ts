@@ -1,7 +1,7 @@
 // Re-running is a no-op on disk; only what changed in the spec is re-issued; modes are right.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { ensureClusterPki, planClusterPki, readClusterCredentials } from '../../src/pki/cluster-pki.ts';
@@ -109,12 +109,45 @@ test('certificates expiring within the threshold are re-issued, and --threshold 
     const plan = await planClusterPki(cluster, plannedHosts(cluster), { now: later });
     const admin = plan.decisions.find((d) => d.name === 'admin');
     assert.equal(admin?.action, 'reissue');
-    assert.match(admin?.reason ?? '', /expires on \d{4}-\d\d-\d\d, within the 30d threshold/);
+    assert.match(admin?.reason ?? '', /expires on \d{4}-\d\d-\d\d \(2[45] days left\), within the 30d threshold/);
     assert.equal(plan.decisions.find((d) => d.name === 'ca')?.action, 'keep');
     const wide = await runCli('pki', 'plan', '-f', ws.spec, '--threshold', '400d');
     assert.match(wide.stdout, /2 keep, 0 issue, 5 reissue/);
     const narrow = await runCli('pki', 'plan', '-f', ws.spec, '--threshold', '720h');
     assert.match(narrow.stdout, /7 keep, 0 issue, 0 reissue/);
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+test('pki plan --expiring lists what expires within the threshold with its days left, and pki issue renews exactly those, with new keys', async () => {
+  const ws = await workspace('renew');
+  try {
+    const cluster = await ws.writeSpec(modernSpec());
+    // everything issued 100 days ago, then kube-proxy again today: only it has a full year left
+    await ensureClusterPki(cluster, plannedHosts(cluster), { now: new Date(Date.now() - 100 * 86_400_000) });
+    await rm(join(ws.pki, 'kube-proxy.pem'));
+    await ensureClusterPki(cluster, plannedHosts(cluster));
+    const listed = await runCli('pki', 'plan', '-f', ws.spec, '--threshold', '300d', '--expiring', '-o', 'json');
+    assert.equal(listed.code, 0, listed.stderr);
+    const doc = JSON.parse(listed.stdout) as { decisions: { name: string; action: string; daysLeft: number; expiring: boolean }[] };
+    const renewed = ['nodes/w1/kubelet', 'nodes/w2/kubelet', 'etcd-client', 'admin'];
+    assert.deepEqual(doc.decisions.map((d) => d.name).sort(), [...renewed].sort());
+    for (const d of doc.decisions) assert.ok(d.action === 'reissue' && d.expiring && d.daysLeft >= 263 && d.daysLeft <= 265, JSON.stringify(d));
+    const text = await runCli('pki', 'plan', '-f', ws.spec, '--threshold', '300d');
+    assert.match(text.stdout, /keep\s+kube-proxy\s+valid until \d{4}-\d\d-\d\d \(36[45] days left\)/);
+    assert.match(text.stdout, /3 keep, 0 issue, 4 reissue; 4 expiring within 300d/);
+
+    const before = new Map(await Promise.all(['kube-proxy', ...renewed].map(async (n) => [n, `${await readFile(join(ws.pki, `${n}.pem`), 'utf8')}${await readFile(join(ws.pki, `${n}-key.pem`), 'utf8')}`] as const)));
+    const issued = await runCli('pki', 'issue', '-f', ws.spec, '--threshold', '300d');
+    assert.equal(issued.code, 0, issued.stderr);
+    assert.match(issued.stdout, /3 keep, 0 issue, 4 reissue/);
+    assert.equal(`${await readFile(join(ws.pki, 'kube-proxy.pem'), 'utf8')}${await readFile(join(ws.pki, 'kube-proxy-key.pem'), 'utf8')}`, before.get('kube-proxy'), 'kube-proxy untouched');
+    for (const n of renewed) {
+      const key = await readFile(join(ws.pki, `${n}-key.pem`), 'utf8');
+      assert.ok(!before.get(n)!.includes(key), `${n}: a renewal brings a new key`);
+    }
+    assert.match((await runCli('pki', 'plan', '-f', ws.spec, '--threshold', '300d')).stdout, /7 keep, 0 issue, 0 reissue; 0 expiring within 300d/);
   } finally {
     await ws.cleanup();
   }

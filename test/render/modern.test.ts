@@ -16,6 +16,7 @@ import { renderEtcdLookup } from '../../src/render/etcd-lookup.ts';
 import { renderModernClusterFiles } from '../../src/render/modern/cluster-files.ts';
 import { containerdConfigVersion } from '../../src/render/modern/containerd-config.ts';
 import { renderModernHost } from '../../src/render/modern/host.ts';
+import { deriveUnitReads } from '../../src/render/unit-reads.ts';
 import { ProfileError as ModernProfileError } from '../../src/spec/profile-rules.ts';
 import { modernPaths } from '../../src/render/modern/paths.ts';
 import type { RenderedFile, RenderedHost, RenderInput } from '../../src/render/types.ts';
@@ -341,6 +342,33 @@ test('every restart trigger is a rendered file, a downloaded binary or a certifi
   const containerd = host.units.find((u) => u.name === 'containerd.service');
   assert.ok(containerd?.dependsOn.includes(modernPaths.containerdConfig));
   assert.ok(!containerd?.dependsOn.includes(modernPaths.cniConflist), 'containerd watches the CNI conf dir itself');
+});
+
+test('each certificate restarts only the units whose texts lead to it', () => {
+  const host = firstHost(spec());
+  const users = (path: string): string[] => host.units.filter((u) => u.dependsOn.includes(path)).map((u) => u.name);
+  assert.deepEqual(users(modernPaths.kubeletCert), ['kubelet.service'], 'kubelet: tlsCertFile and the kubeconfig name it');
+  assert.deepEqual(users(modernPaths.kubeProxyCert), ['kube-proxy.service'], 'kube-proxy: its kubeconfig names it');
+  assert.deepEqual(users(modernPaths.kubeCa), ['kubelet.service', 'kube-proxy.service']);
+  assert.deepEqual(users(modernPaths.etcdClientKey), ['flanneld.service'], 'flanneld: -etcd-keyfile names it');
+  assert.deepEqual(users(modernPaths.kubeletConfig), ['kubelet.service']);
+});
+
+test("the graph derived once per cluster is each node's own: every node's rendered texts give the same", () => {
+  const cluster = cluster123();
+  const pem = (what: string): string => `-----BEGIN TEST ${what}-----\n${what}\n-----END TEST ${what}-----\n`;
+  const credentials: ClusterCredentials = {
+    caPem: pem('CA'),
+    kubelet: { 'Worker-A': { certPem: pem('A'), keyPem: pem('AK') }, 'worker-b': { certPem: pem('B'), keyPem: pem('BK') } },
+    kubeProxy: { certPem: pem('P'), keyPem: pem('PK') },
+    etcdClient: { certPem: pem('E'), keyPem: pem('EK') },
+  };
+  const rendered = renderAll(cluster, credentials);
+  assert.equal(rendered.hosts.length, 2);
+  for (const host of rendered.hosts) {
+    const sources = host.units.map((u) => ({ name: u.name, roots: [u.dependsOn[0]!] }));
+    assert.deepEqual(deriveUnitReads(sources, host.files, host.binaries), host.units, host.name);
+  }
 });
 
 test('each node gets its own kubelet identity system:node:<name>, lowercased as the kubelet does', () => {

@@ -35,11 +35,12 @@ function keyOf(algo: string | undefined, size: string | undefined): KeySpec | un
   return { algo: a as KeySpec['algo'], size: n };
 }
 
-function printDecisions(io: Io, dir: string, decisions: CertDecision[]): void {
+function printDecisions(io: Io, dir: string, decisions: CertDecision[], threshold?: string): void {
   io.out(`pki: ${dir}`);
   for (const l of formatTable(decisions.map((d) => [d.action, d.name, d.reason]), { indent: '  ' })) io.out(l);
   const count = (a: CertDecision['action']): number => decisions.filter((d) => d.action === a).length;
-  io.out(`${count('keep')} keep, ${count('issue')} issue, ${count('reissue')} reissue`);
+  const expiring = decisions.filter((d) => d.expiring).length;
+  io.out(`${count('keep')} keep, ${count('issue')} issue, ${count('reissue')} reissue${threshold === undefined ? '' : `; ${expiring} expiring within ${threshold}`}`);
 }
 
 export function registerPki(program: Command, io: Io): void {
@@ -174,18 +175,31 @@ Examples:
 
   pki
     .command('plan')
-    .description('show, per certificate, whether issue would keep, issue or re-issue it, and why; writes nothing')
+    .description('show, per certificate, whether issue would keep, issue or re-issue it, why, and the days left; writes nothing')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--threshold <duration>', 're-issue certificates expiring within this time', '30d')
+    .option('--expiring', 'list only the certificates (and CAs) that expire within the threshold or have expired')
     .addOption(outputOption())
-    .addHelpText('after', '\nExample:\n  kubewright pki plan -f cluster.yaml --output json\n')
-    .action(async (opts: { file: string; threshold: string; output: OutputFormat }) => {
+    .addHelpText(
+      'after',
+      `
+Each line ends with the days left. \`pki issue\` with the same --threshold renews exactly the
+certificates this lists as reissue (new key, same subject and SANs); \`apply\` then restarts only
+the units that read a renewed file. A CA is never renewed here: see CA rotation in docs/pki.md.
+
+Examples:
+  kubewright pki plan -f cluster.yaml --output json
+  kubewright pki plan -f cluster.yaml --threshold 60d --expiring
+`,
+    )
+    .action(async (opts: { file: string; threshold: string; expiring?: boolean; output: OutputFormat }) => {
       const output = opts.output;
       const thresholdMs = thresholdOf(opts.threshold);
       const cluster = await loadClusterFile(opts.file);
       const plan = await planClusterPki(cluster, await providerFor(cluster).recorded(), { thresholdMs });
-      if (output === 'json') io.out(JSON.stringify({ dir: plan.paths.dir, decisions: plan.decisions, paths: plan.paths }, null, 2));
-      else printDecisions(io, plan.paths.dir, plan.decisions);
+      const decisions = opts.expiring ? plan.decisions.filter((d) => d.expiring) : plan.decisions;
+      if (output === 'json') io.out(JSON.stringify({ dir: plan.paths.dir, threshold: opts.threshold, decisions, paths: plan.paths }, null, 2));
+      else printDecisions(io, plan.paths.dir, decisions, opts.threshold);
     });
 
   for (const c of pki.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');

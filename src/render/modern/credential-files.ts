@@ -15,6 +15,12 @@ export interface ModernCredentialFiles {
   flannel: RenderedFile[];
 }
 
+/** Every path the credential files go to, whether or not a render has them */
+export const modernCredentialPaths: readonly string[] = [
+  modernPaths.kubeCa, modernPaths.kubeletCert, modernPaths.kubeletKey, modernPaths.kubeProxyCert, modernPaths.kubeProxyKey,
+  modernPaths.etcdCa, modernPaths.etcdClientCert, modernPaths.etcdClientKey,
+];
+
 export function renderModernCredentialFiles(credentials: ClusterCredentials, hostName: string): ModernCredentialFiles {
   const kubelet = credentials.kubelet[hostName];
   if (!kubelet) {

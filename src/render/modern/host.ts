@@ -3,13 +3,14 @@
 // restarts each.
 import type { Host } from '../../spec/host.ts';
 import { binariesFor } from '../release-binaries.ts';
-import { renderEtcdLookup } from '../etcd-lookup.ts';
+import { DIGITALOCEAN_TOKEN_PATH, etcdLookupUnitSource, renderEtcdLookup } from '../etcd-lookup.ts';
+import { deriveUnitReads, type UnitSource } from '../unit-reads.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { nodeName } from '../../spec/node-name.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
 import { renderContainerdConfig } from './containerd-config.ts';
 import { renderContainerdUnit } from './containerd-unit.ts';
-import { renderModernCredentialFiles } from './credential-files.ts';
+import { modernCredentialPaths, renderModernCredentialFiles } from './credential-files.ts';
 import { renderFlannelConflist } from './flannel-conflist.ts';
 import { renderModernFlanneldUnit } from './flanneld-unit.ts';
 import { MODULES_LOAD_PATH, MODULES_LOAD_UNIT, renderModulesLoad, renderSysctl, SYSCTL_PATH, SYSCTL_UNIT } from './kernel-settings.ts';
@@ -22,10 +23,6 @@ import { assertRenderable } from '../../spec/profile-rules.ts';
 import { modernPaths } from './paths.ts';
 
 const file = (path: string, contents: string, mode = 0o644): RenderedFile => ({ path, mode, contents });
-
-function installed(binaries: readonly BinarySpec[], ...paths: string[]): string[] {
-  return paths.filter((p) => binaries.some((b) => b.path === p));
-}
 
 interface ModernNodeTemplate {
   lookup: ReturnType<typeof renderEtcdLookup>;
@@ -64,38 +61,30 @@ function modernNodeTemplate(cluster: Cluster, kubernetesVersion: string | undefi
   const kubeProxyUnit = file(modernPaths.kubeProxyUnit, renderModernKubeProxyUnit(cluster));
   const kubeProxyKubeconfig = file(modernPaths.kubeProxyKubeconfig, renderKubeProxyKubeconfig(cluster.kubernetes.apiServer, cluster.name), 0o600);
 
-  // certificate paths restart their users whether kubewright renders them here or the PKI phase
-  // places them. Not listed on purpose: the conflist and the CNI plugins (containerd watches
-  // /etc/cni/net.d and runs plugins per pod) and runc/the shim (used per container start).
-  const units: RenderedUnit[] = [
+  // what each unit reads is derived per host from the rendered texts (unit-reads.ts). Nothing names
+  // the conflist or the CNI plugins as files (containerd watches /etc/cni/net.d and runs plugins per
+  // pod), nor runc and the shim (run per container start), so none of them restarts containerd.
+  const sources: UnitSource[] = [
     // distro units: restarting them loads the modules / applies the sysctls (br_netfilter first:
     // the bridge-nf-call-* keys exist only once it is loaded)
-    { name: MODULES_LOAD_UNIT, dependsOn: [modulesLoad.path] },
-    { name: SYSCTL_UNIT, dependsOn: [sysctl.path] },
-    lookup.unit,
-    {
-      name: 'flanneld.service',
-      dependsOn: [flanneldUnit.path, ...installed(binaries, modernPaths.flanneldBinary), modernPaths.etcdCa, modernPaths.etcdClientCert, modernPaths.etcdClientKey],
-    },
-    {
-      name: 'containerd.service',
-      dependsOn: [containerdUnit.path, containerdConfig.path, ...installed(binaries, modernPaths.containerdBinary)],
-    },
-    {
-      name: 'kubelet.service',
-      dependsOn: [
-        modernPaths.kubeletUnit, kubeletConfig.path, modernPaths.kubeletKubeconfig, ...installed(binaries, modernPaths.kubeletBinary),
-        modernPaths.kubeCa, modernPaths.kubeletCert, modernPaths.kubeletKey,
-      ],
-    },
-    {
-      name: 'kube-proxy.service',
-      dependsOn: [
-        kubeProxyUnit.path, modernPaths.kubeProxyConfig, kubeProxyKubeconfig.path, ...installed(binaries, modernPaths.kubeProxyBinary),
-        modernPaths.kubeCa, modernPaths.kubeProxyCert, modernPaths.kubeProxyKey,
-      ],
-    },
+    { name: MODULES_LOAD_UNIT, roots: [modulesLoad.path] },
+    { name: SYSCTL_UNIT, roots: [sysctl.path] },
+    etcdLookupUnitSource,
+    { name: 'flanneld.service', roots: [modernPaths.flanneldUnit] },
+    { name: 'containerd.service', roots: [modernPaths.containerdUnit] },
+    { name: 'kubelet.service', roots: [modernPaths.kubeletUnit] },
+    { name: 'kube-proxy.service', roots: [modernPaths.kubeProxyUnit] },
   ];
+  // every node's files name the same paths (only names and addresses differ), so one node's texts,
+  // rendered here for a stand-in node, give every node's graph: derived once, not 5,000 times
+  const standIn = 'node';
+  const perNode = [
+    file(modernPaths.kubeletUnit, renderModernKubeletUnit(cluster, standIn)),
+    file(modernPaths.kubeletKubeconfig, renderKubeletKubeconfig(cluster.kubernetes.apiServer, cluster.name, standIn)),
+    file(modernPaths.kubeProxyConfig, renderKubeProxyConfig(cluster, standIn)),
+  ];
+  const placed = [...modernCredentialPaths, ...(lookup.unit.dependsOn.includes(DIGITALOCEAN_TOKEN_PATH) ? [DIGITALOCEAN_TOKEN_PATH] : [])];
+  const units = deriveUnitReads(sources, [modulesLoad, sysctl, ...lookup.files, flanneldUnit, containerdConfig, containerdUnit, conflist, kubeletConfig, kubeProxyUnit, kubeProxyKubeconfig, ...perNode], binaries, placed);
   const t: ModernNodeTemplate = {
     lookup,
     binaries,
@@ -139,6 +128,6 @@ export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
     t.kubeProxyKubeconfig,
     ...(creds?.kubeProxy ?? []),
   ];
-  // units and binaries are copied (cheap) so a caller editing one host's plan can't touch another's
+  // units and binaries are fresh objects, so a caller editing one host's plan can't touch another's
   return { name: host.name, files, units: t.units.map((u) => ({ name: u.name, dependsOn: [...u.dependsOn] })), binaries: t.binaries.map((b) => ({ ...b })) };
 }

@@ -8,6 +8,9 @@ import { seedPaths } from './paths.ts';
 const pub = (path: string, contents: string): RenderedFile => ({ path, mode: 0o644, contents });
 const secret = (path: string, contents: string): RenderedFile => ({ path, mode: 0o600, contents, secret: true });
 
+/** Every path the credential files go to, whether or not a render has them */
+export const seedCredentialPaths: readonly string[] = [seedPaths.kubeCa, seedPaths.kubeletCert, seedPaths.kubeletKey, seedPaths.etcdCa, seedPaths.etcdClientCert, seedPaths.etcdClientKey];
+
 export function renderSeedCredentialFiles(credentials: ClusterCredentials, hostName: string): { kubelet: RenderedFile[]; flannel: RenderedFile[] } {
   const kubelet = credentials.kubelet[hostName];
   if (!kubelet) {

@@ -4,10 +4,11 @@ import type { Host } from '../../spec/host.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { parseIPv4 } from '../../spec/ipv4.ts';
 import { binariesFor } from '../release-binaries.ts';
-import { renderEtcdLookup } from '../etcd-lookup.ts';
+import { DIGITALOCEAN_TOKEN_PATH, etcdLookupUnitSource, renderEtcdLookup } from '../etcd-lookup.ts';
+import { deriveUnitReads, type UnitSource } from '../unit-reads.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
-import { renderSeedCredentialFiles } from './credential-files.ts';
+import { renderSeedCredentialFiles, seedCredentialPaths } from './credential-files.ts';
 import { renderSeedDockerUnit } from './docker-unit.ts';
 import { renderSeedFlanneldUnit } from './flanneld-unit.ts';
 import { renderSeedKubeProxyUnit } from './kube-proxy-unit.ts';
@@ -27,11 +28,6 @@ export function renderSeedKubeconfig(apiServer: string): string {
     ca: { path: seedPaths.kubeCa },
     client: { certPath: seedPaths.kubeletCert, keyPath: seedPaths.kubeletKey },
   });
-}
-
-/** Binaries a unit runs: its main binary plus any downloaded binary installed beside it (docker's tgz). */
-function binaryPaths(binaries: readonly BinarySpec[], main: string, also: (path: string) => boolean = () => false): string[] {
-  return [main, ...binaries.map((b) => b.path).filter((p) => p !== main && also(p))];
 }
 
 /** Everything of a seed worker that does not depend on the host (all of it but the certificates). */
@@ -65,20 +61,20 @@ function seedNodeTemplate(cluster: Cluster, kubernetesVersion: string | undefine
   const kubeconfig = file(seedPaths.kubeconfig, renderSeedKubeconfig(cluster.kubernetes.apiServer));
   const kubeProxyUnit = file(seedPaths.kubeProxyUnit, renderSeedKubeProxyUnit(cluster));
 
-  // certificate paths restart their users whether kubewright renders them here or the PKI phase places them
-  const flannelCerts = [seedPaths.etcdCa, seedPaths.etcdClientCert, seedPaths.etcdClientKey];
-  const kubeCerts = [seedPaths.kubeCa, seedPaths.kubeletCert, seedPaths.kubeletKey];
-  const units: RenderedUnit[] = [
-    lookup.unit,
-    { name: 'flanneld.service', dependsOn: [flanneldUnit.path, ...binaryPaths(binaries, seedPaths.flanneldBinary), ...flannelCerts] },
-    {
-      name: 'docker.service',
-      dependsOn: [dockerUnit.path, ...binaryPaths(binaries, seedPaths.dockerdBinary, (p) => /^\/usr\/bin\/docker-/.test(p))],
-    },
-    { name: 'public_ip.service', dependsOn: [publicIpUnit.path, publicIpScript.path] },
-    { name: 'kubelet.service', dependsOn: [kubeletUnit.path, ...binaryPaths(binaries, seedPaths.kubeletBinary), kubeconfig.path, ...kubeCerts] },
-    { name: 'kube-proxy.service', dependsOn: [kubeProxyUnit.path, ...binaryPaths(binaries, seedPaths.kubeProxyBinary), kubeconfig.path, ...kubeCerts] },
+  // what each unit reads is derived per host from the rendered texts (unit-reads.ts)
+  const sources: UnitSource[] = [
+    etcdLookupUnitSource,
+    { name: 'flanneld.service', roots: [flanneldUnit.path] },
+    // dockerd runs its helpers (docker-containerd, docker-runc, ...) by name from PATH: no text names them
+    { name: 'docker.service', roots: [dockerUnit.path], unnamedReads: binaries.map((b) => b.path).filter((p) => /^\/usr\/bin\/docker-/.test(p)) },
+    { name: 'public_ip.service', roots: [publicIpUnit.path] },
+    { name: 'kubelet.service', roots: [kubeletUnit.path] },
+    { name: 'kube-proxy.service', roots: [kubeProxyUnit.path] },
   ];
+  // no per-node file names a path of its own (the certificates are placed at fixed paths), so the
+  // graph is derived once per cluster
+  const placed = [...seedCredentialPaths, ...(lookup.unit.dependsOn.includes(DIGITALOCEAN_TOKEN_PATH) ? [DIGITALOCEAN_TOKEN_PATH] : [])];
+  const units = deriveUnitReads(sources, [...lookup.files, flanneldUnit, dockerUnit, publicIpScript, publicIpUnit, kubeletUnit, kubeconfig, kubeProxyUnit], binaries, placed);
   const t: SeedNodeTemplate = {
     lookup,
     binaries,
