@@ -7,11 +7,11 @@ import { parse } from 'yaml';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { allMinors } from '../../src/spec/matrix.ts';
 import { exampleInput } from '../support/example-clusters.ts';
-import { componentSchemas, judgedMinor, validateComponentConfig, type ConfigComponent } from './component-config/validate-config.ts';
+import { componentSchemas, judgedMinor, validateComponentConfig } from './component-config/validate-config.ts';
 
-const CONFIG_PATH: Record<ConfigComponent, string> = { kubelet: '/var/lib/kubelet/config.yaml', 'kube-proxy': '/var/lib/kube-proxy/config.yaml' };
+const CONFIG_PATH: Record<'kubelet' | 'kube-proxy', string> = { kubelet: '/var/lib/kubelet/config.yaml', 'kube-proxy': '/var/lib/kube-proxy/config.yaml' };
 
-function renderedConfig(component: ConfigComponent, minor: number): Record<string, unknown> {
+function renderedConfig(component: 'kubelet' | 'kube-proxy', minor: number): Record<string, unknown> {
   const host = renderCluster(exampleInput('digitalocean', `1.${minor}.0`)).hosts[0];
   const file = host?.files.find((f) => f.path === CONFIG_PATH[component]);
   assert.ok(file, `1.${minor} renders ${CONFIG_PATH[component]}`);

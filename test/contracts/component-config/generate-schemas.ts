@@ -39,6 +39,11 @@ export function parseGoTypes(pkg: string, src: string): GoFile {
       if (!line) continue;
       const f = /^(?:(\w+)\s+)?([\w.*[\]]+)\s+`([^`]*)`$/.exec(line);
       if (!f) {
+        // an untagged embedded TypeMeta (the apiserver's config types) is inlined by encoding/json all the same
+        if (/^metav1\.TypeMeta$/.test(line)) {
+          fields.push({ name: 'TypeMeta', type: line, json: '', inline: true });
+          continue;
+        }
         if (/struct\s*\{/.test(line)) throw new Error(`${pkg}.${m[1]}: anonymous struct fields are not supported: ${line}`);
         continue; // an untagged field is not part of the config format
       }
@@ -137,7 +142,7 @@ export function buildSchema(files: GoFile[], rootPkg: string, root: string): { d
   return { definitions, open: [...open].sort() };
 }
 
-interface Source { repo: string; path: string; pkg: string }
+export interface Source { repo: string; path: string; pkg: string }
 
 const KUBELET: Source[] = [{ repo: 'kubelet', path: 'config/v1beta1/types.go', pkg: 'k8s.io/kubelet/config/v1beta1' }];
 const KUBE_PROXY: Source[] = [{ repo: 'kube-proxy', path: 'config/v1alpha1/types.go', pkg: 'k8s.io/kube-proxy/config/v1alpha1' }];
@@ -165,12 +170,12 @@ export interface ComponentSchemas {
   kind: string;
   generatedBy: string;
   /** per minor: the tag, the commits of the sources, and the type key of each definition variant */
-  minors: Record<string, { tag: string; commits: Record<string, string>; root: string; definitions: Record<string, string>; open: string[] }>;
+  minors: Record<string, { tag: string; commits: Record<string, string>; root: string; definitions: Record<string, string>; open: string[]; apiVersion?: string }>;
   /** definition variants, shared between minors where upstream did not change them */
   variants: Record<string, Schema>;
 }
 
-function generate(repos: string, component: string, kind: string, rootPkg: string, own: Source[], from: number, to: number): ComponentSchemas {
+export function generate(repos: string, component: string, kind: string, rootPkg: string, own: Source[], from: number, to: number): ComponentSchemas {
   const out: ComponentSchemas = { component, kind, generatedBy: 'test/contracts/component-config/generate-schemas.ts', minors: {}, variants: {} };
   const variantIds = new Map<string, string>();
   for (let minor = from; minor <= to; minor++) {

@@ -5,11 +5,15 @@ import Ajv from 'ajv';
 import { readFileSync } from 'node:fs';
 import { definitionRef, type ComponentSchemas } from './generate-schemas.ts';
 
-export type ConfigComponent = 'kubelet' | 'kube-proxy';
+export type ConfigComponent = 'kubelet' | 'kube-proxy' | 'kube-scheduler' | 'encryption-config' | 'authentication-config';
 
 export const CONFIG_API: Record<ConfigComponent, { apiVersion: string; kind: string }> = {
   kubelet: { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration' },
   'kube-proxy': { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration' },
+  // the control plane's files change apiVersion between minors: each generated minor records its own
+  'kube-scheduler': { apiVersion: 'kubescheduler.config.k8s.io/v1', kind: 'KubeSchedulerConfiguration' },
+  'encryption-config': { apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration' },
+  'authentication-config': { apiVersion: 'apiserver.config.k8s.io/v1', kind: 'AuthenticationConfiguration' },
 };
 
 const cache = new Map<string, Ajv.ValidateFunction>();
@@ -49,7 +53,8 @@ function validatorFor(component: ConfigComponent, minor: number): Ajv.ValidateFu
 /** Problems of a parsed config file for Kubernetes 1.<minor> (empty: the kubelet / kube-proxy would accept it). */
 export function validateComponentConfig(component: ConfigComponent, config: unknown, minor: number): string[] {
   const problems: string[] = [];
-  const { apiVersion, kind } = CONFIG_API[component];
+  const { kind } = CONFIG_API[component];
+  const apiVersion = componentSchemas(component).minors[`1.${judgedMinor(component, minor)}`]?.apiVersion ?? CONFIG_API[component].apiVersion;
   const c = (config ?? {}) as { apiVersion?: unknown; kind?: unknown };
   if (c.apiVersion !== apiVersion) problems.push(`apiVersion: must be ${apiVersion} (got ${String(c.apiVersion)})`);
   if (c.kind !== kind) problems.push(`kind: must be ${kind} (got ${String(c.kind)})`);
