@@ -20,7 +20,7 @@ function context(events: UpEvent[]): { ctx: UpContext; result: UpResult } {
 
 // phases written for this test; the runner and the context are the real ones
 const produce: UpPhase = { name: 'produce', title: 'sets hosts', plan: () => ({ run: 'making hosts' }), run: async (ctx, say) => { say('half way'); ctx.put('hosts', []); return 'made 0 hosts'; } };
-const skipped: UpPhase = { name: 'optional', title: 'skipped at plan', plan: () => ({ skip: 'not wanted' }), run: async () => { throw new Error('a skipped phase never runs'); } };
+const skipped: UpPhase = { name: 'optional', title: 'skipped at plan', plan: () => ({ skip: 'not wanted' }), skipped: (ctx) => ctx.put('etcd', undefined), run: async () => { throw new Error('a skipped phase never runs'); } };
 const nothingToDo: UpPhase = { name: 'found-nothing', title: 'skips while running', plan: () => ({ run: 'looking' }), run: async () => ({ skipped: 'nothing there' }) };
 const consume: UpPhase = { name: 'consume', title: 'reads hosts', plan: (ctx) => ({ run: `${ctx.need('hosts').length} hosts` }), run: async () => 'done' };
 const explode: UpPhase = { name: 'explode', title: 'fails', plan: () => ({ run: 'trying' }), run: async () => { throw new Error('boom'); } };
@@ -36,6 +36,7 @@ test('up phases report running, ok and skipped in order, and the result is ok', 
     'consume running 0 hosts', 'consume ok done',
   ]);
   assert.equal(result.ok, true);
+  assert.ok(ctx.has('etcd'), 'the skipped phase recorded its skip');
 });
 
 test('the first failing phase stops the list and is named in the result', async () => {

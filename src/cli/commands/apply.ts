@@ -1,7 +1,6 @@
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Command } from 'commander';
-import { Listr } from 'listr2';
 import { KubewrightError } from '../../errors.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
@@ -10,6 +9,7 @@ import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../run/run-hosts.ts';
 import { providerFor } from '../../providers/provider-for.ts';
 import { processIo, type Io } from '../io.ts';
+import { onTerminal, ProgressList } from '../progress-list.ts';
 import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
@@ -27,40 +27,22 @@ function table(outcomes: readonly HostOutcome[]): string[] {
   return formatTable([['HOST', 'STATUS', 'ACTIONS', 'TIME', 'ERROR'], ...rows]);
 }
 
-/** listr2 when a person watches a terminal; plain `host: phase: message` lines otherwise (CI, pipes, tests). */
-async function withProgress(io: Io, hosts: string[], interactive: boolean, run: (onEvent: (e: HostEvent) => void) => Promise<HostOutcome[]>): Promise<HostOutcome[]> {
-  if (!interactive) {
+/** listr2 when a person watches a terminal; plain `host: phase: message` lines otherwise (CI, pipes, tests); with quiet, failures only. */
+async function withProgress(io: Io, hosts: string[], mode: 'terminal' | 'lines' | 'quiet', run: (onEvent: (e: HostEvent) => void) => Promise<HostOutcome[]>): Promise<HostOutcome[]> {
+  if (mode !== 'terminal') {
     return run((e) => {
       if (e.status === 'failed') io.err(`${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
-      else io.out(`${e.host}: ${e.phase === 'done' ? 'done' : e.phase}${e.phase === e.message ? '' : `: ${e.message}`}`);
+      else if (mode === 'lines') io.out(`${e.host}: ${e.phase === 'done' ? 'done' : e.phase}${e.phase === e.message ? '' : `: ${e.message}`}`);
     });
   }
-  const listeners = new Map<string, (e: HostEvent) => void>();
-  const finished = new Map<string, { resolve(ok: boolean): void; promise: Promise<boolean> }>();
-  for (const h of hosts) {
-    let resolve!: (ok: boolean) => void;
-    const promise = new Promise<boolean>((r) => (resolve = r));
-    finished.set(h, { resolve, promise });
-  }
-  const list = new Listr(
-    hosts.map((h) => ({
-      title: h,
-      task: async (_ctx: unknown, task: { output: string; title: string }) => {
-        listeners.set(h, (e) => {
-          task.output = `${e.phase}: ${e.message.split('\n')[0]}`;
-        });
-        const ok = await finished.get(h)!.promise;
-        if (!ok) throw new Error(`${h}: failed`);
-      },
-    })),
-    { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
-  );
-  const listing = list.run().catch(() => undefined);
+  const list = new ProgressList(hosts, true);
   const outcomes = await run((e) => {
-    listeners.get(e.host)?.(e);
-    if (e.phase === 'done' || e.status === 'failed') finished.get(e.host)?.resolve(e.status !== 'failed');
+    const line = e.message.split('\n')[0] ?? '';
+    if (e.status === 'failed') list.end(e.host, 'failed', `${e.phase}: ${line}`);
+    else if (e.phase === 'done') list.end(e.host, 'ok', line);
+    else list.update(e.host, `${e.phase}: ${line}`);
   });
-  await listing;
+  await list.close();
   return outcomes;
 }
 
@@ -79,6 +61,7 @@ export function registerApply(program: Command, io: Io): void {
     .option('--show-plan', 'print the planned changes of each host before the table', false)
     .addOption(outputOption('text, or json: the result of every host (actions, status, errors) instead of the table'))
     .addOption(eventsOption('host, phase, status, message, ms'))
+    .option('-q, --quiet', 'no progress, only failures and the final table', false)
     .addHelpText(
       'after',
       `
@@ -95,7 +78,7 @@ Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; lockTimeout: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string }) => {
+    .action(async (opts: { file: string; lockTimeout: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }) => {
       eventsFlag(opts.events, opts.output);
       const parallel = parseParallel(opts.parallel);
       const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
@@ -118,8 +101,8 @@ Example:
       } else if (json) {
         outcomes = await apply(() => undefined);
       } else {
-        const interactive = io === processIo && process.stdout.isTTY === true && !process.env['CI'];
-        outcomes = await withProgress(io, run.targets.map((t) => t.host.name), interactive, apply);
+        const mode = opts.quiet ? 'quiet' : io === processIo && onTerminal(io.isTTY) ? 'terminal' : 'lines';
+        outcomes = await withProgress(io, run.targets.map((t) => t.host.name), mode, apply);
       }
       const summary = summarize(outcomes);
       if (json) io.out(JSON.stringify(planJson(outcomes, run.notes), null, 2));

@@ -5,7 +5,9 @@ import { runUp, upPhases, upSteps, type UpEvent, type UpResult } from '../../run
 import { formatVerifyReport } from '../verify-report.ts';
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
-import type { Io } from '../io.ts';
+import { processIo, type Io } from '../io.ts';
+import { onTerminal, ProgressList } from '../progress-list.ts';
+import type { HostEvent } from '../../run/run-hosts.ts';
 import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
@@ -28,6 +30,56 @@ interface UpCliOptions {
   prune?: boolean;
   output: string;
   events?: string;
+  quiet: boolean;
+}
+
+interface UpProgress {
+  step(e: UpEvent): void;
+  /** a step's detail as it goes (the provider's polling, droplets created) */
+  detail(step: string, message: string): void;
+  host(e: HostEvent): void;
+  close(): Promise<void>;
+}
+
+/**
+ * How `up` shows its progress: listr2 rows (one per step) for a person at a terminal; `[k/n]`
+ * lines otherwise (on stderr when stdout carries the JSON result); one event per stdout line
+ * with --events ndjson; failures only with --quiet.
+ */
+function upProgress(io: Io, mode: 'terminal' | 'lines' | 'stderr' | 'quiet' | 'events'): UpProgress {
+  if (mode === 'events') {
+    const started = Date.now();
+    const event = (e: Omit<ProgressEvent, 'ms'>): void => io.out(JSON.stringify({ ...e, ms: Date.now() - started } satisfies ProgressEvent));
+    return {
+      step: (e) => event({ step: e.step, phase: e.step, status: e.status, message: e.message }),
+      detail: (step, message) => event({ step, phase: step, status: 'running', message }),
+      host: (e) => event({ step: 'apply', ...e }),
+      close: async () => undefined,
+    };
+  }
+  if (mode === 'terminal') {
+    const list = new ProgressList(upSteps, false);
+    return {
+      step: (e) => (e.status === 'running' ? list.update(e.step, e.message) : list.end(e.step, e.status, e.message)),
+      detail: (step, message) => list.update(step, message),
+      host: (e) => list.update('apply', `${e.host}: ${e.phase === 'done' ? '' : `${e.phase}: `}${e.message.split('\n')[0]}`),
+      close: () => list.close(),
+    };
+  }
+  const say = mode === 'lines' ? io.out : mode === 'stderr' ? io.err : (): void => undefined;
+  return {
+    step: (e) => {
+      const n = upSteps.indexOf(e.step) + 1;
+      if (e.status === 'failed') io.err(`[${n}/${upSteps.length}] ${e.step}: failed: ${e.message}`);
+      else say(`[${n}/${upSteps.length}] ${e.step}: ${e.status === 'skipped' ? 'skipped: ' : ''}${e.message}`);
+    },
+    detail: (_step, message) => say(`  ${message}`),
+    host: (e) => {
+      if (e.status === 'failed') io.err(`  ${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
+      else if (e.phase === 'done') say(`  ${e.host}: ${e.message}`);
+    },
+    close: async () => undefined,
+  };
 }
 
 function summaryLines(r: UpResult): string[] {
@@ -64,6 +116,7 @@ export function registerUp(program: Command, io: Io): void {
     .option('--timeout <duration>', 'DigitalOcean: give up waiting for droplets to become active after this long', '10m')
     .addOption(outputOption())
     .addOption(eventsOption('step, host, phase, status, message, ms'))
+    .option('-q, --quiet', 'no progress, only failures and the final report', false)
     .addHelpText(
       'after',
       `
@@ -71,6 +124,8 @@ Steps: ${upSteps.map((s, i) => `${i + 1}. ${s}`).join('  ')}
 ${upPhases.map((p) => `  ${p.name.padEnd(10)}${p.title}`).join('\n')}
 Each step is idempotent, so after a failure fix the cause and run \`up\` again: it continues from
 the current state, and a second \`up\` on a converged cluster changes nothing.
+Progress: listr2 rows on a terminal; \`[k/n]\` lines otherwise (on stderr with -o json);
+-q only failures; --events ndjson one JSON event per line (docs/events.md).
 Exit codes: 1 a host, API or etcd failed; 2 bad input; 3 the cluster came up but verify failed.
 
 Examples:
@@ -89,22 +144,12 @@ Examples:
       await holdClusterLock(cluster, 'up', opts.lockTimeout);
       const json = opts.output === 'json';
       const ndjson = opts.events === 'ndjson';
-      const started = Date.now();
-      const event = (e: Omit<ProgressEvent, 'ms'>): void => io.out(JSON.stringify({ ...e, ms: Date.now() - started }));
-      // progress goes to stderr when stdout carries JSON; with --events, stdout carries only events
-      const say = json ? io.err : io.out;
-      const detail = (step: string, message: string): void => (ndjson ? event({ step, phase: step, status: 'running', message }) : say(`  ${message}`));
-      const onEvent = (e: UpEvent): void => {
-        if (ndjson) return event({ step: e.step, phase: e.step, status: e.status, message: e.message });
-        const n = upSteps.indexOf(e.step) + 1;
-        if (e.status === 'failed') io.err(`[${n}/${upSteps.length}] ${e.step}: failed: ${e.message}`);
-        else say(`[${n}/${upSteps.length}] ${e.step}: ${e.status === 'skipped' ? 'skipped: ' : ''}${e.message}`);
-      };
+      const progress = upProgress(io, ndjson ? 'events' : opts.quiet ? 'quiet' : !json && io === processIo && onTerminal(io.isTTY) ? 'terminal' : json ? 'stderr' : 'lines');
       const { result, failure } = await runUp(cluster, {
         provider: {
           tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, pollIntervalMs, deadlineMs,
-          progress: (l) => detail('provision', l),
-          onEvent: (e) => { if (e.kind === 'create') detail('provision', `creating ${e.names.join(', ')}`); },
+          progress: (l) => progress.detail('provision', l),
+          onEvent: (e) => { if (e.kind === 'create') progress.detail('provision', `creating ${e.names.join(', ')}`); },
         },
         lookupTokenFile: opts.lookupTokenFile,
         acceptNewHostKeys: opts.acceptNewHostKeys,
@@ -114,15 +159,13 @@ Examples:
         skipVerify: opts.skipVerify ?? false,
         forceNetwork: opts.forceNetwork ?? false,
         hostRoots: testHostRoots(),
-        onEvent,
-        onHostEvent: (e) => {
-          if (ndjson) event({ step: 'apply', ...e });
-          else if (e.status === 'failed') io.err(`  ${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
-          else if (e.phase === 'done') say(`  ${e.host}: ${e.message}`);
-        },
+        onEvent: progress.step,
+        onHostEvent: progress.host,
       });
+      await progress.close();
       if (json) io.out(JSON.stringify(result, null, 2));
       else {
+        // with --events, stdout carries only events
         const report = ndjson ? io.err : io.out;
         if (result.verify) for (const l of formatVerifyReport(result.verify)) report(l);
         for (const l of summaryLines(result)) report(l);

@@ -11,15 +11,17 @@ const noDiscovery = "no etcd.discovery in the spec: flannel's network config is 
 export const etcdNetwork: UpPhase = {
   name: 'etcd',
   title: "flannel's network config in etcd",
-  plan: (ctx) => ({ run: `${ctx.cluster.etcd.prefix}/config via the ${ctx.cluster.etcd.api} API` }),
+  plan: (ctx) => {
+    const { endpoints, digitaloceanTag } = ctx.cluster.etcd.discovery;
+    if (!endpoints?.length && !digitaloceanTag) return { skip: noDiscovery };
+    return { run: `${ctx.cluster.etcd.prefix}/config via the ${ctx.cluster.etcd.api} API` };
+  },
+  skipped(ctx, reason) {
+    ctx.put('etcd', undefined);
+    ctx.result.etcd = { action: 'skipped', reason };
+  },
   async run(ctx, say) {
     const { cluster, opts } = ctx;
-    const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
-    if (!endpoints?.length && !digitaloceanTag) {
-      ctx.put('etcd', undefined);
-      ctx.result.etcd = { action: 'skipped', reason: noDiscovery };
-      return { skipped: noDiscovery };
-    }
     const provider = opts.provider;
     const conn = await resolveEtcdConnection(cluster, { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: provider?.tokenFile, apiUrl: provider?.apiUrl, env: provider?.env }) });
     ctx.put('etcd', conn);

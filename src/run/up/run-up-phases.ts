@@ -11,6 +11,7 @@ export async function runUpPhases(phases: readonly UpPhase[], ctx: UpContext): P
       current = phase;
       const plan = phase.plan(ctx);
       if ('skip' in plan) {
+        phase.skipped?.(ctx, plan.skip);
         emit(phase.name, 'skipped', plan.skip);
         continue;
       }

@@ -124,6 +124,8 @@ export interface UpPhase {
   title: string;
   /** decided from the spec, the options and earlier steps' output; changes nothing */
   plan(ctx: UpContext): UpPlan;
+  /** when plan skips it: record the skip (in ctx.result, and the slots later steps need) */
+  skipped?(ctx: UpContext, reason: string): void;
   /** does it; `say` reports progress within the step (further `running` events) */
   run(ctx: UpContext, say: (message: string) => void): Promise<UpDone>;
 }
