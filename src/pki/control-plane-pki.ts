@@ -23,7 +23,7 @@ export interface ControlPlanePkiOptions {
   thresholdMs?: number | undefined;
   /** override spec pki.dir (already resolved) */
   dir?: string | undefined;
-  /** the API endpoint (load balancer or single master); default: the host of spec kubernetes.apiServer */
+  /** the API endpoint (load balancer or single master); default: spec controlPlane.endpoint, else the host of kubernetes.apiServer */
   endpoint?: ApiEndpoint | undefined;
 }
 
@@ -60,7 +60,7 @@ async function run(cluster: Cluster, masters: readonly Host[], opts: ControlPlan
   const etcdCa = (await readEtcdCa(dir, now)) ?? ca;
   const frontProxy = await ensureFrontProxyCa(cluster, dir, now, write);
   const profile = profileNamed(await readCaConfig(dir), defaultProfileName);
-  const wanted = controlPlaneCertificates(cluster, masters, opts.endpoint ?? endpointOfApiServer(cluster.kubernetes.apiServer));
+  const wanted = controlPlaneCertificates(cluster, masters, opts.endpoint ?? cluster.controlPlane?.endpoint ?? endpointOfApiServer(cluster.kubernetes.apiServer));
   const signers = { cluster: ca, etcd: etcdCa, 'front-proxy': frontProxy.ca };
   const results = {} as Record<ControlPlaneCertKey, BareResult>;
   await Promise.all(

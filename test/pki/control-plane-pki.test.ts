@@ -156,3 +156,35 @@ test('without a cluster CA, ensuring is an error pointing at pki init and planni
     await empty.cleanup();
   }
 });
+
+test("a spec's controlPlane section drives both: its masters by role, etcd stacked on their private addresses, its endpoint's name in the serving certificate", async () => {
+  const { controlPlaneRenderInput } = await import('../../src/render/control-plane/input.ts');
+  const { renderControlPlane } = await import('../../src/render/control-plane/render-control-plane.ts');
+  const { workerHosts } = await import('../../src/spec/host.ts');
+  const own = await workspace('control-plane-spec');
+  try {
+    const text = `${modernSpec().replace(/^kubernetes: .*\n/m, 'kubernetes: {}\n')}controlPlane:
+  hosts:
+    - { name: cp1, address: 198.51.100.1, privateAddress: 10.9.0.1 }
+    - { name: cp2, address: 198.51.100.2, privateAddress: 10.9.0.2 }
+    - { name: cp3, address: 198.51.100.3, privateAddress: 10.9.0.3 }
+  endpoint: { dnsName: api.spec.example }
+`;
+    const c = await own.writeSpec(text);
+    const hosts = plannedHosts(c);
+    await ensureClusterPki(c, workerHosts(hosts));
+    const input = controlPlaneRenderInput(c, hosts);
+    assert.deepEqual(input.masters.map((m) => m.name), ['cp1', 'cp2', 'cp3']);
+    assert.deepEqual(input.etcdServers, ['https://10.9.0.1:2379', 'https://10.9.0.2:2379', 'https://10.9.0.3:2379']);
+    const { credentials } = await ensureControlPlanePki(c, input.masters);
+    const file = barePaths(own.pki, controlPlaneCertNames.apiserver).cert;
+    const sans = x509(file, '-ext', 'subjectAltName');
+    assert.match(sans, /DNS:api\.spec\.example/);
+    assert.match(sans, /IP Address:10\.9\.0\.3/);
+    const rendered = renderControlPlane({ ...input, credentials });
+    assert.deepEqual(rendered.hosts.map((h) => h.name), ['cp1', 'cp2', 'cp3']);
+    assert.match(rendered.hosts[1]?.files.find((f) => f.path.endsWith('/kube-apiserver.service'))?.contents ?? '', /--advertise-address=10\.9\.0\.2 /);
+  } finally {
+    await own.cleanup();
+  }
+});

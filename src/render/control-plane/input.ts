@@ -2,8 +2,7 @@
 // addresses), etcd's client URLs, and the PKI material when it is at hand.
 import type { Cluster } from '../../spec/cluster.ts';
 import type { ControlPlaneCredentials } from '../../spec/credentials.ts';
-import type { Host } from '../../spec/host.ts';
-import { cidrAddress } from '../../spec/ipv4.ts';
+import { controlPlaneHosts, etcdMemberHosts, type Host } from '../../spec/host.ts';
 
 export interface ControlPlaneRenderInput {
   cluster: Cluster;
@@ -17,12 +16,30 @@ export interface ControlPlaneRenderInput {
   kubernetesVersion?: string | undefined;
 }
 
-/** The `kubernetes` Service's ClusterIP: the first address of serviceCIDR (what pods reach the API at). */
-export function kubernetesServiceIp(cluster: Cluster): string {
-  return cidrAddress(cluster.kubernetes.serviceCIDR, 1);
-}
-
 /** The address a master advertises to the cluster: its private address, else the one SSH reaches. */
 export function advertiseAddress(master: Host): string | undefined {
   return master.privateAddress ?? master.address;
+}
+
+/** etcd's client port on every member (etcd's default, as every guide uses it). */
+export const ETCD_CLIENT_PORT = 2379;
+
+/**
+ * The control-plane render input for a spec's `controlPlane:` section: its masters among `hosts`
+ * (role control-plane), and etcd's client URLs on the members' private addresses (the masters when
+ * etcd is stacked, the etcd hosts otherwise).
+ */
+export function controlPlaneRenderInput(
+  cluster: Cluster,
+  hosts: readonly Host[],
+  opts: { credentials?: ControlPlaneCredentials | undefined; kubernetesVersion?: string | undefined } = {},
+): ControlPlaneRenderInput {
+  const etcd = etcdMemberHosts(cluster, hosts);
+  return {
+    cluster,
+    masters: controlPlaneHosts(hosts),
+    etcdServers: etcd.map((h) => h.privateAddress ?? h.address).filter((a): a is string => a !== undefined).map((a) => `https://${a}:${ETCD_CLIENT_PORT}`),
+    credentials: opts.credentials,
+    kubernetesVersion: opts.kubernetesVersion,
+  };
 }
