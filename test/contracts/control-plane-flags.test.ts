@@ -7,7 +7,7 @@ import { renderControlPlaneHost } from '../../src/render/control-plane/master-ho
 import type { RenderedHost } from '../../src/render/types.ts';
 import { allMinors, flagSupported } from '../../src/spec/matrix.ts';
 import { controlPlaneInput, exampleMasters } from '../support/control-plane-input.ts';
-import { FLAG_RECORDS, judgeFlag, unitFlags, type OracleComponent } from './flag-oracle.ts';
+import { FLAG_RECORDS, oracleBreaches, unitFlags, withPlantedFlag, type OracleComponent } from './flag-oracle.ts';
 
 type Profile = 'seed' | 'digitalocean';
 const COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
@@ -25,19 +25,7 @@ function unitOf(host: RenderedHost, component: string): string {
 }
 
 function breaches(host: RenderedHost, minor: number): { errors: string[]; deprecated: string[] } {
-  const errors: string[] = [];
-  const deprecated: string[] = [];
-  for (const component of COMPONENTS) {
-    for (const flag of unitFlags(unitOf(host, component))) {
-      const { verdict, record } = judgeFlag(component, flag, minor);
-      const name = flag.split('=')[0];
-      if (verdict === 'unknown') errors.push(`${component} ${name}: not in the oracle — add it to test/contracts/flag-oracle.ts with its upstream reference`);
-      else if (verdict === 'removed') errors.push(`${component} ${name} at 1.${minor}: removed in 1.${record?.removedIn} (${record?.ref})`);
-      else if (verdict === 'not-yet') errors.push(`${component} ${name} at 1.${minor}: only from 1.${record?.since} (${record?.ref})`);
-      else if (verdict === 'deprecated') deprecated.push(`${component} ${name}`);
-    }
-  }
-  return { errors, deprecated };
+  return oracleBreaches(COMPONENTS.map((component) => ({ component, text: unitOf(host, component) })), minor);
 }
 
 const seedMinors = allMinors().map((m) => m.minor).filter((m) => m < 24);
@@ -85,9 +73,7 @@ test('every control-plane flag the renderers emit is one the oracle knows, at th
   assert.match(apiserver, /--advertise-address=10\.133\.0\.11 /);
 });
 
-function withFlag(host: RenderedHost, component: string, flag: string): RenderedHost {
-  return { ...host, files: host.files.map((f) => (f.path.endsWith(`/${component}.service`) ? { ...f, contents: f.contents.replace(/^(ExecStart=\S+)/m, `$1 \\\n    ${flag}`) } : f)) };
-}
+const withFlag = (host: RenderedHost, component: string, flag: string): RenderedHost => withPlantedFlag(host, `${component}.service`, flag);
 
 test('planted: a removed, an unknown and a too-new control-plane flag fail, naming the upstream record', () => {
   const removed = breaches(withFlag(masterAt('seed', 22), 'kube-apiserver', '--kubelet-https=true'), 22).errors.join('\n');

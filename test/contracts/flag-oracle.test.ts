@@ -9,7 +9,7 @@ import { renderCluster } from '../../src/render/cluster.ts';
 import type { RenderedHost } from '../../src/render/types.ts';
 import { allMinors, flagSupported } from '../../src/spec/matrix.ts';
 import { exampleInput } from '../support/example-clusters.ts';
-import { CONFIG_API_RECORDS, FLAG_RECORDS, judgeFlag, unitFlags, type OracleComponent } from './flag-oracle.ts';
+import { CONFIG_API_RECORDS, FLAG_RECORDS, judgeFlag, oracleBreaches, unitFlags, withPlantedFlag, type OracleComponent } from './flag-oracle.ts';
 
 type Profile = 'seed' | 'digitalocean';
 
@@ -27,19 +27,7 @@ function unit(host: RenderedHost, name: string): string {
 
 /** Every oracle breach in a host's kubelet and kube-proxy units at 1.<minor>; deprecated flags are listed apart. */
 function breaches(host: RenderedHost, minor: number): { errors: string[]; deprecated: string[] } {
-  const errors: string[] = [];
-  const deprecated: string[] = [];
-  for (const [file, component] of [['kubelet.service', 'kubelet'], ['kube-proxy.service', 'kube-proxy']] as const) {
-    for (const flag of unitFlags(unit(host, file))) {
-      const { verdict, record } = judgeFlag(component, flag, minor);
-      const name = flag.split('=')[0];
-      if (verdict === 'unknown') errors.push(`${component} ${name}: not in the oracle — add it to test/contracts/flag-oracle.ts with its upstream reference`);
-      else if (verdict === 'removed') errors.push(`${component} ${name} at 1.${minor}: removed in 1.${record?.removedIn} (${record?.ref})`);
-      else if (verdict === 'not-yet') errors.push(`${component} ${name} at 1.${minor}: only from 1.${record?.since} (${record?.ref})`);
-      else if (verdict === 'deprecated') deprecated.push(`${component} ${name}`);
-    }
-  }
-  return { errors, deprecated };
+  return oracleBreaches([{ component: 'kubelet', text: unit(host, 'kubelet.service') }, { component: 'kube-proxy', text: unit(host, 'kube-proxy.service') }], minor);
 }
 
 const seedMinors = allMinors().map((m) => m.minor).filter((m) => m < 24);
@@ -81,13 +69,7 @@ test('the modern config files use API versions their minor serves', () => {
   }
 });
 
-/** A rendered unit with one more flag on its ExecStart: a planted renderer mistake. */
-function withFlag(host: RenderedHost, file: string, flag: string): RenderedHost {
-  return {
-    ...host,
-    files: host.files.map((f) => (f.path.endsWith(`/${file}`) ? { ...f, contents: f.contents.replace(/^(ExecStart=\S+)/m, `$1 \\\n    ${flag}`) } : f)),
-  };
-}
+const withFlag = withPlantedFlag<RenderedHost>;
 
 test('planted: a removed flag rendered for its version fails, naming the removal and its reference', () => {
   const seed15 = withFlag(hostAt('seed', 15), 'kubelet.service', '--allow-privileged=true');

@@ -119,3 +119,28 @@ export function unitFlags(unit: string): string[] {
   if (exec === undefined) return [];
   return exec.replace(/\\\n/g, ' ').trim().split(/\s+/).slice(1).filter((a) => a.startsWith('-'));
 }
+
+/**
+ * Every oracle breach of some units at 1.<minor>: unknown, removed and not-yet flags as errors
+ * naming the upstream record; deprecated flags listed apart (`<component> <flag>`).
+ */
+export function oracleBreaches(units: readonly { component: OracleComponent; text: string }[], minor: number): { errors: string[]; deprecated: string[] } {
+  const errors: string[] = [];
+  const deprecated: string[] = [];
+  for (const { component, text } of units) {
+    for (const flag of unitFlags(text)) {
+      const { verdict, record } = judgeFlag(component, flag, minor);
+      const name = flag.split('=')[0];
+      if (verdict === 'unknown') errors.push(`${component} ${name}: not in the oracle — add it to test/contracts/flag-oracle.ts with its upstream reference`);
+      else if (verdict === 'removed') errors.push(`${component} ${name} at 1.${minor}: removed in 1.${record?.removedIn} (${record?.ref})`);
+      else if (verdict === 'not-yet') errors.push(`${component} ${name} at 1.${minor}: only from 1.${record?.since} (${record?.ref})`);
+      else if (verdict === 'deprecated') deprecated.push(`${component} ${name}`);
+    }
+  }
+  return { errors, deprecated };
+}
+
+/** A rendered host with one more flag on the ExecStart of the file ending in `/<file>`: a planted renderer mistake. */
+export function withPlantedFlag<H extends { files: { path: string; contents: string }[] }>(host: H, file: string, flag: string): H {
+  return { ...host, files: host.files.map((f) => (f.path.endsWith(`/${file}`) ? { ...f, contents: f.contents.replace(/^(ExecStart=\S+)/m, `$1 \\\n    ${flag}`) } : f)) };
+}
