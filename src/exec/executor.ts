@@ -21,15 +21,8 @@ export interface PutFile {
 export interface Executor {
   /** the host name, for messages */
   readonly host: string;
-  /**
-   * Test-only filesystem root ('' in production): every path given to put/upload/read is placed
-   * under it, and phases build command paths with `path()`.
-   */
-  readonly root: string;
   /** a host key accepted for this connection but not recorded in known_hosts (plan --accept-new-host-keys) */
   readonly unrecordedHostKey?: { keyType: string; fingerprint: string } | undefined;
-  /** `p` as seen by commands on the host (the root prefix applied) */
-  path(p: string): string;
   exec(cmd: string, opts?: ExecOptions): Promise<CommandResult>;
   /**
    * Writes the file so that readers see the old or the new contents, never a part: a temp file

@@ -6,30 +6,22 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CommandError, type CommandResult } from './command-result.ts';
 import type { ExecOptions, Executor, PutFile } from './executor.ts';
-import { rootedPath, tempPathFor } from './temp-name.ts';
+import { tempPathFor } from './temp-name.ts';
 
 export interface LocalOptions {
   /** host name for messages */
   name?: string;
-  /** test-only: confine every path to this directory */
-  root?: string;
   /** extra environment for commands */
   env?: Record<string, string>;
 }
 
 export class LocalExecutor implements Executor {
   readonly host: string;
-  readonly root: string;
   private readonly env: Record<string, string>;
 
   constructor(opts: LocalOptions = {}) {
     this.host = opts.name ?? 'localhost';
-    this.root = opts.root ?? '';
     this.env = opts.env ?? {};
-  }
-
-  path(p: string): string {
-    return rootedPath(this.root, p);
   }
 
   exec(cmd: string, opts: ExecOptions = {}): Promise<CommandResult> {
@@ -63,20 +55,20 @@ export class LocalExecutor implements Executor {
 
   async put(file: PutFile): Promise<void> {
     const data = typeof file.contents === 'string' ? Buffer.from(file.contents, 'utf8') : file.contents;
-    await this.writeAtomic(this.path(file.path), file.mode, async (fh) => {
+    await this.writeAtomic(file.path, file.mode, async (fh) => {
       await fh.writeFile(data);
     });
   }
 
   async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
-    await this.writeAtomic(this.path(remotePath), mode, async (fh) => {
+    await this.writeAtomic(remotePath, mode, async (fh) => {
       for await (const chunk of createReadStream(localPath)) await fh.write(chunk as Buffer);
     });
   }
 
   async read(path: string): Promise<Buffer | undefined> {
     try {
-      return await readFile(this.path(path));
+      return await readFile(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;

@@ -9,7 +9,7 @@ import type { ExecOptions, Executor, PutFile } from './executor.ts';
 import { appendKnownHost, checkHostKey, hostKeyAlgorithms, hostKeyFingerprint, keyTypeOf, knownHostsName, pinnedKeyTypes, readKnownHosts } from './known-hosts.ts';
 import { shellQuote } from './shell-quote.ts';
 import { HostKeyError, SshConnectionError } from './ssh-errors.ts';
-import { rootedPath, tempPathFor } from './temp-name.ts';
+import { tempPathFor } from './temp-name.ts';
 import { traced } from '../trace.ts';
 
 /** A command on one line, cut at 300 characters, for -v. */
@@ -35,8 +35,6 @@ export interface SshOptions {
   recordNewHostKeys?: boolean;
   /** run commands through `sudo -n` and stream files to a root shell's stdin; defaults to true for users other than root */
   sudo?: boolean;
-  /** test-only: confine every path to this directory on the host */
-  root?: string;
   readyTimeoutMs?: number;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
@@ -57,7 +55,6 @@ const sftpNoSuchFile = 2;
 
 export class SshExecutor implements Executor {
   readonly host: string;
-  readonly root: string;
   /** user@address:port, for -v lines */
   private readonly where: string;
   unrecordedHostKey: { keyType: string; fingerprint: string } | undefined;
@@ -72,7 +69,6 @@ export class SshExecutor implements Executor {
   private constructor(target: SshTarget, client: Client, opts: SshOptions) {
     this.host = target.name;
     this.where = `${target.user}@${target.address}:${target.port}`;
-    this.root = opts.root ?? '';
     this.user = target.user;
     this.client = client;
     this.sudo = opts.sudo ?? target.user !== 'root';
@@ -150,10 +146,6 @@ export class SshExecutor implements Executor {
     return x;
   }
 
-  path(p: string): string {
-    return rootedPath(this.root, p);
-  }
-
   async exec(cmd: string, opts: ExecOptions = {}): Promise<CommandResult> {
     const raw = await traced(() => `${this.host}: ssh ${this.where}: ${oneLine(cmd)}`, () => this.run(cmd, opts), (r) => `exit ${r.code}`);
     const result = { command: cmd, stdout: raw.stdout.toString('utf8'), stderr: raw.stderr.toString('utf8'), code: raw.code };
@@ -163,23 +155,22 @@ export class SshExecutor implements Executor {
 
   async put(file: PutFile): Promise<void> {
     const data = typeof file.contents === 'string' ? Buffer.from(file.contents, 'utf8') : Buffer.from(file.contents);
-    await traced(() => `${this.host}: ssh ${this.where}: write ${file.path} (${data.length} bytes)`, () => this.writeAtomic(this.path(file.path), file.mode, (async function* () {
+    await traced(() => `${this.host}: ssh ${this.where}: write ${file.path} (${data.length} bytes)`, () => this.writeAtomic(file.path, file.mode, (async function* () {
       for (let i = 0; i < data.length; i += writeChunk) yield data.subarray(i, i + writeChunk);
     })(), data.length));
   }
 
   async upload(localPath: string, remotePath: string, mode: number): Promise<void> {
     const { size } = await stat(localPath);
-    await traced(() => `${this.host}: ssh ${this.where}: upload ${remotePath} (${size} bytes)`, () => this.writeAtomic(this.path(remotePath), mode, createReadStream(localPath, { highWaterMark: writeChunk }), size));
+    await traced(() => `${this.host}: ssh ${this.where}: upload ${remotePath} (${size} bytes)`, () => this.writeAtomic(remotePath, mode, createReadStream(localPath, { highWaterMark: writeChunk }), size));
   }
 
   async read(path: string): Promise<Buffer | undefined> {
-    const target = this.path(path);
     if (this.sudo) {
-      const r = await this.run(`if [ -e ${shellQuote(target)} ]; then cat ${shellQuote(target)}; else exit 44; fi`, {});
+      const r = await this.run(`if [ -e ${shellQuote(path)} ]; then cat ${shellQuote(path)}; else exit 44; fi`, {});
       if (r.code === 44) return undefined;
       if (r.code !== 0) {
-        const result = { command: `cat ${target}`, stdout: '', stderr: r.stderr.toString(), code: r.code };
+        const result = { command: `cat ${path}`, stdout: '', stderr: r.stderr.toString(), code: r.code };
         throw new CommandError(this.host, result, sudoRefusalHint(this.user, result));
       }
       return r.stdout;
@@ -187,8 +178,8 @@ export class SshExecutor implements Executor {
     const sftp = await this.sftp();
     return this.guard(
       new Promise<Buffer | undefined>((resolve, reject) => {
-        sftp.readFile(target, (err, buf) => {
-          if (err) return (err as Error & { code?: number }).code === sftpNoSuchFile ? resolve(undefined) : reject(this.sftpError('read', target, err));
+        sftp.readFile(path, (err, buf) => {
+          if (err) return (err as Error & { code?: number }).code === sftpNoSuchFile ? resolve(undefined) : reject(this.sftpError('read', path, err));
           resolve(buf);
         });
       }),

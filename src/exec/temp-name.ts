@@ -8,8 +8,3 @@ export const tempMarker = '.kw-tmp-';
 export function tempPathFor(path: string): string {
   return posix.join(posix.dirname(path), `.${posix.basename(path)}${tempMarker}${randomBytes(6).toString('hex')}`);
 }
-
-export function rootedPath(root: string, p: string): string {
-  if (!root) return p;
-  return posix.join(root, p);
-}

@@ -40,9 +40,9 @@ export function managedDirsWithAncestors(desired: RenderedHost): string[] {
   return [...dirs].sort();
 }
 
-/** The shell script gather runs; paths carry the executor's root prefix. */
-export function gatherScript(x: Pick<Executor, 'path'>, desired: RenderedHost, opts: GatherOptions = {}): string {
-  const q = (p: string): string => shellQuote(x.path(p));
+/** The shell script gather runs. */
+export function gatherScript(desired: RenderedHost, opts: GatherOptions = {}): string {
+  const q = shellQuote;
   const paths = managedPaths(desired).map(q).join(' ');
   const dirs = managedDirs(desired).map(q).join(' ');
   // an interrupted manifest write leaves its temp file beside the manifest
@@ -83,12 +83,8 @@ export function gatherScript(x: Pick<Executor, 'path'>, desired: RenderedHost, o
   ].join('\n');
 }
 
-function stripRoot(root: string, p: string): string {
-  return root && p.startsWith(`${root}/`) ? p.slice(root.length) : p;
-}
-
 /** Parses gather's output. */
-export function parseFacts(stdout: string, root: string, desired: RenderedHost, opts: GatherOptions = {}): HostFacts {
+export function parseFacts(stdout: string, desired: RenderedHost, opts: GatherOptions = {}): HostFacts {
   const facts: HostFacts = { os: '', arch: '', systemd: '', freeDiskKb: 0, files: new Map(), missingDirs: new Set(), tempFiles: [], units: new Map(), presentManifestPaths: new Set() };
   const shas = new Map<string, string>();
   const stats = new Map<string, FileStat>();
@@ -124,15 +120,15 @@ export function parseFacts(stdout: string, root: string, desired: RenderedHost, 
       continue;
     }
     if (section === 'manifest') manifestLines.push(line);
-    else if (section === 'present' && line) facts.presentManifestPaths!.add(stripRoot(root, line));
+    else if (section === 'present' && line) facts.presentManifestPaths!.add(line);
     else if (section === 'stat') {
       const s = parseStatLine(line);
-      if (s) stats.set(stripRoot(root, s.path), s.stat);
+      if (s) stats.set(s.path, s.stat);
     } else if (section === 'sha') {
       const m = /^([0-9a-f]{64}) [ *](.*)$/.exec(line);
-      if (m) shas.set(stripRoot(root, m[2]!), m[1]!);
-    } else if (section === 'dirs' && line) missing.add(stripRoot(root, line));
-    else if (section === 'tmp' && line) facts.tempFiles.push(stripRoot(root, line));
+      if (m) shas.set(m[2]!, m[1]!);
+    } else if (section === 'dirs' && line) missing.add(line);
+    else if (section === 'tmp' && line) facts.tempFiles.push(line);
     else if (section === 'units') {
       if (line === '') flushUnit();
       else {
@@ -151,10 +147,7 @@ export function parseFacts(stdout: string, root: string, desired: RenderedHost, 
       facts.manifestProblem = e.message;
     }
   }
-  if (manifest) {
-    // the manifest is stored with the paths commands see; facts speak of paths on the host
-    facts.manifest = { ...manifest, files: manifest.files.map((f) => ({ ...f, path: stripRoot(root, f.path) })), dirs: manifest.dirs.map((d) => stripRoot(root, d)) };
-  }
+  if (manifest) facts.manifest = manifest;
   const recorded = new Map((facts.manifest?.files ?? []).map((f) => [f.path, f]));
   for (const p of managedPaths(desired)) {
     const stat = stats.get(p);
@@ -171,6 +164,6 @@ export function parseFacts(stdout: string, root: string, desired: RenderedHost, 
 }
 
 export async function gatherFacts(x: Executor, desired: RenderedHost, opts: GatherOptions = {}): Promise<HostFacts> {
-  const r = await x.exec(gatherScript(x, desired, opts));
-  return parseFacts(r.stdout, x.root, desired, opts);
+  const r = await x.exec(gatherScript(desired, opts));
+  return parseFacts(r.stdout, desired, opts);
 }

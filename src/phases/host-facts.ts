@@ -35,7 +35,7 @@ export interface HostFacts {
   systemd: string;
   /** free KiB on the root filesystem */
   freeDiskKb: number;
-  /** managed paths that exist, by path (without the test root prefix) */
+  /** managed paths that exist, by path */
   files: Map<string, FileFact>;
   /** managed directories that do not exist yet */
   missingDirs: Set<string>;

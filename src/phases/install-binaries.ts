@@ -3,6 +3,7 @@
 // stops the host before its old binary is touched.
 import { hasUnresolvedVersion } from '../render/release-binaries.ts';
 import type { Action, Phase, PlanContext } from './phase.ts';
+import { shellQuote } from '../exec/shell-quote.ts';
 
 const mode8 = (m: number): string => `0${m.toString(8)}`;
 
@@ -39,7 +40,7 @@ export const installBinaries: Phase = {
           change: { path: b.path, status: 'mode', mode: b.mode, oldMode: have.mode, oldSha256: have.sha256, newSha256: want },
           binary: b,
           apply: async (x) => {
-            await x.exec(`chmod ${mode8(b.mode)} ${x.path(b.path)}`);
+            await x.exec(`chmod ${mode8(b.mode)} ${shellQuote(b.path)}`);
           },
         });
         continue;

@@ -15,7 +15,7 @@ export const prepareDirectories: Phase = {
         summary: `create ${dirs.join(', ')}`,
         reasons: dirs,
         apply: async (x) => {
-          await x.exec(`mkdir -p -m 0755 -- ${dirs.map((d) => shellQuote(x.path(d))).join(' ')}`);
+          await x.exec(`mkdir -p -m 0755 -- ${dirs.map(shellQuote).join(' ')}`);
         },
       });
     }
@@ -28,7 +28,7 @@ export const prepareDirectories: Phase = {
         summary: `remove ${temps.length} temp file(s) left by an interrupted write`,
         reasons: temps,
         apply: async (x) => {
-          await x.exec(`rm -f -- ${temps.map((t) => shellQuote(x.path(t))).join(' ')}`);
+          await x.exec(`rm -f -- ${temps.map(shellQuote).join(' ')}`);
         },
       });
     }

@@ -44,7 +44,7 @@ export const prune: Phase = {
         reasons: [f.path],
         change: { path: f.path, status: 'remove', mode: 0, oldSha256: f.sha256 },
         apply: async (x) => {
-          await x.exec(`rm -f -- ${shellQuote(x.path(f.path))}`);
+          await x.exec(`rm -f -- ${shellQuote(f.path)}`);
         },
       });
     }
@@ -60,7 +60,7 @@ export const prune: Phase = {
         reasons: dirs,
         apply: async (x) => {
           // a directory that holds something else is not kubewright's to remove
-          await x.exec(dirs.map((d) => `rmdir -- ${shellQuote(x.path(d))} 2>/dev/null`).join('; ') + '; true');
+          await x.exec(dirs.map((d) => `rmdir -- ${shellQuote(d)} 2>/dev/null`).join('; ') + '; true');
         },
       });
     }

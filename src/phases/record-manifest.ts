@@ -63,21 +63,16 @@ export function manifestFor(desired: RenderedHost, facts: HostFacts, planned: re
   return { version: 1, files, units: [...units], dirs: [...dirs] };
 }
 
-/** The manifest with the paths as the host's commands see them (the executor's root applied). */
-function rooted(x: Pick<Executor, 'path'>, m: HostManifest): HostManifest {
-  return { ...m, files: m.files.map((f) => ({ ...f, path: x.path(f.path) })), dirs: m.dirs.map((d) => x.path(d)) };
-}
-
 /** Stats the managed paths now and writes the manifest atomically. */
 async function record(x: Executor, desired: RenderedHost, facts: HostFacts, planned: readonly Action[], completed: readonly Action[]): Promise<void> {
   const paths = managedPaths(desired);
-  const r = await x.exec(`LC_ALL=C stat -c '${STAT_FORMAT}' -- ${paths.map((p) => shellQuote(x.path(p))).join(' ')} 2>/dev/null; true`);
+  const r = await x.exec(`LC_ALL=C stat -c '${STAT_FORMAT}' -- ${paths.map(shellQuote).join(' ')} 2>/dev/null; true`);
   const now = new Map<string, FileStat>();
   for (const line of r.stdout.split('\n')) {
     const s = parseStatLine(line);
-    if (s) now.set(x.root && s.path.startsWith(`${x.root}/`) ? s.path.slice(x.root.length) : s.path, s.stat);
+    if (s) now.set(s.path, s.stat);
   }
-  await x.put({ path: MANIFEST_PATH, mode: 0o600, contents: serializeManifest(rooted(x, manifestFor(desired, facts, planned, completed, now))) });
+  await x.put({ path: MANIFEST_PATH, mode: 0o600, contents: serializeManifest(manifestFor(desired, facts, planned, completed, now)) });
 }
 
 export interface ManifestAction extends Action {

@@ -54,7 +54,7 @@ export async function planReset(x: Executor): Promise<ResetPlan> {
   const units = [...new Set(m.units)].sort();
   const outputs = units.flatMap((u) => unitOutputs[u]?.files ?? []);
   const outputDirs = units.flatMap((u) => unitOutputs[u]?.dirs ?? []);
-  const q = (p: string): string => shellQuote(x.path(p));
+  const q = shellQuote;
   const script = [
     'export LC_ALL=C',
     units.length > 0 ? `systemctl show -p Id,LoadState,ActiveState,UnitFileState -- ${units.map(shellQuote).join(' ')} 2>/dev/null; echo` : 'true',
@@ -83,20 +83,20 @@ export async function planReset(x: Executor): Promise<ResetPlan> {
       },
     });
   }
-  const files = m.files.filter((f) => present.has(x.path(f.path)));
+  const files = m.files.filter((f) => present.has(f.path));
   for (const f of files) {
     steps.push({
       summary: `remove ${f.path} (${f.kind})`,
       run: async (h) => {
-        await h.exec(`rm -f -- ${shellQuote(h.path(f.path))}`);
+        await h.exec(`rm -f -- ${shellQuote(f.path)}`);
       },
     });
   }
-  for (const p of outputs.filter((o) => present.has(x.path(o)))) {
+  for (const p of outputs.filter((o) => present.has(o))) {
     steps.push({
       summary: `remove ${p} (written by a kubewright unit)`,
       run: async (h) => {
-        await h.exec(`rm -f -- ${shellQuote(h.path(p))}`);
+        await h.exec(`rm -f -- ${shellQuote(p)}`);
       },
     });
   }
@@ -112,16 +112,16 @@ export async function planReset(x: Executor): Promise<ResetPlan> {
     summary: `remove ${MANIFEST_PATH}`,
     run: async (h) => {
       // an interrupted manifest write leaves a temp file beside it
-      await h.exec(`rm -f -- ${shellQuote(h.path(MANIFEST_PATH))} ${shellQuote(h.path(MANIFEST_DIR))}/.manifest.json${tempMarker}* 2>/dev/null; true`);
+      await h.exec(`rm -f -- ${shellQuote(MANIFEST_PATH)} ${shellQuote(MANIFEST_DIR)}/.manifest.json${tempMarker}* 2>/dev/null; true`);
     },
   });
   // deepest first, so that a parent is empty by the time its turn comes; one holding anything
   // else is not kubewright's to remove
-  const dirs = [...new Set([...[...m.dirs, ...outputDirs].filter((d) => present.has(x.path(d))), MANIFEST_DIR])].sort((a, b) => b.length - a.length || (a < b ? 1 : -1));
+  const dirs = [...new Set([...[...m.dirs, ...outputDirs].filter((d) => present.has(d)), MANIFEST_DIR])].sort((a, b) => b.length - a.length || (a < b ? 1 : -1));
   steps.push({
     summary: `remove the directories kubewright created, when empty: ${dirs.join(', ')}`,
     run: async (h) => {
-      await h.exec(dirs.map((d) => `rmdir -- ${shellQuote(h.path(d))} 2>/dev/null`).join('; ') + '; true');
+      await h.exec(dirs.map((d) => `rmdir -- ${shellQuote(d)} 2>/dev/null`).join('; ') + '; true');
     },
   });
   return { host: x.host, manifest: m, steps };

@@ -14,8 +14,6 @@ export interface ConnectOptions {
   acceptNewHostKeys: boolean;
   /** false for plan: a new key is trusted for the session only and not written to known_hosts */
   recordNewHostKeys?: boolean | undefined;
-  /** test-only: a fake filesystem root per host name */
-  roots?: Record<string, string> | undefined;
   /**
    * keep retrying a host that refuses or drops the connection (sshd not up yet: a droplet that is
    * "active" while cloud-init still boots it) for this long; host key and auth errors never retry
@@ -41,7 +39,7 @@ export async function connectHost(host: Host, opts: ConnectOptions): Promise<Exe
     throw new KubewrightError('host has no address yet', { host: host.name, hint: 'create the hosts first (`kubewright up` or `kubewright provision`), or list their addresses in provider.static.hosts' });
   }
   const target = { name: host.name, address: host.address, port: host.port, user: host.user };
-  const ssh = { privateKey: opts.privateKey, knownHostsPath: opts.knownHostsPath, acceptNewHostKeys: opts.acceptNewHostKeys, recordNewHostKeys: opts.recordNewHostKeys, root: opts.roots?.[host.name] ?? '' };
+  const ssh = { privateKey: opts.privateKey, knownHostsPath: opts.knownHostsPath, acceptNewHostKeys: opts.acceptNewHostKeys, recordNewHostKeys: opts.recordNewHostKeys };
   const deadline = Date.now() + (opts.waitForSshMs ?? 0);
   for (;;) {
     try {

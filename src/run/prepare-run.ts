@@ -20,8 +20,6 @@ import type { HostTarget } from './run-hosts.ts';
 export interface PrepareOptions {
   mode: 'plan' | 'apply';
   acceptNewHostKeys: boolean;
-  /** test-only: fake filesystem root per host name */
-  hostRoots?: Record<string, string> | undefined;
   cacheDir?: string | undefined;
   /** the hosts to work on: providerFor(cluster).recorded() for apply, plan().hosts for plan, ensure().hosts for up */
   hosts: Host[];
@@ -83,7 +81,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     lock,
     connect: async (h) => {
       // plan changes nothing, known_hosts included: a new key is only reported
-      const base = { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', roots: opts.hostRoots, waitForSshMs: opts.waitForSshMs };
+      const base = { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', waitForSshMs: opts.waitForSshMs };
       // apply: the first verified connection replaces a key that came through user_data
       const x = opts.mode === 'apply' ? await connectAndRotate(cluster, h, base, rotation) : await connectHost(h, base);
       if (x.unrecordedHostKey) newHostKeys.push({ host: h.name, ...x.unrecordedHostKey });

@@ -64,7 +64,7 @@ function pinNames(host: Host): string[] {
 
 /** Rotates the host key of the host behind `x`; returns the new public key (`ssh-ed25519 AAAA…`). */
 export async function rotateHostKey(x: Executor, o: RotateOptions): Promise<string> {
-  const key = x.path(sshHostKeyPath);
+  const key = sshHostKeyPath;
   const next = `${key}.kw-new`;
   const q = shellQuote;
   const generated = await x.exec(
@@ -91,7 +91,7 @@ export async function rotateHostKey(x: Executor, o: RotateOptions): Promise<stri
   });
 
   // 3: the switch on the host
-  const copies = cloudInitUserDataCopies.map((p) => x.path(p).replace(/[^A-Za-z0-9_./*-]/g, '')).join(' ');
+  const copies = cloudInitUserDataCopies.map((p) => p.replace(/[^A-Za-z0-9_./*-]/g, '')).join(' ');
   await x.exec(
     [
       `mv -f ${q(next)} ${q(key)}`,

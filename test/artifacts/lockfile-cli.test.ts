@@ -62,12 +62,10 @@ artifacts:
   await mkdir(bin);
   await writeFile(join(bin, 'tar'), `#!/bin/sh\n# tar TEST WRAPPER (test/artifacts/lockfile-cli.test.ts)\necho "$*" >>${tarLog}\nexec /usr/bin/tar "$@"\n`, { mode: 0o755 });
   process.env['PATH'] = `${bin}:${savedPath}`;
-  process.env['KUBEWRIGHT_TEST_HOST_ROOTS'] = JSON.stringify(Object.fromEntries(lab.hosts.map((h) => [h.name, h.root])));
   process.env['KUBEWRIGHT_CACHE_DIR'] = join(lab.dir, 'cache-1');
 });
 after(async () => {
   process.env['PATH'] = savedPath;
-  delete process.env['KUBEWRIGHT_TEST_HOST_ROOTS'];
   delete process.env['KUBEWRIGHT_CACHE_DIR'];
   await http?.close();
   await lab?.stop();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { testHooksIn } from '../support/test-hooks.ts';
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, '../..');
@@ -76,4 +77,8 @@ test('npm pack ships dist/ and bin/, not the TypeScript sources', async () => {
   assert.deepEqual(files.filter((f) => f.endsWith('.ts')), []);
   const built = await readdir(join(dir, 'dist/cli/commands'));
   assert.ok(built.includes('render.js'));
+});
+
+test('the compiled dist/ reads no KUBEWRIGHT_TEST… variable', async () => {
+  assert.deepEqual(await testHooksIn(join(dir, 'dist')), []);
 });

@@ -3,9 +3,10 @@
 // real cloud-init (`cloud-init devel render`, Debian package cloud-init) renders the user_data
 // kubewright sent for that droplet's name, the ed25519 host key in it becomes the sshd host key,
 // the account keys the create request named become authorized_keys, and a real OpenSSH server
-// starts on the droplet's public IPv4 (a 127.x loopback address) at the spec's ssh.port, confined
-// to a fake root. Without cloud-init installed, a CLOUD-INIT STAND-IN evaluates the
-// `v1.local_hostname` branches kubewright writes. There is no systemd here, so PATH on each host
+// starts on the droplet's public IPv4 (a 127.x loopback address) at the spec's ssh.port, its root
+// sessions confined to a fake root (the confinement of test/support/sshd-hosts.ts). Without
+// cloud-init installed, a CLOUD-INIT STAND-IN evaluates the `v1.local_hostname` branches
+// kubewright writes. There is no systemd here, so PATH on each host
 // starts with the `systemctl` TEST DOUBLE of test/support/sshd-hosts.ts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { acceptsSsh, installSystemdTestDoubles, sshdConfig } from '../support/sshd-hosts.ts';
+import { acceptsSsh, installHostTestDoubles, makeFakeRoot, sshdConfig } from '../support/sshd-hosts.ts';
 
 const run = promisify(execFile);
 
@@ -22,7 +23,7 @@ export interface DropletHost {
   address: string;
   port: number;
   dir: string;
-  /** the droplet's fake filesystem root (KUBEWRIGHT_TEST_HOST_ROOTS) */
+  /** the droplet's fake filesystem root: what a root login there sees as `/` (test/support/sshd-hosts.ts) */
   root: string;
   systemdDir: string;
   /** `ssh-ed25519 AAAA…` as installed from user_data */
@@ -124,11 +125,13 @@ export async function bootDropletHost(base: string, d: { name: string; address: 
   const root = join(dir, 'root');
   const bin = join(dir, 'bin');
   const systemdDir = join(dir, 'systemd');
-  for (const p of [root, bin, systemdDir]) await mkdir(p, { recursive: true });
+  const rebooted = await readFile(join(root, 'etc/passwd'), 'utf8').then(() => true, () => false);
+  for (const p of [bin, systemdDir]) await mkdir(p, { recursive: true });
+  if (!rebooted) await makeFakeRoot(root, dir);
   let key = hostKeyOf(await renderUserData(d.userData, d.name, dir), d.name);
-  await installSystemdTestDoubles(bin);
-  // where cloud-init puts them: /etc/ssh in the droplet's root, so a host key rotation through the
-  // executor (rooted paths) changes the key this sshd presents to new connections
+  await installHostTestDoubles(bin);
+  // where cloud-init puts them: /etc/ssh in the droplet's root, so a host key rotation over SSH
+  // (the session is confined to the root) changes the key this sshd presents to new connections
   const etcSsh = join(root, 'etc', 'ssh');
   await mkdir(etcSsh, { recursive: true });
   const kept = await readFile(join(etcSsh, 'ssh_host_ed25519_key.pub'), 'utf8').catch(() => undefined);
@@ -146,7 +149,7 @@ export async function bootDropletHost(base: string, d: { name: string; address: 
   }
   await writeFile(join(dir, 'authorized_keys'), d.authorizedKeys.map((k) => `${k.trim()}\n`).join(''), { mode: 0o600 });
   const logFile = join(dir, 'sshd.log');
-  await writeFile(join(dir, 'sshd_config'), sshdConfig({ dir, address: d.address, port: d.port, bin, systemdDir, hostKey: join(etcSsh, 'ssh_host_ed25519_key') }));
+  await writeFile(join(dir, 'sshd_config'), sshdConfig({ dir, root, address: d.address, port: d.port, bin, systemdDir, hostKey: join(etcSsh, 'ssh_host_ed25519_key') }));
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config'), '-E', logFile], { stdio: 'ignore' });
   // a watchdog stops this sshd if the test process dies without cleaning up

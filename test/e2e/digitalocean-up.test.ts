@@ -266,7 +266,6 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   assert.ok(etcdCa, 'pki init made an etcd CA');
   etcd = await startE2eEtcd(join(dir, 'etcd'), etcdIp, etcdCa, etcdPeerPort);
 
-  process.env['KUBEWRIGHT_TEST_HOST_ROOTS'] = JSON.stringify(Object.fromEntries(Array.from({ length: workers }, (_, i) => [workerName(i), rootOf(workerName(i))])));
   process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
   watcher = watchDroplets();
 });
@@ -274,7 +273,6 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
 after(async () => {
   watching = false;
   await watcher;
-  delete process.env['KUBEWRIGHT_TEST_HOST_ROOTS'];
   delete process.env['KUBEWRIGHT_CACHE_DIR'];
   for (const n of nodes.values()) if (n.kubelet?.exitCode === null) n.kubelet.kill('SIGTERM');
   await Promise.all([...booted.values()].map((h) => stopDropletHost(h)));

@@ -63,7 +63,6 @@ async function apply(v: 'A' | 'B'): Promise<HostOutcome[]> {
           privateKey: lab.privateKey,
           knownHostsPath: lab.knownHostsPath.replace('known_hosts', 'known_hosts.proxied'),
           acceptNewHostKeys: true,
-          root: lab.hosts.find((x) => x.name === host.name)!.root,
           readyTimeoutMs: 5_000,
         }),
     },

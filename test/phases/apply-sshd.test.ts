@@ -1,7 +1,7 @@
 // The apply engine against three real sshd hosts with fake roots. systemctl there is a TEST
 // DOUBLE (test/support/sshd-hosts.ts); real systemd is covered by apply-nspawn.test.ts.
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ChecksumMismatchError } from '../../src/artifacts/artifact-errors.ts';
@@ -13,7 +13,7 @@ import { runHosts, type HostOutcome, type HostTarget } from '../../src/run/run-h
 import type { Host } from '../../src/spec/host.ts';
 import { buildArtifactMirror, standInScript, type ArtifactMirror } from '../support/artifact-mirror.ts';
 import { freePort } from '../support/free-port.ts';
-import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
+import { filesAdded, startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
 import { connectHost } from '../../src/run/connect.ts';
 import { SshConnectionError } from '../../src/exec/ssh-errors.ts';
 import { startCuttingProxy } from './cutting-proxy.ts';
@@ -48,9 +48,8 @@ async function apply(opts: FixtureOptions = {}, mode: 'plan' | 'apply' = 'apply'
     binaries: s,
     waitActiveTimeoutSec: 5,
     connect: async (h) => {
-      const sh = lab.hosts.find((x) => x.name === h.name)!;
       const x = new CountingExecutor(
-        await SshExecutor.connect({ name: h.name, address: h.address!, port: h.port, user: h.user }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath, root: sh.root }),
+        await SshExecutor.connect({ name: h.name, address: h.address!, port: h.port, user: h.user }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath }),
       );
       counters.set(h.name, x);
       return x;
@@ -77,7 +76,7 @@ test('plan on fresh hosts lists every file, binary and unit and changes nothing'
     assert.equal(counters.get(o.host)!.commands.length, 1, 'plan of a fresh host is one gather command');
   }
   for (const h of lab.hosts) {
-    assert.deepEqual(await readdir(h.root), []);
+    assert.deepEqual(await filesAdded(h.root), []);
     assert.deepEqual((await lab.systemctlCalls(h)).filter((c) => !c.startsWith('show') && c !== '--version'), []);
   }
 });
@@ -164,8 +163,7 @@ test('a checksum mismatch fails that host with the old binary in place while the
     binaries: { knownInstalledDigest: (b) => (b.url.includes('v1.36.9') ? s : store).knownInstalledDigest(b), binary: (b) => (b.url.includes('v1.36.9') ? s : store).binary(b) },
     waitActiveTimeoutSec: 5,
     connect: async (h) => {
-      const sh = lab.hosts.find((x) => x.name === h.name)!;
-      return SshExecutor.connect({ name: h.name, address: h.address!, port: h.port, user: h.user }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath, root: sh.root });
+      return SshExecutor.connect({ name: h.name, address: h.address!, port: h.port, user: h.user }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath });
     },
   });
   assert.deepEqual(outcomes.map((o) => o.status), ['changed', 'failed', 'changed']);
@@ -199,7 +197,7 @@ test('a unit that does not become active fails its host with its journal lines a
     parallel: 1,
     binaries: store,
     waitActiveTimeoutSec: 2,
-    connect: (host) => SshExecutor.connect({ name: host.name, address: host.address!, port: host.port, user: 'root' }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath, root: h.root }),
+    connect: (host) => SshExecutor.connect({ name: host.name, address: host.address!, port: host.port, user: 'root' }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath }),
   });
   assert.equal(o!.status, 'failed');
   assert.ok(o!.error instanceof UnitNotActiveError, String(o!.error));

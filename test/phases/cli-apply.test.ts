@@ -2,7 +2,7 @@
 // against three loopback sshd hosts with fake roots (systemctl there is a TEST DOUBLE, see
 // test/support/sshd-hosts.ts) and a local mirror of stand-in binaries.
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { parseCluster } from '../../src/spec/cluster.ts';
 import { main } from '../../src/cli/main.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
-import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
+import { filesAdded, startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
 
 let lab: SshdHosts;
 let specFile: string;
@@ -47,11 +47,9 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   specText = (dns) => base(dns, mirror.pins);
   specFile = join(lab.dir, 'cluster.yaml');
   await writeFile(specFile, specText('10.32.0.10'));
-  process.env['KUBEWRIGHT_TEST_HOST_ROOTS'] = JSON.stringify(Object.fromEntries(lab.hosts.map((h) => [h.name, h.root])));
   process.env['KUBEWRIGHT_CACHE_DIR'] = join(lab.dir, 'cache');
 });
 after(async () => {
-  delete process.env['KUBEWRIGHT_TEST_HOST_ROOTS'];
   delete process.env['KUBEWRIGHT_CACHE_DIR'];
   await lab?.stop();
 });
@@ -63,7 +61,7 @@ test('plan lists files, binaries and unit starts per host and writes nothing', a
     assert.match(r.stdout, new RegExp(`^${h.name}:   \\+ create /etc/systemd/system/kubelet\\.service \\(created\\)$`, 'm'));
     assert.match(r.stdout, new RegExp(`^${h.name}:   ↓ install /usr/local/bin/kubelet from https://dl\\.k8s\\.io/release/v1\\.36\\.2/bin/linux/amd64/kubelet \\(missing\\)$`, 'm'));
     assert.match(r.stdout, new RegExp(`^${h.name}:   ▶ start kubelet\\.service \\(`, 'm'));
-    assert.deepEqual(await readdir(h.root), []);
+    assert.deepEqual(await filesAdded(h.root), []);
   }
   assert.equal((await runCli('plan', '-f', specFile, '--detailed-exitcode')).code, 2, '--detailed-exitcode: 2 when there are changes');
   assert.match(r.stdout, /^Plan: 3 host\(s\): 3 to change, 0 unchanged, 0 failed; 42 file\(s\), 36 binaries to install, 21 unit \(re\)start\(s\)$/m);

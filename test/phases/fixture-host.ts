@@ -54,12 +54,6 @@ export class CountingExecutor implements Executor {
   get host(): string {
     return this.inner.host;
   }
-  get root(): string {
-    return this.inner.root;
-  }
-  path(p: string): string {
-    return this.inner.path(p);
-  }
   exec(cmd: string, opts?: Parameters<Executor['exec']>[1]): Promise<CommandResult> {
     this.commands.push(cmd);
     return this.inner.exec(cmd, opts);

@@ -74,11 +74,9 @@ before(async () => {
   const shim = (machine: string): string => `#!/bin/sh\n# uname TEST DOUBLE (test/phases/host-arch.test.ts)\n[ "$1" = -m ] && { echo ${machine}; exit 0; }\nexec /bin/uname "$@"\n`;
   await writeFile(join(lab.hosts[0]!.dir, 'bin', 'uname'), shim('aarch64'), { mode: 0o755 });
   await writeFile(join(lab.hosts[1]!.dir, 'bin', 'uname'), shim('armv7l'), { mode: 0o755 });
-  process.env['KUBEWRIGHT_TEST_HOST_ROOTS'] = JSON.stringify(Object.fromEntries(lab.hosts.map((h) => [h.name, h.root])));
   process.env['KUBEWRIGHT_CACHE_DIR'] = join(lab.dir, 'cache');
 });
 after(async () => {
-  delete process.env['KUBEWRIGHT_TEST_HOST_ROOTS'];
   delete process.env['KUBEWRIGHT_CACHE_DIR'];
   await lab?.stop();
 });

@@ -74,7 +74,7 @@ describe('the stat-only no-op on a real sshd host', () => {
       waitActiveTimeoutSec: 5,
       checksum,
       connect: async (host) => {
-        counter = new CountingExecutor(await SshExecutor.connect({ name: host.name, address: host.address!, port: host.port, user: 'root' }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath, root }));
+        counter = new CountingExecutor(await SshExecutor.connect({ name: host.name, address: host.address!, port: host.port, user: 'root' }, { privateKey: lab.privateKey, knownHostsPath: lab.knownHostsPath }));
         return counter;
       },
     });
@@ -91,15 +91,15 @@ describe('the stat-only no-op on a real sshd host', () => {
     const m = parseManifest(await readFile(manifestFile(), 'utf8'));
     const desired = fixtureHost(lab.hosts[0]!.name);
     const paths = [...desired.files.map((f) => f.path), ...desired.binaries.map((b) => b.path)].sort();
-    assert.deepEqual(m.files.map((f) => f.path), paths.map((p) => join(root, p)));
+    assert.deepEqual(m.files.map((f) => f.path), paths);
     for (const f of m.files) {
-      assert.equal(f.sha256, sha256(await readFile(f.path)), f.path);
-      assert.equal(`${f.stat!.size} ${f.stat!.mtime} ${f.stat!.ctime}`, await statOf(f.path.slice(root.length)), f.path);
+      assert.equal(f.sha256, sha256(await readFile(join(root, f.path))), f.path);
+      assert.equal(`${f.stat!.size} ${f.stat!.mtime} ${f.stat!.ctime}`, await statOf(f.path), f.path);
     }
-    assert.deepEqual(m.files.filter((f) => f.kind === 'binary').map((f) => f.path), desired.binaries.map((b) => join(root, b.path)).sort());
+    assert.deepEqual(m.files.filter((f) => f.kind === 'binary').map((f) => f.path), desired.binaries.map((b) => b.path).sort());
     assert.deepEqual(m.units, ['flanneld.service', 'kube-proxy.service', 'kubelet.service']);
-    // the fake root starts empty: every directory on the way was created
-    assert.ok(m.dirs.includes(join(root, '/var/lib/kubelet')) && m.dirs.includes(join(root, '/var/lib')), m.dirs.join(' '));
+    // the fresh fake root has /var but not /var/lib: every directory on the way was created
+    assert.ok(m.dirs.includes('/var/lib/kubelet') && m.dirs.includes('/var/lib') && !m.dirs.includes('/var'), m.dirs.join(' '));
     assert.equal(((await run('stat', ['-c', '%a', manifestFile()])).stdout.trim()), '600');
   });
 
@@ -151,7 +151,7 @@ describe('the stat-only no-op on a real sshd host', () => {
     // a manifest that claims the edited file is still the one kubewright wrote
     const m = parseManifest(await readFile(manifestFile(), 'utf8'));
     const now = parseStatLine((await run('stat', ['-c', STAT_FORMAT, file], { env: { ...process.env, LC_ALL: 'C' } })).stdout.trimEnd())!;
-    await writeFile(manifestFile(), serializeManifest({ ...m, files: m.files.map((f) => (f.path === file ? { ...f, stat: now.stat } : f)) }));
+    await writeFile(manifestFile(), serializeManifest({ ...m, files: m.files.map((f) => (f.path === p ? { ...f, stat: now.stat } : f)) }));
     const trusting = await apply('plan');
     assert.equal(trusting.plan!.actions.length, 0, 'without --checksum the manifest is trusted');
     const checked = await apply('plan', true);

@@ -52,18 +52,13 @@ after(async () => {
 });
 
 const knownHosts = (): Promise<string> => readFile(join(h.dir, 'known_hosts'), 'utf8');
-const roots = (): Record<string, string> => Object.fromEntries(booted.map((b) => [b.name, b.root]));
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
-
-async function connectOptions(c: Cluster, accept = false): Promise<Awaited<ReturnType<typeof sshOptionsFor>> & { roots: Record<string, string> }> {
-  return { ...(await sshOptionsFor(c, accept)), roots: roots() };
-}
 
 test('the first verified connection replaces each droplet\'s user_data host key with one generated on the host', async () => {
   const originals = booted.map((b) => b.hostPublicKey);
   for (const o of originals) assert.ok((await knownHosts()).includes(o), 'the provisioning key is pinned at first');
   const state = await readRotationState(cluster);
-  for (const x of hosts) await (await connectAndRotate(cluster, x, await connectOptions(cluster), state)).close();
+  for (const x of hosts) await (await connectAndRotate(cluster, x, await sshOptionsFor(cluster, false), state)).close();
 
   const record = await readRotations(cluster);
   const pinned = await knownHosts();
@@ -81,7 +76,7 @@ test('the first verified connection replaces each droplet\'s user_data host key 
     assert.ok(!(await readdir(join(b.root, 'etc/ssh'))).some((f) => f.includes('kw-new')), 'no temp key left');
   }
   // a fresh connection verifies against the new key
-  await (await connectHost(hosts[0]!, await connectOptions(cluster))).close();
+  await (await connectHost(hosts[0]!, await sshOptionsFor(cluster, false))).close();
 });
 
 test('a re-run rotates nothing and a re-provision never pins the user_data key again', async () => {
@@ -90,7 +85,7 @@ test('a re-run rotates nothing and a re-provision never pins the user_data key a
   await new DigitalOceanProvider({ cluster, client: h.client(), pollIntervalMs: 20 }).ensure();
   assert.equal(await knownHosts(), before, 'ensure re-pins the rotated keys, not the provisioning keys');
   const state = await readRotationState(cluster);
-  for (const x of hosts) await (await connectAndRotate(cluster, x, await connectOptions(cluster), state)).close();
+  for (const x of hosts) await (await connectAndRotate(cluster, x, await sshOptionsFor(cluster, false), state)).close();
   assert.deepEqual(await Promise.all(booted.map((b) => readFile(join(b.root, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8'))), keysBefore);
   assert.equal(await knownHosts(), before);
 });
@@ -104,7 +99,7 @@ test('an impostor holding the metadata copy of the key is refused, even with --a
   booted.push(rogue);
   try {
     for (const accept of [false, true]) {
-      await assert.rejects(connectHost(hosts[1]!, await connectOptions(cluster, accept)), (e: unknown) => e instanceof HostKeyError, `accept-new-host-keys ${accept}`);
+      await assert.rejects(connectHost(hosts[1]!, await sshOptionsFor(cluster, accept)), (e: unknown) => e instanceof HostKeyError, `accept-new-host-keys ${accept}`);
     }
   } finally {
     await stopDropletHost(rogue);
@@ -131,7 +126,7 @@ test('the Terraform path: the tfstate\'s key is rotated away and never pinned ag
   const [host] = (await provider.ensure()).hosts;
   const node = await bootDropletHost(join(h.dir, 'tf'), { name, address, port, userData: hostKeyCloudConfig([key]), authorizedKeys: [clientPub] });
   booted.push(node);
-  const opts = { ...(await sshOptionsFor(tf, false)), roots: { [name]: node.root } };
+  const opts = await sshOptionsFor(tf, false);
   await (await connectAndRotate(tf, host!, opts, await readRotationState(tf))).close();
   await provider.ensure();
   const pinned = await readFile(join(h.dir, 'known_hosts_tf'), 'utf8');

@@ -13,7 +13,7 @@ import { onTerminal, ProgressList } from '../progress-list.ts';
 import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
-import { parseParallel, testHostRoots } from './plan.ts';
+import { parseParallel } from './plan.ts';
 import { planLinesFor } from '../plan-colour.ts';
 
 function table(outcomes: readonly HostOutcome[]): string[] {
@@ -86,7 +86,7 @@ Example:
       const cluster = await loadClusterFile(opts.file);
       await holdClusterLock(cluster, 'apply', opts.lockTimeout);
       const run = await prepareRun(cluster, {
-        mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
+        mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
       });
       const json = opts.output === 'json';
       // with --events, stdout carries only events: notes and the report go to stderr

@@ -13,17 +13,6 @@ import { exposureWarnings } from '../../spec/firewall-rules.ts';
 import { providerFor } from '../../providers/provider-for.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 
-/** Test-only: KUBEWRIGHT_TEST_HOST_ROOTS='{"w1":"/tmp/x/root"}' confines each host to a fake root. */
-export function testHostRoots(env: NodeJS.ProcessEnv = process.env): Record<string, string> | undefined {
-  const raw = env['KUBEWRIGHT_TEST_HOST_ROOTS'];
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw) as Record<string, string>;
-  } catch {
-    throw new InputError('KUBEWRIGHT_TEST_HOST_ROOTS: not a JSON object', { hint: 'unset it (it is for kubewright\'s own tests)' });
-  }
-}
-
 export function parseParallel(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InputError(`--parallel: must be an integer from 1 to 1000 (got ${v})`, { hint: 'e.g. --parallel 10' });
@@ -81,7 +70,7 @@ Example:
       const provided = await providerFor(cluster, { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl }).plan();
       const droplets = provided.machines;
       const hosts = provided.hosts;
-      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, hostRoots: testHostRoots(), lookupTokenFile: opts.lookupTokenFile, hosts });
+      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts });
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect, checksum: opts.checksum });
       const summary = summarize(outcomes);
       const knownHosts = specPath(cluster, cluster.ssh.knownHostsPath);

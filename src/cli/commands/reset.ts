@@ -14,7 +14,6 @@ import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
 import { confirmOnTerminal } from '../confirm.ts';
-import { testHostRoots } from './plan.ts';
 import { kubeConfigFor } from './verify.ts';
 
 function collect(v: string, prev: string[]): string[] {
@@ -57,14 +56,13 @@ Example:
       }
       const hosts: Host[] = opts.host.length > 0 ? all.filter((h) => opts.host.includes(h.name)) : all;
       const ssh = hosts.length > 0 ? await sshOptionsFor(cluster, false) : undefined;
-      const roots = testHostRoots();
       const conns = new Map<string, Executor>();
       const plans: ResetPlan[] = [];
       const failures: { host: string; error: unknown }[] = [];
       try {
         for (const h of hosts) {
           try {
-            const x = await connectHost(h, { ...ssh!, recordNewHostKeys: false, roots });
+            const x = await connectHost(h, { ...ssh!, recordNewHostKeys: false });
             conns.set(h.name, x);
             plans.push(await planReset(x));
           } catch (e) {

@@ -11,7 +11,7 @@ import type { HostEvent } from '../../run/run-hosts.ts';
 import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
-import { parseParallel, testHostRoots } from './plan.ts';
+import { parseParallel } from './plan.ts';
 
 interface UpCliOptions {
   file: string;
@@ -158,7 +158,6 @@ Examples:
         waitForSshMs,
         skipVerify: opts.skipVerify ?? false,
         forceNetwork: opts.forceNetwork ?? false,
-        hostRoots: testHostRoots(),
         onEvent: progress.step,
         onHostEvent: progress.host,
       });

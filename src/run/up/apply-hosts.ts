@@ -15,7 +15,7 @@ export const applyHosts: UpPhase = {
     const { cluster, opts } = ctx;
     const hosts = ctx.need('hosts');
     const prepared = await prepareRun(cluster, {
-      mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, hostRoots: opts.hostRoots, cacheDir: opts.cacheDir,
+      mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, cacheDir: opts.cacheDir,
       settled: { credentials: ctx.need('pki').credentials, lookupToken: ctx.lookupToken }, waitForSshMs: opts.waitForSshMs ?? defaultWaitForSshMs(cluster),
     });
     ctx.put('prepared', prepared);

@@ -32,8 +32,6 @@ export interface UpOptions {
   waitActiveTimeoutSec?: number;
   /** keep retrying SSH while a new host's sshd is not up yet; default 5 min for DigitalOcean and Terraform hosts, 0 otherwise */
   waitForSshMs?: number | undefined;
-  /** test-only: fake filesystem root per host name */
-  hostRoots?: Record<string, string> | undefined;
   cacheDir?: string | undefined;
   onEvent?: (e: UpEvent) => void;
   onHostEvent?: (e: HostEvent) => void;
