@@ -74,6 +74,14 @@ export class EtcdV3Store implements EtcdStore {
     return this.#call('list members', async () => (await this.#client.cluster.memberList({})).members);
   }
 
+  /** Announces a new member by its peer URLs (v3 MemberAdd); it must then start with --initial-cluster-state existing. */
+  memberAdd(peerURLs: string[]): Promise<IMember> {
+    return this.#call(`add member ${peerURLs.join(',')}`, async () => {
+      const r = await this.#client.cluster.memberAdd({ peerURLs });
+      return r.member;
+    });
+  }
+
   close(): void {
     this.#client.close();
   }

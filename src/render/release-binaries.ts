@@ -268,3 +268,28 @@ export function assertChecksumsKnown(binaries: readonly BinarySpec[], pins: Read
     hint: `pin each in the spec under artifacts.checksums ("<url>": <sha256 hex>), or pass --insecure-skip-checksum`,
   });
 }
+
+/**
+ * etcd and etcdctl for an etcd member, from etcd's GitHub release tarball (members
+ * `etcd-v<ver>-linux-<arch>/etcd` and `/etcdctl`). Releases from 3.4 on publish SHA256SUMS beside
+ * the assets (one line per asset); older ones (the seed's 3.2.8, from coreos/etcd as Kubernetes
+ * The Hard Way fetched it) are pinned in artifacts.checksums.
+ */
+export function etcdBinariesFor(cluster: Cluster, arch: Arch = 'amd64'): BinarySpec[] {
+  const v = withV(cluster.versions.etcd);
+  const [major, minor] = majorMinor(v);
+  const published = major > 3 || (major === 3 && minor >= 4);
+  const base = `https://github.com/${published ? 'etcd-io' : 'coreos'}/etcd/releases/download/${v}`;
+  const url = `${base}/etcd-${v}-linux-${arch}.tar.gz`;
+  return (['etcd', 'etcdctl'] as const).map((name) => ({
+    name,
+    url,
+    checksumUrl: published ? `${base}/SHA256SUMS` : undefined,
+    archiveMember: `etcd-${v}-linux-${arch}/${name}`,
+    path: `${ETCD_BIN_DIR}/${name}`,
+    mode: 0o755,
+  }));
+}
+
+/** Where etcd's binaries land on a member, in both profiles (Kubernetes The Hard Way's /usr/local/bin). */
+export const ETCD_BIN_DIR = '/usr/local/bin';
