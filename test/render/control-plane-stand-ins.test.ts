@@ -81,21 +81,15 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  await stopAll();
   await rm(join(ws.dir, 'root'), { recursive: true, force: true });
   await ws.cleanup();
 });
 
 test('kube-apiserver, kube-controller-manager and kube-scheduler stand-ins accept the rendered 1.36 flags and files; the two controllers reach the API through their kubeconfigs', async () => {
-  const api = await startStandIn('kube-apiserver', 36, flagsOf(master, 'kube-apiserver'), root());
-  assert.equal(api.line, 'ready');
-  const [cm, sched] = await Promise.all([
-    startStandIn('kube-controller-manager', 36, flagsOf(master, 'kube-controller-manager'), root()),
-    startStandIn('kube-scheduler', 36, flagsOf(master, 'kube-scheduler'), root()),
-  ]);
-  assert.equal(cm.line, 'connected');
-  assert.equal(sched.line, 'connected');
+  // all three at once: the controllers keep trying until the API server stand-in listens
+  const lines = await Promise.all((['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const).map(async (c) => (await startStandIn(c, 36, flagsOf(master, c), root())).line));
+  assert.deepEqual(lines, ['ready', 'connected', 'connected']);
 });
 
 /** The worker's kubelet kubeconfig with its absolute certificate paths moved under the test root. */
@@ -163,10 +157,40 @@ test('by its DNS name the endpoint verifies too; without a client certificate on
   await assert.rejects(get('/readyz', { servername: 'not-in-the-certificate.example' }), /altnames|Hostname\/IP does not match/);
 });
 
+async function stopAll(): Promise<void> {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+}
+
+for (const [profile, version] of [['seed', '1.8.0']] as const) {
+  test(`the ${profile} ${version} control plane starts on the stand-ins of that minor too (older flags and file formats)`, async () => {
+    await stopAll();
+    const minor = Number(version.split('.')[1]);
+    const text = modernSpec()
+      .replace('profile: modern', `profile: ${profile}`)
+      .replace(`kubernetes: { apiServer: "https://127.0.0.1:${port}" }`, '')
+      .replace('https://api.pkitest.example:6443', `https://127.0.0.1:${port}`)
+      .replace(/kubernetes: \{ apiServer: "([^"]+)" \}/, `kubernetes: { apiServer: "$1", version: "${version}" }`);
+    const c = await ws.writeSpec(text);
+    const m1 = masters[0];
+    assert.ok(m1);
+    const host = renderControlPlaneHost({ cluster: c, masters, etcdServers: ['https://10.0.1.1:2379'], credentials }, m1);
+    const dir = join(ws.dir, `root-${profile}-${minor}`);
+    await writeTree(dir, host.files);
+    // all three at once: the controllers keep trying until the API server stand-in listens
+    const lines = await Promise.all((['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const).map(async (c) => (await startStandIn(c, minor, flagsOf(host, c), dir)).line));
+    assert.deepEqual(lines, ['ready', 'connected', 'connected']);
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+}
+
 test('planted: the stand-in refuses a flag its minor removed, and a key that belongs to another certificate', async () => {
   const args = flagsOf(master, 'kube-apiserver');
-  await assert.rejects(startStandIn('kube-apiserver', 36, [...args, '--kubelet-https=true'], root()), /unknown flag: --kubelet-https \(1\.36: removed/);
-  const swapped = args.map((a) => (a.startsWith('--tls-private-key-file=') ? `--tls-private-key-file=${'/etc/kubernetes/pki/apiserver-kubelet-client-key.pem'}` : a));
-  await assert.rejects(startStandIn('kube-apiserver', 36, swapped, root()), /serving certificate: .*apiserver-kubelet-client-key\.pem does not belong to/);
-  await assert.rejects(startStandIn('kube-scheduler', 36, ['--config=/etc/kubernetes/missing.yaml'], root()), /cannot read \/etc\/kubernetes\/missing\.yaml: ENOENT/);
+  const swapped = args.map((a) => (a.startsWith('--tls-private-key-file=') ? '--tls-private-key-file=/etc/kubernetes/pki/apiserver-kubelet-client-key.pem' : a));
+  await Promise.all([
+    assert.rejects(startStandIn('kube-apiserver', 36, [...args, '--kubelet-https=true'], root()), /unknown flag: --kubelet-https \(1\.36: removed/),
+    assert.rejects(startStandIn('kube-apiserver', 36, swapped, root()), /serving certificate: .*apiserver-kubelet-client-key\.pem does not belong to/),
+    assert.rejects(startStandIn('kube-scheduler', 36, ['--config=/etc/kubernetes/missing.yaml'], root()), /cannot read \/etc\/kubernetes\/missing\.yaml: ENOENT/),
+  ]);
 });
