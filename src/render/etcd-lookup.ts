@@ -24,7 +24,7 @@ import type { Cluster } from '../spec/cluster.ts';
 import type { RenderedFile, RenderedUnit } from './types.ts';
 import { flannelEtcdPaths } from './flannel-etcd-paths.ts';
 import { deriveUnitReads, type UnitSource } from './unit-reads.ts';
-import { renderUnitFile, SYSTEMD_DIR } from './unit-file.ts';import { DIGITALOCEAN_API_URL_DEFAULT, DIGITALOCEAN_TAG_PATTERN, DIGITALOCEAN_TAG_RULE } from '../spec/digitalocean.ts';
+import { renderServiceUnit, SYSTEMD_DIR } from './unit-file.ts';import { DIGITALOCEAN_API_URL_DEFAULT, DIGITALOCEAN_TAG_PATTERN, DIGITALOCEAN_TAG_RULE } from '../spec/digitalocean.ts';
 
 
 export const ETCD_LOOKUP_SCRIPT_PATH = '/usr/local/bin/etcd-lookup';
@@ -218,29 +218,23 @@ done
 /** The oneshot unit; RemainAfterExit so flanneld's Requires= sees it active after it finished. */
 export function renderEtcdLookupUnit(cluster: Cluster): string {
   const { tag } = lookupSources(cluster);
-  return renderUnitFile([
-    {
-      name: 'Unit',
-      entries: [
-        ['Description', `etcd-lookup: find the etcd members flanneld connects to (${ETCD_MEMBERS_PATH})`],
-        ['Wants', 'network-online.target'],
-        ['After', 'network-online.target'],
-      ],
-    },
-    {
-      name: 'Service',
-      entries: [
-        ['Type', 'oneshot'],
-        ['RemainAfterExit', 'yes'],
-        ...(tag !== undefined ? [['Environment', `DIGITALOCEAN_API_URL=${DIGITALOCEAN_API_URL_DEFAULT}`] as const] : []),
-        ['EnvironmentFile', `-${ETCD_LOOKUP_ENV_PATH}`],
-        ['ExecStart', ETCD_LOOKUP_SCRIPT_PATH],
-        // the script retries until it finds a member; 0 = no start timeout (also on systemd 229)
-        ['TimeoutStartSec', '0'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [
+      ['Description', `etcd-lookup: find the etcd members flanneld connects to (${ETCD_MEMBERS_PATH})`],
+      ['Wants', 'network-online.target'],
+      ['After', 'network-online.target'],
+    ],
+    service: [
+      ['Type', 'oneshot'],
+      ['RemainAfterExit', 'yes'],
+      ...(tag !== undefined ? [['Environment', `DIGITALOCEAN_API_URL=${DIGITALOCEAN_API_URL_DEFAULT}`] as const] : []),
+      ['EnvironmentFile', `-${ETCD_LOOKUP_ENV_PATH}`],
+      ['ExecStart', ETCD_LOOKUP_SCRIPT_PATH],
+      // the script retries until it finds a member; 0 = no start timeout (also on systemd 229)
+      ['TimeoutStartSec', '0'],
+    ],
+    restart: 'none',
+  });
 }
 
 /** etcd-lookup for the derivation of what each unit reads (unit-reads.ts) */

@@ -21,6 +21,31 @@ export function renderUnitFile(sections: readonly UnitSection[]): string {
     .join('\n\n')}\n`;
 }
 
+export interface ServiceUnit {
+  /** the [Unit] section: Description, ordering, dependencies */
+  unit: UnitEntry[];
+  /** the [Service] entries before the restart policy */
+  service: UnitEntry[];
+  /**
+   * The post's `Restart=always` + `RestartSec=15` by default; `none` for oneshot units (systemd
+   * before 244 refuses any Restart= on Type=oneshot; Ubuntu 16.04, the post's image, has 229).
+   */
+  restart?: { policy: 'always' | 'on-failure'; sec: number } | 'none';
+  /** [Service] entries after the restart policy (containerd's limits) */
+  afterRestart?: UnitEntry[];
+}
+
+/** A service started at boot: [Unit], [Service] with its restart policy, `WantedBy=multi-user.target`. */
+export function renderServiceUnit(u: ServiceUnit): string {
+  const restart = u.restart ?? { policy: 'always', sec: 15 };
+  const policy: UnitEntry[] = restart === 'none' ? [] : [['Restart', restart.policy], ['RestartSec', String(restart.sec)]];
+  return renderUnitFile([
+    { name: 'Unit', entries: u.unit },
+    { name: 'Service', entries: [...u.service, ...policy, ...(u.afterRestart ?? [])] },
+    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
+  ]);
+}
+
 /** systemd names as the renderers may write them (`kubelet` or `kubelet.service`) made explicit. */
 export function unitName(name: string): string {
   return /\.(service|socket|timer|mount|target|path)$/.test(name) ? name : `${name}.service`;

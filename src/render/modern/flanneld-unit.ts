@@ -2,7 +2,7 @@
 // writes, TLS client certificate — with flannel ≥ 0.18 speaking the etcd v3 API on those endpoints.
 import type { Cluster } from '../../spec/cluster.ts';
 import { flagSupported } from '../../spec/matrix.ts';
-import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { execCommand, renderServiceUnit } from '../unit-file.ts';
 import { modernPaths } from './paths.ts';
 
 /**
@@ -20,25 +20,16 @@ export function renderModernFlanneldUnit(cluster: Cluster, etcdLookupUnit: strin
     ...(cluster.flannel.ipMasq ? ['-ip-masq'] : []),
     ...(iface ? [`-iface=${iface}`] : []),
   ].filter((a) => flagSupported('flanneld', a, v));
-  return renderUnitFile([
-    {
-      name: 'Unit',
-      entries: [
-        ['Description', 'flanneld'],
-        ['Requires', etcdLookupUnit],
-        ['After', `network-online.target ${etcdLookupUnit}`],
-        ['Wants', 'network-online.target'],
-      ],
-    },
-    {
-      name: 'Service',
-      entries: [
-        ['EnvironmentFile', modernPaths.etcdMembers],
-        ['ExecStart', execCommand(modernPaths.flanneldBinary, args)],
-        ['Restart', 'always'],
-        ['RestartSec', '15'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [
+      ['Description', 'flanneld'],
+      ['Requires', etcdLookupUnit],
+      ['After', `network-online.target ${etcdLookupUnit}`],
+      ['Wants', 'network-online.target'],
+    ],
+    service: [
+      ['EnvironmentFile', modernPaths.etcdMembers],
+      ['ExecStart', execCommand(modernPaths.flanneldBinary, args)],
+    ],
+  });
 }

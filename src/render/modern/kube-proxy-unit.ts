@@ -2,7 +2,7 @@
 // it only orders after the network: kube-proxy programs Service rules whether or not pods run here.
 import type { Cluster } from '../../spec/cluster.ts';
 import { flagSupported } from '../../spec/matrix.ts';
-import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { execCommand, renderServiceUnit } from '../unit-file.ts';
 import { modernPaths } from './paths.ts';
 
 export function kubeProxyArgs(cluster: Cluster): string[] {
@@ -10,24 +10,15 @@ export function kubeProxyArgs(cluster: Cluster): string[] {
 }
 
 export function renderModernKubeProxyUnit(cluster: Cluster): string {
-  return renderUnitFile([
-    {
-      name: 'Unit',
-      entries: [
-        ['Description', 'kube-proxy'],
-        ['Documentation', 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-proxy/'],
-        ['After', 'network-online.target'],
-        ['Wants', 'network-online.target'],
-      ],
-    },
-    {
-      name: 'Service',
-      entries: [
-        ['ExecStart', execCommand(modernPaths.kubeProxyBinary, kubeProxyArgs(cluster))],
-        ['Restart', 'always'],
-        ['RestartSec', '15'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [
+      ['Description', 'kube-proxy'],
+      ['Documentation', 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-proxy/'],
+      ['After', 'network-online.target'],
+      ['Wants', 'network-online.target'],
+    ],
+    service: [
+      ['ExecStart', execCommand(modernPaths.kubeProxyBinary, kubeProxyArgs(cluster))],
+    ],
+  });
 }

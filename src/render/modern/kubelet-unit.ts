@@ -3,7 +3,7 @@
 // Requires= containerd and flanneld: the kubelet can run no pod without either.
 import type { Cluster } from '../../spec/cluster.ts';
 import { builtInDockershim, configFieldSupported, flagSupported } from '../../spec/matrix.ts';
-import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { execCommand, renderServiceUnit } from '../unit-file.ts';
 import { modernPaths } from './paths.ts';
 
 /** `nodeIp`: the host's private address when known; otherwise the kubelet picks the default route's address. */
@@ -26,25 +26,16 @@ export function kubeletArgs(cluster: Cluster, nodeName: string, nodeIp?: string)
 }
 
 export function renderModernKubeletUnit(cluster: Cluster, nodeName: string, nodeIp?: string): string {
-  return renderUnitFile([
-    {
-      name: 'Unit',
-      entries: [
-        ['Description', 'kubelet'],
-        ['Documentation', 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/'],
-        ['Requires', 'containerd.service flanneld.service'],
-        ['After', 'network-online.target containerd.service flanneld.service'],
-        ['Wants', 'network-online.target'],
-      ],
-    },
-    {
-      name: 'Service',
-      entries: [
-        ['ExecStart', execCommand(modernPaths.kubeletBinary, kubeletArgs(cluster, nodeName, nodeIp))],
-        ['Restart', 'always'],
-        ['RestartSec', '15'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [
+      ['Description', 'kubelet'],
+      ['Documentation', 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/'],
+      ['Requires', 'containerd.service flanneld.service'],
+      ['After', 'network-online.target containerd.service flanneld.service'],
+      ['Wants', 'network-online.target'],
+    ],
+    service: [
+      ['ExecStart', execCommand(modernPaths.kubeletBinary, kubeletArgs(cluster, nodeName, nodeIp))],
+    ],
+  });
 }

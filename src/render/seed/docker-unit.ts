@@ -2,7 +2,7 @@
 // environment file flanneld writes; docker's own iptables and masquerading are off (flannel does it).
 import { flagSupported } from '../../spec/matrix.ts';
 import type { Cluster } from '../../spec/cluster.ts';
-import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { execCommand, renderServiceUnit } from '../unit-file.ts';
 import { seedPaths } from './paths.ts';
 
 export function renderSeedDockerUnit(cluster: Cluster): string {
@@ -15,17 +15,11 @@ export function renderSeedDockerUnit(cluster: Cluster): string {
     '--bip=${FLANNEL_SUBNET}',
     '--mtu=${FLANNEL_MTU}',
   ].filter((a) => flagSupported('dockerd', a, v));
-  return renderUnitFile([
-    { name: 'Unit', entries: [['Description', 'dockerd'], ['Requires', 'flanneld.service'], ['After', 'network.target flanneld.service']] },
-    {
-      name: 'Service',
-      entries: [
-        ['EnvironmentFile', seedPaths.flannelSubnetEnv],
-        ['ExecStart', execCommand(seedPaths.dockerdBinary, args)],
-        ['Restart', 'always'],
-        ['RestartSec', '15'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [['Description', 'dockerd'], ['Requires', 'flanneld.service'], ['After', 'network.target flanneld.service']],
+    service: [
+      ['EnvironmentFile', seedPaths.flannelSubnetEnv],
+      ['ExecStart', execCommand(seedPaths.dockerdBinary, args)],
+    ],
+  });
 }

@@ -2,7 +2,7 @@
 // authenticates to etcd with a client certificate.
 import { flagSupported } from '../../spec/matrix.ts';
 import type { Cluster } from '../../spec/cluster.ts';
-import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { execCommand, renderServiceUnit } from '../unit-file.ts';
 import { seedPaths } from './paths.ts';
 
 export function renderSeedFlanneldUnit(cluster: Cluster, etcdLookupUnit: string): string {
@@ -15,17 +15,11 @@ export function renderSeedFlanneldUnit(cluster: Cluster, etcdLookupUnit: string)
     `-etcd-keyfile=${seedPaths.etcdClientKey}`,
     ...(cluster.flannel.ipMasq ? ['-ip-masq'] : []),
   ].filter((a) => flagSupported('flanneld', a, v));
-  return renderUnitFile([
-    { name: 'Unit', entries: [['Description', 'flanneld'], ['Requires', etcdLookupUnit], ['After', etcdLookupUnit]] },
-    {
-      name: 'Service',
-      entries: [
-        ['EnvironmentFile', seedPaths.etcdMembers],
-        ['ExecStart', execCommand(seedPaths.flanneldBinary, args)],
-        ['Restart', 'always'],
-        ['RestartSec', '15'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [['Description', 'flanneld'], ['Requires', etcdLookupUnit], ['After', etcdLookupUnit]],
+    service: [
+      ['EnvironmentFile', seedPaths.etcdMembers],
+      ['ExecStart', execCommand(seedPaths.flanneldBinary, args)],
+    ],
+  });
 }

@@ -1,7 +1,7 @@
 // The post's kube-proxy.service: the kubelet's kubeconfig and the spec's proxy mode (iptables in the post).
 import { flagSupported } from '../../spec/matrix.ts';
 import type { Cluster } from '../../spec/cluster.ts';
-import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { execCommand, renderServiceUnit } from '../unit-file.ts';
 import { seedPaths } from './paths.ts';
 
 export function seedKubeProxyArgs(cluster: Cluster): string[] {
@@ -10,16 +10,10 @@ export function seedKubeProxyArgs(cluster: Cluster): string[] {
 }
 
 export function renderSeedKubeProxyUnit(cluster: Cluster): string {
-  return renderUnitFile([
-    { name: 'Unit', entries: [['Description', 'kube-proxy'], ['After', 'network.target']] },
-    {
-      name: 'Service',
-      entries: [
-        ['ExecStart', execCommand(seedPaths.kubeProxyBinary, seedKubeProxyArgs(cluster))],
-        ['Restart', 'always'],
-        ['RestartSec', '15'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [['Description', 'kube-proxy'], ['After', 'network.target']],
+    service: [
+      ['ExecStart', execCommand(seedPaths.kubeProxyBinary, seedKubeProxyArgs(cluster))],
+    ],
+  });
 }

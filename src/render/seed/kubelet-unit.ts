@@ -2,7 +2,7 @@
 // docker as runtime, no network plugin (docker's bridge sits on the flannel subnet).
 import { flagSupported } from '../../spec/matrix.ts';
 import type { Cluster } from '../../spec/cluster.ts';
-import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { execCommand, renderServiceUnit } from '../unit-file.ts';
 import { seedPaths } from './paths.ts';
 
 /** The post's kubelet flags in its order; those the Kubernetes minor no longer has are dropped. */
@@ -24,24 +24,15 @@ export function seedKubeletArgs(cluster: Cluster): string[] {
 }
 
 export function renderSeedKubeletUnit(cluster: Cluster): string {
-  return renderUnitFile([
-    {
-      name: 'Unit',
-      entries: [
-        ['Description', 'kubelet'],
-        ['Requires', 'docker.service public_ip.service'],
-        ['After', 'network.target docker.service public_ip.service'],
-      ],
-    },
-    {
-      name: 'Service',
-      entries: [
-        ['EnvironmentFile', seedPaths.publicIpEnv],
-        ['ExecStart', execCommand(seedPaths.kubeletBinary, seedKubeletArgs(cluster))],
-        ['Restart', 'always'],
-        ['RestartSec', '15'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [
+      ['Description', 'kubelet'],
+      ['Requires', 'docker.service public_ip.service'],
+      ['After', 'network.target docker.service public_ip.service'],
+    ],
+    service: [
+      ['EnvironmentFile', seedPaths.publicIpEnv],
+      ['ExecStart', execCommand(seedPaths.kubeletBinary, seedKubeletArgs(cluster))],
+    ],
+  });
 }

@@ -1,7 +1,7 @@
 // public_ip: the post's helper unit that finds the droplet's public IPv4 (DigitalOcean metadata
 // service) and writes `PUBLIC_IP=<ip>` to /etc/kubelet/public_ip for kubelet's --hostname-override.
 import { parseIPv4 } from '../../spec/ipv4.ts';
-import { renderUnitFile } from '../unit-file.ts';
+import { renderServiceUnit } from '../unit-file.ts';
 import { seedPaths } from './paths.ts';
 
 export const PUBLIC_IP_METADATA_URL = 'http://169.254.169.254/metadata/v1/interfaces/public/0/ipv4/address';
@@ -48,18 +48,15 @@ exit 1
  * before systemd 244 (Ubuntu 16.04, the post's image, has 229) any Restart= other than no.
  */
 export function renderPublicIpUnit(): string {
-  return renderUnitFile([
-    { name: 'Unit', entries: [['Description', 'public_ip'], ['After', 'network-online.target'], ['Wants', 'network-online.target']] },
-    {
-      name: 'Service',
-      entries: [
-        ['Type', 'oneshot'],
-        ['RemainAfterExit', 'yes'],
-        ['ExecStart', seedPaths.publicIpScript],
-        // the metadata service may take a while after boot: no start timeout
-        ['TimeoutStartSec', '0'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [['Description', 'public_ip'], ['After', 'network-online.target'], ['Wants', 'network-online.target']],
+    service: [
+      ['Type', 'oneshot'],
+      ['RemainAfterExit', 'yes'],
+      ['ExecStart', seedPaths.publicIpScript],
+      // the metadata service may take a while after boot: no start timeout
+      ['TimeoutStartSec', '0'],
+    ],
+    restart: 'none',
+  });
 }
