@@ -33,7 +33,7 @@ export class KubewrightError extends Error {
 
 /** Bad input from the user: a spec field, a flag, a file. Exit 2. */
 export class InputError extends KubewrightError {
-  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+  constructor(message: string, opts: { hint?: string; cause?: unknown; host?: string } = {}) {
     super(message, { ...opts, exitCode: ExitCode.badInput });
   }
 }

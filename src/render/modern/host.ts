@@ -10,7 +10,7 @@ import { nodeName } from '../../spec/node-name.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
 import { renderContainerdConfig } from './containerd-config.ts';
 import { renderContainerdUnit } from './containerd-unit.ts';
-import { modernCredentialPaths, renderModernCredentialFiles } from './credential-files.ts';
+import { credentialPaths, renderCredentialFiles, type CredentialPaths } from '../credential-files.ts';
 import { renderFlannelConflist } from './flannel-conflist.ts';
 import { renderModernFlanneldUnit } from './flanneld-unit.ts';
 import { MODULES_LOAD_PATH, MODULES_LOAD_UNIT, renderModulesLoad, renderSysctl, SYSCTL_PATH, SYSCTL_UNIT } from './kernel-settings.ts';
@@ -21,6 +21,12 @@ import { renderModernKubeletUnit } from './kubelet-unit.ts';
 import { renderKubeletKubeconfig, renderKubeProxyKubeconfig } from './kubeconfigs.ts';
 import { assertRenderable } from '../../spec/profile-rules.ts';
 import { modernPaths } from './paths.ts';
+
+/** Where this profile places the credential files */
+const modernCredentials: CredentialPaths = {
+  kubeCa: modernPaths.kubeCa, kubeletCert: modernPaths.kubeletCert, kubeletKey: modernPaths.kubeletKey,
+  etcdCa: modernPaths.etcdCa, etcdClientCert: modernPaths.etcdClientCert, etcdClientKey: modernPaths.etcdClientKey, kubeProxy: { cert: modernPaths.kubeProxyCert, key: modernPaths.kubeProxyKey },
+};
 
 const file = (path: string, contents: string, mode = 0o644): RenderedFile => ({ path, mode, contents });
 
@@ -83,7 +89,7 @@ function modernNodeTemplate(cluster: Cluster, kubernetesVersion: string | undefi
     file(modernPaths.kubeletKubeconfig, renderKubeletKubeconfig(cluster.kubernetes.apiServer, cluster.name, standIn)),
     file(modernPaths.kubeProxyConfig, renderKubeProxyConfig(cluster, standIn)),
   ];
-  const placed = [...modernCredentialPaths, ...(lookup.unit.dependsOn.includes(DIGITALOCEAN_TOKEN_PATH) ? [DIGITALOCEAN_TOKEN_PATH] : [])];
+  const placed = [...credentialPaths(modernCredentials), ...(lookup.unit.dependsOn.includes(DIGITALOCEAN_TOKEN_PATH) ? [DIGITALOCEAN_TOKEN_PATH] : [])];
   const units = deriveUnitReads(sources, [modulesLoad, sysctl, ...lookup.files, flanneldUnit, containerdConfig, containerdUnit, conflist, kubeletConfig, kubeProxyUnit, kubeProxyKubeconfig, ...perNode], binaries, placed);
   const t: ModernNodeTemplate = {
     lookup,
@@ -105,7 +111,7 @@ export function renderModernHost(input: RenderInput, host: Host): RenderedHost {
   assertRenderable(cluster);
   const t = modernNodeTemplate(cluster, input.kubernetesVersion);
   const node = nodeName(cluster, host);
-  const creds = credentials ? renderModernCredentialFiles(credentials, host.name) : undefined;
+  const creds = credentials ? renderCredentialFiles(credentials, host.name, modernCredentials) : undefined;
 
   const flanneldUnit = host.privateAddress
     ? file(modernPaths.flanneldUnit, renderModernFlanneldUnit(cluster, t.lookup.unit.name, host.privateAddress))

@@ -8,7 +8,7 @@ import { DIGITALOCEAN_TOKEN_PATH, etcdLookupUnitSource, renderEtcdLookup } from 
 import { deriveUnitReads, type UnitSource } from '../unit-reads.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
 import type { BinarySpec, RenderedFile, RenderedHost, RenderedUnit, RenderInput } from '../types.ts';
-import { renderSeedCredentialFiles, seedCredentialPaths } from './credential-files.ts';
+import { credentialPaths, renderCredentialFiles, type CredentialPaths } from '../credential-files.ts';
 import { renderSeedDockerUnit } from './docker-unit.ts';
 import { renderSeedFlanneldUnit } from './flanneld-unit.ts';
 import { renderSeedKubeProxyUnit } from './kube-proxy-unit.ts';
@@ -16,6 +16,12 @@ import { renderSeedKubeletUnit } from './kubelet-unit.ts';
 import { seedPaths } from './paths.ts';
 import { renderPublicIpScript, renderPublicIpUnit } from './public-ip.ts';
 import { assertRenderable } from '../../spec/profile-rules.ts';
+
+/** Where this profile places the credential files */
+const seedCredentials: CredentialPaths = {
+  kubeCa: seedPaths.kubeCa, kubeletCert: seedPaths.kubeletCert, kubeletKey: seedPaths.kubeletKey,
+  etcdCa: seedPaths.etcdCa, etcdClientCert: seedPaths.etcdClientCert, etcdClientKey: seedPaths.etcdClientKey,
+};
 
 const file = (path: string, contents: string, mode = 0o644): RenderedFile => ({ path, mode, contents });
 
@@ -73,7 +79,7 @@ function seedNodeTemplate(cluster: Cluster, kubernetesVersion: string | undefine
   ];
   // no per-node file names a path of its own (the certificates are placed at fixed paths), so the
   // graph is derived once per cluster
-  const placed = [...seedCredentialPaths, ...(lookup.unit.dependsOn.includes(DIGITALOCEAN_TOKEN_PATH) ? [DIGITALOCEAN_TOKEN_PATH] : [])];
+  const placed = [...credentialPaths(seedCredentials), ...(lookup.unit.dependsOn.includes(DIGITALOCEAN_TOKEN_PATH) ? [DIGITALOCEAN_TOKEN_PATH] : [])];
   const units = deriveUnitReads(sources, [...lookup.files, flanneldUnit, dockerUnit, publicIpScript, publicIpUnit, kubeletUnit, kubeconfig, kubeProxyUnit], binaries, placed);
   const t: SeedNodeTemplate = {
     lookup,
@@ -94,7 +100,7 @@ export function renderSeedHost(input: RenderInput, host: Host): RenderedHost {
   const { cluster, credentials } = input;
   assertRenderable(cluster);
   const t = seedNodeTemplate(cluster, input.kubernetesVersion);
-  const creds = credentials ? renderSeedCredentialFiles(credentials, host.name) : undefined;
+  const creds = credentials ? renderCredentialFiles(credentials, host.name, seedCredentials) : undefined;
   // a host whose public IPv4 the provider knows (static hosts) gets it baked into public_ip
   const known = host.publicAddress !== undefined && parseIPv4(host.publicAddress) !== undefined ? host.publicAddress : undefined;
   const beforeKubeletCerts = copyFiles(t.beforeKubeletCerts).map((f) =>
