@@ -1,10 +1,9 @@
 // The Executor for this machine (lab hosts, tests): commands through `sh -c`, files written with
 // the same temp-file + fsync + rename discipline as over SFTP.
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CommandError, type CommandResult } from './command-result.ts';
+import { runLocal, type CommandResult } from './command-result.ts';
 import type { ExecOptions, Executor, PutFile } from './executor.ts';
 import { tempPathFor } from './temp-name.ts';
 
@@ -25,32 +24,7 @@ export class LocalExecutor implements Executor {
   }
 
   exec(cmd: string, opts: ExecOptions = {}): Promise<CommandResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('sh', ['-c', cmd], { env: { ...process.env, ...this.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let timedOut = false;
-      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, opts.timeoutMs);
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
-      child.on('error', (e) => reject(new CommandError(this.host, { command: cmd, stdout: '', stderr: e.message, code: -1 })));
-      child.on('close', (code) => {
-        if (timer) clearTimeout(timer);
-        const result = {
-          command: cmd,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: timedOut ? `timed out after ${opts.timeoutMs} ms` : Buffer.concat(err).toString('utf8'),
-          code: code ?? -1,
-        };
-        if (result.code !== 0 && !opts.allowFailure) reject(new CommandError(this.host, result));
-        else resolve(result);
-      });
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.stdin === undefined ? undefined : Buffer.from(opts.stdin));
-    });
+    return runLocal(['sh', '-c', cmd], { ...opts, command: cmd, host: this.host, env: { ...process.env, ...this.env } });
   }
 
   async put(file: PutFile): Promise<void> {

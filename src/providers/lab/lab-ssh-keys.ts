@@ -4,12 +4,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { editKnownHosts } from '../../exec/known-hosts.ts';
 import { LabError } from './lab-errors.ts';
-import { runCommand } from './run-command.ts';
+import { runLocal } from '../../exec/command-result.ts';
 
 /** Generates an ed25519 key pair at `path` (and `path.pub`) unless one is there; returns the public key line. */
 export async function ensureEd25519Key(path: string, comment: string): Promise<string> {
   if (!existsSync(path)) {
-    const r = await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+    const r = await runLocal(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path], { allowFailure: true });
     if (r.code !== 0) throw new LabError(`ssh key: generating ${path} failed: ${r.stderr.trim()}`, { hint: 'check that the directory exists and is writable' });
   }
   return publicKeyOf(path);
@@ -19,7 +19,7 @@ export async function ensureEd25519Key(path: string, comment: string): Promise<s
 export async function publicKeyOf(privateKeyPath: string, publicKeyPath?: string): Promise<string> {
   const pub = publicKeyPath ?? `${privateKeyPath}.pub`;
   if (existsSync(pub)) return (await readFile(pub, 'utf8')).trim();
-  const r = await runCommand('ssh-keygen', ['-y', '-f', privateKeyPath]);
+  const r = await runLocal(['ssh-keygen', '-y', '-f', privateKeyPath], { allowFailure: true });
   if (r.code !== 0) {
     throw new LabError(`ssh key: cannot read the public key of ${privateKeyPath}`, { hint: 'set ssh.publicKeyPath, or use a key without a passphrase' });
   }

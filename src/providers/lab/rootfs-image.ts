@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { acquireDirLock } from './dir-lock.ts';
 import { LabError } from './lab-errors.ts';
-import { runCommand } from './run-command.ts';
+import { runLocal } from '../../exec/command-result.ts';
 
 export const rootfsPackages = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'ca-certificates', 'curl'];
 /** bump when the template tweaks below change, so old caches are rebuilt */
@@ -56,7 +56,7 @@ export async function ensureRootfsImage(opts: { dir?: string; mirror?: string; p
     await rm(building, { recursive: true, force: true });
     const mirror = opts.mirror ?? debianMirror();
     opts.progress?.(`lab image: debootstrap bookworm into ${dir} from ${mirror} (about a minute, once)`);
-    const r = await runCommand('debootstrap', ['--variant=minbase', `--include=${rootfsPackages.join(',')}`, 'bookworm', building, mirror]);
+    const r = await runLocal(['debootstrap', '--variant=minbase', `--include=${rootfsPackages.join(',')}`, 'bookworm', building, mirror], { allowFailure: true });
     if (r.code !== 0) {
       await rm(building, { recursive: true, force: true });
       const tail = r.stdout.trim().split('\n').slice(-3).join(' | ');
@@ -74,7 +74,7 @@ export async function ensureRootfsImage(opts: { dir?: string; mirror?: string; p
 /** Offline tweaks so every container boots with its own identity and no network of its own making. */
 async function prepareTemplate(root: string): Promise<void> {
   // systemd-networkd is not enabled in a debootstrap rootfs: host0 would stay down
-  const en = await runCommand('systemctl', [`--root=${root}`, 'enable', 'systemd-networkd.service']);
+  const en = await runLocal(['systemctl', `--root=${root}`, 'enable', 'systemd-networkd.service'], { allowFailure: true });
   if (en.code !== 0) throw new LabError(`lab image: enabling systemd-networkd failed: ${en.stderr.trim()}`, { hint: 'is systemd installed on this machine?' });
   // nothing inside should try to reach the network on a timer
   for (const u of ['apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'fstrim.timer']) {
