@@ -126,3 +126,22 @@ test('bad input: no masters, no etcd, or a master twice is an InputError naming 
   assert.throws(() => renderControlPlane({ ...input, etcdServers: [] }), /controlPlane: no etcd client URLs/);
   assert.throws(() => renderControlPlane({ ...input, masters: [input.masters[0], input.masters[0]].filter((m) => m !== undefined) }), /controlPlane: master-1 appears twice/);
 });
+
+test('a stacked master is one host: its etcd member first, then the API-server trio; two different files on one path are refused', async () => {
+  const { composeHost } = await import('../../src/render/control-plane/compose-host.ts');
+  const { renderEtcdMember, etcdPeerUrl } = await import('../../src/render/etcd-member.ts');
+  const input = controlPlaneInput('digitalocean', '1.36.0');
+  const master = input.masters[0];
+  assert.ok(master);
+  const tls = { certPem: 'CERT\n', keyPem: 'KEY\n' };
+  const initialCluster = input.masters.map((m) => ({ name: m.name, peerUrl: etcdPeerUrl(m) }));
+  const etcd = renderEtcdMember({ cluster: input.cluster, member: master, initialCluster, state: 'new', tls: { caPem: 'CA\n', peer: tls, server: tls } });
+  const masterHost = renderControlPlane(input).hosts[0];
+  assert.ok(masterHost);
+  const both = composeHost(etcd, masterHost);
+  assert.deepEqual(both.units.map((u) => u.name), [...etcd.units.map((u) => u.name), 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+  assert.equal(both.files.length, etcd.files.length + masterHost.files.length);
+  assert.deepEqual(both.binaries.map((b) => b.name), [...etcd.binaries.map((b) => b.name), 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+  const clash = { ...masterHost, files: [{ ...(etcd.files[0] ?? { path: '/x', mode: 0o644, contents: '' }), contents: 'other\n' }] };
+  assert.throws(() => composeHost(etcd, clash), /is rendered twice with different contents/);
+});

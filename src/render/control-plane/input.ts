@@ -3,6 +3,7 @@
 import type { Cluster } from '../../spec/cluster.ts';
 import type { ControlPlaneCredentials } from '../../spec/credentials.ts';
 import { controlPlaneHosts, etcdMemberHosts, type Host } from '../../spec/host.ts';
+import { etcdClientUrl } from '../etcd-member.ts';
 
 export interface ControlPlaneRenderInput {
   cluster: Cluster;
@@ -21,9 +22,6 @@ export function advertiseAddress(master: Host): string | undefined {
   return master.privateAddress ?? master.address;
 }
 
-/** etcd's client port on every member (etcd's default, as every guide uses it). */
-export const ETCD_CLIENT_PORT = 2379;
-
 /**
  * The control-plane render input for a spec's `controlPlane:` section: its masters among `hosts`
  * (role control-plane), and etcd's client URLs on the members' private addresses (the masters when
@@ -38,7 +36,7 @@ export function controlPlaneRenderInput(
   return {
     cluster,
     masters: controlPlaneHosts(hosts),
-    etcdServers: etcd.map((h) => h.privateAddress ?? h.address).filter((a): a is string => a !== undefined).map((a) => `https://${a}:${ETCD_CLIENT_PORT}`),
+    etcdServers: etcd.map(etcdClientUrl),
     credentials: opts.credentials,
     kubernetesVersion: opts.kubernetesVersion,
   };
