@@ -11,7 +11,8 @@
 import type { Executor } from '../exec/executor.ts';
 import { shellQuote } from '../exec/shell-quote.ts';
 import { addEtcdMember, listEtcdMembers, waitForEtcdQuorum, type EtcdClusterAccess, type EtcdMember } from '../etcd/etcd-membership.ts';
-import type { EtcdConnection } from '../etcd/etcd-store.ts';
+import { openEtcdStore, type EtcdConnection } from '../etcd/etcd-store.ts';
+import { writeFlannelNetworkConfig, type NetworkConfigResult } from '../etcd/flannel-network-config.ts';
 import type { BinarySource } from '../phases/manager.ts';
 import { ensureEtcdClusterPki, type EtcdClusterCredentials, type EtcdPkiOptions } from '../pki/etcd-member-pki.ts';
 import { bootstrapCluster, etcdClientUrl, etcdPaths, etcdPeerUrl, renderEtcdMember, type InitialClusterEntry } from '../render/etcd-member.ts';
@@ -154,4 +155,18 @@ export async function ensureEtcdCluster(cluster: Cluster, hosts: readonly Host[]
 /** ETCD_INITIAL_CLUSTER for a member joining: every listed member by name (a just-added one has none yet: its host's name). */
 function initialFromList(listed: readonly EtcdMember[], hosts: readonly Host[]): InitialClusterEntry[] {
   return listed.flatMap((m) => m.peerURLs.map((peerUrl) => ({ name: m.name || (hosts.find((h) => etcdPeerUrl(h) === peerUrl)?.name ?? ''), peerUrl })));
+}
+
+/**
+ * Journey step 5: flannel's network config (<etcd.prefix>/config) in the cluster ensureEtcdCluster
+ * made, through the API flannel speaks (v2 or v3), with kubewright's client certificate. Created
+ * once, unchanged on a re-run; a change with leases present is refused as `etcd network-config` does.
+ */
+export async function ensureFlannelNetworkInEtcd(cluster: Cluster, etcd: Pick<EtcdClusterReport, 'connection'>): Promise<NetworkConfigResult> {
+  const store = openEtcdStore(cluster.etcd.api, etcd.connection);
+  try {
+    return await writeFlannelNetworkConfig(store, cluster);
+  } finally {
+    store.close();
+  }
 }

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { SpecError, type SpecIssue } from '../errors.ts';
 import { cidrAddress, cidrContains, cidrsOverlap, parseCidr, parseIPv4, type Cidr } from './ipv4.ts';
 import { labMachineAddressOffset } from './lab-addresses.ts';
+import { endpointForIp } from './etcd-endpoint.ts';
 import { hostNamePattern, specSchema, type ParsedSpec } from './schema.ts';
 import { flannelEtcdApi } from './matrix.ts';
 import { profileViolations } from './profile-rules.ts';
@@ -367,7 +368,7 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
     provider,
     ...(controlPlane ? { controlPlane } : {}),
     workers: { count: count ?? 0 },
-    etcd: { discovery: spec.etcd.discovery, prefix: spec.etcd.prefix, api: etcdApi },
+    etcd: { discovery: controlPlane ? etcdDiscoveryOf(spec.etcd.discovery, provider, controlPlane, count ?? 0) : spec.etcd.discovery, prefix: spec.etcd.prefix, api: etcdApi },
     flannel: spec.flannel,
     runtime,
     dns,
@@ -439,6 +440,30 @@ function resolveControlPlane(spec: ParsedSpec, provider: ProviderSpec, workers: 
     etcd: external ? { placement: 'external', ...external } : { placement: 'stacked' },
     endpoint,
   };
+}
+
+/** The etcd tag DigitalOcean etcd members carry (stacked masters too) when the spec names none: what etcd-lookup searches. */
+export const defaultEtcdTag = 'k8s-etcd';
+
+/**
+ * Where workers find the etcd kubewright builds, unless etcd.discovery says: the members' client
+ * URLs where the spec decides their addresses (static hosts, lab machines), else the DigitalOcean
+ * tag the etcd members carry.
+ */
+function etcdDiscoveryOf(given: ParsedSpec['etcd']['discovery'], provider: ProviderSpec, cp: ControlPlaneSpec, workers: number): Cluster['etcd']['discovery'] {
+  if (given.digitaloceanTag !== undefined || given.endpoints !== undefined) return given;
+  const external = cp.etcd.placement === 'external' ? cp.etcd : undefined;
+  if (provider.kind === 'static') {
+    return { endpoints: (external?.hosts ?? cp.hosts).map((h) => endpointForIp(h.privateAddress ?? h.address)) };
+  }
+  if (provider.kind === 'lab') {
+    const subnet = parseCidr(provider.subnet);
+    if (!subnet) return given;
+    // the bridge order: workers, control-plane machines, etcd machines
+    const first = labMachineAddressOffset + workers + (external ? cp.count : 0);
+    return { endpoints: Array.from({ length: external?.count ?? cp.count }, (_, i) => endpointForIp(cidrAddress(subnet, first + i))) };
+  }
+  return { digitaloceanTag: defaultEtcdTag };
 }
 
 /** The first master's address where the spec alone decides it: a static host as written, a lab machine by its index. */

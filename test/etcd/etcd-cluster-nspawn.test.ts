@@ -1,6 +1,7 @@
 // A real etcd cluster on 4 systemd-nspawn machines (real systemd, Debian's etcd binary served
 // from a local mirror in etcd's release layout, test/support/etcd-mirror.ts): ensureEtcdCluster
-// forms it with kubewright's peer/server certificates from etcd's own CA, a re-run restarts
+// forms it with kubewright's peer/server certificates from etcd's own CA, flannel's network config
+// goes into it, a re-run restarts
 // nothing, it survives a stopped member, the fourth machine joins through the member API, and a
 // peer certificate from another CA is refused. No test doubles. Needs root.
 import assert from 'node:assert/strict';
@@ -24,7 +25,7 @@ import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
 import { etcdClientUrl, etcdPaths, etcdPeerUrl } from '../../src/render/etcd-member.ts';
 import { etcdBinariesFor } from '../../src/render/release-binaries.ts';
 import { connectHost, sshOptionsFor } from '../../src/run/connect.ts';
-import { ensureEtcdCluster, type EtcdClusterReport } from '../../src/run/etcd-cluster.ts';
+import { ensureEtcdCluster, ensureFlannelNetworkInEtcd, type EtcdClusterReport } from '../../src/run/etcd-cluster.ts';
 import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 import type { Host } from '../../src/spec/host.ts';
 import { buildEtcdMirror, debianEtcdVersion } from '../support/etcd-mirror.ts';
@@ -120,6 +121,18 @@ artifacts: { mirror: ./mirror }
     assert.match(subject, /issuer=.*CN ?= ?etcd-ca/);
     assert.match(subject, new RegExp(`IP Address:${h.privateAddress!.replaceAll('.', '\\.')}`));
     assert.match(await onHost(h, `grep -c 'ETCD_INITIAL_CLUSTER_STATE=new' ${etcdPaths.bootstrapEnv}`), /^1/);
+  });
+
+  test('flannel\'s network config goes into the new cluster once (journey step 5)', async () => {
+    const first = await ensureFlannelNetworkInEtcd(cluster, last);
+    assert.equal(first.action, 'create');
+    assert.equal((await ensureFlannelNetworkInEtcd(cluster, last)).action, 'unchanged');
+    const third = new EtcdV3Store({ endpoints: [last.connection.endpoints[2]!], tls: last.connection.tls });
+    try {
+      assert.deepEqual(JSON.parse((await third.get('/flannel.com/network/config'))?.value ?? '{}'), JSON.parse(first.value));
+    } finally {
+      third.close();
+    }
   });
 
   test('a re-run restarts nothing and changes nothing', async () => {

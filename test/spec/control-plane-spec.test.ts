@@ -95,3 +95,14 @@ test('static: hosts are listed, not counted, and names are unique across roles',
 test('unknown fields inside controlPlane are refused by name', () => {
   assert.deepEqual(issuesOf(`${withoutApiServer}${staticMasters(1, '  etcd: { stacked: true }\n')}`).map((i) => i.path), ['controlPlane.etcd.stacked']);
 });
+
+test('workers find the etcd kubewright builds unless etcd.discovery says otherwise', () => {
+  const c = parseCluster(`${withoutApiServer.replace(/etcd:\n {2}discovery:\n.*\n/, 'etcd:\n')}${staticMasters(3, '  endpoint: { address: 10.0.0.100 }\n')}`);
+  assert.deepEqual(c.etcd.discovery, { endpoints: ['https://10.0.0.20:2379', 'https://10.0.0.21:2379', 'https://10.0.0.22:2379'] });
+  const lab = withoutApiServer.replace(/provider:\n {2}static:\n(?: {4}.*\n)+/, 'provider:\n  lab: { hosts: 2 }\n').replace(/etcd:\n {2}discovery:\n.*\n/, 'etcd:\n');
+  assert.deepEqual(parseCluster(`${lab}controlPlane: { count: 1, etcd: { count: 3 } }\n`).etcd.discovery.endpoints, ['https://10.213.0.14:2379', 'https://10.213.0.15:2379', 'https://10.213.0.16:2379']);
+  const doSpec = lab.replace('lab: { hosts: 2 }', 'digitalocean: { domain: example.com }\nworkers: { count: 2 }');
+  assert.deepEqual(parseCluster(`${doSpec}controlPlane: { count: 1, endpoint: { dnsName: api.example.com } }\n`).etcd.discovery, { digitaloceanTag: 'k8s-etcd' });
+  // a given discovery wins
+  assert.deepEqual(parseCluster(`${withoutApiServer}${staticMasters(1)}`).etcd.discovery, { endpoints: ['https://10.0.0.2:2379'] });
+});
