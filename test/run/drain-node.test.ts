@@ -65,15 +65,15 @@ describe('drainNode', () => {
     putPod(a.api, { name: 'web-2', node: 'w2', labels: { app: 'web' }, owner: 'ReplicaSet/web-5d4' });
     const events: DrainEvent[] = [];
     const started = Date.now();
-    await assert.rejects(drainNode(a.kubeConfig, 'w1', { timeoutMs: 1200, retryIntervalMs: 200, onEvent: (e) => events.push(e) }), (e: unknown) => {
+    await assert.rejects(drainNode(a.kubeConfig, 'w1', { timeoutMs: 3000, retryIntervalMs: 100, onEvent: (e) => events.push(e) }), (e: unknown) => {
       assert.ok(e instanceof KubewrightError);
       assert.equal(e.host, 'w1');
-      assert.match(e.message, /drain w1: 1 pod\(s\) still on the node after 1200ms: default\/web-1 \(The disruption budget web needs 2 healthy pods and has 2 currently\)/);
+      assert.match(e.message, /drain w1: 1 pod\(s\) still on the node after 3s: default\/web-1 \(The disruption budget web needs 2 healthy pods and has 2 currently\)/);
       assert.match(e.hint ?? '', /PodDisruptionBudget default\/web allows no disruption now.*--drain-timeout.*kubectl uncordon w1/);
       return true;
     });
     const took = Date.now() - started;
-    assert.ok(took >= 1200 && took < 4000, `gave up at the deadline (${took} ms)`);
+    assert.ok(took >= 3000 && took < 10000, `gave up at the deadline (${took} ms)`);
     assert.ok(evictions().length >= 3, `retried (${evictions().length} attempts)`);
     assert.deepEqual(events.filter((e) => e.kind === 'blocked').length, 1, 'one blocked event while the reason stays the same');
     assert.deepEqual(a.api.pods('w1'), ['default/web-1']);
