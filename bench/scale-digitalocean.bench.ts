@@ -6,13 +6,19 @@
 // simulated times compare; wall and RSS are the real cost of kubewright + simulator in this one
 // process on this machine. Rate limits as DigitalOcean's: 250/min, 5,000/h per token.
 // Also: the same ensure when someone else already spent 4,950 of the token's hour (the pacer
-// spreads the last 50 requests until ratelimit-reset), counting 429s (want 0).
+// spreads the last 50 requests until ratelimit-reset), counting 429s (want 0); and 1,000 nodes
+// running etcd-lookup at once on the fleet's one read-only token (a MODEL of the script's timing
+// rules sending real requests to the simulator, test/support/etcd-lookup-fleet-model.ts), beside
+// the script's rules before this change (no jitter, a fixed 10 s retry).
 // Run: npm run -s bench:scale-digitalocean
 import { DigitalOceanClient } from '../src/providers/digitalocean/api-client.ts';
 import { ensureWorkers, type WorkerPoolSpec } from '../src/providers/digitalocean/ensure-workers.ts';
 import { FakeClock } from '../test/providers/fake-clock.ts';
 import { DigitalOceanSimulator } from '../test/support/do-simulator.ts';
 import { terraformModel } from '../test/support/terraform-do-model.ts';
+import { EventClock, runLookupFleet } from '../test/support/etcd-lookup-fleet-model.ts';
+import { etcdLookupJitterSeconds } from '../src/render/etcd-lookup.ts';
+import { parseCluster } from '../src/spec/cluster.ts';
 
 const SIZES = [10, 100, 1000];
 const activateAfterS = 45;
@@ -91,3 +97,34 @@ console.log('calls/creates/pages/429s/rerun: measured against the simulator (tes
 console.log('wall: real time kubewright + simulator spent here; peak RSS: this whole process (kubewright + simulator), cumulative over the rows.');
 console.log('tf: Terraform digitalocean provider, MODELLED (test/support/terraform-do-model.ts): one create per droplet + per-droplet polls,');
 console.log('    -parallelism=10; tf time≥ is a lower bound: the poll schedule or what 250/min and 5,000/h allow for its calls, whichever is longer.');
+
+// node-side etcd-lookup: 1,000 nodes that start at once and have no members file yet
+async function lookupFleet(naive: boolean): Promise<{ requests: number; limited: number; peak: number; lastS: number; stuck: number }> {
+  const clock = new EventClock();
+  const sim = new DigitalOceanSimulator({ token, readOnlyTokens: ['node-token'], now: () => clock.now() });
+  await sim.start();
+  try {
+    for (let i = 0; i < 3; i++) sim.seed({ name: `etcd-${i}`, tags: ['k8s-etcd'] });
+    const spec = parseCluster(
+      'apiVersion: kubewright.dev/v1alpha1\nkind: Cluster\nmetadata: { name: bench }\nkubernetes: { apiServer: "https://api.example.com:6443" }\n' +
+        'provider: { digitalocean: { region: fra1, size: s-1vcpu-1gb, image: ubuntu-24-04-x64, tags: [k8s-worker], domain: example.com } }\n' +
+        'workers: { count: 1000 }\netcd: { discovery: { digitaloceanTag: k8s-etcd } }\n',
+      'bench.yaml',
+    );
+    const r = await runLookupFleet({ nodes: 1000, apiUrl: sim.url, token: 'node-token', tag: 'k8s-etcd', clock, jitterS: etcdLookupJitterSeconds(spec), naive, ...(naive ? { maxAttempts: 30 } : {}) });
+    const done = r.doneAtS.filter((x): x is number => x !== undefined);
+    return { requests: r.requests, limited: r.rateLimited, peak: sim.peakInWindow(60_000), lastS: Math.max(...done), stuck: r.doneAtS.length - done.length };
+  } finally {
+    await sim.stop();
+  }
+}
+
+console.log('');
+console.log('etcd-lookup on 1,000 nodes starting at once, one read-only token (250/min), no members file yet:');
+console.log(`${pad('script', 28)} | ${pad('requests', 8)} ${pad('429s', 5)} ${pad('peak/min', 8)} ${pad('last node done', 14)}`);
+for (const [label, naive] of [['jitter + 429 back-off (now)', false], ['no jitter, fixed 10 s retry', true]] as const) {
+  const f = await lookupFleet(naive);
+  console.log(`${pad(label, 28)} | ${pad(f.requests, 8)} ${pad(f.limited, 5)} ${pad(f.peak, 8)} ${pad(`${dur(f.lastS)}${f.stuck ? ` (${f.stuck} stuck)` : ''}`, 14)}`);
+}
+console.log('with the members written at apply time (the default when apply has the lookup token): 1 request for the whole fleet, 0 per node.');
+console.log('the nodes are a MODEL of the script\'s rules sending real requests to the simulator; peak/min counts every request, 429s included.');

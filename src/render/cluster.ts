@@ -2,14 +2,16 @@
 // profile's renderers; the rendered hosts keep the order of the input hosts and carry their names,
 // which callers pair hosts by (host names are unique: the spec and the providers check it).
 import { InputError } from '../errors.ts';
-import { digitaloceanTokenFile } from './etcd-lookup.ts';
+import { digitaloceanTokenFile, etcdMembersFile } from './etcd-lookup.ts';
 import { renderModernClusterFiles } from './modern/cluster-files.ts';
 import { renderModernHost } from './modern/host.ts';
 import { renderSeedClusterFiles } from './seed/cluster-files.ts';
 import { renderSeedHost } from './seed/host.ts';
 import { renderTerraformFiles } from './terraform.ts';
-import type { RenderedCluster, RenderInput } from './types.ts';
+import type { RenderedCluster, RenderedFile, RenderInput } from './types.ts';
 import { workerHosts } from '../spec/host.ts';
+
+const FLANNELD_UNIT_NAME = 'flanneld.service';
 
 export function renderCluster(input: RenderInput): RenderedCluster {
   const seed = input.cluster.profile === 'seed';
@@ -19,11 +21,18 @@ export function renderCluster(input: RenderInput): RenderedCluster {
     names.add(h.name);
   }
   const token = input.lookupToken === undefined ? undefined : digitaloceanTokenFile(input.lookupToken);
+  // members found at resolve time: etcd-lookup then finds a fresh file and asks no API; a changed list restarts flanneld
+  const members = input.etcdMembers?.length ? etcdMembersFile(input.etcdMembers) : undefined;
+  const extra = [token, members].filter((f): f is RenderedFile => f !== undefined);
   return {
     // control-plane and etcd hosts get their own renderers (etcd-member.ts, ...), not a worker's
     hosts: workerHosts(input.hosts).map((h) => {
       const rendered = seed ? renderSeedHost(input, h) : renderModernHost(input, h);
-      return token ? { ...rendered, files: [...rendered.files, token] } : rendered;
+      if (extra.length === 0) return rendered;
+      const units = members
+        ? rendered.units.map((u) => (u.name === FLANNELD_UNIT_NAME ? { ...u, dependsOn: [...u.dependsOn, members.path] } : u))
+        : rendered.units;
+      return { ...rendered, files: [...rendered.files, ...extra], units };
     }),
     cluster: seed ? renderSeedClusterFiles(input) : renderModernClusterFiles(input),
     root: renderTerraformFiles(input.cluster),

@@ -60,4 +60,9 @@ export interface RenderInput {
   kubernetesVersion?: string | undefined;
   /** the read-only DigitalOcean token etcd-lookup reads on nodes (etcd.discovery.digitaloceanTag); a secret file */
   lookupToken?: string | undefined;
+  /**
+   * the etcd client URLs the resolve step found by tag (one listing for the whole fleet): written
+   * to every node as /etc/flannel/etcd-members, so etcd-lookup finds a fresh list and asks no API
+   */
+  etcdMembers?: string[] | undefined;
 }

@@ -1,6 +1,6 @@
 // The resolve step: everything render needs that is not in the spec, settled once before render
 // runs — the Kubernetes patch release (when the spec names only a minor), the PKI material, the
-// etcd-lookup token. Render then returns final output; nothing is patched after it.
+// etcd-lookup token and the etcd members it lists. Render then returns final output; nothing is patched after it.
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { ArtifactFetchError } from '../artifacts/artifact-errors.ts';
 import { resolveKubernetesVersion } from '../artifacts/resolve-kubernetes-version.ts';
@@ -11,6 +11,7 @@ import type { Host } from '../spec/host.ts';
 import type { RenderInput } from '../render/types.ts';
 import { clusterCredentials } from './cluster-credentials.ts';
 import { readLookupTokenFile } from './lookup-token.ts';
+import { etcdMembersForNodes } from './etcd-members-for-nodes.ts';
 
 export interface ResolveOptions {
   mode: 'plan' | 'apply';
@@ -52,5 +53,7 @@ export async function resolveRenderInputs(cluster: Cluster, hosts: Host[], opts:
     const v = cluster.kubernetes.version;
     notes.push(`kubernetes ${v.major}.${v.minor}: ${stableVersionUrl(v)} could not be fetched (${e.message}): Kubernetes binaries are shown as "version unresolved (offline)"; apply needs it (or a full version like "${v.major}.${v.minor}.2" in kubernetes.version)`);
   }
-  return { input: { cluster, hosts, credentials, kubernetesVersion, lookupToken }, notes };
+  const members = await etcdMembersForNodes(cluster, lookupToken);
+  if (members.note) notes.push(members.note);
+  return { input: { cluster, hosts, credentials, kubernetesVersion, lookupToken, etcdMembers: members.members }, notes };
 }

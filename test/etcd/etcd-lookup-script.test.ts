@@ -53,7 +53,7 @@ let runs = 0;
 /** Renders the script for a spec, lays out a temp root and runs it with sh. */
 async function runLookup(
   spec: { tag?: string; endpoints?: string[] },
-  opts: { token?: string | null; tokenMode?: number; attempts?: number; retrySeconds?: number; root?: string; apiUrl?: string } = {},
+  opts: { token?: string | null; tokenMode?: number; attempts?: number; retrySeconds?: number; root?: string; apiUrl?: string; jitterSeconds?: number; refreshSeconds?: number; fakeSleep?: boolean } = {},
 ): Promise<Run> {
   const root = opts.root ?? join(dir, `root-${++runs}`);
   await mkdir(join(root, 'usr/local/bin'), { recursive: true });
@@ -70,6 +70,8 @@ async function runLookup(
   // a curl that logs its arguments, then runs the real one
   const curlLog = join(root, 'curl-args.log');
   await writeFile(join(root, 'bin/curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${curlLog}'\nexec /usr/bin/curl "$@"\n`, { mode: 0o755 });
+  // fakeSleep: a sleep that logs its seconds and returns at once, so the script's waits are asserted, not spent
+  if (opts.fakeSleep) await writeFile(join(root, 'bin/sleep'), `#!/bin/sh\nprintf '%s\\n' "$1" >>'${join(root, 'sleep.log')}'\n`, { mode: 0o755 });
   return new Promise((resolve) => {
     execFile(
       '/bin/sh',
@@ -84,6 +86,8 @@ async function runLookup(
           ETCD_LOOKUP_ROOT: root,
           ETCD_LOOKUP_ATTEMPTS: String(opts.attempts ?? 1),
           ETCD_LOOKUP_RETRY_SECONDS: String(opts.retrySeconds ?? 0),
+          ETCD_LOOKUP_JITTER_SECONDS: String(opts.jitterSeconds ?? 0),
+          ...(opts.refreshSeconds === undefined ? {} : { ETCD_LOOKUP_REFRESH_SECONDS: String(opts.refreshSeconds) }),
         },
       },
       (err, stdout, stderr) => {
@@ -145,17 +149,93 @@ test("the script's line is the one kubewright's own discovery computes from the 
   assert.deepEqual(found.sources['https://10.135.0.5:2379'], ['digitalocean', 'static']);
 });
 
-test('a re-run with the same members leaves the file untouched', async () => {
+test('a re-run within the refresh age uses the file without the API; past it, an unchanged list leaves the file in place', async () => {
   seedEtcd(2);
   const first = await runLookup({ tag: 'k8s-etcd' });
   assert.equal(first.code, 0, first.stderr);
   const before = await stat(join(first.root, 'etc/flannel/etcd-members'));
-  const again = await runLookup({ tag: 'k8s-etcd' }, { root: first.root });
+  sim.resetCounts();
+  const fresh = await runLookup({ tag: 'k8s-etcd' }, { root: first.root });
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stderr, /etcd-members is \d+ s old \(asked again after 86400 s\): using it without asking the API/);
+  assert.equal(sim.requests.length, 0, 'no API call within the refresh age');
+  const again = await runLookup({ tag: 'k8s-etcd' }, { root: first.root, refreshSeconds: 0 });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /unchanged: ETCD_MEMBERS=/);
+  assert.equal(sim.requests.length, 1);
   const after = await stat(join(first.root, 'etc/flannel/etcd-members'));
   assert.equal(after.ino, before.ino, 'not replaced');
-  assert.equal(after.mtimeMs, before.mtimeMs);
+  assert.equal(await members(again), 'ETCD_MEMBERS=https://10.135.0.4:2379,https://10.135.0.5:2379\n');
+});
+
+const sleeps = async (r: Run): Promise<number[]> =>
+  (await readFile(join(r.root, 'sleep.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+
+test('before asking the API a node waits a random delay within the jitter window, drawn from /dev/urandom', async () => {
+  seedEtcd(1);
+  const delays: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r = await runLookup({ tag: 'k8s-etcd' }, { jitterSeconds: 600, fakeSleep: true });
+    assert.equal(r.code, 0, r.stderr);
+    const [d] = await sleeps(r);
+    assert.ok(d !== undefined && d >= 0 && d <= 600, `delay ${d} within 0..600`);
+    delays.push(d);
+  }
+  assert.ok(new Set(delays).size > 1, `six nodes started in the same second drew different delays (${delays.join(', ')})`);
+});
+
+test('the rendered jitter window grows with the fleet: about 100 first lookups a minute', async () => {
+  const { etcdLookupJitterSeconds } = await import('../../src/render/etcd-lookup.ts');
+  const sized = (count: number): number => etcdLookupJitterSeconds({ ...testCluster({ profile: 'modern', tag: 'k8s-etcd' }), workers: { count } });
+  assert.deepEqual([sized(3), sized(100), sized(1000)], [2, 60, 600]);
+  assert.equal(etcdLookupJitterSeconds(testCluster({ profile: 'modern', endpoints: ['https://10.0.0.5:2379'] })), 0, 'no API, no delay');
+  assert.match(renderEtcdLookupScript({ ...testCluster({ profile: 'modern', tag: 'k8s-etcd' }), workers: { count: 1000 } }), /^JITTER_SECONDS="\$\{ETCD_LOOKUP_JITTER_SECONDS:-600\}"$/m);
+});
+
+test('a 429 without retry-after waits until ratelimit-reset, then the lookup succeeds', async () => {
+  seedEtcd(1);
+  sim.inject({ kind: '429', resetInS: 40 });
+  const r = await runLookup({ tag: 'k8s-etcd' }, { attempts: 3, fakeSleep: true });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /HTTP 429 listing droplets tagged k8s-etcd \(rate limited, wait \d+ s\)/);
+  const [wait] = await sleeps(r);
+  assert.ok(wait !== undefined && wait >= 38 && wait <= 41, `waited ${wait} s for a reset 40 s ahead`);
+  assert.equal(await members(r), 'ETCD_MEMBERS=https://10.135.0.4:2379\n');
+});
+
+test('a burst 429 waits retry-after plus a random share of the spread, so the fleet does not retry in step', async () => {
+  seedEtcd(1);
+  sim.inject({ kind: '429' }); // retry-after: 1
+  const r = await runLookup({ tag: 'k8s-etcd' }, { attempts: 3, jitterSeconds: 100, fakeSleep: true });
+  assert.equal(r.code, 0, r.stderr);
+  const [start, retry] = await sleeps(r);
+  assert.ok(start !== undefined && start <= 100);
+  assert.ok(retry !== undefined && retry >= 1 && retry <= 101, `retry after ${retry} s`);
+});
+
+test('failures back off exponentially with equal jitter, capped at 5 minutes', async () => {
+  seedEtcd(1);
+  sim.inject({ kind: '500', count: 7 });
+  const r = await runLookup({ tag: 'k8s-etcd' }, { attempts: 8, retrySeconds: 10, fakeSleep: true });
+  assert.equal(r.code, 0, r.stderr);
+  const waits = await sleeps(r);
+  const steps = [10, 20, 40, 80, 160, 300, 300];
+  assert.equal(waits.length, steps.length, waits.join(', '));
+  waits.forEach((w, i) => {
+    const step = steps[i] ?? 0;
+    assert.ok(w >= step / 2 && w <= step, `wait ${i + 1}: ${w} s within ${step / 2}..${step}`);
+  });
+});
+
+test('when the API fails, a members file past its refresh age is kept rather than emptied', async () => {
+  seedEtcd(1);
+  const first = await runLookup({ tag: 'k8s-etcd' });
+  assert.equal(first.code, 0, first.stderr);
+  sim.inject({ kind: '500', count: 5 });
+  const r = await runLookup({ tag: 'k8s-etcd' }, { root: first.root, refreshSeconds: 0, attempts: 5, fakeSleep: true });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /keeping the members already in .*etcd-members/);
+  assert.equal(await members(r), 'ETCD_MEMBERS=https://10.135.0.4:2379\n');
 });
 
 test('the script retries until a tagged droplet has a private address', async () => {

@@ -36,7 +36,17 @@ export function assertGolden(suite: string, caseName: string, actual: string): v
   } catch {
     assert.fail(`golden file ${file} is missing — run the test with UPDATE_GOLDEN=1 to create it, then review and commit it`);
   }
-  assert.equal(actual, expected, `output differs from ${file} — if the change is intended, rerun with UPDATE_GOLDEN=1 and review the diff`);
+  if (actual === expected) return;
+  // assert.equal's own diff of two long texts can drop the message (Node 20 prints only "same
+  // structure"), so the first differing line is named here
+  const a = actual.split('\n');
+  const e = expected.split('\n');
+  let line = 0;
+  while (line < a.length && a[line] === e[line]) line++;
+  assert.fail(
+    `output differs from ${file} at line ${line + 1} — if the change is intended, rerun with UPDATE_GOLDEN=1 and review the diff\n` +
+      `  expected: ${JSON.stringify(e[line] ?? '<end of file>')}\n  actual:   ${JSON.stringify(a[line] ?? '<end of output>')}`,
+  );
 }
 
 function octal(mode: number): string {
