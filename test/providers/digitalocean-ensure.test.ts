@@ -75,7 +75,10 @@ test('lists follow links.pages.next until the last page', async () => {
   assert.equal(r.workers.length, 25);
   const pages = h.sim.requests.filter((q) => q.method === 'GET' && q.path === '/v2/droplets').map((q) => q.query['page'] ?? '1');
   assert.ok(pages.includes('4'), `expected a 4th page of 7 (got pages ${[...new Set(pages)].join(',')})`);
-  for (const q of h.sim.requests.filter((x) => x.method === 'GET')) assert.equal(q.query['per_page'], '200');
+  // every listing asks for full pages; the droplet-limit check's account-wide count asks for one droplet (it reads meta.total)
+  const listings = h.sim.requests.filter((x) => x.method === 'GET' && x.path === '/v2/droplets' && x.query['tag_name'] !== undefined);
+  for (const q of listings) assert.equal(q.query['per_page'], '200');
+  assert.deepEqual(h.sim.requests.filter((x) => x.method === 'GET' && x.query['tag_name'] === undefined).map((x) => `${x.path}?per_page=${x.query['per_page'] ?? ''}`), ['/v2/account?per_page=', '/v2/droplets?per_page=1']);
   assertExactly(h.sim.dropletNames(), 25);
 });
 

@@ -8,6 +8,7 @@ import { listDropletsByTag } from '../../src/providers/digitalocean/droplets.ts'
 import { ensureWorkers, type WorkerPoolSpec } from '../../src/providers/digitalocean/ensure-workers.ts';
 import { resolveSshKeys } from '../../src/providers/digitalocean/ssh-keys.ts';
 import { DigitalOceanRetriesExhaustedError } from '../../src/providers/digitalocean/errors.ts';
+import { DropletLimitError } from '../../src/providers/digitalocean/droplet-limit.ts';
 import type { Fault } from '../support/do-simulator.ts';
 import { canaryToken, startHarness, type Harness } from './do-harness.ts';
 
@@ -65,7 +66,8 @@ for (const s of scenarios) {
 test('a lost create response is followed by a list, not a blind second create', async () => {
   h.sim.inject({ kind: 'lose-create', method: 'POST', count: 1 });
   await ensureWorkers({ client: h.client(), pool, count: 5, sshKeys: ['3b:16'], clock: h.clock });
-  const seq = h.sim.requests.map((r) => `${r.method} ${r.path}`);
+  // the listings by tag and the creates (the droplet-limit check before the first create aside)
+  const seq = h.sim.requests.filter((r) => r.method === 'POST' || r.query['tag_name'] !== undefined).map((r) => `${r.method} ${r.path}`);
   assert.deepEqual(seq.slice(0, 3), ['GET /v2/droplets', 'POST /v2/droplets', 'GET /v2/droplets']);
   assert.equal(h.sim.counts().creates, 1, 'the create was applied, so it is not repeated');
   assertExactly(5);
@@ -115,6 +117,18 @@ test('through Prism, a nearly spent hour is paced from ratelimit-remaining/-rese
   assert.equal(h.sim.requests.filter((r) => r.status === 429).length, 0);
   assert.ok(client.pacer.waitedMs >= 9 * 60_000, `paced ${client.pacer.waitedMs} ms`);
   assertExactly(100);
+});
+
+test('through Prism, the account\'s droplet limit is read before the first create and a pool past it creates nothing', async () => {
+  h.sim.reset({ dropletLimit: 10 });
+  try {
+    const err = await ensureWorkers({ client: h.client(), pool, count: 11, sshKeys: ['3b:16'], clock: h.clock }).catch((e: unknown) => e);
+    assert.ok(err instanceof DropletLimitError, String(err));
+    assert.equal(h.sim.counts().creates, 0);
+    assert.equal(h.sim.requests.filter((r) => r.path === '/v2/account' && r.status === 200).length, 1, 'the account answer passed the contract');
+  } finally {
+    h.sim.reset({ dropletLimit: 10_000 });
+  }
 });
 
 test('retries stop after the attempt limit with a clear error', async () => {

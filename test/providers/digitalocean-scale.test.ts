@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.ts';
+import { DropletLimitError } from '../../src/providers/digitalocean/droplet-limit.ts';
 import { ensureWorkers, type WorkerPoolSpec } from '../../src/providers/digitalocean/ensure-workers.ts';
 import { DigitalOceanSimulator, type RecordedRequest } from '../support/do-simulator.ts';
 import { terraformModel } from '../support/terraform-do-model.ts';
@@ -97,6 +98,26 @@ test('a client paced to the account\'s per-minute limit never meets it (20/min, 
     assertExactly(1000);
   } finally {
     sim.reset({ limitPerMinute: 250 });
+  }
+});
+
+test('1,000 workers on an account limited to 25 droplets stop before any create, with the numbers and how to raise the limit', async () => {
+  sim.reset({ dropletLimit: 25 });
+  try {
+    sim.seed({ name: 'someone-elses-droplet', tags: ['web'] });
+    const client = new DigitalOceanClient({ token, baseUrl: sim.url, clock });
+    const err = await ensureWorkers({ client, pool, count: 1000, sshKeys: ['3b:16'], clock }).catch((e: unknown) => e);
+    assert.ok(err instanceof DropletLimitError, String(err));
+    assert.match(err.message, /creating 1000 droplets would pass the account's droplet limit of 25 \(1 droplets exist already\); nothing was created/);
+    assert.match(err.hint ?? '', /raise the limit to at least 1001 .*request an increase/);
+    assert.equal(sim.counts().creates, 0);
+    // within the limit the check passes and costs two calls
+    sim.resetCounts();
+    await ensureWorkers({ client, pool, count: 24, sshKeys: ['3b:16'], clock });
+    assert.equal(sim.counts().byRoute['GET /v2/account'], 1);
+    assert.equal(sim.dropletNames().length, 25);
+  } finally {
+    sim.reset({ dropletLimit: 10_000 });
   }
 });
 

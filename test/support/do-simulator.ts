@@ -49,6 +49,8 @@ export interface SimulatorOptions {
   addresses?: (d: { id: number; name: string; tags: readonly string[] }) => { publicV4: string; privateV4: string };
   /** serve HTTPS with this key and certificate (PEM) instead of plain HTTP */
   tls?: { key: string; cert: string };
+  /** droplets the account may have at once (GET /v2/account droplet_limit; a create past it is a 422); default 10,000 */
+  dropletLimit?: number;
 }
 
 interface SimDroplet {
@@ -149,6 +151,7 @@ export class DigitalOceanSimulator {
       maxPageSize: opts.maxPageSize ?? 200,
       listLagMs: opts.listLagMs ?? 0,
       addresses: opts.addresses ?? defaultAddresses,
+      dropletLimit: opts.dropletLimit ?? 10_000,
     };
     this.tls = opts.tls;
   }
@@ -398,6 +401,14 @@ export class DigitalOceanSimulator {
     this.minuteWindow.push(now);
     this.hourWindow.push(now);
 
+    if (path === '/v2/account' && method === 'GET') {
+      return send(200, {
+        account: {
+          droplet_limit: this.opts.dropletLimit, floating_ip_limit: 3, email: 'sammy@example.com', uuid: 'b6fr89dbf6d9156cace5f3c78dc9851d957381ef',
+          email_verified: true, status: 'active', status_message: '',
+        },
+      });
+    }
     if (path === '/v2/droplets' && method === 'GET') return this.listDroplets(url, send, error);
     if (path === '/v2/droplets' && method === 'POST') return this.createDroplets(body, send, error);
     if (path === '/v2/droplets' && method === 'DELETE') {
@@ -551,6 +562,9 @@ export class DigitalOceanSimulator {
     }
     if (typeof b['user_data'] === 'string' && Buffer.byteLength(b['user_data']) > 64 * 1024) {
       return error(422, 'unprocessable_entity', 'user_data is larger than 64 KiB');
+    }
+    if (this.droplets.size + names.length > this.opts.dropletLimit) {
+      return error(422, 'unprocessable_entity', `creating this/these droplet(s) will exceed your droplet limit (${this.opts.dropletLimit})`);
     }
     for (const t of Array.isArray(b['tags']) ? (b['tags'] as string[]) : []) this.tags.add(t);
     const created = names.map((n) => {

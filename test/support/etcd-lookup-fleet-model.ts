@@ -89,16 +89,31 @@ export async function runLookupFleet(opts: FleetOptions): Promise<FleetResult> {
   let requests = 0;
   let rateLimited = 0;
 
+  // at most 50 real connections at once (simulated time stands still meanwhile, so this changes no
+  // result): a thousand at one instant would overflow the simulator's listen backlog
+  let open = 0;
+  const queue: (() => void)[] = [];
+  const limited = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (open >= 50) await new Promise<void>((r) => queue.push(r));
+    open++;
+    try {
+      return await work();
+    } finally {
+      open--;
+      queue.shift()?.();
+    }
+  };
+
   const node = async (): Promise<number | undefined> => {
     if (!opts.naive) await clock.sleep(upto(opts.jitterS) * 1000);
     let backoff = retryS;
     for (let attempt = 1; attempt <= (opts.maxAttempts ?? 1000); attempt++) {
       requests++;
-      const res = await clock.io(async () => {
+      const res = await clock.io(() => limited(async () => {
         const r = await fetch(`${opts.apiUrl}/v2/droplets?tag_name=${opts.tag}&per_page=200&page=1`, { headers: { authorization: `Bearer ${opts.token}` } });
         const body = (await r.json()) as { droplets?: { networks: { v4?: { type: string; ip_address: string }[] } }[] };
         return { status: r.status, headers: r.headers, body };
-      });
+      }));
       if (res.status === 200 && (res.body.droplets ?? []).some((d) => (d.networks.v4 ?? []).some((n) => n.type === 'private'))) {
         return (clock.now() - start) / 1000;
       }

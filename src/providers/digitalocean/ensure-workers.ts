@@ -9,6 +9,7 @@ import { workerName } from '../provider.ts';
 import { maxPerPage, systemClock, type Clock, type DigitalOceanClient } from './api-client.ts';
 import { createDroplets, deleteDroplet, dropletAddresses, listDropletsByTag, maxNamesPerCreate, type Droplet } from './droplets.ts';
 import { DigitalOceanUncertainError } from './errors.ts';
+import { checkDropletLimit } from './droplet-limit.ts';
 
 export interface WorkerPoolSpec {
   region: string;
@@ -82,6 +83,8 @@ export async function ensureWorkers(opts: EnsureWorkersOptions): Promise<EnsureR
   emit({ kind: 'found', names: wanted.filter((n) => before.has(n)) });
 
   const missing = wanted.filter((n) => !before.has(n));
+  // the account's droplet limit is the first quota a large pool meets: fail before any create
+  if (missing.length > 0) await checkDropletLimit(opts.client, missing.length);
   const sshKeys = missing.length === 0 ? [] : typeof opts.sshKeys === 'function' ? await opts.sshKeys() : opts.sshKeys;
   for (let i = 0; i < missing.length; i += maxNamesPerCreate) {
     let batch = missing.slice(i, i + maxNamesPerCreate);
