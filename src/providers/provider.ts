@@ -65,6 +65,15 @@ export interface Provider {
    * that says who removes them.
    */
   destroy(confirm: (t: Teardown) => Promise<boolean>): Promise<DestroyResult>;
+  /**
+   * the hosts kubewright brought up that the spec no longer wants (DigitalOcean: workers with an
+   * index ≥ workers.count; static: hosts recorded by an earlier `up` and since removed from the
+   * spec), reachable as they were; `up --prune` drains and removes them. Providers without it
+   * have none.
+   */
+  retired?(): Promise<Host[]>;
+  /** the last step of removing retired hosts: destroy them (DigitalOcean) or forget them (static); returns the names released */
+  release?(hosts: readonly Host[]): Promise<string[]>;
 }
 
 export const noReport = (): ProviderReport => ({ created: [], extras: [], pruned: [], unpinned: [], apiCalls: 0 });

@@ -1,5 +1,5 @@
 // `kubewright up`: the post's whole journey — provider → PKI → flannel config in etcd → apply
-// phases → DNS addon → verify, each step an UpPhase (up/up-phase.ts). Every step is idempotent,
+// phases → DNS addon → (with prune) drain and remove the hosts that left the spec → verify, each step an UpPhase (up/up-phase.ts). Every step is idempotent,
 // so re-running after a failure continues from the current state. The result records what each
 // step changed.
 import type { KubewrightError } from '../errors.ts';
@@ -10,6 +10,7 @@ import { dnsAddon } from './up/dns-addon.ts';
 import { etcdNetwork } from './up/etcd-network.ts';
 import { pki } from './up/pki.ts';
 import { provision } from './up/provision.ts';
+import { removeNodes } from './up/remove-nodes.ts';
 import { runUpPhases } from './up/run-up-phases.ts';
 import { UpContext, type UpOptions, type UpPhase, type UpResult } from './up/up-phase.ts';
 import { verify } from './up/verify.ts';
@@ -17,7 +18,7 @@ import { verify } from './up/verify.ts';
 export type { UpEvent, UpHostSummary, UpOptions, UpPhase, UpResult } from './up/up-phase.ts';
 
 /** In order; each reads what the ones before it produced (UpContext.need). */
-export const upPhases: readonly UpPhase[] = [provision, pki, etcdNetwork, applyHosts, dnsAddon, verify];
+export const upPhases: readonly UpPhase[] = [provision, pki, etcdNetwork, applyHosts, dnsAddon, removeNodes, verify];
 
 export const upSteps: readonly string[] = upPhases.map((p) => p.name);
 

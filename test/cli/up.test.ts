@@ -11,16 +11,16 @@ test('up refuses an etcd tag without a read-only lookup token before touching an
     const r = await runCli('up', '-f', seedSpec);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /etcd\.discovery\.digitaloceanTag \(k8s-etcd\).*--lookup-token-file/s);
-    assert.doesNotMatch(r.stdout, /\[1\/6\] provision/);
+    assert.doesNotMatch(r.stdout, /\[1\/\d\] provision/);
   } finally {
     if (saved !== undefined) process.env['DIGITALOCEAN_ACCESS_TOKEN'] = saved;
   }
 });
 
-test('up --help names its six steps in order and how to resume', async () => {
+test('up --help names its seven steps in order and how to resume', async () => {
   const r = await runCli('up', '--help');
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /1\. provision {2}2\. pki {2}3\. etcd {2}4\. apply {2}5\. dns {2}6\. verify/);
+  assert.match(r.stdout, /1\. provision {2}2\. pki {2}3\. etcd {2}4\. apply {2}5\. dns {2}6\. remove {2}7\. verify/);
   assert.match(r.stdout, /run `up` again/);
 });
 

@@ -288,7 +288,7 @@ test('up creates the droplets in one call, trusts their injected host keys from 
   const r = await cli(...upArgs());
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nwatcher errors: ${watchErrors.join('\n')}\ntimeline (ms): ${timeline.join(', ')}\nkubelets: ${[...nodes.values()].map((n) => n.stderr.join('')).join('')}`);
   assert.deepEqual(watchErrors, []);
-  for (const step of ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify']) assert.match(r.stdout, new RegExp(`^\\[\\d/6\\] ${step}: `, 'm'));
+  for (const step of ['provision', 'pki', 'etcd', 'apply', 'dns', 'remove', 'verify']) assert.match(r.stdout, new RegExp(`^\\[\\d/7\\] ${step}: `, 'm'));
 
   const counts = sim.counts();
   console.log(`first up: ${counts.total} DigitalOcean API calls, ${counts.creates} droplet create(s): ${JSON.stringify(counts.byRoute)}`);
@@ -382,6 +382,57 @@ test('a droplet that serves another host key is refused before logging in: SSH t
   assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
 });
 
+test('up --prune after workers.count 3 → 2 drains the last worker before its droplet is destroyed, in order', { timeout: 120_000 }, async () => {
+  const last = workerName(workers - 1);
+  const original = await readFile(specFile, 'utf8');
+  // workloads as controllers and the scheduler would have placed them (the API double runs no controllers)
+  const pod = (name: string, node: string, owner: string, labels: Record<string, string> = {}): void => {
+    const [kind, ownerName] = owner.split('/');
+    api!.put('v1', 'pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels, ownerReferences: [{ apiVersion: 'apps/v1', kind, name: ownerName, uid: `uid-${ownerName}`, controller: true }] }, spec: { nodeName: node }, status: { phase: 'Running' } });
+  };
+  pod('web-a', last, 'ReplicaSet/web-1', { app: 'web' });
+  pod('web-b', workerName(0), 'ReplicaSet/web-1', { app: 'web' });
+  pod('web-c', workerName(1), 'ReplicaSet/web-1', { app: 'web' });
+  pod('proxy-x', last, 'DaemonSet/proxy');
+  api!.put('policy/v1', 'poddisruptionbudgets', { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } });
+  try {
+    await writeFile(specFile, original.replace(`workers: { count: ${workers} }`, `workers: { count: ${workers - 1} }`));
+    const plan = await cli('plan', '-f', specFile, '--token-file', tokenFile, '--api-url', prism!.url, '--prune');
+    assert.equal(plan.code, 0, `${plan.stdout}\n${plan.stderr}`);
+    assert.match(plan.stdout, new RegExp(`^remove: ${escapeRe(last)}: cordon Node ${escapeRe(last)}$`, 'm'));
+    assert.match(plan.stdout, new RegExp(`^remove: ${escapeRe(last)}: drain Node ${escapeRe(last)}: evict default/web-a; skip default/proxy-x`, 'm'));
+    assert.match(plan.stdout, new RegExp(`^remove: ${escapeRe(last)}: destroy droplet ${escapeRe(last)}$`, 'm'));
+    assert.equal(api!.node(last)?.['spec'] && (api!.node(last)!['spec'] as { unschedulable?: boolean }).unschedulable, undefined, 'plan cordoned nothing');
+    assert.ok(sim.dropletNames().includes(last), 'plan destroyed nothing');
+
+    const r = await cli(...upArgs(), '--prune', '--skip-verify');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^\\[6/7\\] remove: removed ${escapeRe(last)} \\(\\d+ step\\(s\\)\\)$`, 'm'));
+    // one step at a time, each line printed when its step finished: cordon, drain, reset, Node, lease, droplet
+    const order = [`cordoned Node ${last}`, `drained Node ${last}: 1 pod(s) evicted, 1 skipped`, `reset ${last} (`, `deleted Node ${last}`, 'deleted flannel lease', `destroy droplet ${last}: done`]
+      .map((line) => r.stdout.indexOf(`${last}: ${line}`));
+    assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), `steps in order: ${JSON.stringify(order)}\n${r.stdout}`);
+    assert.deepEqual(api!.pods(last), ['default/proxy-x'], 'the ReplicaSet pod was evicted, the DaemonSet pod skipped');
+    assert.equal(api!.node(last), undefined, 'Node deleted');
+    assert.ok(!sim.dropletNames().includes(last), 'droplet destroyed');
+    assert.equal(sim.dropletNames().filter((n) => indexOf(n) >= 0).length, workers - 1);
+    const calls = await readFile(join(booted.get(last)!.systemdDir, 'calls.log'), 'utf8');
+    assert.match(calls, /^disable --now -- kubelet\.service$/m, 'the kubelet was stopped on the host before its droplet went');
+    await assert.rejects(stat(join(rootOf(last), 'var/lib/kubewright/manifest.json')), /ENOENT/, 'reset removed the manifest');
+    assert.doesNotMatch(await readFile(knownHostsPath, 'utf8'), new RegExp(escapeRe(publicIp(workers - 1))));
+    const leases = await run('etcdctl', ['--endpoints', etcd!.endpoint, '--cacert', join(dir, 'pki/etcd-ca.pem'), '--cert', join(dir, 'pki/etcd-client.pem'), '--key', join(dir, 'pki/etcd-client-key.pem'), 'get', `${prefix}/subnets/`, '--prefix', '--keys-only'], { env: { ...process.env, ETCDCTL_API: '3' } });
+    assert.doesNotMatch(leases.stdout, new RegExp(`10\\.200\\.${workers}\\.0-24`), 'its flannel lease is gone');
+
+    const again = await cli(...upArgs(), '--prune', '--skip-verify');
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, /^\[5\/7\] remove: skipped: no host left the spec$/m);
+  } finally {
+    await writeFile(specFile, original);
+    for (const n of ['web-a', 'web-b', 'web-c', 'proxy-x']) api!.deleteObject('v1', 'pods', 'default', n);
+    api!.deleteObject('policy/v1', 'poddisruptionbudgets', 'default', 'web');
+  }
+});
+
 test('down --yes deletes the listed workers by id and forgets their host keys; no token ever shows', async () => {
   const r = await cli('down', '-f', specFile, '--yes', '--token-file', tokenFile, '--api-url', prism!.url);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
@@ -412,7 +463,7 @@ test('up waits for SSH on droplets that turn active before their sshd is up', { 
   bootDelayMs = 5000;
   const r = await cli(...upArgs(), '--skip-verify');
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /^\[1\/6\] provision: 3 hosts ready \(3 created\)$/m);
-  assert.match(r.stdout, /^\[4\/6\] apply: 3 host\(s\) changed/m);
+  assert.match(r.stdout, /^\[1\/7\] provision: 3 hosts ready \(3 created\)$/m);
+  assert.match(r.stdout, /^\[4\/7\] apply: 3 host\(s\) changed/m);
   for (const s of [canaryToken, lookupCanary]) assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s));
 });

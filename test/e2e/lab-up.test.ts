@@ -117,8 +117,8 @@ artifacts:
       assert.equal(result.verify?.ok, true, log);
       // the leases the stand-in flanneld wrote were part of up's verify
       assert.deepEqual(result.verify.flannel && { checked: result.verify.flannel.checked, ok: result.verify.flannel.ok }, { checked: true, ok: true }, log);
-      // progress: one [k/6] line per step, in order (on stderr, since stdout carries the JSON)
-      const seen = ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify'].map((s, i) => r.stderr.indexOf(`[${i + 1}/6] ${s}:`));
+      // progress: one [k/7] line per step, in order (on stderr, since stdout carries the JSON)
+      const seen = ['provision', 'pki', 'etcd', 'apply', 'dns', 'remove', 'verify'].map((s, i) => r.stderr.indexOf(`[${i + 1}/7] ${s}:`));
       assert.ok(seen.every((at, i) => at >= 0 && (i === 0 || at > (seen[i - 1] ?? 0))), `step lines in order\n${r.stderr}`);
       return { ok: result.ok, log, unchangedHosts: result.hosts.filter((h) => h.status === 'unchanged').length, dns: result.dns ?? [], networkUnchanged: result.etcd?.action === 'unchanged' };
     }

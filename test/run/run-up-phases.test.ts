@@ -58,6 +58,6 @@ test('a phase that needs what no earlier phase produced fails naming the missing
 });
 
 test('up runs provision, pki, etcd, apply, dns, verify in that order', () => {
-  assert.deepEqual(upSteps, ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify']);
+  assert.deepEqual(upSteps, ['provision', 'pki', 'etcd', 'apply', 'dns', 'remove', 'verify']);
   assert.ok(upPhases.every((p) => p.title.length > 0));
 });

@@ -8,7 +8,12 @@ import { specPath } from '../../spec/spec-path.ts';
 import { ExitStatus } from '../exit-status.ts';
 import { planLinesFor } from '../plan-colour.ts';
 import type { Io } from '../io.ts';
-import type { ProviderPlan } from '../../providers/provider.ts';
+import type { Provider, ProviderPlan } from '../../providers/provider.ts';
+import { resolveEtcdConnection } from '../../etcd/etcd-connection.ts';
+import { dropletPrivateIpLister } from '../../providers/digitalocean/etcd-endpoints.ts';
+import { planRetiredHostRemoval } from '../../run/remove-nodes.ts';
+import type { Cluster } from '../../spec/cluster.ts';
+import { kubeConfigFor } from './verify.ts';
 import { exposureWarnings } from '../../spec/firewall-rules.ts';
 import { providerFor } from '../../providers/provider-for.ts';
 import { loadClusterFile } from '../load-cluster.ts';
@@ -34,6 +39,17 @@ function dropletPlanLines(p: NonNullable<ProviderPlan['machines']>): string[] {
   ];
 }
 
+/** The steps `up --prune` would take for the hosts that left the spec; looks, changes nothing. */
+async function planRemovalView(cluster: Cluster, provider: Provider, opts: { kubeconfig?: string | undefined; tokenFile?: string | undefined; forceDrain?: boolean | undefined }): Promise<{ hosts: string[]; steps: { host: string; kind: string; summary: string }[]; warnings: string[] }> {
+  const { endpoints, digitaloceanTag } = cluster.etcd.discovery;
+  const plan = await planRetiredHostRemoval(cluster, provider, {
+    kubeConfig: () => kubeConfigFor(cluster, opts.kubeconfig),
+    etcd: endpoints?.length || digitaloceanTag ? () => resolveEtcdConnection(cluster, { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: opts.tokenFile }) }) : undefined,
+  }, { drainTimeoutMs: 0, force: opts.forceDrain ?? false });
+  await plan.close();
+  return { hosts: plan.hosts, steps: plan.steps.map((s) => ({ host: s.host, kind: s.kind, summary: s.summary })), warnings: plan.warnings };
+}
+
 export function registerPlan(program: Command, io: Io): void {
   program
     .command('plan')
@@ -47,11 +63,15 @@ export function registerPlan(program: Command, io: Io): void {
     .option('--checksum', 'hash every managed file on the hosts instead of trusting the recorded sha256 of files whose stat is unchanged', false)
     .option('--token-file <path>', 'DigitalOcean: API token file (default: $DIGITALOCEAN_ACCESS_TOKEN); plan only lists droplets')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
+    .option('--prune', 'also show how `up --prune` would take out the hosts that left the spec: cordon, drain (which pods are evicted, skipped or refused), reset, delete Node and lease, destroy or forget; asks the Kubernetes API and the hosts, changes nothing')
+    .option('--force-drain', 'with --prune: plan as `up --prune --force-drain` (pods without a controller evicted, not refused)')
+    .option('--kubeconfig <file>', 'with --prune: read Nodes and pods with this kubeconfig instead of the PKI\'s admin certificate')
     .addHelpText(
       'after',
       `
 DigitalOcean specs first show the workers' Cloud Firewall (to create, to update with its rule
-changes, or up to date) and the droplets to create (and extras --prune would delete). Every spec
+changes, or up to date) and the droplets to create (and extras up --prune would remove; with
+--prune, each step of that removal). Every spec
 gets a warning line for what kubewright leaves exposed (static and lab hosts have no firewall).
 Per host: files to create or change with unified diffs (private keys shown as
 <redacted sha256:…>), binaries to fetch, units to (re)start and why, and what the spec no longer
@@ -63,11 +83,13 @@ Example:
   kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
 `,
     )
-    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string }) => {
+    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string; prune?: boolean; forceDrain?: boolean; kubeconfig?: string }) => {
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
       // what the provider would create (DigitalOcean: one list call), and the per-host plan of the hosts that exist
-      const provided = await providerFor(cluster, { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl }).plan();
+      const provider = providerFor(cluster, { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl });
+      const provided = await provider.plan();
+      const removal = opts.prune ? await planRemovalView(cluster, provider, opts) : undefined;
       const droplets = provided.machines;
       const hosts = provided.hosts;
       const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts });
@@ -82,10 +104,15 @@ Example:
         unrecorded: run.store.unlockedUrls(),
         kubernetes: run.lock.additions().filter((a) => a.startsWith('kubernetes ')).map((a) => a.slice('kubernetes '.length)).map((minor) => ({ minor, version: run.lock.kubernetes(minor) })),
       };
-      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(droplets ? { droplets } : {}), warnings, lockfile, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
+      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(droplets ? { droplets } : {}), ...(removal ? { removal } : {}), warnings, lockfile, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
       else {
         if (firewall) for (const l of firewallPlanLines(firewall)) io.out(l);
         if (droplets) for (const l of dropletPlanLines(droplets)) io.out(l);
+        if (removal) {
+          io.out(removal.hosts.length === 0 ? 'remove: no host left the spec' : `remove: ${removal.hosts.length} host(s) left the spec, taken out one at a time by up --prune: ${removal.hosts.join(', ')}`);
+          for (const st of removal.steps) io.out(`remove: ${st.host}: ${st.summary}`);
+          for (const w of removal.warnings) io.out(`warning: ${w}`);
+        }
         for (const w of warnings) io.out(`warning: ${w}`);
         for (const n of run.notes) io.out(`note: ${n}`);
         for (const k of run.newHostKeys) io.out(`${k.host}: new host key ${k.keyType} ${k.fingerprint}: trusted for this plan only; apply or up with --accept-new-host-keys pins it in ${knownHosts}`);
@@ -102,7 +129,7 @@ Example:
           hint: 'see the host lines above',
         });
       }
-      const changes = summary.changed > 0 || (droplets?.toCreate.length ?? 0) > 0 || run.newHostKeys.length > 0;
+      const changes = summary.changed > 0 || (droplets?.toCreate.length ?? 0) > 0 || run.newHostKeys.length > 0 || (removal?.steps.length ?? 0) > 0;
       if (opts.detailedExitcode && changes) throw new ExitStatus(2);
     });
 }

@@ -28,6 +28,8 @@ interface UpCliOptions {
   skipVerify?: boolean;
   forceNetwork?: boolean;
   prune?: boolean;
+  drainTimeout: string;
+  forceDrain?: boolean;
   output: string;
   events?: string;
   quiet: boolean;
@@ -92,6 +94,7 @@ function summaryLines(r: UpResult): string[] {
     r.etcd && r.etcd.action !== 'unchanged' && r.etcd.action !== 'skipped' ? `flannel network config ${r.etcd.action}d` : undefined,
     r.hosts.some((h) => h.status === 'changed') ? `${r.hosts.filter((h) => h.status === 'changed').length} hosts changed` : undefined,
     r.dns && r.dns.some((o) => o.action !== 'unchanged') ? `${r.dns.filter((o) => o.action !== 'unchanged').length} DNS objects applied` : undefined,
+    r.removal?.removed && r.removal.hosts.length > 0 ? `${r.removal.hosts.length} hosts drained and removed` : undefined,
   ].filter((x): x is string => x !== undefined);
   return [...table, r.ok ? `Up: ${changed.length === 0 ? 'nothing changed' : changed.join(', ')}.` : `Up stopped at ${r.failedStep}: ${r.error ?? ''}`];
 }
@@ -111,7 +114,9 @@ export function registerUp(program: Command, io: Io): void {
     .option('--wait-for-ssh <duration>', 'keep retrying while new hosts\' sshd is not up yet (default 5m for DigitalOcean/Terraform hosts, 0 otherwise)')
     .option('--skip-verify', 'stop after the DNS addon')
     .option('--force-network', "change flannel's network config in etcd even though nodes hold leases (breaks running pods)")
-    .option('--prune', 'DigitalOcean: delete workers whose index is ≥ workers.count')
+    .option('--prune', 'drain and remove the hosts that left the spec (DigitalOcean workers with an index ≥ workers.count, static hosts taken out of provider.static.hosts): cordon, drain, reset, delete Node and flannel lease, then destroy the droplet or forget the host')
+    .option('--drain-timeout <duration>', 'with --prune: give up draining a node after this long (PodDisruptionBudgets may hold evictions back)', '5m')
+    .option('--force-drain', 'with --prune: also evict pods no controller manages (they are not recreated anywhere)')
     .option('--poll-interval <duration>', 'DigitalOcean: between list-by-tag polls while droplets boot', '5s')
     .option('--timeout <duration>', 'DigitalOcean: give up waiting for droplets to become active after this long', '10m')
     .addOption(outputOption())
@@ -126,6 +131,11 @@ Each step is idempotent, so after a failure fix the cause and run \`up\` again: 
 the current state, and a second \`up\` on a converged cluster changes nothing.
 Progress: listr2 rows on a terminal; \`[k/n]\` lines otherwise (on stderr with -o json);
 -q only failures; --events ndjson one JSON event per line (docs/events.md).
+The remove step lists the hosts that left the spec; with --prune it takes them out one at a time:
+cordon → drain through the Eviction API (DaemonSet and mirror pods stay; a PodDisruptionBudget
+that forbids an eviction is retried until --drain-timeout) → reset the host → delete its Node and
+flannel lease → destroy the droplet or forget the static host. The first failure stops it with
+nothing destroyed after it; re-running continues. \`plan --prune\` shows these steps.
 Exit codes: 1 a host, API or etcd failed; 2 bad input; 3 the cluster came up but verify failed.
 
 Examples:
@@ -139,6 +149,7 @@ Examples:
       const waitForSshMs = opts.waitForSsh === undefined ? undefined : durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const pollIntervalMs = durationFlag('--poll-interval', opts.pollInterval, { allowZero: true, example: '5s or 500ms' });
       const deadlineMs = durationFlag('--timeout', opts.timeout, { example: '10m or 90s' });
+      const drainTimeoutMs = durationFlag('--drain-timeout', opts.drainTimeout, { example: '5m or 90s' });
       const parallel = parseParallel(opts.parallel);
       const cluster = await loadClusterFile(opts.file);
       await holdClusterLock(cluster, 'up', opts.lockTimeout);
@@ -147,7 +158,7 @@ Examples:
       const progress = upProgress(io, ndjson ? 'events' : opts.quiet ? 'quiet' : !json && io === processIo && onTerminal(io.isTTY) ? 'terminal' : json ? 'stderr' : 'lines');
       const { result, failure } = await runUp(cluster, {
         provider: {
-          tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, prune: opts.prune ?? false, pollIntervalMs, deadlineMs,
+          tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, pollIntervalMs, deadlineMs,
           progress: (l) => progress.detail('provision', l),
           onEvent: (e) => { if (e.kind === 'create') progress.detail('provision', `creating ${e.names.join(', ')}`); },
         },
@@ -158,6 +169,9 @@ Examples:
         waitForSshMs,
         skipVerify: opts.skipVerify ?? false,
         forceNetwork: opts.forceNetwork ?? false,
+        prune: opts.prune ?? false,
+        drainTimeoutMs,
+        drainForce: opts.forceDrain ?? false,
         onEvent: progress.step,
         onHostEvent: progress.host,
       });

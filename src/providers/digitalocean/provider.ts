@@ -11,7 +11,7 @@ import type { Host } from '../../spec/host.ts';
 import type { Clock, DigitalOceanClient } from './api-client.ts';
 import { readDropletState, removeDropletState, writeDropletState } from './droplet-state.ts';
 import { deleteDropletIfPresent, dropletAddresses, listDropletsByTag, type Droplet } from './droplets.ts';
-import { ensureWorkers, workerNameRegExp, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
+import { ensureWorkers, extraWorkers, workerNameRegExp, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
 import { designFirewall, firewallName } from '../../spec/firewall-rules.ts';
 import { deleteFirewall, ensureFirewall, findFirewalls, planFirewall, type Firewall, type FirewallOutcome } from './firewall.ts';
 import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
@@ -238,6 +238,31 @@ export class DigitalOceanProvider implements Provider {
     await updateKnownHosts(specPath(cluster, cluster.ssh.knownHostsPath), [], names.map((n) => this.knownHostName(n)));
     for (const d of doomed) await this.forgetHostKey(d.name);
     await removeDropletState(dropletStateFile(cluster));
+  }
+
+  /** Workers of the pool with an index ≥ workers.count that exist now (one list call), highest index first. */
+  async retired(): Promise<Host[]> {
+    const listed = await listDropletsByTag(await this.client(), this.tag);
+    return extraWorkers(listed, this.pool, new Set(this.wantedNames())).map((d) => this.toHost(d));
+  }
+
+  /**
+   * Deletes these retired workers' droplets (found by tag and name, deleted by id; one already gone
+   * is fine) and forgets their host keys and known_hosts lines. Refuses a name the spec still wants.
+   */
+  async release(hosts: readonly Host[]): Promise<string[]> {
+    const wanted = new Set(this.wantedNames());
+    const kept = hosts.filter((h) => wanted.has(h.name)).map((h) => h.name);
+    if (kept.length > 0) throw new KubewrightError(`digitalocean: refusing to delete ${kept.join(', ')}: still within workers.count`, { hint: 'lower workers.count first' });
+    const names = new Set(hosts.map((h) => h.name));
+    const doomed = extraWorkers(await listDropletsByTag(await this.client(), this.tag), this.pool, wanted).filter((d) => names.has(d.name));
+    const client = await this.client();
+    for (const d of doomed) await deleteDropletIfPresent(client, d.id);
+    const { cluster } = this.opts;
+    const known = hosts.flatMap((h) => [h.name, h.publicAddress, h.privateAddress].filter((x): x is string => x !== undefined));
+    await updateKnownHosts(specPath(cluster, cluster.ssh.knownHostsPath), [], known.map((n) => this.knownHostName(n)));
+    for (const h of hosts) await this.forgetHostKey(h.name);
+    return hosts.map((h) => h.name);
   }
 
   private knownHostName(n: string): string {

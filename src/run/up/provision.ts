@@ -8,7 +8,8 @@ export const provision: UpPhase = {
   title: 'hosts from the provider, created when missing',
   plan: (ctx) => ({ run: `${ctx.cluster.provider.kind}: ensuring ${ctx.cluster.workers.count || 'the listed'} hosts` }),
   async run(ctx) {
-    const { hosts, report } = await providerFor(ctx.cluster, ctx.opts.provider).ensure();
+    // prune is the remove step's (drain before destroy), never a delete inside the provider's ensure
+    const { hosts, report } = await providerFor(ctx.cluster, { ...ctx.opts.provider, prune: false }).ensure();
     ctx.result.provision = report;
     ctx.result.hosts = hosts.map((h) => ({ name: h.name, publicAddress: h.publicAddress ?? h.address, privateAddress: h.privateAddress, status: 'planned', actions: 0 }));
     const unaddressed = hosts.filter((h) => !h.address);

@@ -33,6 +33,17 @@ export interface UpOptions {
   /** keep retrying SSH while a new host's sshd is not up yet; default 5 min for DigitalOcean and Terraform hosts, 0 otherwise */
   waitForSshMs?: number | undefined;
   cacheDir?: string | undefined;
+  /**
+   * drain and remove the hosts that left the spec (DigitalOcean workers beyond workers.count,
+   * static hosts taken out of the spec): cordon, drain, reset, delete Node and lease, destroy or forget
+   */
+  prune?: boolean;
+  /** how long each node's drain may take (default 5 min) */
+  drainTimeoutMs?: number;
+  /** drain pods no controller manages too */
+  drainForce?: boolean;
+  /** between eviction attempts a PodDisruptionBudget refused (default 5 s) */
+  drainRetryIntervalMs?: number;
   onEvent?: (e: UpEvent) => void;
   onHostEvent?: (e: HostEvent) => void;
 }
@@ -66,6 +77,8 @@ export interface UpResult {
   etcd?: (Pick<NetworkConfigResult, 'key' | 'action' | 'changes'> & { endpoints: string[] }) | { action: 'skipped'; reason: string } | undefined;
   kubernetesVersion?: string | undefined;
   dns?: AppliedObject[] | undefined;
+  /** the hosts that left the spec: removed (with prune: the steps run) or kept */
+  removal?: { hosts: string[]; removed: boolean; steps: string[]; warnings: string[] } | undefined;
   verify?: VerifyReport | undefined;
 }
 
