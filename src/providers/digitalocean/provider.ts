@@ -18,6 +18,7 @@ import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
 import { keysToPin, readRotations, writeRotation } from '../host-key-rotation.ts';
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
 import { planWorkers, type WorkerPlan } from './plan-workers.ts';
+import { controlPlanePools } from './control-plane-pools.ts';
 import { resolveSshKeys } from './ssh-keys.ts';
 import { clusterStateDir, dropletStateFile, hostKeyDir } from './state-paths.ts';
 import { specPath } from '../../spec/spec-path.ts';
@@ -114,31 +115,43 @@ export class DigitalOceanProvider implements Provider {
     const p = cluster.provider.kind === 'digitalocean' ? cluster.provider : undefined;
     const publicKeyPath = cluster.ssh.publicKeyPath ?? `${cluster.ssh.privateKeyPath}.pub`;
     let sshKeyUploaded = false;
-    // looked up only when a droplet is created: GET /v2/account/keys allows 10 requests per minute
-    const sshKeys = async (): Promise<(string | number)[]> => {
-      const ssh = await resolveSshKeys(client, {
-        sshKeys: p?.sshKeys ?? [],
-        publicKeyPath: specPath(cluster, publicKeyPath),
-        keyName: `kubewright-${cluster.name}`,
-      });
+    // looked up only when a droplet is created (once for every pool): GET /v2/account/keys allows 10 requests per minute
+    let keysLookup: Promise<(string | number)[]> | undefined;
+    const sshKeys = (): Promise<(string | number)[]> => (keysLookup ??= resolveSshKeys(client, {
+      sshKeys: p?.sshKeys ?? [],
+      publicKeyPath: specPath(cluster, publicKeyPath),
+      keyName: `kubewright-${cluster.name}`,
+    }).then((ssh) => {
       sshKeyUploaded = ssh.uploaded;
       return ssh.keys;
-    };
+    }));
     // the firewall first: it covers the pool's tag, so every new droplet is behind it from its first boot
     const design = designFirewall(cluster);
     const firewall = design ? await ensureFirewall(client, design) : undefined;
-    const result = await ensureWorkers({
+    const ensurePool = (pool: WorkerPoolSpec, count: number, prune: boolean | undefined): Promise<EnsureResult> => ensureWorkers({
       client,
-      pool: this.pool,
-      count: cluster.workers.count,
+      pool,
+      count,
       sshKeys,
       userData: async (names) => hostKeyCloudConfig(await Promise.all(names.map((n) => this.keys.loadOrCreate(n)))),
-      ...(this.opts.prune === undefined ? {} : { prune: this.opts.prune }),
+      ...(prune === undefined ? {} : { prune }),
       ...(this.opts.clock === undefined ? {} : { clock: this.opts.clock }),
       ...(this.opts.pollIntervalMs === undefined ? {} : { pollIntervalMs: this.opts.pollIntervalMs }),
       ...(this.opts.deadlineMs === undefined ? {} : { deadlineMs: this.opts.deadlineMs }),
       ...(this.opts.onEvent === undefined ? {} : { onEvent: this.opts.onEvent }),
     });
+    // workers and each control-plane role side by side: one batched create per role; control-plane droplets are never pruned
+    const [workers, ...roles] = await Promise.all([
+      ensurePool(this.pool, cluster.workers.count, this.opts.prune),
+      ...controlPlanePools(cluster, this.pool).map(async (r) => ({ role: r.role, result: await ensurePool(r.pool, r.count, false) })),
+    ]);
+    const roleOf = new Map(roles.flatMap((r) => r.result.workers.map((w) => [w.name, r.role] as const)));
+    const result: EnsureResult = {
+      workers: [...workers.workers, ...roles.flatMap((r) => r.result.workers)],
+      created: [...workers.created, ...roles.flatMap((r) => r.result.created)],
+      extras: [...workers.extras, ...roles.flatMap((r) => r.result.extras)],
+      pruned: workers.pruned,
+    };
 
     const known: KnownHost[] = [];
     const unpinned: string[] = [];
@@ -163,9 +176,10 @@ export class DigitalOceanProvider implements Provider {
       tag: this.tag,
       hosts: result.workers.map((w) => ({ name: w.name, id: w.id, publicAddress: w.publicAddress, privateAddress: w.privateAddress, hostKeyPinned: pinned.has(w.name) })),
     });
-    const hosts = result.workers.map((w): Host => ({
-      name: w.name, address: w.publicAddress, port: cluster.ssh.port, user: cluster.ssh.user, publicAddress: w.publicAddress, privateAddress: w.privateAddress,
-    }));
+    const hosts = result.workers.map((w): Host => {
+      const role = roleOf.get(w.name);
+      return { name: w.name, address: w.publicAddress, port: cluster.ssh.port, user: cluster.ssh.user, publicAddress: w.publicAddress, privateAddress: w.privateAddress, ...(role ? { role } : {}) };
+    });
     return { ...result, hosts, unpinned, sshKeyUploaded, firewall };
   }
 
