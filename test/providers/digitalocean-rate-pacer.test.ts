@@ -26,12 +26,18 @@ test('a burst goes through while the minute has room, then each request waits fo
   assert.equal(pacer.waitedMs, 55_000 + 1_000);
 });
 
-test('ratelimit-remaining 0 holds the next request until ratelimit-reset, then one goes', async () => {
+/** A pacer that sent one request whose answer said `remaining` are left until `resetInS` from now. */
+async function afterOneAnswer(lowWater: number, remaining: number, resetInS: number): Promise<{ clock: FakeClock; pacer: RatePacer; ticket: number; resetAtS: number }> {
   const clock = new FakeClock();
-  const pacer = new RatePacer(clock, { perMinute: 250, lowWater: 0 });
+  const pacer = new RatePacer(clock, { perMinute: 250, lowWater });
   const ticket = await pacer.acquire();
-  const resetAtS = Math.ceil(clock.now() / 1000) + 90;
-  pacer.observe(headers(0, resetAtS), ticket);
+  const resetAtS = Math.ceil(clock.now() / 1000) + resetInS;
+  pacer.observe(headers(remaining, resetAtS), ticket);
+  return { clock, pacer, ticket, resetAtS };
+}
+
+test('ratelimit-remaining 0 holds the next request until ratelimit-reset, then one goes', async () => {
+  const { clock, pacer, resetAtS } = await afterOneAnswer(0, 0, 90);
   assert.equal(pacer.delayMs(), resetAtS * 1000 - clock.now());
   await pacer.acquire();
   assert.equal(clock.now(), resetAtS * 1000);
@@ -40,11 +46,7 @@ test('ratelimit-remaining 0 holds the next request until ratelimit-reset, then o
 });
 
 test('a low ratelimit-remaining is spread evenly until ratelimit-reset instead of spent in one burst', async () => {
-  const clock = new FakeClock();
-  const pacer = new RatePacer(clock, { perMinute: 250, lowWater: 100 });
-  const ticket = await pacer.acquire();
-  const resetAtS = Math.ceil(clock.now() / 1000) + 600;
-  pacer.observe(headers(50, resetAtS), ticket);
+  const { pacer, ticket, resetAtS } = await afterOneAnswer(100, 50, 600);
   const gap = pacer.delayMs();
   assert.ok(Math.abs(gap - 12_000) <= 1_000, `600 s over 50 requests is 12 s apart (got ${gap} ms)`);
   // above the low-water mark nothing waits
