@@ -167,7 +167,8 @@ test('provision interrupted by SIGINT at a random create, then run again, ends w
     const names = realSim.dropletNames();
     assert.equal(names.length, 1000);
     assert.equal(new Set(names).size, 1000, 'no duplicate names');
-    assert.equal(realSim.counts().creates, Math.ceil((1000 - afterFirst) / 10), 'the second run created only what was missing');
+    // at most (a create the dying run had sent may still land after it exited)
+    assert.ok(realSim.counts().creates <= Math.ceil((1000 - afterFirst) / 10), 'the second run created only what was missing');
     const state = JSON.parse(await readFile(join(dir, '.kubewright/scale/digitalocean.json'), 'utf8')) as { hosts: { name: string; hostKeyPinned: boolean }[] };
     assert.equal(state.hosts.length, 1000);
     assert.ok(state.hosts.every((h) => h.hostKeyPinned), 'every droplet kubewright created has its host key pinned');
