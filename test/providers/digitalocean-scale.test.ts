@@ -167,6 +167,7 @@ test('provision interrupted by SIGINT at a random create, then run again, ends w
     const names = realSim.dropletNames();
     assert.equal(names.length, 1000);
     assert.equal(new Set(names).size, 1000, 'no duplicate names');
+    for (const n of names) assert.deepEqual(realSim.dropletsByName(n).map((d) => d.tags), [['k8s-worker', 'k8s-demo']], `${n}: one droplet with every tag`);
     // at most (a create the dying run had sent may still land after it exited)
     assert.ok(realSim.counts().creates <= Math.ceil((1000 - afterFirst) / 10), 'the second run created only what was missing');
     const state = JSON.parse(await readFile(join(dir, '.kubewright/scale/digitalocean.json'), 'utf8')) as { hosts: { name: string; hostKeyPinned: boolean }[] };
