@@ -102,16 +102,15 @@ export function renderEtcdLookupScript(cluster: Cluster): string {
 # for retry-after or ratelimit-reset. A members file younger than ETCD_LOOKUP_REFRESH_SECONDS is
 # used without asking the API; before asking, a random 0..ETCD_LOOKUP_JITTER_SECONDS delay spreads
 # a fleet's lookups (all of them share one token's 250 requests a minute).
-# Overrides for tests and DigitalOcean-compatible APIs: DIGITALOCEAN_API_URL, ETCD_LOOKUP_ROOT (prefixes every path).
+# Overrides (in ${ETCD_LOOKUP_ENV_PATH}): DIGITALOCEAN_API_URL and the ETCD_LOOKUP_* above.
 set -u
 
 TAG='${tag ?? ''}'
 STATIC_ENDPOINTS='${staticEndpoints.join(' ')}'
 PORT=${ETCD_CLIENT_PORT}
 API_URL="\${DIGITALOCEAN_API_URL:-${DIGITALOCEAN_API_URL_DEFAULT}}"
-ROOT="\${ETCD_LOOKUP_ROOT:-}"
-TOKEN_FILE="$ROOT${DIGITALOCEAN_TOKEN_PATH}"
-MEMBERS_FILE="$ROOT${ETCD_MEMBERS_PATH}"
+TOKEN_FILE="${DIGITALOCEAN_TOKEN_PATH}"
+MEMBERS_FILE="${ETCD_MEMBERS_PATH}"
 ATTEMPTS="\${ETCD_LOOKUP_ATTEMPTS:-0}"
 RETRY_SECONDS="\${ETCD_LOOKUP_RETRY_SECONDS:-10}"
 REFRESH_SECONDS="\${ETCD_LOOKUP_REFRESH_SECONDS:-${ETCD_LOOKUP_REFRESH_SECONDS}}"

@@ -14,7 +14,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { acceptsSsh, installHostTestDoubles, makeFakeRoot, sshdConfig } from '../support/sshd-hosts.ts';
+import { makeFakeRoot } from '../support/fake-root.ts';
+import { acceptsSsh, installHostTestDoubles, sshdConfig } from '../support/sshd-hosts.ts';
 
 const run = promisify(execFile);
 

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,6 +32,7 @@ import { KubeApiDouble } from '../support/kube-api-double.ts';
 import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { startPrismProxy, type PrismProxy } from '../support/prism.ts';
 import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
+import { runConfined } from '../support/fake-root.ts';
 import { bootDropletHost, portFreeOn, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
 import { startE2eEtcd, type E2eEtcd } from './digitalocean-etcd.ts';
 
@@ -119,12 +120,13 @@ async function runStartedUnits(h: DropletHost): Promise<void> {
 
   if (started.has('etcd-lookup.service') && !node.lookup) {
     node.lookup = 'running';
-    const out = await run('sh', [r('usr/local/bin/etcd-lookup')], {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ETCD_LOOKUP_ROOT: h.root, DIGITALOCEAN_API_URL: apiTls!.url, CURL_CA_BUNDLE: join(dir, 'pki', 'ca.pem'), ETCD_LOOKUP_ATTEMPTS: '10', ETCD_LOOKUP_RETRY_SECONDS: '1' },
-      timeout: 60_000,
-    }).catch((e: { stderr?: string; message: string }) => {
-      throw new Error(`etcd-lookup failed: ${e.stderr ?? e.message}`);
+    // as systemd would: in the node's root, at the script's own paths (test/support/fake-root.ts)
+    const ca = join(h.dir, 'api-ca.pem');
+    await copyFile(join(dir, 'pki', 'ca.pem'), ca);
+    const out = await runConfined(h.root, h.dir, '/bin/sh /usr/local/bin/etcd-lookup', {
+      PATH: '/usr/local/bin:/usr/bin:/bin', DIGITALOCEAN_API_URL: apiTls!.url, CURL_CA_BUNDLE: ca, ETCD_LOOKUP_ATTEMPTS: '10', ETCD_LOOKUP_RETRY_SECONDS: '1',
     });
+    if (out.code !== 0) throw new Error(`etcd-lookup failed: ${out.stderr}`);
     node.lookupLog = out.stderr;
     node.lookup = 'done';
     timeline.push(`${Date.now() - t0} etcd-lookup ${h.name}`);

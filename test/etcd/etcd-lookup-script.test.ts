@@ -1,4 +1,4 @@
-// The rendered etcd-lookup script, run for real with /bin/sh in a temp root against the
+// The rendered etcd-lookup script, run for real with /bin/sh in a fake root against the
 // DigitalOcean simulator on loopback (test/support/do-simulator.ts, a test double of the API).
 // curl is wrapped by a logging shim so we can prove the token never reaches a command line.
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { DigitalOceanClient } from '../../src/providers/digitalocean/api-client.
 import { listEtcdEndpoints } from '../../src/providers/digitalocean/etcd-endpoints.ts';
 import { renderEtcdLookupScript } from '../../src/render/etcd-lookup.ts';
 import { DigitalOceanSimulator } from '../support/do-simulator.ts';
+import { makeFakeRoot, runConfined } from '../support/fake-root.ts';
 import { issueTestCertificates, type TestCertificates } from '../support/etcd-test-certificates.ts';
 import { testCluster } from './cluster-spec.ts';
 
@@ -50,53 +51,39 @@ interface Run {
 
 let runs = 0;
 
-/** Renders the script for a spec, lays out a temp root and runs it with sh. */
+/** Renders the script for a spec, puts it into a fresh fake root and runs it there with sh, as
+ * root with the root as `/` (test/support/fake-root.ts: the script's real paths, no override). */
 async function runLookup(
   spec: { tag?: string; endpoints?: string[] },
   opts: { token?: string | null; tokenMode?: number; attempts?: number; retrySeconds?: number; root?: string; apiUrl?: string; jitterSeconds?: number; refreshSeconds?: number; fakeSleep?: boolean } = {},
 ): Promise<Run> {
   const root = opts.root ?? join(dir, `root-${++runs}`);
+  if (!opts.root) await makeFakeRoot(root, dir);
   await mkdir(join(root, 'usr/local/bin'), { recursive: true });
   await mkdir(join(root, 'etc/flannel'), { recursive: true });
-  await mkdir(join(root, 'bin'), { recursive: true });
-  await mkdir(join(root, 'tmp'), { recursive: true });
-  const script = join(root, 'usr/local/bin/etcd-lookup');
-  await writeFile(script, renderEtcdLookupScript(testCluster({ profile: 'modern', ...spec })), { mode: 0o755 });
+  await writeFile(join(root, 'usr/local/bin/etcd-lookup'), renderEtcdLookupScript(testCluster({ profile: 'modern', ...spec })), { mode: 0o755 });
   if (opts.token !== null) {
     const tokenFile = join(root, 'etc/flannel/do-token');
     await writeFile(tokenFile, `${opts.token ?? TOKEN}\n`);
     await chmod(tokenFile, opts.tokenMode ?? 0o600);
   }
-  // a curl that logs its arguments, then runs the real one
-  const curlLog = join(root, 'curl-args.log');
-  await writeFile(join(root, 'bin/curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${curlLog}'\nexec /usr/bin/curl "$@"\n`, { mode: 0o755 });
+  // a curl that logs its arguments, then runs the real one (in the test's folder, seen at its own path)
+  const shims = await mkdtemp(join(dir, 'shims-'));
+  const curlLog = join(shims, 'curl-args.log');
+  await writeFile(join(shims, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${curlLog}'\nexec /usr/bin/curl "$@"\n`, { mode: 0o755 });
+  await writeFile(curlLog, '');
   // fakeSleep: a sleep that logs its seconds and returns at once, so the script's waits are asserted, not spent
-  if (opts.fakeSleep) await writeFile(join(root, 'bin/sleep'), `#!/bin/sh\nprintf '%s\\n' "$1" >>'${join(root, 'sleep.log')}'\n`, { mode: 0o755 });
-  return new Promise((resolve) => {
-    execFile(
-      '/bin/sh',
-      [script],
-      {
-        timeout: 60_000,
-        env: {
-          PATH: `${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
-          TMPDIR: join(root, 'tmp'),
-          DIGITALOCEAN_API_URL: opts.apiUrl ?? apiUrl,
-          CURL_CA_BUNDLE: certs.files.ca,
-          ETCD_LOOKUP_ROOT: root,
-          ETCD_LOOKUP_ATTEMPTS: String(opts.attempts ?? 1),
-          ETCD_LOOKUP_RETRY_SECONDS: String(opts.retrySeconds ?? 0),
-          ETCD_LOOKUP_JITTER_SECONDS: String(opts.jitterSeconds ?? 0),
-          ...(opts.refreshSeconds === undefined ? {} : { ETCD_LOOKUP_REFRESH_SECONDS: String(opts.refreshSeconds) }),
-        },
-      },
-      (err, stdout, stderr) => {
-        void readFile(curlLog, 'utf8')
-          .catch(() => '')
-          .then((curlArgs) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, root, curlArgs }));
-      },
-    );
+  if (opts.fakeSleep) await writeFile(join(shims, 'sleep'), `#!/bin/sh\nprintf '%s\\n' "$1" >>'${join(root, 'sleep.log')}'\n`, { mode: 0o755 });
+  const r = await runConfined(root, dir, '/bin/sh /usr/local/bin/etcd-lookup', {
+    PATH: `${shims}:/usr/local/bin:/usr/bin:/bin`,
+    DIGITALOCEAN_API_URL: opts.apiUrl ?? apiUrl,
+    CURL_CA_BUNDLE: certs.files.ca,
+    ETCD_LOOKUP_ATTEMPTS: String(opts.attempts ?? 1),
+    ETCD_LOOKUP_RETRY_SECONDS: String(opts.retrySeconds ?? 0),
+    ETCD_LOOKUP_JITTER_SECONDS: String(opts.jitterSeconds ?? 0),
+    ...(opts.refreshSeconds === undefined ? {} : { ETCD_LOOKUP_REFRESH_SECONDS: String(opts.refreshSeconds) }),
   });
+  return { ...r, root, curlArgs: await readFile(curlLog, 'utf8') };
 }
 
 function assertNoToken(r: Run): void {

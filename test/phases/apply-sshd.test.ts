@@ -13,7 +13,8 @@ import { runHosts, type HostOutcome, type HostTarget } from '../../src/run/run-h
 import type { Host } from '../../src/spec/host.ts';
 import { buildArtifactMirror, standInScript, type ArtifactMirror } from '../support/artifact-mirror.ts';
 import { freePort } from '../support/free-port.ts';
-import { filesAdded, startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
+import { filesAdded } from '../support/fake-root.ts';
+import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
 import { connectHost } from '../../src/run/connect.ts';
 import { SshConnectionError } from '../../src/exec/ssh-errors.ts';
 import { startCuttingProxy } from './cutting-proxy.ts';

@@ -14,7 +14,8 @@ import { parseCluster } from '../../src/spec/cluster.ts';
 import { main } from '../../src/cli/main.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
-import { filesAdded, startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
+import { filesAdded } from '../support/fake-root.ts';
+import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
 
 let lab: SshdHosts;
 let specFile: string;

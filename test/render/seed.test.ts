@@ -3,9 +3,9 @@
 // systemd-analyze verify on every unit, kubectl on the kubeconfig, the manifests and the flannel
 // config parsed, and the public_ip script run against a loopback server.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import type { RenderedFile, RenderedHost } from '../../src/render/types.ts';
 import type { ClusterCredentials } from '../../src/spec/credentials.ts';
 import { plannedHosts } from '../../src/providers/provider.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
+import { makeFakeRoot, runConfined } from '../support/fake-root.ts';
 import { exampleInput, exampleText } from '../support/example-clusters.ts';
 import { assertGolden, renderedClusterText, updatingGolden } from '../support/golden.ts';
 import { verifyUnits } from '../support/systemd-verify.ts';
@@ -324,12 +325,31 @@ test('the seed profile refuses containerd with exit 2 and points to the modern p
   );
 });
 
-function runScript(script: string, env: Record<string, string>): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('sh', [script], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, timeout: 30_000 }, (err, _out, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr });
-    });
-  });
+/**
+ * Runs a rendered public_ip script as on a node: as root in a fresh fake root it sees as `/`
+ * (test/support/fake-root.ts), so it writes /etc/kubelet/public_ip at its real path. A curl TEST
+ * DOUBLE first in PATH sends DigitalOcean's metadata address to `metadataPort` on loopback.
+ * Returns the exit code, stderr and the file the script wrote (undefined: none).
+ */
+async function runPublicIp(contents: string, metadataPort: number, env: Record<string, string>): Promise<{ code: number; stderr: string; written: string | undefined }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kw-public-ip-'));
+  try {
+    const root = join(dir, 'root');
+    await makeFakeRoot(root, dir);
+    await mkdir(join(root, 'usr/local/bin'), { recursive: true });
+    await writeFile(join(root, 'usr/local/bin/public_ip'), contents, { mode: 0o755 });
+    await mkdir(join(dir, 'shims'));
+    await writeFile(
+      join(dir, 'shims', 'curl'),
+      `#!/bin/sh\n# curl TEST DOUBLE (test/render/seed.test.ts): the metadata service is a loopback server\nfor a in "$@"; do shift; case "$a" in http://169.254.169.254/*) a="http://127.0.0.1:${metadataPort}/\${a#http://169.254.169.254/}" ;; esac; set -- "$@" "$a"; done\nexec /usr/bin/curl "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = await runConfined(root, dir, '/usr/local/bin/public_ip', { PATH: `${join(dir, 'shims')}:/usr/bin:/bin`, ...env }, 30_000);
+    const written = await readFile(join(root, 'etc/kubelet/public_ip'), 'utf8').catch(() => undefined);
+    return { code: r.code, stderr: r.stderr, written };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 test('the public_ip script writes PUBLIC_IP= from the metadata service, retrying until it answers', async () => {
@@ -348,48 +368,28 @@ test('the public_ip script writes PUBLIC_IP= from the metadata service, retrying
     res.writeHead(200, { 'content-type': 'text/plain' }).end('203.0.113.7');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const dir = await mkdtemp(join(tmpdir(), 'kw-public-ip-'));
   try {
-    const path = join(dir, 'public_ip.sh');
-    await writeFile(path, script.contents, { mode: 0o755 });
-    const out = join(dir, 'etc/kubelet/public_ip');
     const { port } = server.address() as AddressInfo;
-    const r = await runScript(path, {
-      PUBLIC_IP_METADATA_URL: `http://127.0.0.1:${port}/metadata/v1/interfaces/public/0/ipv4/address`,
-      PUBLIC_IP_FILE: out,
-      PUBLIC_IP_ATTEMPTS: '5',
-      PUBLIC_IP_RETRY_SECONDS: '0',
-    });
+    const r = await runPublicIp(script.contents, port, { PUBLIC_IP_ATTEMPTS: '5', PUBLIC_IP_RETRY_SECONDS: '0' });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(await readFile(out, 'utf8'), 'PUBLIC_IP=203.0.113.7\n');
+    assert.equal(r.written, 'PUBLIC_IP=203.0.113.7\n');
     assert.equal(requests, 3);
   } finally {
     server.close();
-    await rm(dir, { recursive: true, force: true });
   }
 });
 
 test('the public_ip script gives up after its attempts and writes nothing when the answer is no address', async () => {
   const server = createServer((_req, res) => res.writeHead(200).end('<html>captive portal</html>'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const dir = await mkdtemp(join(tmpdir(), 'kw-public-ip-'));
   try {
-    const path = join(dir, 'public_ip.sh');
-    await writeFile(path, fileAt(firstHost(), '/usr/local/bin/public_ip').contents, { mode: 0o755 });
-    const out = join(dir, 'public_ip');
     const { port } = server.address() as AddressInfo;
-    const r = await runScript(path, {
-      PUBLIC_IP_METADATA_URL: `http://127.0.0.1:${port}/`,
-      PUBLIC_IP_FILE: out,
-      PUBLIC_IP_ATTEMPTS: '3',
-      PUBLIC_IP_RETRY_SECONDS: '0',
-    });
+    const r = await runPublicIp(fileAt(firstHost(), '/usr/local/bin/public_ip').contents, port, { PUBLIC_IP_ATTEMPTS: '3', PUBLIC_IP_RETRY_SECONDS: '0' });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /after 3 attempts/);
-    await assert.rejects(stat(out), /ENOENT/);
+    assert.equal(r.written, undefined);
   } finally {
     server.close();
-    await rm(dir, { recursive: true, force: true });
   }
 });
 
@@ -405,18 +405,10 @@ test('a static host\'s known public address is written without asking any metada
   assert.match(fileAt(w1, '/usr/local/bin/public_ip').contents, /^known='203\.0\.113\.21'$/m);
   // a host name is not an IPv4: that host asks the metadata service like a droplet
   assert.match(fileAt(w2, '/usr/local/bin/public_ip').contents, /^known=''$/m);
-  const dir = await mkdtemp(join(tmpdir(), 'kw-public-ip-'));
-  try {
-    const path = join(dir, 'public_ip.sh');
-    await writeFile(path, fileAt(w1, '/usr/local/bin/public_ip').contents, { mode: 0o755 });
-    const out = join(dir, 'public_ip');
-    // port 9 on loopback: nothing listens, so any request would fail
-    const r = await runScript(path, { PUBLIC_IP_METADATA_URL: 'http://127.0.0.1:9/', PUBLIC_IP_FILE: out, PUBLIC_IP_ATTEMPTS: '1' });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(await readFile(out, 'utf8'), 'PUBLIC_IP=203.0.113.21\n');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  // port 9 on loopback: nothing listens, so any request would fail
+  const r = await runPublicIp(fileAt(w1, '/usr/local/bin/public_ip').contents, 9, { PUBLIC_IP_ATTEMPTS: '1' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.written, 'PUBLIC_IP=203.0.113.21\n');
 });
 
 test('oneshot units carry no Restart= so the post\'s Ubuntu 16.04 (systemd 229) loads them', () => {

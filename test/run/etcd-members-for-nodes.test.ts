@@ -2,7 +2,6 @@
 // every node, so the real etcd-lookup script finds a fresh file and asks no API. The DigitalOcean
 // API is the simulator (TEST DOUBLE) on loopback; the script runs for real with /bin/sh.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { renderCluster } from '../../src/render/cluster.ts';
 import { ETCD_MEMBERS_PATH, renderEtcdLookupScript } from '../../src/render/etcd-lookup.ts';
 import { etcdMembersForNodes } from '../../src/run/etcd-members-for-nodes.ts';
 import { DigitalOceanSimulator } from '../support/do-simulator.ts';
+import { makeFakeRoot, runConfined } from '../support/fake-root.ts';
 import { testCluster } from '../etcd/cluster-spec.ts';
 import { plannedHosts } from '../../src/providers/provider.ts';
 
@@ -51,8 +51,11 @@ test('one listing with the lookup token renders the members file on every node, 
 });
 
 test('the real script on a node with the rendered file asks no API', async () => {
+  // the node: a fake root the script sees as `/` (test/support/fake-root.ts)
   const root = join(dir, 'node');
+  await makeFakeRoot(root, dir);
   await mkdir(join(root, 'etc/flannel'), { recursive: true });
+  await mkdir(join(root, 'usr/local/bin'), { recursive: true });
   const rendered = renderCluster({ cluster: tagged, hosts: plannedHosts(tagged), lookupToken: READ_ONLY, etcdMembers: ['https://10.135.0.4:2379'] });
   const host = rendered.hosts[0];
   assert.ok(host);
@@ -60,13 +63,9 @@ test('the real script on a node with the rendered file asks no API', async () =>
     await writeFile(join(root, f.path), f.contents);
     await chmod(join(root, f.path), f.mode);
   }
-  const script = join(dir, 'etcd-lookup');
-  await writeFile(script, renderEtcdLookupScript(tagged), { mode: 0o755 });
+  await writeFile(join(root, 'usr/local/bin/etcd-lookup'), renderEtcdLookupScript(tagged), { mode: 0o755 });
   // nothing listens on this https URL: any API call would fail the run
-  const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile('/bin/sh', [script], { env: { PATH: '/usr/bin:/bin', ETCD_LOOKUP_ROOT: root, DIGITALOCEAN_API_URL: 'https://127.0.0.1:9', ETCD_LOOKUP_ATTEMPTS: '1', TMPDIR: dir } }, (err, _o, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }));
-  });
+  const r = await runConfined(root, dir, '/bin/sh /usr/local/bin/etcd-lookup', { PATH: '/usr/bin:/bin', DIGITALOCEAN_API_URL: 'https://127.0.0.1:9', ETCD_LOOKUP_ATTEMPTS: '1' });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /using it without asking the API/);
 });

@@ -2,15 +2,16 @@
 // directory, host key and fake filesystem root; all accept one generated client key. There is
 // no systemd on the test machine, so each host's PATH starts with a `systemctl` TEST DOUBLE
 // (a shell script keeping unit state in files) — real systemd is tested with nspawn hosts.
-// A root login is CONFINED to the host's fake root by the host itself (see `confineScript`):
+// A root login is CONFINED to the host's fake root by the host itself (test/support/fake-root.ts):
 // kubewright connects and writes absolute paths exactly as on a real host, and needs no
 // test-only option to stay off this machine's `/`.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { confinementCommand, installConfinement, makeFakeRoot } from './fake-root.ts';
 import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
@@ -86,62 +87,6 @@ echo "-- journal of the journalctl test double for: $* --"
 echo "broken: exited with status 1"
 `;
 
-// HOST CONFINEMENT (part of the test hosts, not of kubewright): sshd runs every root session
-// through this script in a private mount namespace (unshare --mount --propagation private: no
-// mount is seen outside the session, all vanish with it). It mounts this machine's /usr
-// (read-only, with the fake root's own /usr/local kept on top), /dev and /proc into the fake root
-// ($1), and the host's folder ($2: the systemctl test double, HOME) at its own path, then chroots
-// into the fake root and runs the client's command (sftp included) with the login shell. So
-// kubewright's absolute paths land in the fake root. A fresh fake root (makeFakeRoot) holds the
-// top directories of a Linux host, the mount points, this machine's /etc/alternatives (awk is a
-// link through it) and root's entry in /etc/passwd and /etc/group (sftp-server looks its user up).
-const confineScript = `#!/bin/sh
-# host confinement for a test sshd (test/support/sshd-hosts.ts); run under unshare --mount
-set -e
-R="$1" D="$2"
-mount --bind "$R/usr/local" "$D/usr-local"
-mount --rbind /usr "$R/usr"
-mount -o remount,bind,ro "$R/usr"
-mount --move "$D/usr-local" "$R/usr/local"
-for l in bin sbin lib lib64; do [ -L "$R/$l" ] || [ ! -d "/$l" ] || mount --rbind "/$l" "$R/$l"; done
-mount --rbind /dev "$R/dev"
-mount --rbind /proc "$R/proc"
-mount --bind "$D" "$R$D"
-if [ -n "$SSH_ORIGINAL_COMMAND" ]; then exec chroot "$R" "\${SHELL:-/bin/sh}" -c "$SSH_ORIGINAL_COMMAND"; fi
-exec chroot "$R" "\${SHELL:-/bin/sh}" -l
-`;
-
-const fakeRootDirs = ['dev', 'etc', 'home', 'mnt', 'opt', 'proc', 'root', 'run', 'srv', 'usr/local', 'var'];
-const fakeRootFiles: Record<string, string> = { 'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n', 'etc/group': 'root:x:0:\n' };
-
-/** Creates a fresh fake root for the host whose folder is `dir`: the top directories of a Linux
- * host (bin, lib… as on this machine), the confinement's mount points, /etc/alternatives, root's
- * passwd and group entries. */
-export async function makeFakeRoot(root: string, dir: string): Promise<void> {
-  for (const d of fakeRootDirs) await mkdir(join(root, d), { recursive: true, mode: 0o755 });
-  await mkdir(join(root, 'tmp'), { mode: 0o1777 });
-  await chmod(join(root, 'tmp'), 0o1777);
-  for (const l of ['bin', 'sbin', 'lib', 'lib64']) {
-    const target = await readlink(`/${l}`).catch(() => undefined);
-    if (target !== undefined) await symlink(target, join(root, l));
-    else await mkdir(join(root, l));
-  }
-  await mkdir(join(root, dir), { recursive: true });
-  await mkdir(join(dir, 'usr-local'), { recursive: true });
-  for (const [f, text] of Object.entries(fakeRootFiles)) await writeFile(join(root, f), text, { mode: 0o644 });
-  await run('cp', ['-a', '/etc/alternatives', join(root, 'etc')]);
-}
-
-/** The files (not directories or symlinks) under a fake root that a fresh one does not have, sorted. */
-export async function filesAdded(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(root.length + 1))
-    .filter((f) => !(f in fakeRootFiles) && !f.startsWith('etc/alternatives/'))
-    .sort();
-}
-
 /** Whether an SSH server at address:port answers with its banner (bounded by a 1 s timeout). */
 export async function acceptsSsh(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -182,16 +127,16 @@ export function sshdConfig(o: { dir: string; root: string; address: string; port
     // an external sftp-server: the confinement runs it in the session's new root
     'Subsystem sftp /usr/lib/openssh/sftp-server',
     'Match User root',
-    `  ForceCommand unshare --mount --propagation private -- /bin/sh ${o.bin}/kw-confine ${o.root} ${o.dir}`,
+    `  ForceCommand ${confinementCommand(o.bin, o.root, o.dir)}`,
     '',
   ].join('\n');
 }
 
-/** Puts the systemctl/journalctl test doubles and the confinement script into `bin`. */
+/** Puts the systemctl/journalctl test doubles and the confinement script (fake-root.ts) into `bin`. */
 export async function installHostTestDoubles(bin: string): Promise<void> {
   await writeFile(join(bin, 'systemctl'), fakeSystemctl, { mode: 0o755 });
   await writeFile(join(bin, 'journalctl'), fakeJournalctl, { mode: 0o755 });
-  await writeFile(join(bin, 'kw-confine'), confineScript, { mode: 0o755 });
+  await installConfinement(bin);
 }
 
 async function startOne(base: string, name: string, authorizedKeys: string): Promise<SshdHost> {

@@ -8,9 +8,11 @@ export const PUBLIC_IP_METADATA_URL = 'http://169.254.169.254/metadata/v1/interf
 
 /**
  * POSIX sh. Retries (the metadata service can lag behind boot), accepts only a dotted quad, and
- * writes through a temp file + rename so kubelet never reads a half-written file. The PUBLIC_IP_*
- * environment overrides exist for tests; the unit sets none of them. `knownAddress` (an IPv4 the
- * provider already knows, e.g. a static host's) is written as is: such hosts have no metadata service.
+ * writes through a temp file + rename so kubelet never reads a half-written file. It reads
+ * PUBLIC_IP_ATTEMPTS (0 = until it answers) and PUBLIC_IP_RETRY_SECONDS from its environment (the
+ * unit sets neither; an operator may, in a drop-in); the URL and the output path are fixed.
+ * `knownAddress` (an IPv4 the provider already knows, e.g. a static host's) is written as is: such
+ * hosts have no metadata service.
  */
 export function renderPublicIpScript(knownAddress?: string): string {
   const known = knownAddress !== undefined && parseIPv4(knownAddress) !== undefined ? knownAddress : '';
@@ -19,8 +21,8 @@ export function renderPublicIpScript(knownAddress?: string): string {
 set -u
 # the provider's address for this host; empty: ask DigitalOcean's metadata service
 known='${known}'
-url="\${PUBLIC_IP_METADATA_URL:-${PUBLIC_IP_METADATA_URL}}"
-out="\${PUBLIC_IP_FILE:-${seedPaths.publicIpEnv}}"
+url='${PUBLIC_IP_METADATA_URL}'
+out='${seedPaths.publicIpEnv}'
 # 0: keep trying until the metadata service answers (the unit has no Restart=, see below)
 attempts="\${PUBLIC_IP_ATTEMPTS:-0}"
 delay="\${PUBLIC_IP_RETRY_SECONDS:-2}"
