@@ -348,6 +348,11 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
   const versions = { ...defaults.versions, ...stripUndefined(spec.versions) };
   const flannelVersion = parseKubeVersion(versions.flannel.replace(/^v/, '').split('-')[0] ?? '');
   const etcdApi = flannelEtcdApi(flannelVersion);
+  const etcdVersion = parseKubeVersion(versions.etcd.replace(/^v/, ''));
+  // etcd 3.6 removed the v2 API that flannel < 0.18 speaks (3.4 and 3.5 serve it with --enable-v2)
+  if (spec.controlPlane && etcdApi === 'v2' && etcdVersion && (etcdVersion.major > 3 || (etcdVersion.major === 3 && etcdVersion.minor >= 6))) {
+    add('versions.etcd', `must be below 3.6 while flannel ${versions.flannel} talks etcd's v2 API (etcd 3.6 removed it)`, versions.etcd, 'use versions.etcd: "3.5.21", or flannel 0.18.0 or newer (etcd v3)');
+  }
 
   if (issues.length > 0 || !provider || !serviceCIDR || !podCIDR || apiServer === undefined || count === undefined && provider.kind !== 'terraform') {
     throw new SpecError(sourceFile, issues);

@@ -5,14 +5,12 @@
 // nothing, it survives a stopped member, the fourth machine joins through the member API, and a
 // peer certificate from another CA is refused. No test doubles. Needs root.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.ts';
 import { listEtcdMembers, waitForEtcdQuorum } from '../../src/etcd/etcd-membership.ts';
 import { EtcdV3Store } from '../../src/etcd/etcd-v3-store.ts';
@@ -30,9 +28,8 @@ import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 import type { Host } from '../../src/spec/host.ts';
 import { buildEtcdMirror, debianEtcdVersion } from '../support/etcd-mirror.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
-import { onLabHost } from '../support/lab-shell.ts';
+import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
 
-const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 
 describe('an etcd cluster on systemd-nspawn machines', { skip }, () => {
@@ -45,7 +42,7 @@ describe('an etcd cluster on systemd-nspawn machines', { skip }, () => {
   let store: ArtifactStore;
   let last: EtcdClusterReport;
   let gateway = '';
-  const savedEnv = { state: process.env['KUBEWRIGHT_LAB_STATE_DIR'], cache: process.env['KUBEWRIGHT_CACHE_DIR'] };
+  let teardown: ReturnType<typeof isolateTestLab> | undefined;
 
   const members = (n: number): Host[] => machines.slice(0, n).map((h) => ({ ...h, role: 'control-plane' as const }));
   const onHost = (h: Host, cmd: string): Promise<string> => onLabHost(dir, h, cmd);
@@ -58,8 +55,7 @@ describe('an etcd cluster on systemd-nspawn machines', { skip }, () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kw-etcd-nspawn-'));
-    process.env['KUBEWRIGHT_LAB_STATE_DIR'] = join(dir, 'lab-state');
-    process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
+    teardown = isolateTestLab(dir);
     const subnet = await freeSubnet(216, 100, 100);
     const etcdVersion = await debianEtcdVersion();
     gateway = subnet.replace('.0/24', '.1');
@@ -88,13 +84,7 @@ artifacts: { mirror: ./mirror }
   });
 
   after(async () => {
-    await provider?.remove().catch(() => undefined);
-    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
-    for (const [k, v] of [['KUBEWRIGHT_LAB_STATE_DIR', savedEnv.state], ['KUBEWRIGHT_CACHE_DIR', savedEnv.cache]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await rm(dir, { recursive: true, force: true });
+    await teardown?.(provider, bridge);
   });
 
   test('three members form a cluster with kubewright\'s peer certificates and agree on a write', async () => {

@@ -3,13 +3,11 @@
 // test/support/artifact-mirror.ts that stay running) served from a local mirror with real
 // checksums. Units really get enabled, started and restarted. Needs root.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { prepareRun } from '../../src/run/prepare-run.ts';
 import { planText } from '../../src/run/plan-report.ts';
 import { runHosts, type HostOutcome, type HostTarget } from '../../src/run/run-hosts.ts';
@@ -24,9 +22,8 @@ import { providerFor } from '../../src/providers/provider-for.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { CountingExecutor } from './fixture-host.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
-import { onLabHost } from '../support/lab-shell.ts';
+import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
 
-const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const units = ['etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service'];
 
@@ -38,7 +35,7 @@ describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
   let specText: (dns: string) => string;
   let provider: LabProvider;
   let hosts: Host[] = [];
-  const savedEnv = { state: process.env['KUBEWRIGHT_LAB_STATE_DIR'], cache: process.env['KUBEWRIGHT_CACHE_DIR'] };
+  let teardown: ReturnType<typeof isolateTestLab> | undefined;
 
   /** unit → `InvocationID ActiveEnterTimestamp ActiveState` per host */
   async function unitStates(): Promise<Record<string, Record<string, string>>> {
@@ -68,8 +65,7 @@ describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kw-apply-nspawn-'));
     spec = join(dir, 'cluster.yaml');
-    process.env['KUBEWRIGHT_LAB_STATE_DIR'] = join(dir, 'lab-state');
-    process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
+    teardown = isolateTestLab(dir);
     const subnet = await freeSubnet(215, 100, 100);
     const gateway = subnet.replace('.0/24', '.1');
     const base = (dns: string, pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
@@ -97,13 +93,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   });
 
   after(async () => {
-    await provider?.remove().catch(() => undefined);
-    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
-    for (const [k, v] of [['KUBEWRIGHT_LAB_STATE_DIR', savedEnv.state], ['KUBEWRIGHT_CACHE_DIR', savedEnv.cache]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await rm(dir, { recursive: true, force: true });
+    await teardown?.(provider, bridge);
   });
 
   test('first apply writes everything and every unit runs under systemd', async () => {

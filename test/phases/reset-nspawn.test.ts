@@ -4,13 +4,11 @@
 // the machine itself: a listing of its file tree (path, type, mode) taken before apply must equal
 // the one after reset. No API server or etcd runs: their deletion is a warning here. Needs root.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import type { Host } from '../../src/spec/host.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
@@ -18,9 +16,8 @@ import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
-import { onLabHost } from '../support/lab-shell.ts';
+import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
 
-const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const units = ['etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service'];
 
@@ -39,7 +36,7 @@ describe('reset on 2 systemd-nspawn hosts', { skip }, () => {
   let provider: LabProvider;
   let hosts: Host[] = [];
   const fresh = new Map<string, string>();
-  const savedEnv = { state: process.env['KUBEWRIGHT_LAB_STATE_DIR'], cache: process.env['KUBEWRIGHT_CACHE_DIR'] };
+  let teardown: ReturnType<typeof isolateTestLab> | undefined;
 
   const onHost = (h: Host, cmd: string): Promise<string> => onLabHost(dir, h, cmd);
 
@@ -49,8 +46,7 @@ describe('reset on 2 systemd-nspawn hosts', { skip }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kw-reset-nspawn-'));
     spec = join(dir, 'cluster.yaml');
-    process.env['KUBEWRIGHT_LAB_STATE_DIR'] = join(dir, 'lab-state');
-    process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
+    teardown = isolateTestLab(dir);
     const subnet = await freeSubnet(216, 100, 100);
     const gateway = subnet.replace('.0/24', '.1');
     const base = (pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
@@ -81,13 +77,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   });
 
   after(async () => {
-    await provider?.remove().catch(() => undefined);
-    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
-    for (const [k, v] of [['KUBEWRIGHT_LAB_STATE_DIR', savedEnv.state], ['KUBEWRIGHT_CACHE_DIR', savedEnv.cache]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await rm(dir, { recursive: true, force: true });
+    await teardown?.(provider, bridge);
   });
 
   test('without --yes and without a terminal, reset refuses (exit 2) and changes nothing', async () => {

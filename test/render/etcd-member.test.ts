@@ -34,6 +34,10 @@ test('flannel on etcd v2 gets --enable-v2 from etcd 3.4 on', () => {
   assert.match(unit, /--enable-v2=true/);
 });
 
+test('etcd 3.6 (no v2 API) under flannel on etcd v2 is refused with the way out', () => {
+  assert.throws(() => parseCluster(spec('versions: { flannel: "0.17.0" }\n')), (e: Error & { issues?: { path: string }[] }) => e.issues?.[0]?.path === 'versions.etcd');
+});
+
 test('etcd comes from its GitHub release with SHA256SUMS; the seed\'s 3.2.8 has none to check', () => {
   const modern = etcdBinariesFor(parseCluster(spec('')), 'arm64');
   assert.deepEqual(modern.map((b) => [b.name, b.url, b.checksumUrl, b.archiveMember]), ['etcd', 'etcdctl'].map((n) => [

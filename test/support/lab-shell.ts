@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SshExecutor } from '../../src/exec/ssh-executor.ts';
 import type { Host } from '../../src/spec/host.ts';
 
@@ -14,4 +16,24 @@ export async function onLabHost(dir: string, h: Host, cmd: string): Promise<stri
   } finally {
     await x.close();
   }
+}
+
+/**
+ * Points the lab's state dir and the artifact cache into a test file's own folder; returns the
+ * teardown for its `after`: the lab's machines and bridge removed, the environment restored, the
+ * folder deleted.
+ */
+export function isolateTestLab(dir: string): (provider: { remove(): Promise<unknown> } | undefined, bridge: string) => Promise<void> {
+  const saved = { KUBEWRIGHT_LAB_STATE_DIR: process.env['KUBEWRIGHT_LAB_STATE_DIR'], KUBEWRIGHT_CACHE_DIR: process.env['KUBEWRIGHT_CACHE_DIR'] };
+  process.env['KUBEWRIGHT_LAB_STATE_DIR'] = join(dir, 'lab-state');
+  process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
+  return async (provider, bridge) => {
+    await provider?.remove().catch(() => undefined);
+    await promisify(execFile)('ip', ['link', 'del', bridge]).catch(() => undefined);
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
 }
