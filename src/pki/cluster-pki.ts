@@ -2,8 +2,9 @@
 // issue what is missing or stale, keep the rest) and `planClusterPki` (the same decisions,
 // nothing written). Both return per-certificate decisions that `plan` shows.
 import { InputError } from '../errors.ts';
-import type { Host } from '../spec/host.ts';
-import type { ClusterCredentials, TlsCredential } from '../spec/credentials.ts';
+import { controlPlaneHosts, type Host } from '../spec/host.ts';
+import type { ClusterCredentials, ControlPlaneCredentials, TlsCredential } from '../spec/credentials.ts';
+import { runControlPlanePki } from './control-plane-pki.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { ensureBareCertificate, type BareResult } from './bare-certificate.ts';
 import { describeCa, type CertificateAuthority } from './certificate-authority.ts';
@@ -49,9 +50,11 @@ export interface ClusterPki extends ClusterPkiPlan {
   credentials: ClusterCredentials;
   /** the admin client certificate (O system:masters) `verify` talks to the API with */
   admin: TlsCredential;
+  /** with a controlPlane section: what the masters get (src/render/control-plane/) */
+  controlPlane?: ControlPlaneCredentials | undefined;
 }
 
-async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions, write: boolean): Promise<{ plan: ClusterPkiPlan; results: Map<string, BareResult>; ca: CertificateAuthority | undefined; etcdCa: CertificateAuthority | undefined }> {
+async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions, write: boolean): Promise<{ plan: ClusterPkiPlan; results: Map<string, BareResult>; ca: CertificateAuthority | undefined; etcdCa: CertificateAuthority | undefined; controlPlane: ControlPlaneCredentials | undefined }> {
   const dir = opts.dir ?? resolvePkiDir(cluster);
   const now = opts.now;
   let ca: CertificateAuthority | undefined;
@@ -107,7 +110,10 @@ async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOpt
     admin: barePaths(dir, 'admin'),
   };
   const decisions = [caDecision, etcdDecision, ...desired.map((d) => results.get(d.name)?.decision).filter((x): x is CertDecision => x !== undefined)];
-  return { plan: { decisions, paths }, results, ca, etcdCa };
+  // with a controlPlane section, the API servers' certificates and keys too (the CA is on disk by now when writing)
+  const controlPlane = cluster.controlPlane ? await runControlPlanePki(cluster, controlPlaneHosts(hosts), { dir, now, thresholdMs: opts.thresholdMs }, write) : undefined;
+  if (controlPlane) decisions.push(...controlPlane.decisions);
+  return { plan: { decisions, paths }, results, ca, etcdCa, controlPlane: controlPlane?.credentials };
 }
 
 /** What `ensureClusterPki` would do, per certificate, without writing anything. */
@@ -154,11 +160,12 @@ function credentialsFrom(
  * only what is missing or stale, and returns the PEMs renderers place on hosts.
  */
 export async function ensureClusterPki(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<ClusterPki> {
-  const { plan, results, ca, etcdCa } = await run(cluster, hosts, opts, true);
+  const { plan, results, ca, etcdCa, controlPlane } = await run(cluster, hosts, opts, true);
   if (!ca) throw new Error('ensureClusterPki: no CA after init');
   const credentials = credentialsFrom(cluster, hosts, ca, etcdCa, results, true);
   if (!credentials.admin) throw new Error('ensureClusterPki: admin was not issued');
-  return { ...plan, credentials, admin: credentials.admin };
+  if (cluster.controlPlane && !controlPlane) throw new Error('ensureClusterPki: the control plane\'s material is missing after issuing');
+  return { ...plan, credentials, admin: credentials.admin, ...(controlPlane ? { controlPlane } : {}) };
 }
 
 /**

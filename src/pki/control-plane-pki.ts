@@ -9,7 +9,7 @@ import type { ControlPlaneCredentials, TlsCredential } from '../spec/credentials
 import type { Host } from '../spec/host.ts';
 import { ensureBareCertificate, type BareResult } from './bare-certificate.ts';
 import { createCertificateAuthority, describeCa, type CertificateAuthority } from './certificate-authority.ts';
-import type { CertDecision } from './certificate-decision.ts';
+import { expiryOf, type CertDecision } from './certificate-decision.ts';
 import { readCaConfig, readCaPair, readClusterCa, readEtcdCa } from './cluster-ca.ts';
 import { clusterKeySpec, subjectNames } from './cluster-certificates.ts';
 import { controlPlaneCertificates, endpointOfApiServer, type ApiEndpoint, type ControlPlaneCertKey } from './control-plane-certificates.ts';
@@ -35,7 +35,7 @@ export const frontProxyCaCommonName = 'front-proxy-ca';
 async function ensureFrontProxyCa(cluster: Cluster, dir: string, now: Date | undefined, write: boolean): Promise<{ decision: CertDecision; ca: CertificateAuthority | undefined }> {
   const files = frontProxyCaFiles(dir);
   const current = await readCaPair(files, 'put both front-proxy-ca.pem and front-proxy-ca-key.pem in the PKI directory, or neither (a new front-proxy CA is then made)', now);
-  if (current) return { decision: { name: 'front-proxy-ca', action: 'keep', reason: describeCa(current) }, ca: current };
+  if (current) return { decision: { name: 'front-proxy-ca', action: 'keep', reason: describeCa(current), ...expiryOf(current.cert.notAfter, now ?? new Date()) }, ca: current };
   const key = clusterKeySpec(cluster);
   const decision: CertDecision = { name: 'front-proxy-ca', action: 'issue', reason: `no front-proxy CA yet: new ${describeKeySpec(key)} CA for the aggregation layer` };
   if (!write) return { decision, ca: undefined };
@@ -45,12 +45,13 @@ async function ensureFrontProxyCa(cluster: Cluster, dir: string, now: Date | und
   return { decision, ca: { ...ca, certFile: files.cert, keyFile: files.key } };
 }
 
-interface Run {
+export interface Run {
   decisions: CertDecision[];
   credentials: ControlPlaneCredentials | undefined;
 }
 
-async function run(cluster: Cluster, masters: readonly Host[], opts: ControlPlanePkiOptions, write: boolean): Promise<Run> {
+/** The decisions and (when complete) the material; `write: false` plans. The cluster CA must exist when writing. */
+export async function runControlPlanePki(cluster: Cluster, masters: readonly Host[], opts: ControlPlanePkiOptions, write: boolean): Promise<Run> {
   const dir = opts.dir ?? resolvePkiDir(cluster);
   const now = opts.now;
   const ca = await readClusterCa(dir, now);
@@ -99,7 +100,7 @@ async function run(cluster: Cluster, masters: readonly Host[], opts: ControlPlan
 
 /** What `ensureControlPlanePki` would do, per certificate and key, without writing anything. */
 export async function planControlPlanePki(cluster: Cluster, masters: readonly Host[], opts: ControlPlanePkiOptions = {}): Promise<{ decisions: CertDecision[]; credentials: ControlPlaneCredentials | undefined }> {
-  return await run(cluster, masters, opts, false);
+  return await runControlPlanePki(cluster, masters, opts, false);
 }
 
 /**
@@ -107,7 +108,7 @@ export async function planControlPlanePki(cluster: Cluster, masters: readonly Ho
  * must be there already), and returns the material the control-plane renderer places on masters.
  */
 export async function ensureControlPlanePki(cluster: Cluster, masters: readonly Host[], opts: ControlPlanePkiOptions = {}): Promise<{ decisions: CertDecision[]; credentials: ControlPlaneCredentials }> {
-  const r = await run(cluster, masters, opts, true);
+  const r = await runControlPlanePki(cluster, masters, opts, true);
   if (!r.credentials) throw new Error('ensureControlPlanePki: material missing after issuing');
   return { decisions: r.decisions, credentials: r.credentials };
 }

@@ -188,3 +188,29 @@ test("a spec's controlPlane section drives both: its masters by role, etcd stack
     await own.cleanup();
   }
 });
+
+test('with a controlPlane section, ensureClusterPki and planClusterPki cover the control plane too: pki plan/issue and up list it, a re-run keeps it', async () => {
+  const { planClusterPki } = await import('../../src/pki/cluster-pki.ts');
+  const own = await workspace('control-plane-cluster-pki');
+  try {
+    const c = await own.writeSpec(`${modernSpec().replace(/^kubernetes: .*\n/m, 'kubernetes: {}\n')}controlPlane:
+  hosts:
+    - { name: cp1, address: 198.51.100.1, privateAddress: 10.9.0.1 }
+  endpoint: { address: 198.51.100.100 }
+`);
+    const hosts = plannedHosts(c);
+    const planned = await planClusterPki(c, hosts);
+    const cpNames = ['front-proxy-ca', ...Object.values(controlPlaneCertNames), 'control-plane/service-account', 'control-plane/encryption-key'];
+    for (const n of cpNames) assert.equal(planned.decisions.find((d) => d.name === n)?.action, 'issue', n);
+    const first = await ensureClusterPki(c, hosts);
+    assert.ok(first.controlPlane, 'ClusterPki carries the control plane material');
+    assert.match(x509(barePaths(own.pki, controlPlaneCertNames.apiserver).cert, '-ext', 'subjectAltName'), /IP Address:198\.51\.100\.100/);
+    const again = await ensureClusterPki(c, hosts);
+    assert.deepEqual(again.decisions.filter((d) => d.action !== 'keep').map((d) => d.name), []);
+    assert.equal(again.controlPlane?.encryptionKey, first.controlPlane.encryptionKey);
+    const fp = again.decisions.find((d) => d.name === 'front-proxy-ca');
+    assert.equal(typeof fp?.daysLeft, 'number', 'the front-proxy CA shows its days left like the other CAs');
+  } finally {
+    await own.cleanup();
+  }
+});
