@@ -129,7 +129,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
   try {
     process.stderr.write(`bench: booting ${N} lab machines\n`);
     let hosts = await provider.boot();
-    const binaries = renderCluster({ cluster, hosts, kubernetesVersion: '1.36.2' }).hosts[0]!.binaries;
+    const binaries = renderCluster({ cluster, hosts, kubernetesVersion: '1.36.2' }).hosts.values().next().value!.binaries;
     process.stderr.write(`bench: building the mirror (${binaries.length} binaries of ${BINARY_MIB} MiB)\n`);
     const mirror = await buildArtifactMirror(join(dir, 'mirror'), binaries, { stable: { minor: '1.36', version: 'v1.36.2' }, padToBytes: BINARY_MIB * 1024 * 1024 });
     await writeFile(specFile, specText(mirror.pins));

@@ -96,11 +96,12 @@ async function measureOne(profile: Profile, workers: number): Promise<Sample> {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const heapAfter = process.memoryUsage().heapUsed;
-  const files = rendered.hosts.reduce((n, h) => n + h.files.length, rendered.cluster.length);
-  const bytes = rendered.hosts.reduce((n, h) => n + h.files.reduce((m, f) => m + f.contents.length, 0), 0);
+  const hosts = [...rendered.hosts.values()];
+  const files = hosts.reduce((n, h) => n + h.files.length, rendered.cluster.length);
+  const bytes = hosts.reduce((n, h) => n + h.files.reduce((m, f) => m + f.contents.length, 0), 0);
   times.sort((a, b) => a - b);
-  const fresh = await planAll(rendered.hosts, freshFacts);
-  const noop = await planAll(rendered.hosts, convergedFacts);
+  const fresh = await planAll(hosts, freshFacts);
+  const noop = await planAll(hosts, convergedFacts);
   return {
     planFreshMs: fresh.ms,
     planNoopMs: noop.ms,

@@ -37,7 +37,7 @@ export async function writeRenderedTree(outDir: string, rendered: RenderedCluste
   let count = 0;
   try {
     await mkdir(staging, { recursive: true });
-    for (const host of rendered.hosts) {
+    for (const host of rendered.hosts.values()) {
       await writeFiles(join(staging, host.name), host.files);
       count += host.files.length;
     }

@@ -1,6 +1,6 @@
 // Renders every file of every host for a cluster: pure and deterministic. Dispatches to the
-// profile's renderers; the rendered hosts keep the order of the input hosts and carry their names,
-// which callers pair hosts by (host names are unique: the spec and the providers check it).
+// profile's renderers. The rendered hosts are keyed by host name (unique: checked here, by the spec
+// and by the providers), in the order of the input hosts.
 import { InputError } from '../errors.ts';
 import { digitaloceanTokenFile, etcdMembersFile } from './etcd-lookup.ts';
 import { renderModernClusterFiles } from './modern/cluster-files.ts';
@@ -26,14 +26,16 @@ export function renderCluster(input: RenderInput): RenderedCluster {
   const extra = [token, members].filter((f): f is RenderedFile => f !== undefined);
   return {
     // control-plane and etcd hosts get their own renderers (etcd-member.ts, ...), not a worker's
-    hosts: workerHosts(input.hosts).map((h) => {
-      const rendered = seed ? renderSeedHost(input, h) : renderModernHost(input, h);
-      if (extra.length === 0) return rendered;
-      const units = members
-        ? rendered.units.map((u) => (u.name === FLANNELD_UNIT_NAME ? { ...u, dependsOn: [...u.dependsOn, members.path] } : u))
-        : rendered.units;
-      return { ...rendered, files: [...rendered.files, ...extra], units };
-    }),
+    hosts: new Map(
+      workerHosts(input.hosts).map((h) => {
+        const rendered = seed ? renderSeedHost(input, h) : renderModernHost(input, h);
+        if (extra.length === 0) return [h.name, rendered];
+        const units = members
+          ? rendered.units.map((u) => (u.name === FLANNELD_UNIT_NAME ? { ...u, dependsOn: [...u.dependsOn, members.path] } : u))
+          : rendered.units;
+        return [h.name, { ...rendered, files: [...rendered.files, ...extra], units }];
+      }),
+    ),
     cluster: seed ? renderSeedClusterFiles(input) : renderModernClusterFiles(input),
     root: renderTerraformFiles(input.cluster),
   };

@@ -40,7 +40,8 @@ export interface RenderedHost {
 }
 
 export interface RenderedCluster {
-  hosts: RenderedHost[];
+  /** by host name, in the order of the input hosts */
+  hosts: ReadonlyMap<string, RenderedHost>;
   /** cluster-wide files (manifests, etcd network config), paths relative to cluster/ */
   cluster: RenderedFile[];
   /** files at the root of a rendered tree, e.g. terraform/main.tf.json for a DigitalOcean spec */

@@ -65,9 +65,11 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   };
   for (const arch of ['amd64', 'arm64'] as const) store.want(binariesForArch(arch));
   assertTrustedMirror(mirror, lock, cluster.artifacts.checksums, [binariesForArch('amd64'), binariesForArch('arm64')]);
-  const byName = new Map(rendered.hosts.map((h) => [h.name, h]));
   // control-plane and etcd hosts are not rendered here (ensureEtcdCluster and the control plane's own steps own them)
-  const targets: HostTarget[] = hosts.filter((h) => byName.has(h.name)).map((host) => ({ host, desired: byName.get(host.name)!, binariesFor: binariesForArch }));
+  const targets: HostTarget[] = hosts.flatMap((host) => {
+    const desired = rendered.hosts.get(host.name);
+    return desired ? [{ host, desired, binariesFor: binariesForArch }] : [];
+  });
   // DigitalOcean and Terraform hosts were provisioned with a host key that others can read (metadata, tfstate)
   const rotation = await readRotationState(cluster);
   const toRotate = hostsToRotate(rotation, hosts);

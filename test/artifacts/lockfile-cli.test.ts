@@ -49,7 +49,7 @@ artifacts:
   checksums: ${JSON.stringify(pins)}
 `;
   const cluster = parseCluster(base('/x', {}), join(lab.dir, 'cluster.yaml'));
-  binaries = renderCluster({ cluster, hosts: plannedHosts(cluster), kubernetesVersion: '1.36.2' }).hosts[0]!.binaries;
+  binaries = renderCluster({ cluster, hosts: plannedHosts(cluster), kubernetesVersion: '1.36.2' }).hosts.values().next().value!.binaries;
   const mirror = await buildArtifactMirror(mirrorDir, binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
   http = await startHttpMirror(mirrorDir);
   specFor = (m) => base(m, mirror.pins);

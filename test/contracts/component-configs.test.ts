@@ -12,7 +12,7 @@ import { componentSchemas, judgedMinor, validateComponentConfig } from './compon
 const CONFIG_PATH: Record<'kubelet' | 'kube-proxy', string> = { kubelet: '/var/lib/kubelet/config.yaml', 'kube-proxy': '/var/lib/kube-proxy/config.yaml' };
 
 function renderedConfig(component: 'kubelet' | 'kube-proxy', minor: number): Record<string, unknown> {
-  const host = renderCluster(exampleInput('digitalocean', `1.${minor}.0`)).hosts[0];
+  const host = renderCluster(exampleInput('digitalocean', `1.${minor}.0`)).hosts.values().next().value;
   const file = host?.files.find((f) => f.path === CONFIG_PATH[component]);
   assert.ok(file, `1.${minor} renders ${CONFIG_PATH[component]}`);
   return parse(file.contents) as Record<string, unknown>;

@@ -14,7 +14,7 @@ import { CONFIG_API_RECORDS, FLAG_RECORDS, judgeFlag, oracleBreaches, unitFlags,
 type Profile = 'seed' | 'digitalocean';
 
 function hostAt(profile: Profile, minor: number): RenderedHost {
-  const h = renderCluster(exampleInput(profile, `1.${minor}.0`)).hosts[0];
+  const h = renderCluster(exampleInput(profile, `1.${minor}.0`)).hosts.values().next().value;
   assert.ok(h);
   return h;
 }
@@ -129,7 +129,7 @@ test('the flanneld units use only flags their pinned flannel release registers (
     for (const minor of minors) {
       const input = exampleInput(profile, `1.${minor}.0`);
       const tag = `v${input.cluster.versions.flannel.replace(/^v/, '')}`;
-      const host = renderCluster(input).hosts[0];
+      const host = renderCluster(input).hosts.values().next().value;
       assert.ok(host);
       problems.push(...flanneldProblems(unit(host, 'flanneld.service'), tag).map((p) => `${profile} 1.${minor}: ${p}`));
     }

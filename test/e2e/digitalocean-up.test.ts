@@ -250,7 +250,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
 `;
   await writeFile(specFile, spec({}));
   const cluster = parseCluster(spec({}), specFile);
-  const binaries = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts[0]!.binaries;
+  const binaries = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts.values().next().value!.binaries;
   const mirror = await buildArtifactMirror(join(dir, 'mirror'), binaries);
   await writeFile(specFile, spec(mirror.pins));
 

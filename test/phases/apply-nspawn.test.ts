@@ -87,7 +87,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
     provider = new LabProvider(cluster);
     hosts = await provider.boot();
     const rendered = renderCluster({ cluster, hosts, kubernetesVersion: '1.36.2' });
-    const mirror = await buildArtifactMirror(join(dir, 'mirror'), rendered.hosts[0]!.binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
+    const mirror = await buildArtifactMirror(join(dir, 'mirror'), rendered.hosts.values().next().value!.binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
     specText = (dns) => base(dns, mirror.pins);
     await writeFile(spec, specText('10.32.0.10'));
   });

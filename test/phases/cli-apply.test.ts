@@ -43,7 +43,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
 `;
   const cluster = parseCluster(base('10.32.0.10', {}), join(lab.dir, 'cluster.yaml'));
   const rendered = renderCluster({ cluster, hosts: plannedHosts(cluster), kubernetesVersion: '1.36.2' });
-  const binaries = rendered.hosts[0]!.binaries;
+  const binaries = rendered.hosts.values().next().value!.binaries;
   const mirror = await buildArtifactMirror(mirrorDir, binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
   specText = (dns) => base(dns, mirror.pins);
   specFile = join(lab.dir, 'cluster.yaml');

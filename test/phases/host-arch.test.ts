@@ -38,7 +38,7 @@ const noBinaries: BinarySource = {
 };
 
 const cluster = parseCluster(spec('{ name: w1, address: 127.0.0.1 }'), '/tmp/arch.yaml');
-const rendered = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts[0]!;
+const rendered = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts.values().next().value!;
 const forArch = (arch: 'amd64' | 'arm64'): BinarySpec[] => binariesFor(cluster, arch);
 
 test('an aarch64 host is planned with arm64 binaries, an x86_64 host with amd64 ones', async () => {

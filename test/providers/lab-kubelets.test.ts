@@ -80,7 +80,7 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
     const wanted = new Set<string>([modernPaths.kubeletKubeconfig, modernPaths.kubeCa, modernPaths.kubeletCert, modernPaths.kubeletKey]);
     const script = await readFile(standInKubelet, 'utf8');
     await Promise.all(hosts.map(async (h) => {
-      const files = rendered.hosts.find((r) => r.name === h.name)?.files.filter((f) => wanted.has(f.path)) ?? [];
+      const files = rendered.hosts.get(h.name)?.files.filter((f) => wanted.has(f.path)) ?? [];
       assert.equal(files.length, wanted.size, `${h.name}: rendered kubelet files`);
       for (const f of files) await ssh(h.address ?? '', `mkdir -p "$(dirname ${f.path})" && cat >${f.path} && chmod ${f.mode.toString(8)} ${f.path}`, f.contents);
       await ssh(h.address ?? '', 'cat >/usr/local/bin/stand-in-kubelet && chmod 755 /usr/local/bin/stand-in-kubelet', script);

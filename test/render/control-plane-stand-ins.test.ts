@@ -75,7 +75,7 @@ before(async () => {
   assert.ok(m1);
   master = renderControlPlaneHost({ cluster, masters, etcdServers: masters.map((m) => `https://${m.privateAddress ?? ''}:2379`), credentials }, m1);
   await writeTree(root(), master.files);
-  const worker = renderCluster({ cluster, hosts: plannedHosts(cluster), credentials: pki.credentials }).hosts[0];
+  const worker = renderCluster({ cluster, hosts: plannedHosts(cluster), credentials: pki.credentials }).hosts.values().next().value;
   assert.ok(worker);
   await writeTree(root(), worker.files);
 });
@@ -94,7 +94,7 @@ test('kube-apiserver, kube-controller-manager and kube-scheduler stand-ins accep
 
 /** The worker's kubelet kubeconfig with its absolute certificate paths moved under the test root. */
 async function workerKubeconfig(): Promise<string> {
-  const worker = renderCluster({ cluster, hosts: plannedHosts(cluster), credentials: pki.credentials }).hosts[0];
+  const worker = renderCluster({ cluster, hosts: plannedHosts(cluster), credentials: pki.credentials }).hosts.values().next().value;
   const k = worker?.files.find((f) => f.path === '/var/lib/kubelet/kubeconfig');
   assert.ok(k);
   assert.match(k.contents, new RegExp(`server: https://127\\.0\\.0\\.1:${port}\\n`), 'the worker kubeconfig names the endpoint');

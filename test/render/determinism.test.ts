@@ -22,9 +22,18 @@ for (const name of examples) {
     // two separate parses, so no object is shared between the runs
     const a = renderCluster(exampleInput(name));
     const b = renderCluster(exampleInput(name));
-    assert.ok(a.hosts.length > 0 && a.hosts.every((h) => h.files.length > 0), `${name}: every host has files`);
-    assert.equal(JSON.stringify(a), JSON.stringify(b));
+    assert.ok(a.hosts.size > 0 && [...a.hosts.values()].every((h) => h.files.length > 0), `${name}: every host has files`);
+    // a Map serializes to {}: compare the hosts as entries
+    const json = (r: typeof a): string => JSON.stringify({ ...r, hosts: [...r.hosts] });
+    assert.equal(json(a), json(b));
     assert.equal(renderedClusterText(a), renderedClusterText(b));
+  });
+
+  test(`the ${name} render keys every host by its name, in the order of the input hosts`, () => {
+    const input = exampleInput(name);
+    const rendered = renderCluster(input);
+    assert.deepEqual([...rendered.hosts.keys()], input.hosts.map((h) => h.name));
+    for (const [key, host] of rendered.hosts) assert.equal(host.name, key);
   });
 
   test(`the ${name} render carries no timestamp, random token or absolute temp path`, () => {

@@ -85,7 +85,7 @@ function execFlags(host: RenderedHost, unit: string): string[] | undefined {
 function renderAt(profile: 'seed' | 'digitalocean', minor: Minor): RenderedHost | undefined {
   // a full version, so the artifact URLs need no resolution
   const input = exampleInput(profile, `${minor.major}.${minor.minor}.0`);
-  return renderCluster(input).hosts[0];
+  return renderCluster(input).hosts.values().next().value;
 }
 
 // the seed profile runs docker, which the spec refuses from 1.24 (dockershim removal)

@@ -69,7 +69,7 @@ function fileAt(host: RenderedHost, path: string): RenderedFile {
 }
 
 function firstHost(cluster: Cluster): RenderedHost {
-  const h = renderAll(cluster).hosts[0];
+  const h = renderAll(cluster).hosts.values().next().value;
   assert.ok(h);
   return h;
 }
@@ -112,11 +112,11 @@ for (const c of cases) {
     const rendered = renderAll(cluster);
     const own = {
       ...rendered,
-      hosts: rendered.hosts.map((h) => ({
+      hosts: new Map([...rendered.hosts].map(([name, h]) => [name, {
         ...h,
         files: h.files.filter((f) => !lookupPaths.has(f.path)),
         units: h.units.filter((u) => u.name !== lookup.unit.name),
-      })),
+      }] as const)),
     };
     assertGolden('render-modern', c.name, renderedClusterText(own));
   });
@@ -364,8 +364,8 @@ test("the graph derived once per cluster is each node's own: every node's render
     etcdClient: { certPem: pem('E'), keyPem: pem('EK') },
   };
   const rendered = renderAll(cluster, credentials);
-  assert.equal(rendered.hosts.length, 2);
-  for (const host of rendered.hosts) {
+  assert.equal(rendered.hosts.size, 2);
+  for (const host of rendered.hosts.values()) {
     const sources = host.units.map((u) => ({ name: u.name, roots: [u.dependsOn[0]!] }));
     assert.deepEqual(deriveUnitReads(sources, host.files, host.binaries), host.units, host.name);
   }
@@ -373,7 +373,7 @@ test("the graph derived once per cluster is each node's own: every node's render
 
 test('each node gets its own kubelet identity system:node:<name>, lowercased as the kubelet does', () => {
   const rendered = renderAll(cluster123());
-  const [a, b] = rendered.hosts;
+  const [a, b] = rendered.hosts.values();
   assert.ok(a && b);
   assert.match(fileAt(a, modernPaths.kubeletKubeconfig).contents, /^- name: system:node:worker-a$/m);
   assert.match(fileAt(b, modernPaths.kubeletKubeconfig).contents, /^- name: system:node:worker-b$/m);
@@ -394,7 +394,7 @@ test('with credentials, certificates are rendered and private keys are secret an
     kubeProxy: { certPem: pem('PROXY CERT'), keyPem: pem('PROXY KEY') },
     etcdClient: { certPem: pem('ETCD CLIENT CERT'), keyPem: pem('ETCD CLIENT KEY') },
   };
-  const host = renderAll(cluster, credentials).hosts[0];
+  const host = renderAll(cluster, credentials).hosts.values().next().value;
   assert.ok(host);
   const expect: [string, string, boolean][] = [
     [modernPaths.kubeCa, pem('CA'), false],
@@ -415,7 +415,7 @@ test('with credentials, certificates are rendered and private keys are secret an
   // every file that holds key material is marked secret
   for (const f of host.files) if (/KEY/.test(f.contents)) assert.equal(f.secret, true, f.path);
   // without credentials no certificate file is rendered, only referenced
-  assert.ok(!renderAll(cluster).hosts[0]?.files.some((f) => f.path.endsWith('.pem')));
+  assert.ok(!renderAll(cluster).hosts.values().next().value?.files.some((f) => f.path.endsWith('.pem')));
 });
 
 test('a host without a kubelet certificate is refused with its name', () => {
@@ -476,7 +476,7 @@ test('IPv4 forwarding and br_netfilter are set through drop-ins that restarting 
 });
 
 test('a known private address pins flannel\'s interface and the kubelet\'s node IP; an unknown one leaves both to the host', () => {
-  const [a, b] = renderAll(cluster123()).hosts;
+  const [a, b] = renderAll(cluster123()).hosts.values();
   assert.ok(a && b);
   assert.ok(execArgs(fileAt(a, modernPaths.flanneldUnit).contents).includes('-iface=10.110.0.10'));
   assert.ok(execArgs(fileAt(a, modernPaths.kubeletUnit).contents).includes('--node-ip=10.110.0.10'));

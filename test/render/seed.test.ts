@@ -34,7 +34,7 @@ function fileAt(host: RenderedHost, path: string): RenderedFile {
 }
 
 function firstHost(version?: string): RenderedHost {
-  const h = renderCluster(exampleInput('seed', version)).hosts[0];
+  const h = renderCluster(exampleInput('seed', version)).hosts.values().next().value;
   assert.ok(h, 'the seed example renders at least one host');
   return h;
 }
@@ -144,7 +144,7 @@ test('the spec\'s etcd prefix, masquerading, DNS and proxy mode flow into the se
     .replace('clusterDNS: 10.32.0.10', 'clusterDNS: 10.32.0.53')
     .replace('kubeProxyMode: iptables', 'kubeProxyMode: ipvs');
   const cluster = parseCluster(text, 'seed.yaml');
-  const host = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts[0];
+  const host = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts.values().next().value;
   assert.ok(host);
   const flanneld = fileAt(host, '/etc/systemd/system/flanneld.service').contents;
   assert.match(flanneld, /-etcd-prefix=\/coreos\.com\/network \\/);
@@ -287,7 +287,7 @@ const fakeCredentials = (hosts: string[]): ClusterCredentials => ({
 
 test('with credentials the post\'s certificate files are placed, private keys 0600 and marked secret', () => {
   const input = exampleInput('seed');
-  const host = renderCluster({ ...input, credentials: fakeCredentials(input.hosts.map((h) => h.name)) }).hosts[0];
+  const host = renderCluster({ ...input, credentials: fakeCredentials(input.hosts.map((h) => h.name)) }).hosts.values().next().value;
   assert.ok(host);
   const expected: [string, number, string][] = [
     ['/etc/kubelet/kube-ca.pem', 0o644, 'FAKE CA PEM\n'],
@@ -400,7 +400,7 @@ test('a static host\'s known public address is written without asking any metada
   ).replace(/workers:\n {2}count: 3\n/, '');
   const cluster = parseCluster(text, 'seed-static.yaml');
   const hosts = renderCluster({ cluster, hosts: plannedHosts(cluster) }).hosts;
-  const [w1, w2] = hosts;
+  const [w1, w2] = hosts.values();
   assert.ok(w1 && w2);
   assert.match(fileAt(w1, '/usr/local/bin/public_ip').contents, /^known='203\.0\.113\.21'$/m);
   // a host name is not an IPv4: that host asks the metadata service like a droplet

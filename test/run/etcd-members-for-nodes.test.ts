@@ -40,14 +40,14 @@ test('one listing with the lookup token renders the members file on every node, 
   assert.equal(sim.requests[0]?.readOnly, true, 'made with the nodes\' read-only token');
 
   const rendered = renderCluster({ cluster: tagged, hosts: plannedHosts(tagged), lookupToken: READ_ONLY, etcdMembers: found.members });
-  assert.ok(rendered.hosts.length >= 2);
-  for (const h of rendered.hosts) {
+  assert.ok(rendered.hosts.size >= 2);
+  for (const h of rendered.hosts.values()) {
     const f = h.files.find((x) => x.path === ETCD_MEMBERS_PATH);
     assert.deepEqual(f, { path: ETCD_MEMBERS_PATH, mode: 0o644, contents: 'ETCD_MEMBERS=https://10.135.0.4:2379,https://10.135.0.5:2379\n' });
     assert.ok(h.units.find((u) => u.name === 'flanneld.service')?.dependsOn.includes(ETCD_MEMBERS_PATH));
   }
   const without = renderCluster({ cluster: tagged, hosts: plannedHosts(tagged), lookupToken: READ_ONLY });
-  assert.equal(without.hosts[0]?.files.some((x) => x.path === ETCD_MEMBERS_PATH), false, 'no members, no file: the node looks them up');
+  assert.equal(without.hosts.values().next().value?.files.some((x) => x.path === ETCD_MEMBERS_PATH), false, 'no members, no file: the node looks them up');
 });
 
 test('the real script on a node with the rendered file asks no API', async () => {
@@ -57,7 +57,7 @@ test('the real script on a node with the rendered file asks no API', async () =>
   await mkdir(join(root, 'etc/flannel'), { recursive: true });
   await mkdir(join(root, 'usr/local/bin'), { recursive: true });
   const rendered = renderCluster({ cluster: tagged, hosts: plannedHosts(tagged), lookupToken: READ_ONLY, etcdMembers: ['https://10.135.0.4:2379'] });
-  const host = rendered.hosts[0];
+  const host = rendered.hosts.values().next().value;
   assert.ok(host);
   for (const f of host.files.filter((x) => x.path.startsWith('/etc/flannel/'))) {
     await writeFile(join(root, f.path), f.contents);

@@ -29,7 +29,7 @@ test('the rendered kubelet, kube-proxy and kubelet kubeconfig name the same Node
   const cluster = parseCluster(spec);
   const hosts = plannedHosts(cluster);
   const certs = desiredCertificates(cluster, hosts);
-  for (const host of renderCluster({ cluster, hosts }).hosts) {
+  for (const host of renderCluster({ cluster, hosts }).hosts.values()) {
     const h = hosts.find((x) => x.name === host.name)!;
     const cn = certs.find((c) => c.role === 'kubelet' && c.host === host.name)?.request.CN;
     const file = (suffix: string): string => host.files.find((f) => f.path.endsWith(suffix))?.contents ?? '';

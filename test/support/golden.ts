@@ -75,7 +75,7 @@ export function hostPlanText(host: RenderedHost): string {
 /** A whole rendered cluster as one text: every host's files, units, binaries, then cluster/. */
 export function renderedClusterText(rc: RenderedCluster): string {
   const parts: string[] = [];
-  for (const h of rc.hosts) {
+  for (const h of rc.hosts.values()) {
     parts.push(filesText(h.files, `${h.name}:`));
     parts.push(hostPlanText(h));
   }

@@ -36,6 +36,6 @@ Example:
       const rendered = renderCluster({ cluster, hosts, credentials });
       const n = await writeRenderedTree(opts.out, rendered);
       const certs = credentials ? 'with certificates from the PKI' : 'certificate paths only (no PKI yet: `kubewright pki init`)';
-      io.out(`rendered ${n} files for ${rendered.hosts.length} hosts (${cluster.profile} profile, Kubernetes ${cluster.kubernetes.version.major}.${cluster.kubernetes.version.minor}; ${certs}) into ${opts.out}`);
+      io.out(`rendered ${n} files for ${rendered.hosts.size} hosts (${cluster.profile} profile, Kubernetes ${cluster.kubernetes.version.major}.${cluster.kubernetes.version.minor}; ${certs}) into ${opts.out}`);
     });
 }
