@@ -251,13 +251,13 @@ artifacts:
       assert.ok(['running', 'ok', 'skipped', 'failed'].includes(e['status'] as string), line);
       return e as { step: string; host?: string; phase: string; status: string; ms: number };
     });
-    // the steps' own events: each step runs, then ends ok, in up's order
+    // the steps' own events: each step runs and ends ok (remove: skipped, no host left the spec), in up's order
     const own = events.filter((e) => e.host === undefined);
     const ends = own.filter((e) => e.status !== 'running').map((e) => `${e.step} ${e.status}`);
-    assert.deepEqual(ends, ['provision ok', 'pki ok', 'etcd ok', 'apply ok', 'dns ok', 'verify ok'], r.stdout);
+    assert.deepEqual(ends, ['provision ok', 'pki ok', 'etcd ok', 'apply ok', 'dns ok', 'remove skipped', 'verify ok'], r.stdout);
     assert.ok(own.every((e) => e.phase === e.step), 'a step\'s own event names the step as its phase');
     const steps = events.map((e) => e.step);
-    assert.deepEqual(steps.filter((s, i) => s !== steps[i - 1]), ['provision', 'pki', 'etcd', 'apply', 'dns', 'verify'], 'events never go back to an earlier step');
+    assert.deepEqual(steps.filter((s, i) => s !== steps[i - 1]), ['provision', 'pki', 'etcd', 'apply', 'dns', 'remove', 'verify'], 'events never go back to an earlier step');
     // inside apply, each host connects, gathers, plans and is done with nothing to change
     for (const h of hosts) {
       const mine = events.filter((e) => e.host === h.name);
