@@ -22,6 +22,8 @@ export interface DrainOptions {
   timeoutMs: number;
   /** evict pods that no controller manages too (they will not come back anywhere) */
   force?: boolean | undefined;
+  /** the command's flag that sets `force`, named when unmanaged pods are refused (default --force) */
+  forceFlag?: string | undefined;
   /** wait between eviction attempts a budget refused (kubectl: 5 s) */
   retryIntervalMs?: number | undefined;
   /** wait between checks that an evicted pod is gone (default 1 s) */
@@ -105,7 +107,7 @@ export async function drainNode(kc: KubeConfig, node: string, opts: DrainOptions
   if (refused.length > 0) {
     throw new KubewrightError(`drain ${node}: ${refused.length} pod(s) have no controller and would be lost: ${refused.map((p) => p.pod).join(', ')}`, {
       host: node,
-      hint: 'move or delete them yourself, or re-run with --force to delete them with the node',
+      hint: `move or delete them yourself, or re-run with ${opts.forceFlag ?? '--force'} to delete them with the node`,
     });
   }
   const skipped = plans.flatMap((p) => (p.action === 'skip' ? [{ pod: p.pod, reason: p.reason }] : []));

@@ -90,10 +90,10 @@ export async function planRemoval(cluster: Cluster, hosts: readonly Host[], acce
         const parts = [
           pods.some((p) => p.action === 'evict') ? `evict ${list('evict')}` : 'no pod to evict',
           ...(pods.some((p) => p.action === 'skip') ? [`skip ${list('skip')} (DaemonSet or mirror pods)`] : []),
-          ...(pods.some((p) => p.action === 'refuse') ? [`refuse ${list('refuse')} (no controller; --force evicts them)`] : []),
+          ...(pods.some((p) => p.action === 'refuse') ? [`refuse ${list('refuse')} (no controller; --force-drain evicts them)`] : []),
         ];
         step('drain', `drain Node ${name}: ${parts.join('; ')}`, async () => {
-          const r = await drainNode(kc, name, { timeoutMs: opts.drainTimeoutMs, force: opts.force, retryIntervalMs: opts.retryIntervalMs, onEvent: opts.onDrainEvent });
+          const r = await drainNode(kc, name, { timeoutMs: opts.drainTimeoutMs, force: opts.force, forceFlag: '--force-drain', retryIntervalMs: opts.retryIntervalMs, onEvent: opts.onDrainEvent });
           return `drained Node ${name}: ${r.evicted.length} pod(s) evicted, ${r.skipped.length} skipped`;
         });
       }
