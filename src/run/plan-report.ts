@@ -39,6 +39,8 @@ export interface Summary {
   changed: number;
   unchanged: number;
   failed: number;
+  /** disruptive hosts the rollout did not reach (an earlier host failed) */
+  untouched: number;
   files: number;
   binaries: number;
   restarts: number;
@@ -47,10 +49,11 @@ export interface Summary {
 }
 
 export function summarize(outcomes: readonly HostOutcome[]): Summary {
-  const s: Summary = { hosts: outcomes.length, changed: 0, unchanged: 0, failed: 0, files: 0, binaries: 0, restarts: 0, removals: 0 };
+  const s: Summary = { hosts: outcomes.length, changed: 0, unchanged: 0, failed: 0, untouched: 0, files: 0, binaries: 0, restarts: 0, removals: 0 };
   for (const o of outcomes) {
     const actions = o.plan?.actions ?? [];
     if (o.status === 'failed') s.failed++;
+    else if (o.status === 'untouched') s.untouched++;
     else if (actions.length === 0) s.unchanged++;
     else s.changed++;
     s.files += actions.filter((a) => a.kind === 'write-file').length;
@@ -62,7 +65,7 @@ export function summarize(outcomes: readonly HostOutcome[]): Summary {
 }
 
 export function summaryLine(verb: 'Plan' | 'Apply', s: Summary): string {
-  return `${verb}: ${s.hosts} host(s): ${s.changed} to change, ${s.unchanged} unchanged, ${s.failed} failed; ${s.files} file(s), ${s.binaries} binar${s.binaries === 1 ? 'y' : 'ies'} to install, ${s.restarts} unit (re)start(s)${s.removals > 0 ? `, ${s.removals} removal(s)` : ''}`;
+  return `${verb}: ${s.hosts} host(s): ${s.changed} to change, ${s.unchanged} unchanged, ${s.failed} failed${s.untouched > 0 ? `, ${s.untouched} untouched` : ''}; ${s.files} file(s), ${s.binaries} binar${s.binaries === 1 ? 'y' : 'ies'} to install, ${s.restarts} unit (re)start(s)${s.removals > 0 ? `, ${s.removals} removal(s)` : ''}`;
 }
 
 const marks: Record<Action['kind'], string> = {
@@ -81,12 +84,36 @@ const marks: Record<Action['kind'], string> = {
   'record-manifest': '·',
 };
 
+/** The rollout's batches (hosts whose change restarts the kubelet or the runtime), from the outcomes runHosts numbered. */
+export function rolloutOrder(outcomes: readonly HostOutcome[]): string[][] {
+  const batches: string[][] = [];
+  for (const o of outcomes) if (o.rollout) (batches[o.rollout.batch - 1] ??= []).push(o.host);
+  return batches.filter(Boolean);
+}
+
+/** `plan`'s rollout section: the order in which apply takes disruptive hosts out, batch by batch. */
+export function rolloutText(outcomes: readonly HostOutcome[], maxUnavailable: number, waitsForNodes: boolean): string[] {
+  const batches = rolloutOrder(outcomes);
+  if (batches.length === 0) return [];
+  const hosts = batches.reduce((n, b) => n + b.length, 0);
+  return [
+    `rollout: ${hosts} host(s) restart the kubelet or the container runtime: apply changes them last, at most ${maxUnavailable} at a time (--max-unavailable), ${waitsForNodes ? 'each batch waited for until its Nodes are Ready with the new kubelet' : 'each batch waited for until its units are active (Kubernetes API not reachable: Nodes not waited for)'}; the other hosts first, --parallel at a time`,
+    ...batches.map((b, i) => `rollout:   ${i + 1}. ${b.join(', ')}`),
+  ];
+}
+
+/** Where a stopped rollout stands: the hosts done, failed, and not reached. */
+export function rolloutProgress(outcomes: readonly HostOutcome[]): { done: string[]; failed: string[]; untouched: string[] } {
+  const hosts = (...s: HostOutcome['status'][]): string[] => outcomes.filter((o) => s.includes(o.status)).map((o) => o.host);
+  return { done: hosts('changed', 'unchanged'), failed: hosts('failed'), untouched: hosts('untouched') };
+}
+
 /** Human-readable plan: every line starts with the host name (STYLE.md). */
 export function planText(outcomes: readonly HostOutcome[]): string[] {
   const lines: string[] = [];
   for (const o of outcomes) {
-    if (o.status === 'failed') {
-      lines.push(`${o.host}: FAILED: ${describeError(o.error)}`);
+    if (o.status === 'failed' || (o.status === 'untouched' && o.error !== undefined)) {
+      lines.push(`${o.host}: ${o.status === 'failed' ? 'FAILED' : 'UNTOUCHED'}: ${describeError(o.error)}`);
       continue;
     }
     const actions = (o.plan?.actions ?? []).filter((a) => a.kind !== 'wait-active');
@@ -121,8 +148,10 @@ export function planJson(outcomes: readonly HostOutcome[], notes: readonly strin
   return {
     hosts: outcomes.map((o) => ({
       host: o.host,
-      status: o.status === 'failed' ? 'failed' : (o.plan?.actions.length ?? 0) === 0 ? 'unchanged' : o.status,
-      error: o.status === 'failed' ? describeError(o.error) : undefined,
+      status: o.status === 'failed' || o.status === 'untouched' ? o.status : (o.plan?.actions.length ?? 0) === 0 ? 'unchanged' : o.status,
+      error: o.status === 'failed' || o.status === 'untouched' ? describeError(o.error) : undefined,
+      /** hosts whose change restarts the kubelet or the runtime: their batch in the rollout */
+      rollout: o.rollout,
       facts: o.plan ? { os: o.plan.facts.os, arch: o.plan.facts.arch, systemd: o.plan.facts.systemd, freeDiskKb: o.plan.facts.freeDiskKb } : undefined,
       durationMs: o.durationMs,
       /** actions applied (apply); 0 for plan */
@@ -141,6 +170,8 @@ export function planJson(outcomes: readonly HostOutcome[], notes: readonly strin
       ),
     })),
     summary: summarize(outcomes),
+    /** hosts in the order apply takes them out, one inner list per batch */
+    rollout: rolloutOrder(outcomes),
     notes,
   };
 }

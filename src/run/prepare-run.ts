@@ -11,6 +11,7 @@ import { type Arch, binariesFor } from '../render/release-binaries.ts';
 import { renderCluster } from '../render/cluster.ts';
 import type { BinarySpec, RenderedFile } from '../render/types.ts';
 import type { Cluster } from '../spec/cluster.ts';
+import { formatKubeVersion } from '../spec/version.ts';
 import { connectHost, sshOptionsFor } from './connect.ts';
 import { specPath } from '../spec/spec-path.ts';
 import { resolveRenderInputs, type ResolveOptions } from './resolve.ts';
@@ -41,6 +42,8 @@ export interface PreparedRun {
   clusterFiles: RenderedFile[];
   /** the Kubernetes version binaries come from, when the spec named only a minor */
   resolvedKubernetesVersion: string | undefined;
+  /** the Kubernetes version the kubelet will report (e.g. 1.36.2); undefined when plan could not resolve it offline */
+  kubernetesVersion: string | undefined;
   notes: string[];
   /** plan --accept-new-host-keys: keys of hosts not in known_hosts, trusted for this run only; apply and up pin them */
   newHostKeys: { host: string; keyType: string; fingerprint: string }[];
@@ -91,6 +94,8 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     },
     newHostKeys,
     resolvedKubernetesVersion: cluster.kubernetes.version.patch === undefined ? kubernetesVersion : undefined,
+    // a spec naming a full version resolves nothing: it is the version
+    kubernetesVersion: kubernetesVersion ?? (cluster.kubernetes.version.patch !== undefined ? formatKubeVersion(cluster.kubernetes.version) : undefined),
     notes,
   };
 }

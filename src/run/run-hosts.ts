@@ -1,11 +1,17 @@
 // Plans or applies every host, `parallel` at a time. A failing host stops only itself: the
-// others complete, and each outcome says what happened.
+// others complete, and each outcome says what happened. Apply rolls hosts whose change restarts
+// the kubelet or the container runtime (phases/disruption.ts) at most `maxUnavailable` at a time,
+// in host order, after every other host is done, each waited for (its Node Ready again with the
+// new kubelet) before the next batch; the first failure stops the rollout and leaves the remaining
+// hosts untouched.
+import { KubewrightError } from '../errors.ts';
 import type { Executor } from '../exec/executor.ts';
 import type { Host } from '../spec/host.ts';
 import type { Arch } from '../render/release-binaries.ts';
 import type { BinarySpec, RenderedHost } from '../render/types.ts';
 import type { Action } from '../phases/phase.ts';
 import { applyPlan, planHost, type BinarySource, type HostPlan } from '../phases/manager.ts';
+import { disruptiveActions } from '../phases/disruption.ts';
 
 export interface HostTarget {
   host: Host;
@@ -15,7 +21,8 @@ export interface HostTarget {
   binariesFor?: ((arch: Arch) => BinarySpec[]) | undefined;
 }
 
-export type HostStatus = 'unchanged' | 'changed' | 'planned' | 'failed';
+/** untouched: a disruptive host the rollout did not reach because an earlier host failed */
+export type HostStatus = 'unchanged' | 'changed' | 'planned' | 'failed' | 'untouched';
 
 export interface HostOutcome {
   host: string;
@@ -27,12 +34,15 @@ export interface HostOutcome {
   durationMs: number;
   /** current contents of files the plan changes (plan mode, non-secret files only), for diffs */
   oldContents: Map<string, string>;
+  /** hosts whose plan restarts the kubelet or the runtime: their place in the rollout (1-based batch) */
+  rollout?: { batch: number; batches: number } | undefined;
 }
 
 export interface HostEvent {
   host: string;
   phase: string;
-  status: 'running' | 'ok' | 'failed';
+  /** skipped: the rollout stopped before this host */
+  status: 'running' | 'ok' | 'failed' | 'skipped';
   message: string;
 }
 
@@ -47,19 +57,44 @@ export interface RunOptions {
   /** hash every managed file instead of trusting the on-host manifest where the stat is unchanged */
   checksum?: boolean;
   onEvent?(e: HostEvent): void;
+  /** disruptive hosts changed at once (apply; default 1) */
+  maxUnavailable?: number;
+  /** apply: how to tell that a disruptive host's Node is back; without it, apply waits for the units only */
+  nodeReady?: NodeReadiness | undefined;
 }
 
-async function runOne(t: HostTarget, opts: RunOptions): Promise<HostOutcome> {
-  const started = Date.now();
+/** Watches a host's Node across its change (src/run/node-ready.ts asks the Kubernetes API). */
+export interface NodeReadiness {
+  /** called before the host changes; the returned wait resolves once its Node is Ready with the new kubelet, or throws */
+  watch(host: Host): Promise<() => Promise<void>>;
+}
+
+/** The hosts whose plan restarts the kubelet or the runtime, in host order, `maxUnavailable` per batch. */
+export function rolloutBatches(outcomes: readonly HostOutcome[], maxUnavailable: number): string[][] {
+  const hosts = outcomes.filter((o) => o.status !== 'failed' && o.plan && disruptiveActions(o.plan.actions).length > 0).map((o) => o.host);
+  const batches: string[][] = [];
+  for (let i = 0; i < hosts.length; i += maxUnavailable) batches.push(hosts.slice(i, i + maxUnavailable));
+  return batches;
+}
+
+/**
+ * `first`: plan, and apply unless the plan is disruptive (apply): then the host waits for its
+ * turn (status untouched, plan kept, connection closed). `turn`: the host's turn in the rollout:
+ * connect again, apply the kept plan, and wait for its Node.
+ */
+async function runOne(t: HostTarget, opts: RunOptions, stage: 'first' | 'turn' = 'first', previous?: HostOutcome): Promise<HostOutcome> {
+  const started = Date.now() - (previous?.durationMs ?? 0);
   const name = t.host.name;
   const emit = (phase: string, status: HostEvent['status'], message: string): void => opts.onEvent?.({ host: name, phase, status, message });
-  const outcome: HostOutcome = { host: name, status: 'failed', plan: undefined, applied: 0, error: undefined, durationMs: 0, oldContents: new Map() };
+  const outcome: HostOutcome = { host: name, status: 'failed', plan: undefined, applied: 0, error: undefined, durationMs: 0, oldContents: new Map(), rollout: previous?.rollout };
   let x: Executor | undefined;
   let phase = 'connect';
   try {
     emit(phase, 'running', `connecting to ${t.host.user}@${t.host.address ?? '?'}:${t.host.port}`);
     x = await opts.connect(t.host);
-    const plan = await planHost(x, t.desired, opts.binaries, {
+    // its turn in the rollout applies the plan made in the first pass (its binaries are fetched
+    // already): gathering again would cost a second round trip and hash changed files twice
+    const plan = stage === 'turn' && previous?.plan ? previous.plan : await planHost(x, t.desired, opts.binaries, {
       fetchBinaries: opts.mode === 'apply',
       binariesFor: t.binariesFor,
       waitActiveTimeoutSec: opts.waitActiveTimeoutSec,
@@ -81,11 +116,23 @@ async function runOne(t: HostTarget, opts: RunOptions): Promise<HostOutcome> {
       }
       outcome.status = 'planned';
     } else {
+      const disruptive = disruptiveActions(plan.actions);
+      if (stage === 'first' && disruptive.length > 0) {
+        outcome.status = 'untouched';
+        emit('rollout', 'running', `waiting for its turn: ${disruptive.map((a) => `${a.kind} ${a.unit ?? ''}`).join(', ')}`);
+        return outcome;
+      }
+      const nodeBack = disruptive.length > 0 ? await opts.nodeReady?.watch(t.host) : undefined;
       outcome.applied = await applyPlan(x, plan, (a: Action) => {
         phase = a.phase;
         emit(a.phase, 'running', a.summary);
       });
       outcome.status = plan.actions.length === 0 ? 'unchanged' : 'changed';
+      if (nodeBack) {
+        phase = 'node ready';
+        emit(phase, 'running', 'waiting for its Node to be Ready with the new kubelet');
+        await nodeBack();
+      }
     }
     emit('done', 'ok', opts.mode === 'plan' ? `${plan.actions.length} change(s) planned` : `${outcome.applied} change(s) applied`);
   } catch (e) {
@@ -109,5 +156,34 @@ export async function runHosts(targets: readonly HostTarget[], opts: RunOptions)
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel, targets.length)) }, worker));
+  const maxUnavailable = opts.maxUnavailable ?? 1;
+  const batches = rolloutBatches(outcomes, maxUnavailable);
+  const index = new Map(targets.map((t, i) => [t.host.name, i]));
+  batches.forEach((b, k) => b.forEach((h) => (outcomes[index.get(h)!]!.rollout = { batch: k + 1, batches: batches.length })));
+  if (opts.mode !== 'apply') return outcomes;
+  // a host that failed before the rollout (unreachable, a bad download) stops only itself, as on any apply
+  let stopped: string | undefined;
+  for (const batch of batches) {
+    if (stopped !== undefined) {
+      for (const h of batch) {
+        const o = outcomes[index.get(h)!]!;
+        o.error = new RolloutStoppedError(h, stopped);
+        opts.onEvent?.({ host: h, phase: 'rollout', status: 'skipped', message: `not started: the rollout stopped at ${stopped}` });
+      }
+      continue;
+    }
+    await Promise.all(batch.map(async (h) => {
+      const i = index.get(h)!;
+      outcomes[i] = await runOne(targets[i]!, opts, 'turn', outcomes[i]);
+    }));
+    stopped = batch.find((h) => outcomes[index.get(h)!]!.status === 'failed');
+  }
   return outcomes;
+}
+
+/** The error of a host the rollout did not reach. */
+export class RolloutStoppedError extends KubewrightError {
+  constructor(host: string, readonly stoppedAt: string) {
+    super(`not changed: the rollout stopped at ${stoppedAt}, before this host's turn`, { host, hint: `fix ${stoppedAt} and re-run apply: the rollout resumes where it stopped` });
+  }
 }

@@ -222,6 +222,25 @@ export function pauseImage(version: KubeVersion | Minor): string {
   return `registry.k8s.io/pause:${tag}`;
 }
 
+/**
+ * How many minors older than kube-apiserver a kubelet may be: three when the API server is 1.28 or
+ * newer, two before (Kubernetes version skew policy, https://kubernetes.io/releases/version-skew-policy/#kubelet;
+ * extended from n-2 to n-3 in 1.28 by KEP-3935). A kubelet newer than the API server is never supported.
+ */
+export function kubeletMaxMinorsBehind(apiServer: KubeVersion | Minor): number {
+  return compareMinor(apiServer, m(28)) >= 0 ? 3 : 2;
+}
+
+/** Why a kubelet of `kubelet`'s minor may not talk to an API server of `apiServer`'s minor, or undefined when the policy allows it. */
+export function kubeletSkewProblem(apiServer: KubeVersion | Minor, kubelet: KubeVersion | Minor): string | undefined {
+  if (apiServer.major !== kubelet.major) return `major versions differ (${kubelet.major} vs ${apiServer.major})`;
+  const behind = compareMinor(apiServer, kubelet);
+  if (behind < 0) return 'a kubelet may not be newer than the API server';
+  const max = kubeletMaxMinorsBehind(apiServer);
+  if (behind > max) return `a kubelet may be at most ${max} minor versions older than an API server of ${apiServer.major}.${apiServer.minor} (it is ${behind})`;
+  return undefined;
+}
+
 /** flannel speaks the etcd v2 API up to v0.17 and v3 from v0.18.0 (flannel v0.18.0 release notes). */
 export function flannelEtcdApi(flannelVersion: Minor | undefined): 'v2' | 'v3' {
   return flannelVersion && compareMinor(flannelVersion, { major: 0, minor: 18 }) < 0 ? 'v2' : 'v3';

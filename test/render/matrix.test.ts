@@ -11,6 +11,7 @@ import {
   CURRENT_MINOR,
   FLAG_FACTS,
   flagSupported,
+  kubeletSkewProblem,
   proxyModeSupported,
   removedFlags,
   type Component,
@@ -158,4 +159,16 @@ test('verify reads the DNS Deployment under the apiVersion and name render wrote
     }
   }
   assert.ok(compared > 30, `compared ${compared} renders`);
+});
+
+test('kubelet skew: never newer than the API server; 3 minors older from an API server of 1.28, 2 before', () => {
+  const v = (minor: number): Minor => ({ major: 1, minor });
+  assert.match(kubeletSkewProblem(v(35), v(36)) ?? '', /may not be newer/);
+  assert.equal(kubeletSkewProblem(v(36), v(36)), undefined);
+  assert.equal(kubeletSkewProblem(v(36), v(33)), undefined);
+  assert.match(kubeletSkewProblem(v(36), v(32)) ?? '', /at most 3 minor versions older .* \(it is 4\)/);
+  assert.equal(kubeletSkewProblem(v(28), v(25)), undefined);
+  assert.equal(kubeletSkewProblem(v(27), v(25)), undefined);
+  assert.match(kubeletSkewProblem(v(27), v(24)) ?? '', /at most 2 minor versions older/);
+  assert.match(kubeletSkewProblem({ major: 2, minor: 0 }, v(36)) ?? '', /major versions differ/);
 });

@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import { KubewrightError } from '../../errors.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
-import { describeError, planJson, planText, summarize, summaryLine } from '../../run/plan-report.ts';
+import { describeError, planJson, planText, rolloutProgress, summarize, summaryLine } from '../../run/plan-report.ts';
+import { apiNodeReadiness } from '../../run/node-ready.ts';
+import { parseKubeVersion } from '../../spec/version.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../run/run-hosts.ts';
 import { providerFor } from '../../providers/provider-for.ts';
@@ -13,16 +15,16 @@ import { onTerminal, ProgressList } from '../progress-list.ts';
 import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
-import { parseParallel } from './plan.ts';
+import { checkSkew, maxUnavailableHelp, parseHostCount, parseParallel } from './plan.ts';
 import { planLinesFor } from '../plan-colour.ts';
 
 function table(outcomes: readonly HostOutcome[]): string[] {
   const rows = outcomes.map((o) => [
     o.host,
     o.status,
-    o.status === 'failed' ? '-' : String(o.applied),
+    o.status === 'failed' || o.status === 'untouched' ? '-' : String(o.applied),
     `${(o.durationMs / 1000).toFixed(1)}s`,
-    o.status === 'failed' ? describeError(o.error).split('\n')[0] ?? '' : '',
+    o.status === 'failed' || o.status === 'untouched' ? describeError(o.error).split('\n')[0] ?? '' : '',
   ]);
   return formatTable([['HOST', 'STATUS', 'ACTIONS', 'TIME', 'ERROR'], ...rows]);
 }
@@ -32,13 +34,14 @@ async function withProgress(io: Io, hosts: string[], mode: 'terminal' | 'lines' 
   if (mode !== 'terminal') {
     return run((e) => {
       if (e.status === 'failed') io.err(`${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
+      else if (e.status === 'skipped') io.err(`${e.host}: ${e.phase}: ${e.message}`);
       else if (mode === 'lines') io.out(`${e.host}: ${e.phase === 'done' ? 'done' : e.phase}${e.phase === e.message ? '' : `: ${e.message}`}`);
     });
   }
   const list = new ProgressList(hosts, true);
   const outcomes = await run((e) => {
     const line = e.message.split('\n')[0] ?? '';
-    if (e.status === 'failed') list.end(e.host, 'failed', `${e.phase}: ${line}`);
+    if (e.status === 'failed' || e.status === 'skipped') list.end(e.host, e.status, `${e.phase}: ${line}`);
     else if (e.phase === 'done') list.end(e.host, 'ok', line);
     else list.update(e.host, `${e.phase}: ${line}`);
   });
@@ -53,6 +56,9 @@ export function registerApply(program: Command, io: Io): void {
     .requiredOption('-f, --file <path>', 'cluster spec')
     .addOption(lockTimeoutOption())
     .option('--parallel <n>', 'hosts worked on at once', '10')
+    .option('--max-unavailable <n>', maxUnavailableHelp, '1')
+    .option('--node-ready-timeout <duration>', 'how long a restarted host\'s Node may take to be Ready with the new kubelet before the rollout stops', '5m')
+    .option('--kubeconfig <file>', 'ask the API server (version skew, Node readiness) with this kubeconfig instead of the PKI\'s admin certificate')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--wait-for-ssh <duration>', 'keep retrying hosts whose sshd does not answer yet for this long (e.g. 5m)', '0')
@@ -72,15 +78,28 @@ until active → record the manifest (/var/lib/kubewright/manifest.json). Files,
 the spec no longer renders are pruned first (units stopped and disabled). A re-run with nothing
 changed makes one SSH command per host, hashes no file whose stat matches the manifest (use
 --checksum to hash them all) and restarts nothing.
-Exit 1 if any host failed; the other hosts are still completed.
+Rollout: a host whose change restarts (or stops) a running kubelet or container runtime (a new
+Kubernetes version, a changed kubelet or runtime binary, unit or config) is disruptive. Every
+other host is applied first, --parallel at a time; then the disruptive hosts in host order, at
+most --max-unavailable at a time (reconnected, the plan applied as made). After each batch,
+apply waits until every Node in it is Ready, reports the new kubelet version and has posted its
+status since the restart (--node-ready-timeout), then moves on. The first host that fails stops
+the rollout: the error lists the hosts done, failed and untouched; fix the cause and re-run
+apply (done hosts are a no-op, so the rollout resumes at the failed host). Nodes are waited for
+only when the API server answers (else only the units are, and a note says so).
+Version skew: a kubelet newer than the API server's /version, or older than the policy allows
+(3 minors from API server 1.28, 2 before), is refused with exit 2 before any host changes.
+Exit 1 if any host failed; the other hosts are still completed (but not the rest of a rollout).
 
 Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; lockTimeout: string; parallel: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }) => {
+    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }) => {
       eventsFlag(opts.events, opts.output);
       const parallel = parseParallel(opts.parallel);
+      const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
+      const nodeReadyTimeoutMs = durationFlag('--node-ready-timeout', opts.nodeReadyTimeout, { example: '5m or 90s' });
       const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
       const waitForSshMs = durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const cluster = await loadClusterFile(opts.file);
@@ -88,13 +107,17 @@ Example:
       const run = await prepareRun(cluster, {
         mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
       });
+      const api = await checkSkew(cluster, run, opts.kubeconfig);
+      if (api.note) run.notes.push(api.note);
+      const kubeletVersion = run.kubernetesVersion === undefined ? undefined : parseKubeVersion(run.kubernetesVersion);
+      const nodeReady = api.reachable && kubeletVersion ? apiNodeReadiness(cluster, api.reachable.kubeConfig, { kubeletVersion, timeoutMs: nodeReadyTimeoutMs }) : undefined;
       const json = opts.output === 'json';
       // with --events, stdout carries only events: notes and the report go to stderr
       const report = opts.events === 'ndjson' ? io.err : io.out;
       if (!json) for (const n of run.notes) report(`note: ${n}`);
       const started = Date.now();
       const apply = (onEvent: (e: HostEvent) => void): Promise<HostOutcome[]> =>
-        runHosts(run.targets, { mode: 'apply', parallel, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, checksum: opts.checksum, onEvent });
+        runHosts(run.targets, { mode: 'apply', parallel, maxUnavailable, nodeReady, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, checksum: opts.checksum, onEvent });
       let outcomes: HostOutcome[];
       if (opts.events === 'ndjson') {
         outcomes = await apply((e) => io.out(JSON.stringify({ ...e, ms: Date.now() - started } satisfies ProgressEvent)));
@@ -116,6 +139,12 @@ Example:
       const failed = outcomes.filter((o) => o.status === 'failed');
       if (failed.length > 0) {
         for (const o of failed) io.err(`${o.host}: ${describeError(o.error)}`);
+        const rollout = rolloutProgress(outcomes);
+        if (rollout.untouched.length > 0) {
+          throw new KubewrightError(`apply stopped the rollout at ${failed.map((o) => o.host).join(', ')}: done: ${rollout.done.join(', ') || 'none'}; failed: ${failed.map((o) => o.host).join(', ')}; untouched: ${rollout.untouched.join(', ')}`, {
+            hint: 'fix the cause shown for each failed host and re-run apply: hosts done are a no-op, and the rollout resumes with the failed and untouched hosts',
+          });
+        }
         throw new KubewrightError(`apply failed on ${failed.length} of ${outcomes.length} host(s): ${failed.map((o) => o.host).join(', ')}`, {
           hint: 'fix the cause shown for each host and re-run apply; hosts that succeeded will be a no-op',
         });

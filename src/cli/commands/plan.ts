@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InputError, KubewrightError } from '../../errors.ts';
-import { planJson, planText, summarize, summaryLine } from '../../run/plan-report.ts';
+import { planJson, planText, rolloutText, summarize, summaryLine } from '../../run/plan-report.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts } from '../../run/run-hosts.ts';
 import { outputOption } from '../output-option.ts';
@@ -17,11 +17,25 @@ import { kubeConfigFor } from './verify.ts';
 import { exposureWarnings } from '../../spec/firewall-rules.ts';
 import { providerFor } from '../../providers/provider-for.ts';
 import { loadClusterFile } from '../load-cluster.ts';
+import type { PreparedRun } from '../../run/prepare-run.ts';
+import { checkKubeletSkew, type ApiServerProbe } from '../../run/version-skew.ts';
+
+/** A host count flag (--parallel, --max-unavailable): an integer from 1 to 1000. */
+export function parseHostCount(flag: string, v: string, example: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InputError(`${flag}: must be an integer from 1 to 1000 (got ${v})`, { hint: `e.g. ${flag} ${example}` });
+  return n;
+}
 
 export function parseParallel(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InputError(`--parallel: must be an integer from 1 to 1000 (got ${v})`, { hint: 'e.g. --parallel 10' });
-  return n;
+  return parseHostCount('--parallel', v, '10');
+}
+
+export const maxUnavailableHelp = 'hosts whose change restarts the kubelet or the container runtime taken out at once (the rollout)';
+
+/** The version skew check (plan and apply): refuses a kubelet the API server's version does not allow; notes why it was skipped. */
+export async function checkSkew(cluster: Cluster, run: PreparedRun, kubeconfigFile: string | undefined): Promise<ApiServerProbe> {
+  return checkKubeletSkew(cluster, run.kubernetesVersion, () => kubeConfigFor(cluster, kubeconfigFile));
 }
 
 function firewallPlanLines(f: NonNullable<ProviderPlan['firewall']>): string[] {
@@ -57,6 +71,7 @@ export function registerPlan(program: Command, io: Io): void {
     .requiredOption('-f, --file <path>', 'cluster spec')
     .addOption(outputOption())
     .option('--parallel <n>', 'hosts inspected at once', '10')
+    .option('--max-unavailable <n>', `${maxUnavailableHelp}: plan shows the rollout's batches`, '1')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust host keys not yet in ssh.knownHostsPath for this plan and show them (plan records nothing: apply and up pin them; a changed key is always refused)', false)
     .option('--detailed-exitcode', 'exit 0 when there is nothing to change, 2 when there are changes, 1 on an error (as terraform plan)', false)
@@ -65,7 +80,7 @@ export function registerPlan(program: Command, io: Io): void {
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
     .option('--prune', 'also show how `up --prune` would take out the hosts that left the spec: cordon, drain (which pods are evicted, skipped or refused), reset, delete Node and lease, destroy or forget; asks the Kubernetes API and the hosts, changes nothing')
     .option('--force-drain', 'with --prune: plan as `up --prune --force-drain` (pods without a controller evicted, not refused)')
-    .option('--kubeconfig <file>', 'with --prune: read Nodes and pods with this kubeconfig instead of the PKI\'s admin certificate')
+    .option('--kubeconfig <file>', 'ask the API server (the version skew check; with --prune: Nodes and pods) with this kubeconfig instead of the PKI\'s admin certificate')
     .addHelpText(
       'after',
       `
@@ -77,14 +92,19 @@ Per host: files to create or change with unified diffs (private keys shown as
 <redacted sha256:…>), binaries to fetch, units to (re)start and why, and what the spec no longer
 renders ("remove", units stopped and disabled). Costs one SSH command per
 host (plus a read of each changed file for its diff). Exit 1 if a host could not be inspected.
+Hosts whose change restarts the kubelet or the container runtime are listed as the rollout:
+the batches apply takes out one after the other (--max-unavailable per batch).
+Version skew: when the API server answers /version, a kubelet newer than it, or older than the
+policy allows (3 minors from API server 1.28, 2 before), is refused with exit 2.
 
 Example:
   kubewright plan -f cluster.yaml
   kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
 `,
     )
-    .action(async (opts: { file: string; output: string; parallel: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string; prune?: boolean; forceDrain?: boolean; kubeconfig?: string }) => {
+    .action(async (opts: { file: string; output: string; parallel: string; maxUnavailable: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string; prune?: boolean; forceDrain?: boolean; kubeconfig?: string }) => {
       const parallel = parseParallel(opts.parallel);
+      const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
       const cluster = await loadClusterFile(opts.file);
       // what the provider would create (DigitalOcean: one list call), and the per-host plan of the hosts that exist
       const provider = providerFor(cluster, { tokenFile: opts.tokenFile, apiUrl: opts.apiUrl });
@@ -93,7 +113,9 @@ Example:
       const droplets = provided.machines;
       const hosts = provided.hosts;
       const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts });
-      const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, binaries: run.store, connect: run.connect, checksum: opts.checksum });
+      const api = await checkSkew(cluster, run, opts.kubeconfig);
+      if (api.note) run.notes.push(api.note);
+      const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, maxUnavailable, binaries: run.store, connect: run.connect, checksum: opts.checksum });
       const summary = summarize(outcomes);
       const knownHosts = specPath(cluster, cluster.ssh.knownHostsPath);
       const firewall = provided.firewall;
@@ -122,6 +144,7 @@ Example:
           for (const u of lockfile.unrecorded) io.out(`lockfile:   + ${u}`);
         }
         for (const l of planLinesFor(io, planText(outcomes))) io.out(l);
+        for (const l of rolloutText(outcomes, maxUnavailable, api.reachable !== undefined)) io.out(l);
         io.out(summaryLine('Plan', summary));
       }
       if (summary.failed > 0) {

@@ -1,0 +1,70 @@
+// How apply knows a host it restarted is back: its Node is Ready, reports the kubelet version
+// the spec installs, and has posted a status since the change began (its Ready heartbeat differs
+// from the one seen before: a restarted kubelet always reports at start), read through the
+// Kubernetes API. Otherwise a timeout fails the host, which stops the rollout.
+import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { KubewrightError } from '../errors.ts';
+import type { Cluster } from '../spec/cluster.ts';
+import type { Host } from '../spec/host.ts';
+import { nodeName } from '../spec/node-name.ts';
+import type { KubeVersion } from '../spec/version.ts';
+import { describeApiError, isNotFound } from '../verify/kube-client.ts';
+import { formatExpectedVersion, kubeletVersionMatches } from '../verify/node-status.ts';
+import type { NodeReadiness } from './run-hosts.ts';
+
+export interface NodeReadyOptions {
+  kubeletVersion: KubeVersion;
+  timeoutMs: number;
+  /** between two reads of the Node (default 1 s) */
+  pollMs?: number;
+}
+
+function readyCondition(n: V1Node | undefined): { status: string; heartbeat: string; message: string } | undefined {
+  const c = n?.status?.conditions?.find((x) => x.type === 'Ready');
+  return c && { status: c.status, heartbeat: c.lastHeartbeatTime ? new Date(c.lastHeartbeatTime).toISOString() : '', message: c.message ?? c.reason ?? '' };
+}
+
+export class NodeNotReadyError extends KubewrightError {
+  constructor(host: string, node: string, expected: string, seconds: number, last: string) {
+    super(`Node ${node} not Ready with kubelet ${expected} within ${seconds} s after the change (last seen: ${last})`, {
+      host,
+      hint: 'see `journalctl -u kubelet` on the host; fix it and re-run apply: the rollout resumes at this host (raise --node-ready-timeout if the node is only slow)',
+    });
+  }
+}
+
+export function apiNodeReadiness(cluster: Cluster, kubeConfig: KubeConfig, opts: NodeReadyOptions): NodeReadiness {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const read = async (name: string): Promise<V1Node | undefined> => {
+    try {
+      return await core.readNode({ name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  };
+  const expected = formatExpectedVersion(opts.kubeletVersion);
+  return {
+    async watch(host: Host) {
+      const name = nodeName(cluster, host);
+      const before = readyCondition(await read(name).catch(() => undefined))?.heartbeat;
+      return async () => {
+        const deadline = Date.now() + opts.timeoutMs;
+        let last = 'not read yet';
+        for (;;) {
+          try {
+            const node = await read(name);
+            const ready = readyCondition(node);
+            const version = node?.status?.nodeInfo?.kubeletVersion ?? '';
+            if (ready?.status === 'True' && kubeletVersionMatches(version, opts.kubeletVersion) && ready.heartbeat !== before) return;
+            last = !node ? 'not registered' : `Ready=${ready?.status ?? 'none'}${ready?.message ? ` (${ready.message})` : ''}, kubelet ${version || 'version unknown'}${ready && ready.heartbeat === before ? ', no status posted since the change' : ''}`;
+          } catch (e) {
+            last = `API: ${describeApiError(e).split('\n')[0] ?? ''}`;
+          }
+          if (Date.now() >= deadline) throw new NodeNotReadyError(host.name, name, expected, Math.round(opts.timeoutMs / 1000), last);
+          await new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+        }
+      };
+    },
+  };
+}
