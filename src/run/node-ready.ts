@@ -1,7 +1,9 @@
-// How apply knows a host it restarted is back: its Node is Ready, reports the kubelet version
-// the spec installs, and has posted a status since the change began (its Ready heartbeat differs
-// from the one seen before: a restarted kubelet always reports at start), read through the
-// Kubernetes API. Otherwise a timeout fails the host, which stops the rollout.
+// A disruptive host's Node across its change, through the Kubernetes API. Before: with --drain,
+// cordon and drain it (drain-node.ts). After: it is back when its Node is Ready, reports the
+// kubelet version the spec installs, and has posted a status since the change began (its Ready
+// heartbeat differs from the one seen before: a restarted kubelet always reports at start); then
+// a drained Node is uncordoned. Otherwise a timeout fails the host, which stops the rollout (and
+// the Node stays cordoned, as kubectl drain leaves it).
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { KubewrightError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
@@ -10,13 +12,16 @@ import { nodeName } from '../spec/node-name.ts';
 import type { KubeVersion } from '../spec/version.ts';
 import { describeApiError, isNotFound } from '../verify/kube-client.ts';
 import { formatExpectedVersion, kubeletVersionMatches } from '../verify/node-status.ts';
-import type { NodeReadiness } from './run-hosts.ts';
+import { drainNode, uncordonNode } from './drain-node.ts';
+import type { NodeCycle } from './run-hosts.ts';
 
 export interface NodeReadyOptions {
   kubeletVersion: KubeVersion;
   timeoutMs: number;
   /** between two reads of the Node (default 1 s) */
   pollMs?: number;
+  /** cordon and drain before the change, uncordon once back */
+  drain?: { timeoutMs: number; force: boolean } | undefined;
 }
 
 function readyCondition(n: V1Node | undefined): { status: string; heartbeat: string; message: string } | undefined {
@@ -33,7 +38,7 @@ export class NodeNotReadyError extends KubewrightError {
   }
 }
 
-export function apiNodeReadiness(cluster: Cluster, kubeConfig: KubeConfig, opts: NodeReadyOptions): NodeReadiness {
+export function apiNodeCycle(cluster: Cluster, kubeConfig: KubeConfig, opts: NodeReadyOptions): NodeCycle {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const read = async (name: string): Promise<V1Node | undefined> => {
     try {
@@ -45,9 +50,18 @@ export function apiNodeReadiness(cluster: Cluster, kubeConfig: KubeConfig, opts:
   };
   const expected = formatExpectedVersion(opts.kubeletVersion);
   return {
-    async watch(host: Host) {
+    async takeOut(host: Host, say: (message: string) => void) {
       const name = nodeName(cluster, host);
-      const before = readyCondition(await read(name).catch(() => undefined))?.heartbeat;
+      const node = await read(name).catch(() => undefined);
+      // a Node that never registered has nothing to drain
+      const drain = opts.drain && node ? opts.drain : undefined;
+      if (drain) {
+        say(`cordon and drain Node ${name}`);
+        const r = await drainNode(kubeConfig, name, { timeoutMs: drain.timeoutMs, force: drain.force, onEvent: (e) => say(e.message) });
+        say(`Node ${name} drained: ${r.evicted.length} pod(s) evicted`);
+      }
+      // read last, just before the change: heartbeats posted during the drain are the old kubelet's
+      const before = readyCondition(drain ? await read(name).catch(() => undefined) : node)?.heartbeat;
       return async () => {
         const deadline = Date.now() + opts.timeoutMs;
         let last = 'not read yet';
@@ -56,7 +70,10 @@ export function apiNodeReadiness(cluster: Cluster, kubeConfig: KubeConfig, opts:
             const node = await read(name);
             const ready = readyCondition(node);
             const version = node?.status?.nodeInfo?.kubeletVersion ?? '';
-            if (ready?.status === 'True' && kubeletVersionMatches(version, opts.kubeletVersion) && ready.heartbeat !== before) return;
+            if (ready?.status === 'True' && kubeletVersionMatches(version, opts.kubeletVersion) && ready.heartbeat !== before) {
+              if (drain) await uncordonNode(kubeConfig, name);
+              return;
+            }
             last = !node ? 'not registered' : `Ready=${ready?.status ?? 'none'}${ready?.message ? ` (${ready.message})` : ''}, kubelet ${version || 'version unknown'}${ready && ready.heartbeat === before ? ', no status posted since the change' : ''}`;
           } catch (e) {
             last = `API: ${describeApiError(e).split('\n')[0] ?? ''}`;

@@ -59,14 +59,14 @@ export interface RunOptions {
   onEvent?(e: HostEvent): void;
   /** disruptive hosts changed at once (apply; default 1) */
   maxUnavailable?: number;
-  /** apply: how to tell that a disruptive host's Node is back; without it, apply waits for the units only */
-  nodeReady?: NodeReadiness | undefined;
+  /** apply: takes a disruptive host's Node out (drain) and tells when it is back; without it, apply waits for the units only */
+  nodeCycle?: NodeCycle | undefined;
 }
 
-/** Watches a host's Node across its change (src/run/node-ready.ts asks the Kubernetes API). */
-export interface NodeReadiness {
-  /** called before the host changes; the returned wait resolves once its Node is Ready with the new kubelet, or throws */
-  watch(host: Host): Promise<() => Promise<void>>;
+/** A host's Node across its change (src/run/node-ready.ts, through the Kubernetes API). */
+export interface NodeCycle {
+  /** before the host changes (with --drain: cordon and drain); the returned function resolves once its Node is back (Ready with the new kubelet; uncordoned), or throws */
+  takeOut(host: Host, say: (message: string) => void): Promise<() => Promise<void>>;
 }
 
 /** The hosts whose plan restarts the kubelet or the runtime, in host order, `maxUnavailable` per batch. */
@@ -122,7 +122,7 @@ async function runOne(t: HostTarget, opts: RunOptions, stage: 'first' | 'turn' =
         emit('rollout', 'running', `waiting for its turn: ${disruptive.map((a) => `${a.kind} ${a.unit ?? ''}`).join(', ')}`);
         return outcome;
       }
-      const nodeBack = disruptive.length > 0 ? await opts.nodeReady?.watch(t.host) : undefined;
+      const nodeBack = disruptive.length > 0 && opts.nodeCycle ? await opts.nodeCycle.takeOut(t.host, (m) => emit((phase = 'node out'), 'running', m)) : undefined;
       outcome.applied = await applyPlan(x, plan, (a: Action) => {
         phase = a.phase;
         emit(a.phase, 'running', a.summary);

@@ -30,6 +30,7 @@ import { freeSubnet } from '../support/free-subnet.ts';
 import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { KubeApiDouble, type KubeApiDoubleOptions } from '../support/kube-api-double.ts';
 import { onLabHost } from '../support/lab-shell.ts';
+import { putPod } from '../support/admin-api.ts';
 
 const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
@@ -244,5 +245,22 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
     assert.equal(final[0]!.invocationId, after[0]!.invocationId);
     assert.notEqual(final[2]!.invocationId, after[2]!.invocationId);
     assert.match(await onHost(last, 'cat /var/lib/kubelet/config.yaml'), /10\.32\.0\.53/);
+  });
+
+  test('--drain cordons and drains each Node before its kubelet restarts, and uncordons it once it is back', async () => {
+    assert.ok(api);
+    for (const h of hosts) putPod(api, { name: `web-${h.name}`, node: h.name, owner: 'ReplicaSet/web-5d4' });
+    putPod(api, { name: 'flannel-w', namespace: 'kube-system', node: hosts[0]!.name, owner: 'DaemonSet/kube-flannel' });
+    api.calls.length = 0;
+    await writeFile(spec, specText(NEW, '10.32.0.10'));
+    const r = await runCli('apply', '-f', spec, '--drain', '--drain-timeout', '20s', '--node-ready-timeout', '30s', '--wait-timeout', '30s');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    for (const h of hosts) {
+      assert.deepEqual(api.pods(h.name), h === hosts[0] ? ['kube-system/flannel-w'] : [], `${h.name}: evicted all but the DaemonSet pod`);
+      assert.notEqual((api.node(h.name)?.['spec'] as { unschedulable?: boolean } | undefined)?.unschedulable, true, `${h.name}: uncordoned`);
+    }
+    // per host, in host order: cordon, eviction, uncordon, and only then the next host's cordon
+    const steps = api.calls.filter((c) => c.user === 'admin' && ((c.method === 'PATCH' && c.object?.startsWith('nodes/')) || c.path.endsWith('/eviction'))).map((c) => (c.method === 'PATCH' ? `patch ${c.object ?? ''}` : `evict ${c.path.split('/').slice(-2, -1)[0] ?? ''}`));
+    assert.deepEqual(steps, hosts.flatMap((h) => [`patch nodes/${h.name}`, `evict web-${h.name}`, `patch nodes/${h.name}`]));
   });
 });

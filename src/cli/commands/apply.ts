@@ -1,11 +1,11 @@
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Command } from 'commander';
-import { KubewrightError } from '../../errors.ts';
+import { InputError, KubewrightError } from '../../errors.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
 import { describeError, planJson, planText, rolloutProgress, summarize, summaryLine } from '../../run/plan-report.ts';
-import { apiNodeReadiness } from '../../run/node-ready.ts';
+import { apiNodeCycle } from '../../run/node-ready.ts';
 import { parseKubeVersion } from '../../spec/version.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../run/run-hosts.ts';
@@ -58,7 +58,10 @@ export function registerApply(program: Command, io: Io): void {
     .option('--parallel <n>', 'hosts worked on at once', '10')
     .option('--max-unavailable <n>', maxUnavailableHelp, '1')
     .option('--node-ready-timeout <duration>', 'how long a restarted host\'s Node may take to be Ready with the new kubelet before the rollout stops', '5m')
-    .option('--kubeconfig <file>', 'ask the API server (version skew, Node readiness) with this kubeconfig instead of the PKI\'s admin certificate')
+    .option('--kubeconfig <file>', 'ask the API server (version skew, Node readiness, drain) with this kubeconfig instead of the PKI\'s admin certificate')
+    .option('--drain', 'cordon and drain each disruptive host\'s Node (eviction API, PodDisruptionBudgets respected, DaemonSet pods skipped) before its change, uncordon it once it is back', false)
+    .option('--drain-timeout <duration>', 'how long one Node\'s drain may take before the rollout stops', '5m')
+    .option('--force', 'with --drain: also evict pods no controller manages (they are lost)', false)
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--wait-for-ssh <duration>', 'keep retrying hosts whose sshd does not answer yet for this long (e.g. 5m)', '0')
@@ -86,7 +89,9 @@ apply waits until every Node in it is Ready, reports the new kubelet version and
 status since the restart (--node-ready-timeout), then moves on. The first host that fails stops
 the rollout: the error lists the hosts done, failed and untouched; fix the cause and re-run
 apply (done hosts are a no-op, so the rollout resumes at the failed host). Nodes are waited for
-only when the API server answers (else only the units are, and a note says so).
+only when the API server answers (else only the units are, and a note says so). With --drain,
+each disruptive host's Node is cordoned and drained first (--drain-timeout; a drain that fails
+stops the rollout with the Node left cordoned) and uncordoned once it is back.
 Version skew: a kubelet newer than the API server's /version, or older than the policy allows
 (3 minors from API server 1.28, 2 before), is refused with exit 2 before any host changes.
 Exit 1 if any host failed; the other hosts are still completed (but not the rest of a rollout).
@@ -95,11 +100,13 @@ Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }) => {
+    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; drain: boolean; drainTimeout: string; force: boolean; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }) => {
       eventsFlag(opts.events, opts.output);
       const parallel = parseParallel(opts.parallel);
       const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
       const nodeReadyTimeoutMs = durationFlag('--node-ready-timeout', opts.nodeReadyTimeout, { example: '5m or 90s' });
+      const drainTimeoutMs = durationFlag('--drain-timeout', opts.drainTimeout, { example: '5m or 90s' });
+      if (opts.force && !opts.drain) throw new InputError('--force: only with --drain', { hint: 'add --drain, or leave out --force' });
       const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
       const waitForSshMs = durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const cluster = await loadClusterFile(opts.file);
@@ -110,14 +117,16 @@ Example:
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);
       const kubeletVersion = run.kubernetesVersion === undefined ? undefined : parseKubeVersion(run.kubernetesVersion);
-      const nodeReady = api.reachable && kubeletVersion ? apiNodeReadiness(cluster, api.reachable.kubeConfig, { kubeletVersion, timeoutMs: nodeReadyTimeoutMs }) : undefined;
+      if (opts.drain && !api.reachable) throw new InputError(`--drain: needs the Kubernetes API, and ${api.note ?? 'it did not answer'}`, { hint: 'check kubernetes.apiServer and the PKI\'s admin certificate (or pass --kubeconfig), or apply without --drain' });
+      const drain = opts.drain ? { timeoutMs: drainTimeoutMs, force: opts.force } : undefined;
+      const nodeCycle = api.reachable && kubeletVersion ? apiNodeCycle(cluster, api.reachable.kubeConfig, { kubeletVersion, timeoutMs: nodeReadyTimeoutMs, drain }) : undefined;
       const json = opts.output === 'json';
       // with --events, stdout carries only events: notes and the report go to stderr
       const report = opts.events === 'ndjson' ? io.err : io.out;
       if (!json) for (const n of run.notes) report(`note: ${n}`);
       const started = Date.now();
       const apply = (onEvent: (e: HostEvent) => void): Promise<HostOutcome[]> =>
-        runHosts(run.targets, { mode: 'apply', parallel, maxUnavailable, nodeReady, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, checksum: opts.checksum, onEvent });
+        runHosts(run.targets, { mode: 'apply', parallel, maxUnavailable, nodeCycle, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, checksum: opts.checksum, onEvent });
       let outcomes: HostOutcome[];
       if (opts.events === 'ndjson') {
         outcomes = await apply((e) => io.out(JSON.stringify({ ...e, ms: Date.now() - started } satisfies ProgressEvent)));
