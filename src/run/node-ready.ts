@@ -1,7 +1,9 @@
 // A disruptive host's Node across its change, through the Kubernetes API. Before: with --drain,
 // cordon and drain it (drain-node.ts). After: it is back when its Node is Ready, reports the
-// kubelet version the spec installs, and has posted a status since the change began (its Ready
-// heartbeat differs from the one seen before: a restarted kubelet always reports at start); then
+// kubelet version the spec installs, and has posted a status since its kubelet started (the Ready
+// heartbeat, stamped by the node's clock, is not older than the kubelet unit's ActiveEnterTimestamp
+// on that same clock: a restarted kubelet always reports at start, and the old one's last
+// heartbeat, still fresh for a few seconds, must not count); then
 // a drained Node is uncordoned. Otherwise a timeout fails the host, which stops the rollout (and
 // the Node stays cordoned, as kubectl drain leaves it).
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
@@ -14,6 +16,7 @@ import { describeApiError, isNotFound } from '../verify/kube-client.ts';
 import { formatExpectedVersion, kubeletVersionMatches } from '../verify/node-status.ts';
 import { drainNode, uncordonNode } from './drain-node.ts';
 import type { NodeCycle } from './run-hosts.ts';
+import type { Executor } from '../exec/executor.ts';
 
 export interface NodeReadyOptions {
   kubeletVersion: KubeVersion;
@@ -24,9 +27,26 @@ export interface NodeReadyOptions {
   drain?: { timeoutMs: number; force: boolean } | undefined;
 }
 
-function readyCondition(n: V1Node | undefined): { status: string; heartbeat: string; message: string } | undefined {
+function readyCondition(n: V1Node | undefined): { status: string; heartbeat: number | undefined; message: string } | undefined {
   const c = n?.status?.conditions?.find((x) => x.type === 'Ready');
-  return c && { status: c.status, heartbeat: c.lastHeartbeatTime ? new Date(c.lastHeartbeatTime).toISOString() : '', message: c.message ?? c.reason ?? '' };
+  return c && { status: c.status, heartbeat: c.lastHeartbeatTime ? new Date(c.lastHeartbeatTime).getTime() : undefined, message: c.message ?? c.reason ?? '' };
+}
+
+/** When the host's kubelet unit last became active, in ms since the epoch on the host's clock (µs precision where systemd prints it). */
+export async function kubeletStartedAt(x: Executor): Promise<number | undefined> {
+  // --timestamp=us+utc exists from systemd 248; older ones print whole seconds (in UTC with TZ=UTC)
+  const r = await x.exec('TZ=UTC systemctl show -p ActiveEnterTimestamp --timestamp=us+utc --value kubelet.service 2>/dev/null || TZ=UTC systemctl show -p ActiveEnterTimestamp --value kubelet.service', { allowFailure: true });
+  const m = /(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? UTC/.exec(r.stdout);
+  if (!m) return undefined;
+  return Date.parse(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}Z`);
+}
+
+/**
+ * A status posted since `startedAt`. Kubernetes stamps heartbeats in whole seconds (metav1.Time):
+ * such a heartbeat counts from the start's second on; a finer one (the stand-in kubelet's) exactly.
+ */
+export function postedSince(heartbeat: number, startedAt: number): boolean {
+  return heartbeat % 1000 === 0 ? heartbeat >= Math.floor(startedAt / 1000) * 1000 : heartbeat >= startedAt;
 }
 
 export class NodeNotReadyError extends KubewrightError {
@@ -62,7 +82,9 @@ export function apiNodeCycle(cluster: Cluster, kubeConfig: KubeConfig, opts: Nod
       }
       // read last, just before the change: heartbeats posted during the drain are the old kubelet's
       const before = readyCondition(drain ? await read(name).catch(() => undefined) : node)?.heartbeat;
-      return async () => {
+      return async (x: Executor) => {
+        const startedAt = await kubeletStartedAt(x);
+        const fresh = (hb: number | undefined): boolean => hb !== undefined && (startedAt === undefined ? hb !== before : postedSince(hb, startedAt));
         const deadline = Date.now() + opts.timeoutMs;
         let last = 'not read yet';
         for (;;) {
@@ -70,11 +92,11 @@ export function apiNodeCycle(cluster: Cluster, kubeConfig: KubeConfig, opts: Nod
             const node = await read(name);
             const ready = readyCondition(node);
             const version = node?.status?.nodeInfo?.kubeletVersion ?? '';
-            if (ready?.status === 'True' && kubeletVersionMatches(version, opts.kubeletVersion) && ready.heartbeat !== before) {
+            if (ready?.status === 'True' && kubeletVersionMatches(version, opts.kubeletVersion) && fresh(ready.heartbeat)) {
               if (drain) await uncordonNode(kubeConfig, name);
               return;
             }
-            last = !node ? 'not registered' : `Ready=${ready?.status ?? 'none'}${ready?.message ? ` (${ready.message})` : ''}, kubelet ${version || 'version unknown'}${ready && ready.heartbeat === before ? ', no status posted since the change' : ''}`;
+            last = !node ? 'not registered' : `Ready=${ready?.status ?? 'none'}${ready?.message ? ` (${ready.message})` : ''}, kubelet ${version || 'version unknown'}${ready && !fresh(ready.heartbeat) ? ', no status posted since its kubelet started' : ''}`;
           } catch (e) {
             last = `API: ${describeApiError(e).split('\n')[0] ?? ''}`;
           }

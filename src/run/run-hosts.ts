@@ -66,7 +66,7 @@ export interface RunOptions {
 /** A host's Node across its change (src/run/node-ready.ts, through the Kubernetes API). */
 export interface NodeCycle {
   /** before the host changes (with --drain: cordon and drain); the returned function resolves once its Node is back (Ready with the new kubelet; uncordoned), or throws */
-  takeOut(host: Host, say: (message: string) => void): Promise<() => Promise<void>>;
+  takeOut(host: Host, say: (message: string) => void): Promise<(x: Executor) => Promise<void>>;
 }
 
 /** The hosts whose plan restarts the kubelet or the runtime, in host order, `maxUnavailable` per batch. */
@@ -131,7 +131,7 @@ async function runOne(t: HostTarget, opts: RunOptions, stage: 'first' | 'turn' =
       if (nodeBack) {
         phase = 'node ready';
         emit(phase, 'running', 'waiting for its Node to be Ready with the new kubelet');
-        await nodeBack();
+        await nodeBack(x);
       }
     }
     emit('done', 'ok', opts.mode === 'plan' ? `${plan.actions.length} change(s) planned` : `${outcome.applied} change(s) applied`);
