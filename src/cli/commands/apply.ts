@@ -61,7 +61,7 @@ export function registerApply(program: Command, io: Io): void {
     .option('--kubeconfig <file>', 'ask the API server (version skew, Node readiness, drain) with this kubeconfig instead of the PKI\'s admin certificate')
     .option('--drain', 'cordon and drain each disruptive host\'s Node (eviction API, PodDisruptionBudgets respected, DaemonSet pods skipped) before its change, uncordon it once it is back', false)
     .option('--drain-timeout <duration>', 'how long one Node\'s drain may take before the rollout stops', '5m')
-    .option('--force', 'with --drain: also evict pods no controller manages (they are lost)', false)
+    .option('--force-drain', 'with --drain: also evict pods no controller manages (they are not recreated anywhere)', false)
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--wait-for-ssh <duration>', 'keep retrying hosts whose sshd does not answer yet for this long (e.g. 5m)', '0')
@@ -100,13 +100,13 @@ Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; drain: boolean; drainTimeout: string; force: boolean; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }) => {
+    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; drain: boolean; drainTimeout: string; forceDrain: boolean; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }) => {
       eventsFlag(opts.events, opts.output);
       const parallel = parseParallel(opts.parallel);
       const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
       const nodeReadyTimeoutMs = durationFlag('--node-ready-timeout', opts.nodeReadyTimeout, { example: '5m or 90s' });
       const drainTimeoutMs = durationFlag('--drain-timeout', opts.drainTimeout, { example: '5m or 90s' });
-      if (opts.force && !opts.drain) throw new InputError('--force: only with --drain', { hint: 'add --drain, or leave out --force' });
+      if (opts.forceDrain && !opts.drain) throw new InputError('--force-drain: only with --drain', { hint: 'add --drain, or leave out --force-drain' });
       const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
       const waitForSshMs = durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const cluster = await loadClusterFile(opts.file);
@@ -118,7 +118,7 @@ Example:
       if (api.note) run.notes.push(api.note);
       const kubeletVersion = run.kubernetesVersion === undefined ? undefined : parseKubeVersion(run.kubernetesVersion);
       if (opts.drain && !api.reachable) throw new InputError(`--drain: needs the Kubernetes API, and ${api.note ?? 'it did not answer'}`, { hint: 'check kubernetes.apiServer and the PKI\'s admin certificate (or pass --kubeconfig), or apply without --drain' });
-      const drain = opts.drain ? { timeoutMs: drainTimeoutMs, force: opts.force } : undefined;
+      const drain = opts.drain ? { timeoutMs: drainTimeoutMs, force: opts.forceDrain } : undefined;
       const nodeCycle = api.reachable && kubeletVersion ? apiNodeCycle(cluster, api.reachable.kubeConfig, { kubeletVersion, timeoutMs: nodeReadyTimeoutMs, drain }) : undefined;
       const json = opts.output === 'json';
       // with --events, stdout carries only events: notes and the report go to stderr
