@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -72,6 +73,8 @@ test('put writes files inside the fake root atomically with their mode and leave
     assert.equal(await x.read('/etc/kw/missing'), undefined);
     // commands on the host see it at its absolute path (the host confines the session to its root)
     assert.equal((await x.exec('cat /etc/kw/a.conf')).stdout, 'two\n');
+    // and nothing reached this machine's own /etc
+    assert.equal(existsSync('/etc/kw'), false);
   } finally {
     await x.close();
   }

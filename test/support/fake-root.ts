@@ -9,12 +9,11 @@ const run = promisify(execFile);
 
 // HOST CONFINEMENT (part of the test hosts, not of kubewright): the sshd test hosts run every
 // root session, and script tests run a rendered node script, through this script in a private
-// mount namespace (unshare --mount --propagation private: no
-// mount is seen outside the session, all vanish with it). It mounts this machine's /usr
-// (read-only, with the fake root's own /usr/local kept on top), /dev and /proc into the fake root
-// ($1), and the host's folder ($2: the systemctl test double, HOME) at its own path, then chroots
-// into the fake root and runs $SSH_ORIGINAL_COMMAND (an SSH client's command, sftp included) with
-// the login shell. So
+// mount namespace (unshare --mount --propagation private: no mount is seen outside the session,
+// all vanish with it). It mounts this machine's /usr (read-only, with the fake root's own
+// /usr/local kept on top), /dev and /proc into the fake root ($1), and the host's folder ($2: the
+// systemctl test double, HOME) at its own path, then chroots into the fake root and runs
+// $SSH_ORIGINAL_COMMAND (an SSH client's command, sftp included) with the login shell. So
 // kubewright's absolute paths land in the fake root. A fresh fake root (makeFakeRoot) holds the
 // top directories of a Linux host, the mount points, this machine's /etc/alternatives (awk is a
 // link through it) and root's entry in /etc/passwd and /etc/group (sftp-server looks its user up).
