@@ -27,7 +27,7 @@ export interface ProviderPlan {
   /** the hosts that exist now and can be reached */
   hosts: Host[];
   /** machines ensure would create or delete; undefined for providers that create nothing */
-  machines?: { existing: string[]; toCreate: string[]; extras: string[]; createCalls: number } | undefined;
+  machines?: { existing: string[]; toCreate: string[]; extras: string[]; createCalls: number; quota?: { limit: number; existing: number } } | undefined;
   /** DigitalOcean: what ensure would do to the workers' Cloud Firewall (`+ rule` / `- rule` changes) */
   firewall?: { name: string; action: 'create' | 'update' | 'unchanged'; id?: string | undefined; changes: string[] } | undefined;
 }

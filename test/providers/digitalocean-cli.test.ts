@@ -51,6 +51,21 @@ test('plan lists the droplets to create without creating any', async () => {
   assert.equal(verbose.stdout, text.stdout, '-v changes only stderr');
 });
 
+test('plan names at most ten droplets and warns when the account\'s droplet limit cannot take them', async () => {
+  await h.cluster(12, { name: 'big' });
+  h.sim.reset({ dropletLimit: 5 });
+  try {
+    h.sim.seed({ name: 'unrelated', tags: ['web'] });
+    const r = await cli('plan', '-f', join(h.dir, 'big.yaml'), '--token-file', tokenFile, '--api-url', h.prism.url);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^droplets: 12 to create in 2 call\(s\): k8s-worker-0\.example\.com, .*k8s-worker-9\.example\.com and 2 more$/m);
+    assert.match(r.stdout, /^droplets: will not fit: the account's droplet limit is 5 and 1 droplets exist — ask DigitalOcean to raise it to at least 13/m);
+    assert.equal(h.sim.counts().posts, 0);
+  } finally {
+    h.sim.reset({ dropletLimit: 10_000 });
+  }
+});
+
 test('provision creates the workers and prints them as JSON', async () => {
   const r = await cli('provision', '-f', spec, '--token-file', tokenFile, ...api(), '--output', 'json');
   assert.equal(r.code, 0, r.stderr);

@@ -44,12 +44,21 @@ function firewallPlanLines(f: NonNullable<ProviderPlan['firewall']>): string[] {
   return [head, ...f.changes.map((c) => `  ${c}`)];
 }
 
+/** At most ten names, then how many more: a 1,000-worker plan stays one readable line. */
+function someNames(names: readonly string[]): string {
+  return names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
+}
+
 function dropletPlanLines(p: NonNullable<ProviderPlan['machines']>): string[] {
+  const q = p.quota;
   return [
     p.toCreate.length === 0
       ? `droplets: all ${p.existing.length} exist, none to create`
-      : `droplets: ${p.toCreate.length} to create in ${p.createCalls} call(s): ${p.toCreate.join(', ')}${p.existing.length ? ` (${p.existing.length} exist)` : ''}`,
-    ...(p.extras.length ? [`droplets: ${p.extras.length} beyond workers.count, kept (deleted only with up --prune): ${p.extras.join(', ')}`] : []),
+      : `droplets: ${p.toCreate.length} to create in ${p.createCalls} call(s): ${someNames(p.toCreate)}${p.existing.length ? ` (${p.existing.length} exist)` : ''}`,
+    ...(q && q.existing + p.toCreate.length > q.limit
+      ? [`droplets: will not fit: the account's droplet limit is ${q.limit} and ${q.existing} droplets exist — ask DigitalOcean to raise it to at least ${q.existing + p.toCreate.length} (account settings, "Droplet limit"), or lower workers.count`]
+      : []),
+    ...(p.extras.length ? [`droplets: ${p.extras.length} beyond workers.count, kept (deleted only with up --prune): ${someNames(p.extras)}`] : []),
   ];
 }
 
