@@ -1,6 +1,7 @@
 // What every provider implements, and the hosts a spec names before any provider is asked.
 import type { Cluster, StaticHostSpec } from '../spec/cluster.ts';
 import type { Host, HostRole } from '../spec/host.ts';
+import { controlPlaneNamePatterns } from '../spec/control-plane-droplets.ts';
 
 /** What an ensure did, for people and for `--output json`. */
 export interface ProviderReport {
@@ -83,8 +84,6 @@ export function workerName(pattern: string, index: number, domain: string): stri
   return pattern.replaceAll('{index}', String(index)).replaceAll('{domain}', domain);
 }
 
-/** DigitalOcean droplet names of control-plane and etcd hosts, beside the post's `k8s-worker-{index}.{domain}`. */
-export const controlPlaneNamePatterns = { 'control-plane': 'k8s-master-{index}.{domain}', etcd: 'k8s-etcd-{index}.{domain}' } as const;
 
 /** How many hosts of each non-worker role the spec asks for (none without a controlPlane section). */
 function roleCounts(cluster: Cluster): [HostRole, number][] {

@@ -3,8 +3,13 @@
 // the deprecated `private_networking` (every droplet now gets a VPC interface), a tag resource,
 // and a per-droplet ED25519 host key (hashicorp/tls) injected through cloud-init user_data, so
 // the first SSH connection can be verified, and the workers' Cloud Firewall (`digitalocean_firewall`,
-// the same rules `up` keeps through the API). Outputs: names, public and private IPv4, host keys.
-import type { Cluster } from '../spec/cluster.ts';
+// the same rules `up` keeps through the API). With a controlPlane section: the masters' (and
+// external etcd's) droplets, one resource per role named and tagged as the API-driven provider
+// names and tags them (spec/control-plane-droplets.ts), and with more than one master the API's
+// `digitalocean_loadbalancer` (TCP 6443 to the masters' tag, TCP health check).
+// Outputs: names, public and private IPv4, host keys (per role), the balancer's IP.
+import type { Cluster, ProviderSpec } from '../spec/cluster.ts';
+import { apiLoadBalancerDesign, controlPlaneDropletRoles } from '../spec/control-plane-droplets.ts';
 import { terraformOutputNames } from '../spec/terraform-outputs.ts';
 import { designFirewall, type FirewallRule } from '../spec/firewall-rules.ts';
 import type { RenderedFile } from './types.ts';
@@ -21,22 +26,21 @@ export function terraformTagResourceName(tag: string): string {
   return /^[A-Za-z_]/.test(id) ? id : `tag_${id}`;
 }
 
+type DigitalOceanSpec = Extract<ProviderSpec, { kind: 'digitalocean' }>;
+
 /** Escapes literal text for a Terraform template string (`${` and `%{` start interpolations). */
 function literal(text: string): string {
   // a function replacement: in a replacement string, `$$` would collapse to `$`
   return text.replace(/([$%])\{/g, (_m, sigil: string) => `${sigil}${sigil}{`);
 }
 
-export function renderTerraformJson(cluster: Cluster): string {
-  const p = cluster.provider;
-  if (p.kind !== 'digitalocean') throw new Error(`renderTerraformJson: provider.${p.kind} is not provider.digitalocean`);
-  const count = cluster.workers.count;
-  const tagResources = Object.fromEntries(p.tags.map((t) => [terraformTagResourceName(t), { name: t }]));
-  const name = p.namePattern
+/** A droplet pool's resource: `count` droplets named by `namePattern`, each with its own host key through cloud-init. */
+function dropletResource(p: DigitalOceanSpec, namePattern: string, tags: string[], count: number, keyResource: string): Record<string, unknown> {
+  const name = namePattern
     .split('{index}')
     .map((part) => literal(part.replaceAll('{domain}', p.domain)))
     .join('${count.index}');
-  const key = 'tls_private_key.worker_host_key[count.index]';
+  const key = `tls_private_key.${keyResource}[count.index]`;
   const userData = [
     '#cloud-config',
     'ssh_deletekeys: true',
@@ -52,14 +56,35 @@ export function renderTerraformJson(cluster: Cluster): string {
     name,
     region: p.region,
     size: p.size,
-    tags: p.tags.map((t) => `\${digitalocean_tag.${terraformTagResourceName(t)}.id}`),
+    tags: tags.map((t) => `\${digitalocean_tag.${terraformTagResourceName(t)}.id}`),
     ssh_keys: p.sshKeys.map(String),
   };
   if (p.vpcUuid) droplet['vpc_uuid'] = p.vpcUuid;
   droplet['user_data'] = userData;
+  return droplet;
+}
+
+/** The Terraform resource names of a control-plane role's droplets and host keys. */
+const roleResource = { 'control-plane': { droplet: 'master_server', key: 'master_host_key' }, etcd: { droplet: 'etcd_server', key: 'etcd_host_key' } } as const;
+
+export function renderTerraformJson(cluster: Cluster): string {
+  const p = cluster.provider;
+  if (p.kind !== 'digitalocean') throw new Error(`renderTerraformJson: provider.${p.kind} is not provider.digitalocean`);
+  const count = cluster.workers.count;
+  const roles = controlPlaneDropletRoles(cluster);
+  const allTags = [...new Set([...p.tags, ...roles.flatMap((r) => r.tags)])];
+  const tagResources = Object.fromEntries(allTags.map((t) => [terraformTagResourceName(t), { name: t }]));
+  const droplet = dropletResource(p, p.namePattern, p.tags, count, 'worker_host_key');
+  const droplets: Record<string, unknown> = { worker_server: droplet };
+  const hostKeys: Record<string, unknown> = { worker_host_key: { count, algorithm: 'ED25519' } };
+  for (const r of roles) {
+    const names = roleResource[r.role];
+    droplets[names.droplet] = dropletResource(p, r.namePattern, r.tags, r.count, names.key);
+    hostKeys[names.key] = { count: r.count, algorithm: 'ED25519' };
+  }
 
   const design = designFirewall(cluster);
-  const poolTagRefs = new Map(p.tags.map((t) => [t, `\${digitalocean_tag.${terraformTagResourceName(t)}.id}`]));
+  const poolTagRefs = new Map(allTags.map((t) => [t, `\${digitalocean_tag.${terraformTagResourceName(t)}.id}`]));
   // tags kubewright's Terraform creates are referenced through their resource, so Terraform creates them first
   const tagRef = (t: string): string => poolTagRefs.get(t) ?? t;
   const tfRule = (r: FirewallRule, side: 'source' | 'destination'): Record<string, unknown> => ({
@@ -88,18 +113,57 @@ export function renderTerraformJson(cluster: Cluster): string {
     provider: { digitalocean: {} },
     resource: {
       digitalocean_tag: tagResources,
-      tls_private_key: { worker_host_key: { count, algorithm: 'ED25519' } },
-      digitalocean_droplet: { worker_server: droplet },
+      tls_private_key: hostKeys,
+      digitalocean_droplet: droplets,
       ...firewall,
+      ...loadBalancer(cluster),
     },
     output: {
       [terraformOutputNames.names]: { value: '${digitalocean_droplet.worker_server[*].name}' },
       [terraformOutputNames.publicIPv4]: { value: '${digitalocean_droplet.worker_server[*].ipv4_address}' },
       [terraformOutputNames.privateIPv4]: { value: '${digitalocean_droplet.worker_server[*].ipv4_address_private}' },
       [terraformOutputNames.hostKeys]: { value: '${[for k in tls_private_key.worker_host_key : trimspace(k.public_key_openssh)]}' },
+      ...controlPlaneOutputs(roles.map((r) => r.role), apiLoadBalancerDesign(cluster) !== undefined),
     },
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** The API load balancer (more than one master): TCP pass-through to the masters by tag, TCP health check. */
+function loadBalancer(cluster: Cluster): Record<string, unknown> {
+  const lb = apiLoadBalancerDesign(cluster);
+  if (!lb) return {};
+  const body: Record<string, unknown> = {
+    name: lb.name,
+    region: lb.region,
+    droplet_tag: `\${digitalocean_tag.${terraformTagResourceName(lb.dropletTag)}.name}`,
+    forwarding_rule: [{ entry_protocol: 'tcp', entry_port: lb.entryPort, target_protocol: 'tcp', target_port: lb.targetPort }],
+    healthcheck: {
+      protocol: lb.healthCheck.protocol,
+      port: lb.healthCheck.port,
+      check_interval_seconds: lb.healthCheck.checkIntervalSeconds,
+      response_timeout_seconds: lb.healthCheck.responseTimeoutSeconds,
+      healthy_threshold: lb.healthCheck.healthyThreshold,
+      unhealthy_threshold: lb.healthCheck.unhealthyThreshold,
+    },
+  };
+  if (lb.vpcUuid) body['vpc_uuid'] = lb.vpcUuid;
+  return { digitalocean_loadbalancer: { api: body } };
+}
+
+/** Outputs for the masters (and etcd's own hosts) and the API endpoint's address. */
+function controlPlaneOutputs(roles: (keyof typeof roleResource)[], balanced: boolean): Record<string, { value: string }> {
+  const out: Record<string, { value: string }> = {};
+  for (const role of roles) {
+    const { droplet, key } = roleResource[role];
+    const prefix = role === 'control-plane' ? 'master' : 'etcd';
+    out[`${prefix}_names`] = { value: `\${digitalocean_droplet.${droplet}[*].name}` };
+    out[`${prefix}_ipv4_addresses`] = { value: `\${digitalocean_droplet.${droplet}[*].ipv4_address}` };
+    out[`${prefix}_ipv4_private_addresses`] = { value: `\${digitalocean_droplet.${droplet}[*].ipv4_address_private}` };
+    out[`${prefix}_ssh_host_keys`] = { value: `\${[for k in tls_private_key.${key} : trimspace(k.public_key_openssh)]}` };
+  }
+  if (balanced) out['api_load_balancer_ip'] = { value: '${digitalocean_loadbalancer.api.ip}' };
+  return out;
 }
 
 /** `terraform/main.tf.json` as a rendered file, for `kubewright render`. */

@@ -93,3 +93,52 @@ test('a firewall is checked like any other resource type: its rule blocks and th
   const noProtocol = checkTerraformJson(withFirewall({ port_range: '22' }), schemas);
   assert.ok(noProtocol.some((p) => /inbound_rule\[0\]\.protocol: required/.test(p)), noProtocol.join('\n'));
 });
+
+/** The DigitalOcean example with a controlPlane section (and the API endpoint's DNS name it already has). */
+const withControlPlane = (section: string) => (t: string): string => `${t}controlPlane: ${section}\n`;
+
+type Resources = Record<string, Record<string, Record<string, unknown>>>;
+
+test('a control plane of three: master droplets tagged k8s-master and the etcd tag, and the API load balancer to their tag, fit the schemas', () => {
+  const doc = rendered('digitalocean', withControlPlane('{ count: 3 }'));
+  assert.deepEqual(checkTerraformJson(doc, schemas), []);
+  const res = doc['resource'] as Resources;
+  const masters = res['digitalocean_droplet']?.['master_server'];
+  assert.equal(masters?.['count'], 3);
+  assert.equal(masters?.['name'], 'k8s-master-${count.index}.example.com');
+  assert.deepEqual(masters?.['tags'], ['${digitalocean_tag.k8s_master.id}', '${digitalocean_tag.k8s_etcd.id}']);
+  assert.deepEqual(res['digitalocean_tag']?.['k8s_master'], { name: 'k8s-master' });
+  assert.deepEqual(res['tls_private_key']?.['master_host_key'], { count: 3, algorithm: 'ED25519' });
+  assert.match(String(masters?.['user_data']), /tls_private_key\.master_host_key\[count\.index\]/);
+  assert.deepEqual(res['digitalocean_loadbalancer']?.['api'], {
+    name: 'kubewright-demo-api',
+    region: 'fra1',
+    droplet_tag: '${digitalocean_tag.k8s_master.name}',
+    forwarding_rule: [{ entry_protocol: 'tcp', entry_port: 6443, target_protocol: 'tcp', target_port: 6443 }],
+    healthcheck: { protocol: 'tcp', port: 6443, check_interval_seconds: 10, response_timeout_seconds: 5, healthy_threshold: 3, unhealthy_threshold: 3 },
+  });
+  const out = doc['output'] as Record<string, { value: string }>;
+  assert.equal(out['api_load_balancer_ip']?.value, '${digitalocean_loadbalancer.api.ip}');
+  assert.equal(out['master_ipv4_private_addresses']?.value, '${digitalocean_droplet.master_server[*].ipv4_address_private}');
+  // a planted mistake in the balancer is caught: the health check needs its port
+  const noPort = checkTerraformJson(planted(doc, (d) => {
+    const hc = d['resource']?.['digitalocean_loadbalancer']?.['api']?.['healthcheck'] as Record<string, unknown>;
+    delete hc['port'];
+  }), schemas);
+  assert.ok(noPort.some((p) => /healthcheck.*port: required/.test(p)), noPort.join('\n'));
+});
+
+test('one master needs no balancer; external etcd gets droplets of its own carrying the etcd tag', () => {
+  const one = rendered('digitalocean', withControlPlane('{ count: 1, etcd: { count: 3 } }'));
+  assert.deepEqual(checkTerraformJson(one, schemas), []);
+  const res = one['resource'] as Resources;
+  assert.equal(res['digitalocean_loadbalancer'], undefined);
+  assert.equal((one['output'] as Record<string, unknown>)['api_load_balancer_ip'], undefined);
+  assert.deepEqual(res['digitalocean_droplet']?.['master_server']?.['tags'], ['${digitalocean_tag.k8s_master.id}']);
+  assert.deepEqual(res['digitalocean_droplet']?.['etcd_server']?.['tags'], ['${digitalocean_tag.k8s_etcd.id}']);
+  assert.equal(res['digitalocean_droplet']?.['etcd_server']?.['count'], 3);
+  assert.equal(res['digitalocean_droplet']?.['etcd_server']?.['name'], 'k8s-etcd-${count.index}.example.com');
+  // a balancer of the user's own (the endpoint's address given) is not made either
+  const own = rendered('digitalocean', withControlPlane('{ count: 3, endpoint: { address: 203.0.113.30 } }'));
+  assert.equal((own['resource'] as Resources)['digitalocean_loadbalancer'], undefined);
+});

@@ -4,6 +4,7 @@
 import type { Profile } from '../../spec/cluster.ts';
 import { installPaths } from '../release-binaries.ts';
 import { SYSTEMD_DIR } from '../unit-file.ts';
+import { masterApiPort } from '../../spec/control-plane-droplets.ts';
 
 export interface ControlPlanePaths {
   apiserverBinary: string;
@@ -79,4 +80,4 @@ export const controlPlanePaths: Record<Profile, ControlPlanePaths> = {
 };
 
 /** The port kube-apiserver serves on (TLS), on every master and behind the endpoint. */
-export const API_SERVER_PORT = 6443;
+export const API_SERVER_PORT = masterApiPort;
