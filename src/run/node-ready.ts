@@ -77,7 +77,7 @@ export function apiNodeCycle(cluster: Cluster, kubeConfig: KubeConfig, opts: Nod
       const drain = opts.drain && node ? opts.drain : undefined;
       if (drain) {
         say(`cordon and drain Node ${name}`);
-        const r = await drainNode(kubeConfig, name, { timeoutMs: drain.timeoutMs, force: drain.force, onEvent: (e) => say(e.message) });
+        const r = await drainNode(kubeConfig, name, { timeoutMs: drain.timeoutMs, force: drain.force, forceFlag: '--force-drain', onEvent: (e) => say(e.message) });
         say(`Node ${name} drained: ${r.evicted.length} pod(s) evicted`);
       }
       // read last, just before the change: heartbeats posted during the drain are the old kubelet's

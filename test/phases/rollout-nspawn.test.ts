@@ -7,13 +7,11 @@
 // Judges: systemd itself (InvocationID, monotonic timestamps of each kubelet's stop and start)
 // and the double's Node objects (what the stand-in kubelet reported). Needs root.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { readClusterCa } from '../../src/pki/cluster-ca.ts';
 import { issueCertificate } from '../../src/pki/issue-certificate.ts';
 import { resolvePkiDir } from '../../src/pki/pki-files.ts';
@@ -29,10 +27,9 @@ import { freePort } from '../support/free-port.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
 import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { KubeApiDouble, type KubeApiDoubleOptions } from '../support/kube-api-double.ts';
-import { onLabHost } from '../support/lab-shell.ts';
+import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
 import { putPod } from '../support/admin-api.ts';
 
-const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const [OLD, NEW] = ['1.35.4', '1.36.2'];
 
@@ -54,7 +51,7 @@ describe('rolling upgrade on 3 systemd-nspawn hosts', { skip }, () => {
   let api: KubeApiDouble | undefined;
   // the double reads gitVersion from this object on every /version request: tests change it
   let apiOptions: KubeApiDoubleOptions;
-  const savedEnv = { state: process.env['KUBEWRIGHT_LAB_STATE_DIR'], cache: process.env['KUBEWRIGHT_CACHE_DIR'] };
+  let teardown: ReturnType<typeof isolateTestLab> | undefined;
 
   const onHost = (h: Host, cmd: string): Promise<string> => onLabHost(dir, h, cmd);
 
@@ -80,8 +77,7 @@ describe('rolling upgrade on 3 systemd-nspawn hosts', { skip }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kw-rollout-nspawn-'));
     spec = join(dir, 'cluster.yaml');
-    process.env['KUBEWRIGHT_LAB_STATE_DIR'] = join(dir, 'lab-state');
-    process.env['KUBEWRIGHT_CACHE_DIR'] = join(dir, 'cache');
+    teardown = isolateTestLab(dir);
     const subnet = await freeSubnet(219, 100, 100);
     const gateway = subnet.replace('.0/24', '.1');
     const apiPort = await freePort('0.0.0.0');
@@ -141,13 +137,7 @@ ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}
 
   after(async () => {
     await api?.stop().catch(() => undefined);
-    await provider?.remove().catch(() => undefined);
-    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
-    for (const [k, v] of [['KUBEWRIGHT_LAB_STATE_DIR', savedEnv.state], ['KUBEWRIGHT_CACHE_DIR', savedEnv.cache]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await rm(dir, { recursive: true, force: true });
+    await teardown?.(provider, bridge);
   });
 
   test('a kubelet newer than the API server, or older than the skew policy allows, is refused (exit 2) by plan and apply, and nothing restarts', async () => {
