@@ -12,6 +12,7 @@ export const commandModules: Record<string, () => Promise<Register>> = {
   up: async () => (await import('./commands/up.ts')).registerUp,
   plan: async () => (await import('./commands/plan.ts')).registerPlan,
   apply: async () => (await import('./commands/apply.ts')).registerApply,
+  doctor: async () => (await import('./commands/doctor.ts')).registerDoctor,
   provision: async () => (await import('./commands/provision.ts')).registerProvision,
   down: async () => (await import('./commands/down.ts')).registerDown,
   reset: async () => (await import('./commands/reset.ts')).registerReset,

@@ -1,4 +1,5 @@
-// The gather phase: ONE command per host reports OS, arch, systemd, free disk, the manifest
+// The gather phase: ONE command per host reports OS, arch, systemd, free disk, the preflight facts
+// (swap, kernel modules, ip_forward, cgroup, time sync, port 10250; waiting for cloud-init), the manifest
 // kubewright recorded there, stat data + mode of every managed file and binary, missing
 // directories, leftover temp files, and the state and invocation id of every managed unit. A
 // no-op apply costs exactly this round trip.
@@ -12,13 +13,15 @@ import type { Executor } from '../exec/executor.ts';
 import { shellQuote } from '../exec/shell-quote.ts';
 import { tempMarker } from '../exec/temp-name.ts';
 import type { RenderedHost } from '../render/types.ts';
-import type { FileFact, HostFacts, UnitFact } from './host-facts.ts';
+import type { FileFact, HostFacts, PreflightFacts, UnitFact } from './host-facts.ts';
 import { MANIFEST_PATH, ManifestParseError, parseManifest, parseStatLine, sameStat, STAT_FORMAT, type FileStat, type HostManifest } from './host-manifest.ts';
 import { unitName } from '../render/unit-file.ts';
 
 export interface GatherOptions {
   /** hash every managed file, trusting no recorded stat (`--checksum`) */
   checksum?: boolean | undefined;
+  /** parse: when the output arrived (this machine's clock), to tell the host's clock skew */
+  receivedAtMs?: number | undefined;
 }
 
 export function managedPaths(desired: RenderedHost): string[] {
@@ -40,6 +43,29 @@ export function managedDirsWithAncestors(desired: RenderedHost): string[] {
   return [...dirs].sort();
 }
 
+/** How long gather waits for cloud-init to finish on a host it is still setting up (a new droplet). */
+export const CLOUD_INIT_WAIT_SEC = 300;
+
+// The preflight facts (preflight.ts), in the same round trip.
+function preflightScript(q: (p: string) => string, desired: RenderedHost): string[] {
+  const binDir = desired.binaries[0]?.path.replace(/\/[^/]*$/, '') || '/usr/local/bin';
+  return [
+    `echo "@epoch $(date +%s)"`,
+    `echo "@swap $(awk 'NR>1{n++} END{print n+0}' /proc/swaps 2>/dev/null)"`,
+    `echo "@brnf $([ -d /proc/sys/net/bridge ] && echo yes || echo no)"`,
+    `echo "@overlay $(grep -qw overlay /proc/filesystems 2>/dev/null && echo yes || echo no)"`,
+    'echo "@ipforward $(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)"',
+    'echo "@cgroupfs $(stat -fc %T /sys/fs/cgroup 2>/dev/null)"',
+    'echo "@ntp $(timedatectl show -p NTPSynchronized --value 2>/dev/null)"',
+    `d=${q(binDir)}; while [ ! -d "$d" ]; do d=$(dirname -- "$d"); done; echo "@dfbin $(df -Pk -- "$d" 2>/dev/null | awk 'NR==2{print $4}') $d"`,
+    'echo "@port10250 $(ss -Htlnp \'sport = :10250\' 2>/dev/null | head -n1)"',
+    'echo "@kubeletpid $(systemctl show -p MainPID --value kubelet.service 2>/dev/null)"',
+    // /run/cloud-init exists only where cloud-init ran this boot (a droplet): wait for it to finish
+    // before anything is read or written, so apply never races its package installs
+    `if [ -d /run/cloud-init ] && command -v cloud-init >/dev/null 2>&1; then echo "@cloudinit $(timeout ${CLOUD_INIT_WAIT_SEC} cloud-init status --wait 2>/dev/null | sed -n 's/^status: //p' | tail -n1)"; fi`,
+  ];
+}
+
 /** The shell script gather runs. */
 export function gatherScript(desired: RenderedHost, opts: GatherOptions = {}): string {
   const q = shellQuote;
@@ -58,6 +84,7 @@ export function gatherScript(desired: RenderedHost, opts: GatherOptions = {}): s
     `echo "@os $( (. ${q('/etc/os-release')} 2>/dev/null && echo "$ID $VERSION_ID") )"`,
     'echo "@systemd $(systemctl --version 2>/dev/null | head -n1)"',
     `echo "@df $(df -Pk ${q('/')} 2>/dev/null | awk 'NR==2{print $4}')"`,
+    ...preflightScript(q, desired),
     'if command -v openssl >/dev/null 2>&1; then H=openssl; else H=sha256sum; fi',
     'echo "@hasher $H"',
     'echo @manifest; if [ -f "$M" ]; then cat -- "$M"; echo; fi',
@@ -83,11 +110,34 @@ export function gatherScript(desired: RenderedHost, opts: GatherOptions = {}): s
   ].join('\n');
 }
 
+const preflightKeys = { epoch: 1, swap: 1, brnf: 1, overlay: 1, ipforward: 1, cgroupfs: 1, ntp: 1, dfbin: 1, port10250: 1, kubeletpid: 1, cloudinit: 1 };
+
+function preflightFacts(v: Record<string, string>, receivedAtMs: number | undefined): PreflightFacts | undefined {
+  if (v['swap'] === undefined) return undefined;
+  const [free = '', ...dir] = (v['dfbin'] ?? '').split(' ');
+  const epoch = Number(v['epoch']);
+  return {
+    swapDevices: Number(v['swap']) || 0,
+    bridgeNetfilter: v['brnf'] === 'yes',
+    overlayFs: v['overlay'] === 'yes',
+    ipForward: (v['ipforward'] ?? '').trim(),
+    cgroupFs: (v['cgroupfs'] ?? '').trim(),
+    ntpSynchronized: (v['ntp'] ?? '').trim(),
+    clockSkewSec: receivedAtMs !== undefined && v['epoch'] && Number.isFinite(epoch) ? Math.round(epoch - receivedAtMs / 1000) : undefined,
+    binDirFreeKb: Number(free) || 0,
+    binDir: dir.join(' '),
+    port10250: (v['port10250'] ?? '').trim(),
+    kubeletMainPid: Number(v['kubeletpid']) || 0,
+    cloudInit: v['cloudinit'] === undefined ? undefined : v['cloudinit'].trim(),
+  };
+}
+
 /** Parses gather's output. */
 export function parseFacts(stdout: string, desired: RenderedHost, opts: GatherOptions = {}): HostFacts {
   const facts: HostFacts = { os: '', arch: '', systemd: '', freeDiskKb: 0, files: new Map(), missingDirs: new Set(), tempFiles: [], units: new Map(), presentManifestPaths: new Set() };
   const shas = new Map<string, string>();
   const stats = new Map<string, FileStat>();
+  const pre: Record<string, string> = {};
   const manifestLines: string[] = [];
   const missing = new Set<string>();
   let section = '';
@@ -116,6 +166,7 @@ export function parseFacts(stdout: string, desired: RenderedHost, opts: GatherOp
       else if (key === 'systemd') facts.systemd = value;
       else if (key === 'df') facts.freeDiskKb = Number(value) || 0;
       else if (key === 'hasher') facts.hasher = value;
+      else if (key in preflightKeys) pre[key] = value;
       section = key;
       continue;
     }
@@ -137,6 +188,7 @@ export function parseFacts(stdout: string, desired: RenderedHost, opts: GatherOp
       }
     }
   }
+  facts.preflight = preflightFacts(pre, opts.receivedAtMs);
   const manifestText = manifestLines.join('\n').trim();
   let manifest: HostManifest | undefined;
   if (manifestText) {
@@ -165,5 +217,5 @@ export function parseFacts(stdout: string, desired: RenderedHost, opts: GatherOp
 
 export async function gatherFacts(x: Executor, desired: RenderedHost, opts: GatherOptions = {}): Promise<HostFacts> {
   const r = await x.exec(gatherScript(desired, opts));
-  return parseFacts(r.stdout, desired, opts);
+  return parseFacts(r.stdout, desired, { ...opts, receivedAtMs: Date.now() });
 }

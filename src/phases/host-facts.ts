@@ -26,6 +26,34 @@ export interface UnitFact {
   loadState?: string | undefined;
 }
 
+/** What the preflight checks read (preflight.ts); absent in facts built without a host. */
+export interface PreflightFacts {
+  /** active swap devices (lines of /proc/swaps after its header) */
+  swapDevices: number;
+  /** br_netfilter is loaded (or built in): /proc/sys/net/bridge exists */
+  bridgeNetfilter: boolean;
+  /** the kernel knows overlayfs (/proc/filesystems) */
+  overlayFs: boolean;
+  /** /proc/sys/net/ipv4/ip_forward: '1', '0', or '' when unreadable */
+  ipForward: string;
+  /** filesystem type of /sys/fs/cgroup: cgroup2fs (v2), tmpfs (v1 or hybrid) */
+  cgroupFs: string;
+  /** `timedatectl show -p NTPSynchronized --value`: yes, no, or '' when it cannot tell */
+  ntpSynchronized: string;
+  /** the host clock minus this machine's when gather ran, in seconds (undefined when unknown) */
+  clockSkewSec?: number | undefined;
+  /** free KiB where the binaries go (the nearest existing ancestor of their directory) */
+  binDirFreeKb: number;
+  /** the directory that was measured */
+  binDir: string;
+  /** the first `ss -tlnp` line of a listener on 10250, '' when none */
+  port10250: string;
+  /** MainPID of kubelet.service (0 when it does not run) */
+  kubeletMainPid: number;
+  /** `cloud-init status --wait`'s final status where cloud-init ran this boot (done, error, degraded...), undefined otherwise */
+  cloudInit?: string | undefined;
+}
+
 export interface HostFacts {
   /** `ID VERSION_ID` from /etc/os-release, e.g. `debian 12` */
   os: string;
@@ -50,4 +78,5 @@ export interface HostFacts {
   presentManifestPaths?: Set<string> | undefined;
   /** which hasher gather would use: openssl (SHA-NI where the CPU has it) or sha256sum */
   hasher?: string | undefined;
+  preflight?: PreflightFacts | undefined;
 }

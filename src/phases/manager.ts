@@ -1,5 +1,6 @@
 // Runs the phases for one host: gather (one command) → plan every phase → apply the actions in
 // order. Planning is pure given the facts; `plan` stops there.
+import { statSync } from 'node:fs';
 import { ArtifactFetchError } from '../artifacts/artifact-errors.ts';
 import type { LocalBinary } from '../artifacts/artifact-store.ts';
 import type { Executor } from '../exec/executor.ts';
@@ -12,6 +13,7 @@ import { hostArch, UnsupportedArchError } from './host-arch.ts';
 import type { HostFacts } from './host-facts.ts';
 import { installBinaries } from './install-binaries.ts';
 import { prepareDirectories } from './prepare-directories.ts';
+import { preflightChecks, PreflightError, type PreflightFinding, type PreflightRequirements } from './preflight.ts';
 import { prune } from './prune.ts';
 import { isManifestAction, manifestAction } from './record-manifest.ts';
 import { startUnits } from './start-units.ts';
@@ -30,6 +32,8 @@ export interface HostPlan {
   host: string;
   facts: HostFacts;
   actions: Action[];
+  /** the preflight checks (none when the run asked for none); a blocking one throws PreflightError instead */
+  findings: PreflightFinding[];
 }
 
 export interface PlanOptions {
@@ -45,6 +49,8 @@ export interface PlanOptions {
    * serve amd64 hosts only, and any other host is refused rather than sent amd64 binaries.
    */
   binariesFor?: ((arch: Arch) => BinarySpec[]) | undefined;
+  /** run the preflight checks against these requirements (plan, apply, doctor) */
+  preflight?: PreflightRequirements | undefined;
 }
 
 export async function planHost(x: Executor, desired: RenderedHost, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
@@ -55,6 +61,11 @@ export async function planHost(x: Executor, desired: RenderedHost, binaries: Bin
 
 /** The pure half of planning: the actions that take a host from `facts` to `desired`. */
 export async function planFromFacts(host: string, rendered: RenderedHost, facts: HostFacts, binaries: BinarySource, opts: PlanOptions): Promise<HostPlan> {
+  // preflight first: a host that cannot run the render fails before anything is fetched or written.
+  // Binaries not on the host yet are what needs room (estimated here, measured below for apply).
+  const toInstall = rendered.binaries.filter((b) => !facts.files.has(b.path)).map((b) => b.path);
+  const findings = opts.preflight ? preflightChecks({ facts, desired: rendered, requirements: opts.preflight, binariesToInstall: toInstall }) : [];
+  if (findings.some((f) => f.severity === 'blocking')) throw new PreflightError(host, findings);
   const arch = hostArch(host, facts.arch);
   let desired = rendered;
   if (opts.binariesFor) desired = { ...rendered, binaries: opts.binariesFor(arch) };
@@ -91,9 +102,20 @@ export async function planFromFacts(host: string, rendered: RenderedHost, facts:
   }
   // apply: every binary to install is downloaded and verified before the first action runs, so a
   // bad download fails the host untouched; binaries the host already has are never fetched
-  if (opts.fetchBinaries) await Promise.all(actions.flatMap((a) => (a.kind === 'install-binary' && a.binary ? [binaries.binary(a.binary)] : [])));
+  if (opts.fetchBinaries) {
+    const fetched = await Promise.all(actions.flatMap((a) => (a.kind === 'install-binary' && a.binary ? [binaries.binary(a.binary).then((l) => [a.binary!.path, l] as const)] : [])));
+    if (opts.preflight && fetched.length > 0) {
+      // the downloads measured: now the disk check can refuse
+      const sizes = new Map(fetched.map(([path, l]) => [path, statSync(l.localPath).size]));
+      const exact = preflightChecks({ facts, desired, requirements: opts.preflight, binariesToInstall: [...sizes.keys()], binaryBytes: (p) => sizes.get(p) });
+      const disk = exact.find((f) => f.check === 'disk');
+      const at = findings.findIndex((f) => f.check === 'disk');
+      if (disk && at >= 0) findings.splice(at, 1, disk);
+      if (disk?.severity === 'blocking') throw new PreflightError(host, findings);
+    }
+  }
   const record = manifestAction(host, desired, facts, actions);
-  return { host, facts, actions: record ? [...actions, record] : actions };
+  return { host, facts, actions: record ? [...actions, record] : actions, findings };
 }
 
 /**

@@ -108,6 +108,13 @@ export function rolloutProgress(outcomes: readonly HostOutcome[]): { done: strin
   return { done: hosts('changed', 'unchanged'), failed: hosts('failed'), untouched: hosts('untouched') };
 }
 
+/** The preflight warnings of each host (a blocking finding fails the host and shows as its error). */
+export function preflightWarningLines(outcomes: readonly HostOutcome[]): string[] {
+  return outcomes.flatMap((o) =>
+    (o.plan?.findings ?? []).filter((f) => f.severity === 'warning').map((f) => `${o.host}: warning: ${f.check}: ${f.message}${f.fix ? ` — fix: ${f.fix}` : ''}`),
+  );
+}
+
 /** Human-readable plan: every line starts with the host name (STYLE.md). */
 export function planText(outcomes: readonly HostOutcome[]): string[] {
   const lines: string[] = [];
@@ -153,6 +160,8 @@ export function planJson(outcomes: readonly HostOutcome[], notes: readonly strin
       /** hosts whose change restarts the kubelet or the runtime: their batch in the rollout */
       rollout: o.rollout,
       facts: o.plan ? { os: o.plan.facts.os, arch: o.plan.facts.arch, systemd: o.plan.facts.systemd, freeDiskKb: o.plan.facts.freeDiskKb } : undefined,
+      /** preflight warnings (blocking findings fail the host: see error) */
+      warnings: o.plan?.findings.filter((f) => f.severity === 'warning'),
       durationMs: o.durationMs,
       /** actions applied (apply); 0 for plan */
       applied: o.applied,

@@ -17,6 +17,7 @@ import { specPath } from '../spec/spec-path.ts';
 import { resolveRenderInputs, type ResolveOptions } from './resolve.ts';
 import { connectAndRotate, hostsToRotate, readRotationState } from './rotate-host-key.ts';
 import type { HostTarget } from './run-hosts.ts';
+import type { PreflightRequirements } from '../phases/preflight.ts';
 
 export interface PrepareOptions {
   mode: 'plan' | 'apply';
@@ -49,6 +50,11 @@ export interface PreparedRun {
   newHostKeys: { host: string; keyType: string; fingerprint: string }[];
 }
 
+/** What every host of the cluster is held to by the preflight checks. */
+export function preflightRequirements(cluster: Cluster): PreflightRequirements {
+  return { kubernetes: cluster.kubernetes.version, profile: cluster.profile };
+}
+
 export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promise<PreparedRun> {
   const hosts = opts.hosts;
   const newHostKeys: PreparedRun['newHostKeys'] = [];
@@ -69,9 +75,10 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   for (const arch of ['amd64', 'arm64'] as const) store.want(binariesForArch(arch));
   assertTrustedMirror(mirror, lock, cluster.artifacts.checksums, [binariesForArch('amd64'), binariesForArch('arm64')]);
   // control-plane and etcd hosts are not rendered here (ensureEtcdCluster and the control plane's own steps own them)
+  const preflight = preflightRequirements(cluster);
   const targets: HostTarget[] = hosts.flatMap((host) => {
     const desired = rendered.hosts.get(host.name);
-    return desired ? [{ host, desired, binariesFor: binariesForArch }] : [];
+    return desired ? [{ host, desired, binariesFor: binariesForArch, preflight }] : [];
   });
   // DigitalOcean and Terraform hosts were provisioned with a host key that others can read (metadata, tfstate)
   const rotation = await readRotationState(cluster);

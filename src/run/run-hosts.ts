@@ -12,6 +12,7 @@ import type { BinarySpec, RenderedHost } from '../render/types.ts';
 import type { Action } from '../phases/phase.ts';
 import { applyPlan, planHost, type BinarySource, type HostPlan } from '../phases/manager.ts';
 import { disruptiveActions } from '../phases/disruption.ts';
+import type { PreflightRequirements } from '../phases/preflight.ts';
 
 export interface HostTarget {
   host: Host;
@@ -19,6 +20,8 @@ export interface HostTarget {
   desired: RenderedHost;
   /** the binaries for the arch gather reports (amd64 hosts only without it) */
   binariesFor?: ((arch: Arch) => BinarySpec[]) | undefined;
+  /** what the preflight checks hold the host to (none: no checks) */
+  preflight?: PreflightRequirements | undefined;
 }
 
 /** untouched: a disruptive host the rollout did not reach because an earlier host failed */
@@ -97,6 +100,7 @@ async function runOne(t: HostTarget, opts: RunOptions, stage: 'first' | 'turn' =
     const plan = stage === 'turn' && previous?.plan ? previous.plan : await planHost(x, t.desired, opts.binaries, {
       fetchBinaries: opts.mode === 'apply',
       binariesFor: t.binariesFor,
+      preflight: t.preflight,
       waitActiveTimeoutSec: opts.waitActiveTimeoutSec,
       waitActiveSettleSec: opts.waitActiveSettleSec,
       checksum: opts.checksum,

@@ -199,6 +199,25 @@ export function dnsDeploymentApiVersion(dns: 'kube-dns' | 'coredns', version: Ku
   return compareMinor(version, m(16)) >= 0 ? 'apps/v1' : 'extensions/v1beta1';
 }
 
+/**
+ * How the kubelet of a minor stands to the host's cgroup version: cgroup v2 support went GA in 1.25
+ * (KEP-2254); from 1.35 the kubelet refuses to start on cgroup v1 (failCgroupV1 defaults to true,
+ * KEP-5573; 1.31 put v1 into maintenance mode).
+ */
+export function cgroupSupport(version: KubeVersion | Minor): { v1: 'ok' | 'maintenance' | 'refused'; v2: 'ok' | 'unsupported' } {
+  const v1 = compareMinor(version, m(35)) >= 0 ? 'refused' : compareMinor(version, m(31)) >= 0 ? 'maintenance' : 'ok';
+  return { v1, v2: compareMinor(version, m(25)) >= 0 ? 'ok' : 'unsupported' };
+}
+
+/**
+ * Swap on a node: the kubelet refuses to start with swap on (failSwapOn, default true) unless it is
+ * configured for it; NodeSwap (LimitedSwap, cgroup v2 only) is beta from 1.28 and GA from 1.34
+ * (KEP-2400). kubewright keeps failSwapOn's default, so swap is refused on every minor.
+ */
+export function nodeSwapGa(version: KubeVersion | Minor): boolean {
+  return compareMinor(version, m(34)) >= 0;
+}
+
 /** /readyz exists from 1.16; the post's 1.8 answers /healthz (and `kubectl get cs`). */
 export function readyzSupported(version: KubeVersion | Minor): boolean {
   return compareMinor(version, m(16)) >= 0;

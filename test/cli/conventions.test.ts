@@ -87,10 +87,10 @@ test('every destroying command accepts --yes, also where it never asks (lab down
 });
 
 test('an unknown command exits 2 with did-you-mean, also with --help after it', async () => {
-  const doctor = await runCli('doctor', '--help');
-  assert.equal(doctor.code, 2);
-  assert.match(doctor.stderr, /unknown command 'doctor'/);
-  assert.doesNotMatch(doctor.stdout, /Usage: kubewright/);
+  const unknown = await runCli('frobnicate', '--help');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  assert.doesNotMatch(unknown.stdout, /Usage: kubewright/);
   const typo = await runCli('rendr', '-f', 'x.yaml');
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /unknown command 'rendr'[\s\S]*Did you mean render\?/);

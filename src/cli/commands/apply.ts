@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InputError, KubewrightError } from '../../errors.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
-import { describeError, planJson, planText, rolloutProgress, summarize, summaryLine } from '../../run/plan-report.ts';
+import { describeError, planJson, planText, preflightWarningLines, rolloutProgress, summarize, summaryLine } from '../../run/plan-report.ts';
 import { apiNodeCycle } from '../../run/node-ready.ts';
 import { parseKubeVersion } from '../../spec/version.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
@@ -141,6 +141,7 @@ Example:
       else {
         if (opts.showPlan) for (const l of planLinesFor(io, planText(outcomes))) report(l);
         for (const l of table(outcomes)) report(l);
+        for (const l of preflightWarningLines(outcomes)) report(l);
         report(summaryLine('Apply', summary));
         const recorded = run.lock.additions();
         if (recorded.length > 0) report(`lockfile ${run.lock.path}: recorded ${recorded.length} new entr${recorded.length === 1 ? 'y' : 'ies'} (commit it with the spec)`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InputError, KubewrightError } from '../../errors.ts';
-import { planJson, planText, rolloutText, summarize, summaryLine } from '../../run/plan-report.ts';
+import { planJson, planText, preflightWarningLines, rolloutText, summarize, summaryLine } from '../../run/plan-report.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts } from '../../run/run-hosts.ts';
 import { outputOption } from '../output-option.ts';
@@ -152,6 +152,7 @@ Example:
           io.out(`lockfile ${lockfile.path}: ${lockfile.unrecorded.length} artifact(s) not recorded yet; apply records each when it first fetches it (checksum trusted on first use)`);
           for (const u of lockfile.unrecorded) io.out(`lockfile:   + ${u}`);
         }
+        for (const l of preflightWarningLines(outcomes)) io.out(l);
         for (const l of planLinesFor(io, planText(outcomes))) io.out(l);
         for (const l of rolloutText(outcomes, maxUnavailable, api.reachable !== undefined)) io.out(l);
         io.out(summaryLine('Plan', summary));
