@@ -10,7 +10,7 @@ import type { Host } from '../spec/host.ts';
 import type { TlsCredential } from '../spec/credentials.ts';
 import { etcdBinariesFor, type Arch } from './release-binaries.ts';
 import type { RenderedFile, RenderedHost } from './types.ts';
-import { execCommand, renderUnitFile, SYSTEMD_DIR } from './unit-file.ts';
+import { execCommand, renderServiceUnit, SYSTEMD_DIR } from './unit-file.ts';
 import { parseKubeVersion } from '../spec/version.ts';
 
 export const ETCD_PEER_PORT = 2380;
@@ -93,21 +93,12 @@ function etcdArgs(input: EtcdMemberInput): string[] {
 }
 
 export function renderEtcdUnit(input: EtcdMemberInput): string {
-  return renderUnitFile([
-    { name: 'Unit', entries: [['Description', 'etcd (kubewright)'], ['Documentation', 'https://etcd.io/docs/'], ['After', 'network-online.target'], ['Wants', 'network-online.target']] },
-    {
-      name: 'Service',
-      entries: [
-        ['Type', 'notify'],
-        ['EnvironmentFile', etcdPaths.bootstrapEnv],
-        ['ExecStart', execCommand(`/usr/local/bin/etcd`, etcdArgs(input))],
-        ['Restart', 'on-failure'],
-        ['RestartSec', '5'],
-        ['LimitNOFILE', '65536'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [['Description', 'etcd (kubewright)'], ['Documentation', 'https://etcd.io/docs/'], ['After', 'network-online.target'], ['Wants', 'network-online.target']],
+    service: [['Type', 'notify'], ['EnvironmentFile', etcdPaths.bootstrapEnv], ['ExecStart', execCommand(`/usr/local/bin/etcd`, etcdArgs(input))]],
+    restart: { policy: 'on-failure', sec: 5 },
+    afterRestart: [['LimitNOFILE', '65536']],
+  });
 }
 
 export function renderEtcdBootstrapEnv(input: Pick<EtcdMemberInput, 'cluster' | 'initialCluster' | 'state'>): string {

@@ -12,7 +12,7 @@ import {
   serviceAccountIssuerRequired,
   type Component,
 } from '../../spec/matrix.ts';
-import { execCommand, renderUnitFile } from '../unit-file.ts';
+import { execCommand, renderServiceUnit } from '../unit-file.ts';
 import { renderAuthenticationConfig, renderSchedulerConfig } from './config-files.ts';
 import { advertiseAddress, type ControlPlaneRenderInput } from './input.ts';
 import { API_SERVER_PORT, controlPlanePaths } from './paths.ts';
@@ -151,26 +151,11 @@ export function schedulerArgs(cluster: Cluster): string[] {
 }
 
 function unit(description: string, documentation: string, binary: string, args: string[], after: string): string {
-  return renderUnitFile([
-    {
-      name: 'Unit',
-      entries: [
-        ['Description', description],
-        ['Documentation', documentation],
-        ['After', after],
-        ['Wants', 'network-online.target'],
-      ],
-    },
-    {
-      name: 'Service',
-      entries: [
-        ['ExecStart', execCommand(binary, args)],
-        ['Restart', 'on-failure'],
-        ['RestartSec', '5'],
-      ],
-    },
-    { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
-  ]);
+  return renderServiceUnit({
+    unit: [['Description', description], ['Documentation', documentation], ['After', after], ['Wants', 'network-online.target']],
+    service: [['ExecStart', execCommand(binary, args)]],
+    restart: { policy: 'on-failure', sec: 5 },
+  });
 }
 
 export function renderApiserverUnit(input: ControlPlaneRenderInput, master: Host): string {
