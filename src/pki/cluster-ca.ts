@@ -160,7 +160,7 @@ async function initMainCa(cluster: Cluster, dir: string, opts: InitCaOptions): P
  * Copies a CA pair about to be replaced into `<dir>/backup/<UTC time>/` (key 0600, directories
  * 0700), with `prefix` naming the files (`ca` or `etcd-ca`); returns the folder.
  */
-async function backupCa(dir: string, pems: { cert: string; key: string }, now: Date | undefined, prefix = 'ca'): Promise<string> {
+export async function backupCa(dir: string, pems: { cert: string; key: string }, now: Date | undefined, prefix = 'ca'): Promise<string> {
   const stamp = (now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
   await mkdir(join(dir, 'backup'), { recursive: true, mode: dirMode });
   for (let i = 0; ; i++) {

@@ -8,6 +8,7 @@ import { runControlPlanePki } from './control-plane-pki.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { ensureBareCertificate, type BareResult } from './bare-certificate.ts';
 import { describeCa, type CertificateAuthority } from './certificate-authority.ts';
+import { rotationTrust, trustBundle } from './ca-rotation.ts';
 import { defaultRenewThresholdMs, expiryOf, type CertDecision } from './certificate-decision.ts';
 import { etcdCaKeptDecision, initClusterCa, readCaConfig, readClusterCa, readEtcdCa } from './cluster-ca.ts';
 import { desiredCertificates } from './cluster-certificates.ts';
@@ -54,7 +55,7 @@ export interface ClusterPki extends ClusterPkiPlan {
   controlPlane?: ControlPlaneCredentials | undefined;
 }
 
-async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions, write: boolean): Promise<{ plan: ClusterPkiPlan; results: Map<string, BareResult>; ca: CertificateAuthority | undefined; etcdCa: CertificateAuthority | undefined; controlPlane: ControlPlaneCredentials | undefined }> {
+async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions, write: boolean): Promise<{ plan: ClusterPkiPlan; results: Map<string, BareResult>; ca: CertificateAuthority | undefined; etcdCa: CertificateAuthority | undefined; controlPlane: ControlPlaneCredentials | undefined; trusted: string[] }> {
   const dir = opts.dir ?? resolvePkiDir(cluster);
   const now = opts.now;
   let ca: CertificateAuthority | undefined;
@@ -80,6 +81,8 @@ async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOpt
     etcdCa = init.etcd?.ca;
     etcdDecision = init.etcd?.decision ?? etcdCaKeptDecision(undefined);
   }
+  // a CA rotation in progress: its other CA is trusted beside ca.pem (ca-rotation.ts)
+  const trust = await rotationTrust(dir, now ?? new Date());
   const profile = profileNamed(await readCaConfig(dir), defaultProfileName);
   const desired = desiredCertificates(cluster, hosts);
   const results = new Map<string, BareResult>();
@@ -109,11 +112,11 @@ async function run(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOpt
     etcdClient: barePaths(dir, 'etcd-client'),
     admin: barePaths(dir, 'admin'),
   };
-  const decisions = [caDecision, etcdDecision, ...desired.map((d) => results.get(d.name)?.decision).filter((x): x is CertDecision => x !== undefined)];
+  const decisions = [caDecision, ...trust.decisions, etcdDecision, ...desired.map((d) => results.get(d.name)?.decision).filter((x): x is CertDecision => x !== undefined)];
   // with a controlPlane section, the API servers' certificates and keys too (the CA is on disk by now when writing)
   const controlPlane = cluster.controlPlane ? await runControlPlanePki(cluster, controlPlaneHosts(hosts), { dir, now, thresholdMs: opts.thresholdMs }, write) : undefined;
   if (controlPlane) decisions.push(...controlPlane.decisions);
-  return { plan: { decisions, paths }, results, ca, etcdCa, controlPlane: controlPlane?.credentials };
+  return { plan: { decisions, paths }, results, ca, etcdCa, controlPlane: controlPlane?.credentials, trusted: trust.pems };
 }
 
 /** What `ensureClusterPki` would do, per certificate, without writing anything. */
@@ -129,6 +132,7 @@ function credentialsFrom(
   etcdCa: CertificateAuthority | undefined,
   results: Map<string, BareResult>,
   strict: boolean,
+  trusted: readonly string[],
 ): ClusterCredentials {
   const credential = (name: string): TlsCredential | undefined => {
     const r = results.get(name);
@@ -144,7 +148,7 @@ function credentialsFrom(
     const c = own ? credential(own.name) : undefined;
     if (c) kubelet[h.name] = c;
   }
-  const credentials: ClusterCredentials = { caPem: ca.certPem, kubelet };
+  const credentials: ClusterCredentials = { caPem: trustBundle(ca.certPem, trusted), kubelet };
   const etcdClient = credential('etcd-client');
   const admin = credential('admin');
   const kubeProxy = desired.some((d) => d.role === 'kube-proxy') ? credential('kube-proxy') : undefined;
@@ -160,9 +164,9 @@ function credentialsFrom(
  * only what is missing or stale, and returns the PEMs renderers place on hosts.
  */
 export async function ensureClusterPki(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<ClusterPki> {
-  const { plan, results, ca, etcdCa, controlPlane } = await run(cluster, hosts, opts, true);
+  const { plan, results, ca, etcdCa, controlPlane, trusted } = await run(cluster, hosts, opts, true);
   if (!ca) throw new Error('ensureClusterPki: no CA after init');
-  const credentials = credentialsFrom(cluster, hosts, ca, etcdCa, results, true);
+  const credentials = credentialsFrom(cluster, hosts, ca, etcdCa, results, true, trusted);
   if (!credentials.admin) throw new Error('ensureClusterPki: admin was not issued');
   if (cluster.controlPlane && !controlPlane) throw new Error('ensureClusterPki: the control plane\'s material is missing after issuing');
   return { ...plan, credentials, admin: credentials.admin, ...(controlPlane ? { controlPlane } : {}) };
@@ -176,7 +180,7 @@ export async function ensureClusterPki(cluster: Cluster, hosts: readonly Host[],
 export async function readClusterCredentials(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<(ClusterPkiPlan & { credentials: ClusterCredentials }) | undefined> {
   const dir = opts.dir ?? resolvePkiDir(cluster);
   if (!(await readClusterCa(dir, opts.now))) return undefined;
-  const { plan, results, ca, etcdCa } = await run(cluster, hosts, { ...opts, dir }, false);
+  const { plan, results, ca, etcdCa, trusted } = await run(cluster, hosts, { ...opts, dir }, false);
   if (!ca) return undefined;
-  return { ...plan, credentials: credentialsFrom(cluster, hosts, ca, etcdCa, results, false) };
+  return { ...plan, credentials: credentialsFrom(cluster, hosts, ca, etcdCa, results, false, trusted) };
 }

@@ -3,6 +3,7 @@ import { basename, isAbsolute } from 'node:path';
 import { Option, type Command } from 'commander';
 import { InputError } from '../../errors.ts';
 import { ensureBareCertificate } from '../../pki/bare-certificate.ts';
+import { rotateClusterCa, rotationStages, type RotationStage } from '../../pki/ca-rotation.ts';
 import type { CertDecision } from '../../pki/certificate-decision.ts';
 import { importEtcdCa, initClusterCa, readCaConfig, readClusterCa, readEtcdCa } from '../../pki/cluster-ca.ts';
 import { ensureClusterPki, planClusterPki } from '../../pki/cluster-pki.ts';
@@ -60,6 +61,7 @@ Examples:
   kubewright pki plan -f cluster.yaml
   kubewright pki issue -f cluster.yaml
   kubewright pki issue -f cluster.yaml --csr kubelet.json --name kubelet/kubelet
+  kubewright pki rotate-ca -f cluster.yaml --stage trust
 `,
     );
 
@@ -171,6 +173,40 @@ Examples:
       const r = await ensureBareCertificate(name, paths, request, profile, ca, { thresholdMs, write: true });
       if (output === 'json') io.out(JSON.stringify({ dir, decisions: [r.decision], paths: { [name]: paths } }, null, 2));
       else printDecisions(io, dir, [r.decision]);
+    });
+
+  pki
+    .command('rotate-ca')
+    .description('rotate the cluster CA in three stages, each followed by apply, with nodes trusting both CAs in between')
+    .requiredOption('-f, --file <path>', 'cluster spec')
+    .addOption(new Option('--stage <stage>', 'trust: make the new CA, trusted beside the old; switch: the new CA signs, the old stays trusted; finish: stop trusting the old').choices([...rotationStages]).makeOptionMandatory())
+    .addOption(lockTimeoutOption())
+    .option('--ca-expiry <duration>', 'validity of the new CA (stage trust), cfssl style', '43800h')
+    .addOption(outputOption())
+    .addHelpText(
+      'after',
+      `
+The whole rotation (docs/pki.md, "CA rotation"):
+  kubewright pki rotate-ca -f cluster.yaml --stage trust    # new CA in ca-next.pem; nothing re-signed
+  kubewright apply -f cluster.yaml                          # every node trusts old + new
+  kubewright pki rotate-ca -f cluster.yaml --stage switch   # new CA signs; old kept in ca-previous.pem
+  kubewright pki issue -f cluster.yaml && kubewright apply -f cluster.yaml   # new certificates everywhere
+  kubewright pki rotate-ca -f cluster.yaml --stage finish   # old CA no longer trusted
+  kubewright apply -f cluster.yaml
+Components kubewright does not manage (the API server's --client-ca-file, your kubeconfigs) must
+trust the same bundle in the same windows. Each stage can be re-run; the old CA pair is kept in
+pki/backup/<UTC time>/.
+`,
+    )
+    .action(async (opts: { file: string; stage: RotationStage; lockTimeout: string; caExpiry: string; output: OutputFormat }) => {
+      const expiryMs = parseDuration(opts.caExpiry);
+      if (expiryMs === undefined) throw new InputError(`--ca-expiry: not a duration (got ${JSON.stringify(opts.caExpiry)})`, { hint: 'write it as cfssl does, e.g. 43800h (5 years)' });
+      const cluster = await loadClusterFile(opts.file);
+      await holdClusterLock(cluster, 'pki rotate-ca', opts.lockTimeout);
+      const dir = resolvePkiDir(cluster);
+      const decisions = await rotateClusterCa(cluster, dir, opts.stage, { expiryMs });
+      if (opts.output === 'json') io.out(JSON.stringify({ dir, stage: opts.stage, decisions }, null, 2));
+      else printDecisions(io, dir, decisions);
     });
 
   pki
