@@ -62,9 +62,10 @@ export interface ControlPlaneSpec {
   /**
    * where the API servers are reached: `spec` (controlPlane.endpoint or kubernetes.apiServer as
    * written), `first-master` (count 1, or the lab, which has no balancer: the first master's
-   * address). `url` is what kubernetes.apiServer holds.
+   * address), `load-balancer` (DigitalOcean, more than one master: the API balancer's IP once it
+   * exists, withLoadBalancerEndpoint). `url` is what kubernetes.apiServer holds.
    */
-  endpoint: { url: string; address?: string | undefined; dnsName?: string | undefined; port: number; source: 'spec' | 'first-master' };
+  endpoint: { url: string; address?: string | undefined; dnsName?: string | undefined; port: number; source: 'spec' | 'first-master' | 'load-balancer' };
 }
 
 export interface Cluster {

@@ -58,7 +58,9 @@ export function apiLoadBalancerName(cluster: Pick<Cluster, 'name'>): string {
 export function apiLoadBalancerDesign(cluster: Cluster): ApiLoadBalancerDesign | undefined {
   const p = cluster.provider;
   const cp = cluster.controlPlane;
-  if (p.kind !== 'digitalocean' || !cp || cp.count === 1 || cp.endpoint.address !== undefined) return undefined;
+  if (p.kind !== 'digitalocean' || !cp || cp.count === 1) return undefined;
+  // an address the spec gives (without a DNS name) is a balancer of the user's own
+  if (cp.endpoint.source === 'spec' && cp.endpoint.address !== undefined && cp.endpoint.dnsName === undefined) return undefined;
   return {
     name: apiLoadBalancerName(cluster),
     region: p.region,
@@ -67,5 +69,22 @@ export function apiLoadBalancerDesign(cluster: Cluster): ApiLoadBalancerDesign |
     entryPort: cp.endpoint.port,
     targetPort: masterApiPort,
     healthCheck: { protocol: 'tcp', port: masterApiPort, checkIntervalSeconds: 10, responseTimeoutSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 3 },
+  };
+}
+
+/**
+ * The cluster once its API load balancer has an address: the endpoint carries the balancer's IP
+ * (a SAN of the serving certificate), and `kubernetes.apiServer` is derived from it unless the
+ * spec names the endpoint itself (a DNS name pointed at the balancer, or kubernetes.apiServer).
+ */
+export function withLoadBalancerEndpoint(cluster: Cluster, ip: string): Cluster {
+  const cp = cluster.controlPlane;
+  if (!cp) return cluster;
+  const own = cp.endpoint.source === 'spec';
+  const url = own ? cp.endpoint.url : `https://${ip}:${cp.endpoint.port}`;
+  return {
+    ...cluster,
+    kubernetes: { ...cluster.kubernetes, apiServer: own ? cluster.kubernetes.apiServer : url },
+    controlPlane: { ...cp, endpoint: { ...cp.endpoint, url, address: ip, source: own ? 'spec' : 'load-balancer' } },
   };
 }

@@ -118,6 +118,20 @@ function defaultAddresses(d: { id: number }): { publicV4: string; privateV4: str
   return { privateV4: `10.135.${octets}`, publicV4: `198.18.${octets}` };
 }
 
+interface SimLoadBalancer {
+  id: string;
+  name: string;
+  region: string;
+  tag: string;
+  createdAt: number;
+  /** reads by id so far: the first one finds it active */
+  reads: number;
+  ip: string;
+  forwardingRules: unknown[];
+  healthCheck: unknown;
+  vpcUuid: string;
+}
+
 export class DigitalOceanSimulator {
   opts: Required<Omit<SimulatorOptions, 'now' | 'tls'>> & { now: () => number };
   private readonly tls: { key: string; cert: string } | undefined;
@@ -125,6 +139,7 @@ export class DigitalOceanSimulator {
   private readonly droplets = new Map<number, SimDroplet>();
   private readonly keys: SimKey[] = [];
   private readonly firewalls = new Map<string, SimFirewall>();
+  private readonly loadBalancers = new Map<string, SimLoadBalancer>();
   private readonly tags = new Set<string>();
   private faults: (Fault & { left: number })[] = [];
   private nextId = 3164444;
@@ -189,6 +204,7 @@ export class DigitalOceanSimulator {
     this.droplets.clear();
     this.keys.length = 0;
     this.firewalls.clear();
+    this.loadBalancers.clear();
     this.tags.clear();
     this.faults = [];
     this.requests.length = 0;
@@ -458,6 +474,30 @@ export class DigitalOceanSimulator {
         return send(200, { firewall: this.renderFirewall(f) });
       }
     }
+    if (path === '/v2/load_balancers' && method === 'GET') {
+      return this.page(url, 'load_balancers', [...this.loadBalancers.values()].sort((a, b) => a.createdAt - b.createdAt).map((l) => this.renderLoadBalancer(l)), send);
+    }
+    if (path === '/v2/load_balancers' && method === 'POST') {
+      const b = (body ?? {}) as Record<string, unknown>;
+      // DigitalOcean: a balancer by tag needs the tag to exist, a region, and at least one forwarding rule
+      if (typeof b['tag'] !== 'string' || !this.tags.has(b['tag'])) return error(422, 'unprocessable_entity', 'tag must name an existing tag');
+      if (typeof b['region'] !== 'string' || typeof b['name'] !== 'string') return error(422, 'unprocessable_entity', 'name and region are required');
+      if (!Array.isArray(b['forwarding_rules']) || b['forwarding_rules'].length === 0) return error(422, 'unprocessable_entity', 'forwarding_rules must not be empty');
+      const n = this.loadBalancers.size + 1;
+      const l: SimLoadBalancer = {
+        id: randomUUID(), name: b['name'], region: b['region'], tag: b['tag'], createdAt: this.opts.now(), reads: 0,
+        ip: `192.0.2.${10 + n}`, forwardingRules: b['forwarding_rules'], healthCheck: b['health_check'] ?? {}, vpcUuid: typeof b['vpc_uuid'] === 'string' ? b['vpc_uuid'] : defaultVpc,
+      };
+      this.loadBalancers.set(l.id, l);
+      return send(202, { load_balancer: this.renderLoadBalancer(l) });
+    }
+    const lb = /^\/v2\/load_balancers\/([0-9a-f-]{36})$/.exec(path);
+    if (lb && method === 'GET') {
+      const l = this.loadBalancers.get(lb[1] ?? '');
+      if (!l) return error(404, 'not_found', 'The resource you were accessing could not be found.');
+      l.reads++;
+      return send(200, { load_balancer: this.renderLoadBalancer(l) });
+    }
     if (path === '/v2/account/keys' && method === 'GET') return this.page(url, 'ssh_keys', this.keys, send);
     if (path === '/v2/account/keys' && method === 'POST') {
       const b = body as { name?: unknown; public_key?: unknown } | undefined;
@@ -468,6 +508,22 @@ export class DigitalOceanSimulator {
       return send(201, { ssh_key: key });
     }
     return error(404, 'not_found', 'The resource you were accessing could not be found.');
+  }
+
+  /** Load balancers as the account holds them (name, tag, rules). */
+  loadBalancerList(): { id: string; name: string; tag: string; forwardingRules: unknown; healthCheck: unknown }[] {
+    return [...this.loadBalancers.values()].map((l) => ({ id: l.id, name: l.name, tag: l.tag, forwardingRules: l.forwardingRules, healthCheck: l.healthCheck }));
+  }
+
+  /** A balancer is `new` without an address until its first read by id, then `active` with its IP (as DigitalOcean provisions one). */
+  private renderLoadBalancer(l: SimLoadBalancer): Record<string, unknown> {
+    const active = l.reads > 0;
+    const droplet_ids = [...this.droplets.values()].filter((d) => d.tags.includes(l.tag)).map((d) => d.id);
+    return {
+      id: l.id, name: l.name, ip: active ? l.ip : '', status: active ? 'active' : 'new', created_at: new Date(l.createdAt).toISOString(),
+      forwarding_rules: l.forwardingRules, health_check: l.healthCheck, tag: l.tag, droplet_ids, vpc_uuid: l.vpcUuid,
+      region: { name: 'Frankfurt 1', slug: l.region, features: ['load_balancers'], available: true, sizes: ['s-1vcpu-1gb'] },
+    };
   }
 
   /** What DigitalOcean would refuse in a firewall body: tags that do not exist, a bad name, no rules. */
