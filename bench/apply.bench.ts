@@ -33,6 +33,7 @@ import { parseCluster } from '../src/spec/cluster.ts';
 import type { Host } from '../src/spec/host.ts';
 import { buildArtifactMirror } from '../test/support/artifact-mirror.ts';
 import { freeSubnet } from '../test/support/free-subnet.ts';
+import { labSpecYaml } from '../test/support/lab-spec.ts';
 
 const run = promisify(execFile);
 const N = Number(process.env['KW_BENCH_HOSTS'] ?? 10);
@@ -104,24 +105,10 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'kw-bench-apply-'));
   const bridge = `kwb${tag}`;
   const subnet = await freeSubnet(216, 100, 100);
-  const gateway = subnet.replace('.0/24', '.1');
   const env: NodeJS.ProcessEnv = { ...process.env, KUBEWRIGHT_LAB_STATE_DIR: join(dir, 'lab-state'), KUBEWRIGHT_CACHE_DIR: join(dir, 'cache'), KUBEWRIGHT_LAB_ROOTFS: rootfs, CI: '1' };
   Object.assign(process.env, { KUBEWRIGHT_LAB_STATE_DIR: env['KUBEWRIGHT_LAB_STATE_DIR'], KUBEWRIGHT_CACHE_DIR: env['KUBEWRIGHT_CACHE_DIR'] });
   const specFile = join(dir, 'cluster.yaml');
-  const specText = (pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
-kind: Cluster
-metadata: { name: kwb${tag} }
-kubernetes: { version: "1.36", apiServer: "https://${gateway}:6443" }
-provider:
-  lab: { hosts: ${N}, subnet: ${subnet}, bridge: ${bridge} }
-etcd: { discovery: { endpoints: ["https://${gateway}:2379"] } }
-pki: { dir: ./pki }
-ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
-artifacts:
-  mirror: ./mirror
-  checksums:
-${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
-`;
+  const specText = (pins: Record<string, string>): string => labSpecYaml({ name: `kwb${tag}`, hosts: N, subnet, bridge, pkiDir: './pki', pins });
   await writeFile(specFile, specText({}));
   let cluster = parseCluster(specText({}), specFile);
   const provider = new LabProvider(cluster, { rootfsDir: rootfs });

@@ -23,6 +23,7 @@ import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { CountingExecutor } from './fixture-host.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
 import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
+import { labSpecYaml } from '../support/lab-spec.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const units = ['etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service'];
@@ -67,21 +68,7 @@ describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
     spec = join(dir, 'cluster.yaml');
     teardown = isolateTestLab(dir);
     const subnet = await freeSubnet(215, 100, 100);
-    const gateway = subnet.replace('.0/24', '.1');
-    const base = (dns: string, pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
-kind: Cluster
-metadata: { name: kwa${tag} }
-kubernetes: { version: "1.36", apiServer: "https://${gateway}:6443", clusterDNS: ${dns} }
-provider:
-  lab: { hosts: 3, subnet: ${subnet}, bridge: ${bridge} }
-etcd: { discovery: { endpoints: ["https://${gateway}:2379"] } }
-pki: { dir: ./pki }
-ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
-artifacts:
-  mirror: ./mirror
-  checksums:
-${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
-`;
+    const base = (dns: string, pins: Record<string, string>): string => labSpecYaml({ name: `kwa${tag}`, hosts: 3, subnet, bridge, clusterDNS: dns, pkiDir: './pki', pins });
     await writeFile(spec, base('10.32.0.10', {}));
     const cluster = parseCluster(base('10.32.0.10', {}), spec);
     provider = new LabProvider(cluster);

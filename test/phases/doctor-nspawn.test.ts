@@ -18,6 +18,7 @@ import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
 import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
+import { labSpecYaml } from '../support/lab-spec.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 
@@ -39,20 +40,7 @@ describe('preflight on 2 systemd-nspawn machines set up to fail', { skip }, () =
     spec = join(dir, 'cluster.yaml');
     teardown = isolateTestLab(dir);
     const subnet = await freeSubnet(216, 100, 100);
-    const gateway = subnet.replace('.0/24', '.1');
-    const text = (pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
-kind: Cluster
-metadata: { name: kwd${tag} }
-kubernetes: { version: "1.36", apiServer: "https://${gateway}:6443" }
-provider:
-  lab: { hosts: 2, subnet: ${subnet}, bridge: ${bridge} }
-etcd: { discovery: { endpoints: ["https://${gateway}:2379"] } }
-ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
-artifacts:
-  mirror: ./mirror
-  checksums:
-${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
-`;
+    const text = (pins: Record<string, string>): string => labSpecYaml({ name: `kwd${tag}`, hosts: 2, subnet, bridge, pins });
     await writeFile(spec, text({}));
     const cluster = parseCluster(text({}), spec);
     provider = new LabProvider(cluster);

@@ -17,6 +17,7 @@ import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
 import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
+import { labSpecYaml } from '../support/lab-spec.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const units = ['etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service'];
@@ -48,21 +49,7 @@ describe('reset on 2 systemd-nspawn hosts', { skip }, () => {
     spec = join(dir, 'cluster.yaml');
     teardown = isolateTestLab(dir);
     const subnet = await freeSubnet(216, 100, 100);
-    const gateway = subnet.replace('.0/24', '.1');
-    const base = (pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
-kind: Cluster
-metadata: { name: kwr${tag} }
-kubernetes: { version: "1.36", apiServer: "https://${gateway}:6443", clusterDNS: 10.32.0.10 }
-provider:
-  lab: { hosts: 2, subnet: ${subnet}, bridge: ${bridge} }
-etcd: { discovery: { endpoints: ["https://${gateway}:2379"] } }
-pki: { dir: ./pki }
-ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
-artifacts:
-  mirror: ./mirror
-  checksums:
-${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
-`;
+    const base = (pins: Record<string, string>): string => labSpecYaml({ name: `kwr${tag}`, hosts: 2, subnet, bridge, clusterDNS: '10.32.0.10', pkiDir: './pki', pins });
     await writeFile(spec, base({}));
     const cluster = parseCluster(base({}), spec);
     provider = new LabProvider(cluster);

@@ -28,6 +28,7 @@ import { freeSubnet } from '../support/free-subnet.ts';
 import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { KubeApiDouble, type KubeApiDoubleOptions } from '../support/kube-api-double.ts';
 import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
+import { labGateway, labSpecYaml } from '../support/lab-spec.ts';
 import { putPod } from '../support/admin-api.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
@@ -79,22 +80,10 @@ describe('rolling upgrade on 3 systemd-nspawn hosts', { skip }, () => {
     spec = join(dir, 'cluster.yaml');
     teardown = isolateTestLab(dir);
     const subnet = await freeSubnet(219, 100, 100);
-    const gateway = subnet.replace('.0/24', '.1');
+    const gateway = labGateway(subnet);
     const apiPort = await freePort('0.0.0.0');
-    const base = (version: string, dns: string, pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
-kind: Cluster
-metadata: { name: kwo${tag} }
-kubernetes: { version: "${version}", apiServer: "https://${gateway}:${apiPort}", clusterDNS: ${dns} }
-provider:
-  lab: { hosts: 3, subnet: ${subnet}, bridge: ${bridge} }
-etcd: { discovery: { endpoints: ["https://${gateway}:2379"] } }
-pki: { dir: ./pki }
-ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
-artifacts:
-  mirror: ./mirror
-  checksums:
-${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
-`;
+    const base = (version: string, dns: string, pins: Record<string, string>): string =>
+      labSpecYaml({ name: `kwo${tag}`, hosts: 3, subnet, bridge, version, apiPort, clusterDNS: dns, pkiDir: './pki', pins });
     await writeFile(spec, base(OLD, '10.32.0.10', {}));
     const cluster = parseCluster(base(OLD, '10.32.0.10', {}), spec);
     provider = new LabProvider(cluster);

@@ -1,0 +1,46 @@
+// One cluster.yaml for lab-machine tests and benches (provider: lab): the machines, their subnet
+// and bridge, the etcd and API server addresses on the bridge's gateway, the key and known_hosts
+// in the spec's folder, and the local artifact mirror with its pinned checksums.
+
+export interface LabSpec {
+  /** metadata.name */
+  name: string;
+  hosts: number;
+  /** the lab bridge's /24, e.g. from freeSubnet */
+  subnet: string;
+  bridge: string;
+  /** kubernetes.version (a minor like "1.36" or a patch release) */
+  version?: string;
+  /** the API server's port on the gateway (default 6443) */
+  apiPort?: number;
+  /** kubernetes.clusterDNS; left to the profile's default when unset */
+  clusterDNS?: string;
+  /** pki.dir; unset: the spec's default */
+  pkiDir?: string;
+  /** artifact URL → sha256, as `buildArtifactMirror` returns them */
+  pins?: Record<string, string>;
+}
+
+/** The bridge's gateway address (x.y.z.1), where the tests serve etcd and the API server. */
+export function labGateway(subnet: string): string {
+  return subnet.replace('.0/24', '.1');
+}
+
+export function labSpecYaml(s: LabSpec): string {
+  const gateway = labGateway(s.subnet);
+  const dns = s.clusterDNS === undefined ? '' : `, clusterDNS: ${s.clusterDNS}`;
+  const pins = Object.entries(s.pins ?? {}).map(([u, sum]) => `    "${u}": ${sum}`).join('\n') || '    {}';
+  return `apiVersion: kubewright.dev/v1alpha1
+kind: Cluster
+metadata: { name: ${s.name} }
+kubernetes: { version: "${s.version ?? '1.36'}", apiServer: "https://${gateway}:${s.apiPort ?? 6443}"${dns} }
+provider:
+  lab: { hosts: ${s.hosts}, subnet: ${s.subnet}, bridge: ${s.bridge} }
+etcd: { discovery: { endpoints: ["https://${gateway}:2379"] } }
+${s.pkiDir === undefined ? '' : `pki: { dir: ${s.pkiDir} }\n`}ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
+artifacts:
+  mirror: ./mirror
+  checksums:
+${pins}
+`;
+}
