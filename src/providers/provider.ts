@@ -16,6 +16,8 @@ export interface ProviderReport {
   apiCalls: number;
   /** DigitalOcean: the workers' Cloud Firewall and what ensure did to it */
   firewall?: { name: string; id: string; action: 'created' | 'updated' | 'unchanged' } | undefined;
+  /** DigitalOcean, more than one master: the API load balancer and its IP */
+  loadBalancer?: { name: string; id: string; ip: string; action: 'created' | 'unchanged' } | undefined;
 }
 
 export interface EnsuredHosts {

@@ -26,6 +26,10 @@ test('stacked: three masters in one create, tagged k8s-master and the etcd tag e
     'k8s-master-0.example.com:control-plane', 'k8s-master-1.example.com:control-plane', 'k8s-master-2.example.com:control-plane',
   ]);
   assert.equal(report.created.length, 5);
+  // three masters: ensure keeps the API load balancer to their tag, and reports its IP
+  assert.deepEqual(h.sim.loadBalancerList().map((l) => [l.name, l.tag]), [['kubewright-stacked-api', 'k8s-master']]);
+  assert.equal(report.loadBalancer?.action, 'created');
+  assert.match(report.loadBalancer?.ip ?? '', /^192\.0\.2\.\d+$/);
   assert.ok(hosts.every((x) => x.privateAddress !== undefined));
   // recorded() knows them by role without an API call; a rerun creates nothing
   const recorded = await new DigitalOceanProvider({ cluster, client: h.client(), clock: h.clock }).recorded();
@@ -42,4 +46,5 @@ test('external etcd: its own droplets carry the etcd tag, the masters do not', a
   assert.deepEqual(h.sim.dropletsByName('k8s-master-0.example.com')[0]?.tags, ['k8s-master']);
   for (const i of [0, 1, 2]) assert.deepEqual(h.sim.dropletsByName(`k8s-etcd-${i}.example.com`)[0]?.tags, ['k8s-etcd']);
   assert.equal(h.sim.requests.filter((r) => r.method === 'POST' && r.path === '/v2/droplets').length, 3);
+  assert.deepEqual(h.sim.loadBalancerList(), [], 'one master needs no balancer');
 });

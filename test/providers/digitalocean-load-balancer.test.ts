@@ -4,10 +4,11 @@
 // re-run or after a lost answer; and kubernetes.apiServer derived from its address.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ensureApiLoadBalancer } from '../../src/providers/digitalocean/load-balancer.ts';
+import { ensureApiLoadBalancer, type LoadBalancerOutcome } from '../../src/providers/digitalocean/load-balancer.ts';
 import { DigitalOceanProvider } from '../../src/providers/digitalocean/provider.ts';
 import { apiLoadBalancerDesign, withLoadBalancerEndpoint } from '../../src/spec/control-plane-droplets.ts';
 import type { Cluster } from '../../src/spec/cluster.ts';
+import type { Fault } from '../support/do-simulator.ts';
 import { startHarness, type Harness } from './do-harness.ts';
 
 let h: Harness;
@@ -20,23 +21,22 @@ after(async () => {
 
 const provider = `  digitalocean: { region: fra1, tags: [k8s-worker], sshKeys: ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"], domain: example.com }\ncontrolPlane: { count: 3 }`;
 
-async function mastersUp(name: string): Promise<Cluster> {
+/** Workers and three masters through the provider's ensure(), which also keeps the API balancer. */
+async function mastersUp(name: string, faults: Fault[] = []): Promise<{ cluster: Cluster; loadBalancer: LoadBalancerOutcome | undefined }> {
   h.sim.reset({ maxPageSize: 200, limitPerMinute: 250 });
   const cluster = await h.cluster(1, { name, provider, ssh: `ssh: { knownHostsPath: ./known_hosts_${name} }` });
-  await new DigitalOceanProvider({ cluster, client: h.client(), clock: h.clock }).ensure();
-  return cluster;
+  h.sim.inject(...faults);
+  const { report } = await new DigitalOceanProvider({ cluster, client: h.client(), clock: h.clock }).ensure();
+  return { cluster, loadBalancer: report.loadBalancer };
 }
 
+const lbPosts = (): number => h.sim.requests.filter((r) => r.method === 'POST' && r.path === '/v2/load_balancers').length;
+
 test('three masters get one balancer: one POST (TCP 6443 to tag k8s-master, TCP health check), its IP awaited; a re-run makes no POST', async () => {
-  const cluster = await mastersUp('lb');
-  const design = apiLoadBalancerDesign(cluster);
-  assert.ok(design, 'three masters on DigitalOcean need a balancer');
-  h.sim.resetCounts();
-  const made = await ensureApiLoadBalancer(h.client(), design, { clock: h.clock, pollMs: 1000 });
-  assert.equal(made.action, 'created');
-  assert.match(made.ip, /^192\.0\.2\.\d+$/);
-  const posts = h.sim.requests.filter((r) => r.method === 'POST').map((r) => r.path);
-  assert.deepEqual(posts, ['/v2/load_balancers']);
+  const { cluster, loadBalancer: made } = await mastersUp('lb');
+  assert.equal(made?.action, 'created');
+  assert.match(made?.ip ?? '', /^192\.0\.2\.\d+$/);
+  assert.equal(lbPosts(), 1);
   const [lb, ...more] = h.sim.loadBalancerList();
   assert.equal(more.length, 0);
   assert.equal(lb?.name, 'kubewright-lb-api');
@@ -44,27 +44,25 @@ test('three masters get one balancer: one POST (TCP 6443 to tag k8s-master, TCP 
   assert.deepEqual(lb?.forwardingRules, [{ entry_protocol: 'tcp', entry_port: 6443, target_protocol: 'tcp', target_port: 6443 }]);
   assert.deepEqual(lb?.healthCheck, { protocol: 'tcp', port: 6443, check_interval_seconds: 10, response_timeout_seconds: 5, healthy_threshold: 3, unhealthy_threshold: 3 });
 
+  const design = apiLoadBalancerDesign(cluster);
+  assert.ok(design, 'three masters on DigitalOcean need a balancer');
   h.sim.resetCounts();
   const again = await ensureApiLoadBalancer(h.client(), design, { clock: h.clock });
-  assert.deepEqual([again.action, again.id, again.ip], ['unchanged', made.id, made.ip]);
+  assert.deepEqual([again.action, again.id, again.ip], ['unchanged', made?.id, made?.ip]);
   assert.equal(h.sim.counts().posts, 0);
   assert.equal(h.sim.loadBalancerList().length, 1);
 });
 
 test('a create whose answer is lost is not repeated: the list by name finds it', async () => {
-  const cluster = await mastersUp('lost');
-  const design = apiLoadBalancerDesign(cluster);
-  assert.ok(design);
-  h.sim.inject({ kind: 'lose-create', method: 'POST', path: '/v2/load_balancers', count: 1 });
-  const made = await ensureApiLoadBalancer(h.client(), design, { clock: h.clock, pollMs: 1000 });
+  const { loadBalancer: made } = await mastersUp('lost', [{ kind: 'lose-create', method: 'POST', path: '/v2/load_balancers', count: 1 }]);
   assert.equal(h.sim.loadBalancerList().length, 1, 'exactly one balancer, no duplicate');
-  assert.equal(h.sim.requests.filter((r) => r.method === 'POST' && r.path === '/v2/load_balancers').length, 1, 'the lost create was not sent again');
-  assert.equal(made.id, h.sim.loadBalancerList()[0]?.id);
-  assert.ok(made.ip);
+  assert.equal(lbPosts(), 1, 'the lost create was not sent again');
+  assert.equal(made?.id, h.sim.loadBalancerList()[0]?.id);
+  assert.ok(made?.ip);
 });
 
 test('kubernetes.apiServer is derived from the balancer\'s IP unless the spec names the endpoint; the IP joins the endpoint for the serving certificate', async () => {
-  const cluster = await mastersUp('derive');
+  const { cluster } = await mastersUp('derive');
   // the harness's spec sets kubernetes.apiServer (a DNS name pointed at the balancer): it stays
   const named = withLoadBalancerEndpoint(cluster, '192.0.2.50');
   assert.equal(named.kubernetes.apiServer, 'https://api.example.com:6443');

@@ -1,5 +1,6 @@
 // The DigitalOcean provider: ensures the spec's worker droplets exist (idempotent, no duplicates),
-// keeps their Cloud Firewall (rules from spec/firewall-rules.ts), pins their self-generated SSH
+// keeps their Cloud Firewall (rules from spec/firewall-rules.ts) and, with more than one master, the
+// API load balancer (load-balancer.ts), pins their self-generated SSH
 // host keys in the cluster's known_hosts, records them in the state file, and destroys exactly the
 // droplets and firewall it listed, by id.
 import { rm } from 'node:fs/promises';
@@ -19,6 +20,8 @@ import { keysToPin, readRotations, writeRotation } from '../host-key-rotation.ts
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
 import { planWorkers, type WorkerPlan } from './plan-workers.ts';
 import { controlPlanePools } from './control-plane-pools.ts';
+import { ensureApiLoadBalancer, type LoadBalancerOutcome } from './load-balancer.ts';
+import { apiLoadBalancerDesign } from '../../spec/control-plane-droplets.ts';
 import { resolveSshKeys } from './ssh-keys.ts';
 import { clusterStateDir, dropletStateFile, hostKeyDir } from './state-paths.ts';
 import { specPath } from '../../spec/spec-path.ts';
@@ -42,6 +45,8 @@ export interface DigitalOceanProviderOptions {
 export interface EnsureReport extends EnsureResult {
   /** the workers' Cloud Firewall (absent when provider.digitalocean.firewall.enabled is false) */
   firewall: FirewallOutcome | undefined;
+  /** the API load balancer (more than one master) */
+  loadBalancer?: LoadBalancerOutcome | undefined;
   hosts: Host[];
   /** hosts whose host key kubewright did not generate (droplets made outside kubewright) */
   unpinned: string[];
@@ -105,7 +110,7 @@ export class DigitalOceanProvider implements Provider {
 
   async ensure(): Promise<EnsuredHosts> {
     const r = await this.ensureReport();
-    return { hosts: r.hosts, report: { created: r.created, extras: r.extras, pruned: r.pruned, unpinned: r.unpinned, apiCalls: this.apiCalls, firewall: r.firewall } };
+    return { hosts: r.hosts, report: { created: r.created, extras: r.extras, pruned: r.pruned, unpinned: r.unpinned, apiCalls: this.apiCalls, firewall: r.firewall, ...(r.loadBalancer ? { loadBalancer: r.loadBalancer } : {}) } };
   }
 
   /** ensure() with the DigitalOcean details (which droplets, whether the SSH key was uploaded). */
@@ -145,6 +150,9 @@ export class DigitalOceanProvider implements Provider {
       ensurePool(this.pool, cluster.workers.count, this.opts.prune),
       ...controlPlanePools(cluster, this.pool).map(async (r) => ({ role: r.role, result: await ensurePool(r.pool, r.count, false) })),
     ]);
+    // the API load balancer after the masters: it balances by their tag, which must exist first
+    const lbDesign = apiLoadBalancerDesign(cluster);
+    const loadBalancer = lbDesign ? await ensureApiLoadBalancer(client, lbDesign, this.opts.clock === undefined ? {} : { clock: this.opts.clock }) : undefined;
     const roleOf = new Map(roles.flatMap((r) => r.result.workers.map((w) => [w.name, r.role] as const)));
     const result: EnsureResult = {
       workers: [...workers.workers, ...roles.flatMap((r) => r.result.workers)],
@@ -180,7 +188,7 @@ export class DigitalOceanProvider implements Provider {
       const role = roleOf.get(w.name);
       return { name: w.name, address: w.publicAddress, port: cluster.ssh.port, user: cluster.ssh.user, publicAddress: w.publicAddress, privateAddress: w.privateAddress, ...(role ? { role } : {}) };
     });
-    return { ...result, hosts, unpinned, sshKeyUploaded, firewall };
+    return { ...result, hosts, unpinned, sshKeyUploaded, firewall, ...(loadBalancer ? { loadBalancer } : {}) };
   }
 
   /** What ensure() would create and which extras prune would delete (one list call), and the workers that exist. */
