@@ -24,8 +24,9 @@ export class KubewrightError extends Error {
   }
 
   /** One line for the user: `host: message — hint`. */
-  describe(): string {
-    const where = this.host ? `${this.host}: ` : '';
+  /** The message with its host and hint; `shownHost` is left out when a line already names it. */
+  describe(shownHost?: string): string {
+    const where = this.host && this.host !== shownHost ? `${this.host}: ` : '';
     const hint = this.hint ? ` — ${this.hint}` : '';
     return `${where}${this.message}${hint}`;
   }
@@ -58,7 +59,7 @@ export class SpecError extends InputError {
     this.issues = issues;
   }
 
-  override describe(): string {
+  override describe(_shownHost?: string): string {
     const lines = this.issues.map((i) => {
       const got = i.got === undefined ? '' : ` (got ${i.got})`;
       const hint = i.hint ? ` — ${i.hint}` : '';

@@ -11,8 +11,9 @@ export function redacted(sha256: string | undefined): string {
   return sha256 ? `<redacted sha256:${sha256.slice(0, 12)}…>` : '<absent>';
 }
 
-export function describeError(e: unknown): string {
-  if (isKubewrightError(e)) return e.describe();
+/** `host`: the line already starts with that host's name, so the error does not repeat it. */
+export function describeError(e: unknown, host?: string): string {
+  if (isKubewrightError(e)) return e.describe(host);
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -120,7 +121,7 @@ export function planText(outcomes: readonly HostOutcome[]): string[] {
   const lines: string[] = [];
   for (const o of outcomes) {
     if (o.status === 'failed' || (o.status === 'untouched' && o.error !== undefined)) {
-      lines.push(`${o.host}: ${o.status === 'failed' ? 'FAILED' : 'UNTOUCHED'}: ${describeError(o.error)}`);
+      lines.push(`${o.host}: ${o.status === 'failed' ? 'FAILED' : 'UNTOUCHED'}: ${describeError(o.error, o.host)}`);
       continue;
     }
     const actions = (o.plan?.actions ?? []).filter((a) => a.kind !== 'wait-active');

@@ -24,7 +24,7 @@ function table(outcomes: readonly HostOutcome[]): string[] {
     o.status,
     o.status === 'failed' || o.status === 'untouched' ? '-' : String(o.applied),
     `${(o.durationMs / 1000).toFixed(1)}s`,
-    o.status === 'failed' || o.status === 'untouched' ? describeError(o.error).split('\n')[0] ?? '' : '',
+    o.status === 'failed' || o.status === 'untouched' ? describeError(o.error, o.host).split('\n')[0] ?? '' : '',
   ]);
   return formatTable([['HOST', 'STATUS', 'ACTIONS', 'TIME', 'ERROR'], ...rows]);
 }
@@ -148,7 +148,7 @@ Example:
       }
       const failed = outcomes.filter((o) => o.status === 'failed');
       if (failed.length > 0) {
-        for (const o of failed) io.err(`${o.host}: ${describeError(o.error)}`);
+        for (const o of failed) io.err(`${o.host}: ${describeError(o.error, o.host)}`);
         const rollout = rolloutProgress(outcomes);
         if (rollout.untouched.length > 0) {
           throw new KubewrightError(`apply stopped the rollout at ${failed.map((o) => o.host).join(', ')}: done: ${rollout.done.join(', ') || 'none'}; failed: ${failed.map((o) => o.host).join(', ')}; untouched: ${rollout.untouched.join(', ')}`, {

@@ -81,7 +81,7 @@ Example:
         }
         for (const s of forget.steps) io.out(`cluster: ${s.summary}`);
         for (const w of forget.warnings) io.err(`warning: ${w}`);
-        for (const f of failures) io.err(`${f.host}: ${describeError(f.error)}`);
+        for (const f of failures) io.err(`${f.host}: ${describeError(f.error, f.host)}`);
         const count = pending.reduce((n, p) => n + p.steps.length, 0) + forget.steps.length;
         if (opts.dryRun || count === 0) {
           io.out(opts.dryRun ? `Dry run: ${count} change(s) on ${pending.length} host(s) and the cluster; nothing changed.` : 'Reset: nothing to do.');
@@ -100,7 +100,7 @@ Example:
               io.out(`${p.host}: reset (${n} step(s))`);
             } catch (e) {
               failures.push({ host: p.host, error: e });
-              io.err(`${p.host}: ${describeError(e)}`);
+              io.err(`${p.host}: ${describeError(e, p.host)}`);
             }
           }
           for (const s of forget.steps) {
