@@ -241,6 +241,19 @@ artifacts:
     assert.deepEqual(await invocationIds(), firstIds);
   });
 
+  test('up refuses a kubelet newer than the API server (version skew): exit 2 at the apply step, no unit restarted', { skip: !hasUpCommand }, async () => {
+    api!.reportVersion('v1.33.4');
+    try {
+      const r = await runCli('up', '-f', spec, '--skip-verify');
+      assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /kubernetes\.version: kubelet 1\.36\.2 cannot join the API server at https:\/\/[\d.:]+, which runs v1\.33\.4/);
+      assert.match(`${r.stdout}\n${r.stderr}`, /apply/);
+      assert.deepEqual(await invocationIds(), firstIds, 'no unit restarted');
+    } finally {
+      api!.reportVersion(`v${kubernetesVersion}`);
+    }
+  });
+
   test('up --events ndjson: every stdout line is one event, the steps in order, every host\'s apply phases inside the apply step', { skip: !hasUpCommand }, async () => {
     const r = await runCli('up', '-f', spec, '--wait', '60s', '--events', 'ndjson');
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);

@@ -138,6 +138,11 @@ export class KubeApiDouble {
     }
   }
 
+  /** what /version reports from now on (an upgraded or an older control plane) */
+  reportVersion(gitVersion: string): void {
+    this.opts.gitVersion = gitVersion;
+  }
+
   async start(): Promise<string> {
     this.server = createServer({ ca: this.opts.caPem, cert: this.opts.certPem, key: this.opts.keyPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
       void this.handle(req, res);

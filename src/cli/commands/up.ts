@@ -11,7 +11,7 @@ import type { HostEvent } from '../../run/run-hosts.ts';
 import { formatTable } from '../table.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
-import { parseParallel } from './plan.ts';
+import { maxUnavailableHelp, parseHostCount, parseParallel } from './plan.ts';
 
 interface UpCliOptions {
   file: string;
@@ -28,6 +28,9 @@ interface UpCliOptions {
   skipVerify?: boolean;
   forceNetwork?: boolean;
   prune?: boolean;
+  maxUnavailable: string;
+  drain?: boolean;
+  nodeReadyTimeout: string;
   drainTimeout: string;
   forceDrain?: boolean;
   output: string;
@@ -115,8 +118,11 @@ export function registerUp(program: Command, io: Io): void {
     .option('--skip-verify', 'stop after the DNS addon')
     .option('--force-network', "change flannel's network config in etcd even though nodes hold leases (breaks running pods)")
     .option('--prune', 'drain and remove the hosts that left the spec (DigitalOcean workers with an index ≥ workers.count, static hosts taken out of provider.static.hosts): cordon, drain, reset, delete Node and flannel lease, then destroy the droplet or forget the host')
-    .option('--drain-timeout <duration>', 'with --prune: give up draining a node after this long (PodDisruptionBudgets may hold evictions back)', '5m')
-    .option('--force-drain', 'with --prune: also evict pods no controller manages (they are not recreated anywhere)')
+    .option('--max-unavailable <n>', maxUnavailableHelp, '1')
+    .option('--drain', 'cordon and drain each host whose change restarts the kubelet or the runtime before its change (eviction API, PodDisruptionBudgets respected, DaemonSet pods skipped), uncordon it once it is back')
+    .option('--node-ready-timeout <duration>', 'how long a restarted host\'s Node may take to be Ready with the new kubelet before the rollout stops', '5m')
+    .option('--drain-timeout <duration>', 'with --prune or --drain: give up draining a node after this long (PodDisruptionBudgets may hold evictions back)', '5m')
+    .option('--force-drain', 'with --prune or --drain: also evict pods no controller manages (they are not recreated anywhere)')
     .option('--poll-interval <duration>', 'DigitalOcean: between list-by-tag polls while droplets boot', '5s')
     .option('--timeout <duration>', 'DigitalOcean: give up waiting for droplets to become active after this long', '10m')
     .addOption(outputOption())
@@ -151,6 +157,8 @@ Examples:
       const deadlineMs = durationFlag('--timeout', opts.timeout, { example: '10m or 90s' });
       const drainTimeoutMs = durationFlag('--drain-timeout', opts.drainTimeout, { example: '5m or 90s' });
       const parallel = parseParallel(opts.parallel);
+      const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
+      const nodeReadyTimeoutMs = durationFlag('--node-ready-timeout', opts.nodeReadyTimeout, { example: '5m or 90s' });
       const cluster = await loadClusterFile(opts.file);
       await holdClusterLock(cluster, 'up', opts.lockTimeout);
       const json = opts.output === 'json';
@@ -172,6 +180,9 @@ Examples:
         prune: opts.prune ?? false,
         drainTimeoutMs,
         drainForce: opts.forceDrain ?? false,
+        maxUnavailable,
+        drainBeforeChange: opts.drain ?? false,
+        nodeReadyTimeoutMs,
         onEvent: progress.step,
         onHostEvent: progress.host,
       });

@@ -2,16 +2,20 @@
 // token settled by the earlier steps.
 import { KubewrightError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
+import { parseKubeVersion } from '../../spec/version.ts';
+import { adminKubeConfig } from '../../verify/kube-client.ts';
+import { apiNodeCycle } from '../node-ready.ts';
 import { describeError } from '../plan-report.ts';
 import { prepareRun } from '../prepare-run.ts';
 import { runHosts } from '../run-hosts.ts';
+import { checkKubeletSkew } from '../version-skew.ts';
 import type { UpPhase } from './up-phase.ts';
 
 export const applyHosts: UpPhase = {
   name: 'apply',
   title: 'files, binaries and units on every host (apply)',
   plan: (ctx) => ({ run: `files, binaries and units on ${ctx.need('hosts').length} hosts` }),
-  async run(ctx) {
+  async run(ctx, say) {
     const { cluster, opts } = ctx;
     const hosts = ctx.need('hosts');
     const prepared = await prepareRun(cluster, {
@@ -20,9 +24,22 @@ export const applyHosts: UpPhase = {
     });
     ctx.put('prepared', prepared);
     ctx.result.kubernetesVersion = prepared.resolvedKubernetesVersion;
+    // as apply does: refuse a kubelet the API server's version does not allow, and roll a change that
+    // restarts the kubelet or the runtime out host by host, waiting for each Node to come back
+    const pki = ctx.need('pki');
+    const api = await checkKubeletSkew(cluster, prepared.kubernetesVersion, async () => adminKubeConfig(cluster.kubernetes.apiServer, pki.credentials.caPem, pki.admin));
+    if (api.note) say(api.note);
+    if (opts.drainBeforeChange && !api.reachable) {
+      throw new KubewrightError(`--drain: needs the Kubernetes API, and ${api.note ?? 'it did not answer'}`, { hint: 'check kubernetes.apiServer and the control plane, or run up without --drain' });
+    }
+    const kubeletVersion = prepared.kubernetesVersion === undefined ? undefined : parseKubeVersion(prepared.kubernetesVersion);
+    const drain = opts.drainBeforeChange ? { timeoutMs: opts.drainTimeoutMs ?? 5 * 60_000, force: opts.drainForce ?? false } : undefined;
+    const nodeCycle = api.reachable && kubeletVersion ? apiNodeCycle(cluster, api.reachable.kubeConfig, { kubeletVersion, timeoutMs: opts.nodeReadyTimeoutMs ?? 5 * 60_000, drain }) : undefined;
     const outcomes = await runHosts(prepared.targets, {
       mode: 'apply',
       parallel: opts.parallel ?? 10,
+      maxUnavailable: opts.maxUnavailable ?? 1,
+      nodeCycle,
       binaries: prepared.store,
       connect: prepared.connect,
       ...(opts.waitActiveTimeoutSec !== undefined ? { waitActiveTimeoutSec: opts.waitActiveTimeoutSec } : {}),

@@ -44,6 +44,12 @@ export interface UpOptions {
   drainForce?: boolean;
   /** between eviction attempts a PodDisruptionBudget refused (default 5 s) */
   drainRetryIntervalMs?: number;
+  /** hosts whose change restarts the kubelet or the runtime that apply takes out at once (default 1) */
+  maxUnavailable?: number;
+  /** cordon and drain each such host's Node before its change, uncordon it once it is back */
+  drainBeforeChange?: boolean;
+  /** how long apply waits for a changed host's Node to be Ready with the new kubelet (default 5 min) */
+  nodeReadyTimeoutMs?: number;
   onEvent?: (e: UpEvent) => void;
   onHostEvent?: (e: HostEvent) => void;
 }
