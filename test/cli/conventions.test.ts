@@ -52,11 +52,13 @@ test('time flags accept 2m and reject a bare number with exit 2 naming the flag'
   for (const { path, cmd } of await leafCommands()) {
     for (const o of cmd.options as Option[]) {
       if (!o.long || !timeFlag.test(o.long)) continue;
-      const bare = await runCli(...path, '-f', '/nonexistent/cluster.yaml', o.long, '30');
+      // the command's other mandatory options (pki rotate-ca --stage) get a valid value, so the time flag is what is judged
+      const others = (cmd.options as Option[]).filter((m) => m.mandatory && m.long && m.long !== '--file').flatMap((m) => [m.long!, m.argChoices?.[0] ?? 'x']);
+      const bare = await runCli(...path, '-f', '/nonexistent/cluster.yaml', ...others, o.long, '30');
       assert.equal(bare.code, 2, `${path.join(' ')} ${o.long} 30`);
       assert.match(bare.stderr, new RegExp(`${o.long}: not a duration`), `${path.join(' ')} ${o.long} 30: ${bare.stderr}`);
       // a duration passes the flag check and the command goes on to read the (missing) spec
-      const ok = await runCli(...path, '-f', '/nonexistent/cluster.yaml', o.long, '2m');
+      const ok = await runCli(...path, '-f', '/nonexistent/cluster.yaml', ...others, o.long, '2m');
       assert.equal(ok.code, 2, `${path.join(' ')} ${o.long} 2m`);
       assert.match(ok.stderr, /\/nonexistent\/cluster\.yaml: cannot read/, `${path.join(' ')} ${o.long} 2m: ${ok.stderr}`);
     }

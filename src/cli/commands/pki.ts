@@ -186,7 +186,8 @@ Examples:
     .addHelpText(
       'after',
       `
-The whole rotation (docs/pki.md, "CA rotation"):
+The whole rotation: three stages, each followed by apply (docs/pki.md, "CA rotation").
+Examples:
   kubewright pki rotate-ca -f cluster.yaml --stage trust    # new CA in ca-next.pem; nothing re-signed
   kubewright apply -f cluster.yaml                          # every node trusts old + new
   kubewright pki rotate-ca -f cluster.yaml --stage switch   # new CA signs; old kept in ca-previous.pem
