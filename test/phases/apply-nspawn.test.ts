@@ -14,16 +14,14 @@ import { runHosts, type HostOutcome, type HostTarget } from '../../src/run/run-h
 import type { RenderedHost } from '../../src/render/types.ts';
 import type { Host } from '../../src/spec/host.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
-import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { nodeName } from '../../src/spec/node-name.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { providerFor } from '../../src/providers/provider-for.ts';
-import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { CountingExecutor } from './fixture-host.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
 import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
-import { labSpecYaml } from '../support/lab-spec.ts';
+import { labSpecYaml, serveLabBinaries } from '../support/lab-spec.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const units = ['etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service'];
@@ -73,9 +71,8 @@ describe('apply on 3 systemd-nspawn hosts', { skip }, () => {
     const cluster = parseCluster(base('10.32.0.10', {}), spec);
     provider = new LabProvider(cluster);
     hosts = await provider.boot();
-    const rendered = renderCluster({ cluster, hosts, kubernetesVersion: '1.36.2' });
-    const mirror = await buildArtifactMirror(join(dir, 'mirror'), rendered.hosts.values().next().value!.binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
-    specText = (dns) => base(dns, mirror.pins);
+    const pins = await serveLabBinaries(dir, cluster, hosts);
+    specText = (dns) => base(dns, pins);
     await writeFile(spec, specText('10.32.0.10'));
   });
 

@@ -11,14 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
-import { renderCluster } from '../../src/render/cluster.ts';
 import type { Host } from '../../src/spec/host.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
 import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
-import { labSpecYaml } from '../support/lab-spec.ts';
+import { labSpecYaml, serveLabBinaries } from '../support/lab-spec.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 
@@ -45,9 +43,7 @@ describe('preflight on 2 systemd-nspawn machines set up to fail', { skip }, () =
     const cluster = parseCluster(text({}), spec);
     provider = new LabProvider(cluster);
     hosts = await provider.boot();
-    const rendered = renderCluster({ cluster, hosts, kubernetesVersion: '1.36.2' });
-    const mirror = await buildArtifactMirror(join(dir, 'mirror'), rendered.hosts.values().next().value!.binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
-    await writeFile(spec, text(mirror.pins));
+    await writeFile(spec, text(await serveLabBinaries(dir, cluster, hosts)));
     const [w0, w1] = hosts;
     await onHost(w0!, [
       'sysctl -qw net.ipv4.ip_forward=0',

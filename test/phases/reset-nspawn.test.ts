@@ -11,13 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Host } from '../../src/spec/host.ts';
 import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
-import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
 import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
-import { labSpecYaml } from '../support/lab-spec.ts';
+import { labSpecYaml, serveLabBinaries } from '../support/lab-spec.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, bridges)' : false;
 const units = ['etcd-lookup.service', 'flanneld.service', 'containerd.service', 'kubelet.service', 'kube-proxy.service'];
@@ -54,9 +52,7 @@ describe('reset on 2 systemd-nspawn hosts', { skip }, () => {
     const cluster = parseCluster(base({}), spec);
     provider = new LabProvider(cluster);
     hosts = await provider.boot();
-    const rendered = renderCluster({ cluster, hosts, kubernetesVersion: '1.36.2' });
-    const mirror = await buildArtifactMirror(join(dir, 'mirror'), rendered.hosts.values().next().value!.binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
-    await writeFile(spec, base(mirror.pins));
+    await writeFile(spec, base(await serveLabBinaries(dir, cluster, hosts)));
     for (const h of hosts) fresh.set(h.name, await onHost(h, listing));
     const r = await runCli('apply', '-f', spec, '--wait-timeout', '30s');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);

@@ -1,6 +1,11 @@
 // One cluster.yaml for lab-machine tests and benches (provider: lab): the machines, their subnet
 // and bridge, the etcd and API server addresses on the bridge's gateway, the key and known_hosts
 // in the spec's folder, and the local artifact mirror with its pinned checksums.
+import { join } from 'node:path';
+import { renderCluster } from '../../src/render/cluster.ts';
+import type { Cluster } from '../../src/spec/cluster.ts';
+import type { Host } from '../../src/spec/host.ts';
+import { buildArtifactMirror } from './artifact-mirror.ts';
 
 export interface LabSpec {
   /** metadata.name */
@@ -43,4 +48,15 @@ artifacts:
   checksums:
 ${pins}
 `;
+}
+
+/**
+ * Serves the binaries Kubernetes 1.36.2 needs on the booted lab `hosts` (the stand-ins of
+ * artifact-mirror.ts, TEST DOUBLES) from `dir/mirror`, the spec's `artifacts.mirror`; returns
+ * their pins for `labSpecYaml`.
+ */
+export async function serveLabBinaries(dir: string, cluster: Cluster, hosts: Host[]): Promise<Record<string, string>> {
+  const rendered = renderCluster({ cluster, hosts, kubernetesVersion: '1.36.2' });
+  const mirror = await buildArtifactMirror(join(dir, 'mirror'), rendered.hosts.values().next().value!.binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
+  return mirror.pins;
 }
