@@ -11,11 +11,12 @@ import { KubewrightError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { Host } from '../spec/host.ts';
 import { nodeName } from '../spec/node-name.ts';
-import type { KubeVersion } from '../spec/version.ts';
+import { parseKubeVersion, type KubeVersion } from '../spec/version.ts';
 import { describeApiError, isNotFound } from '../verify/kube-client.ts';
 import { formatExpectedVersion, kubeletVersionMatches } from '../verify/node-status.ts';
 import { drainNode, uncordonNode } from './drain-node.ts';
 import type { NodeCycle } from './run-hosts.ts';
+import type { ApiServerProbe } from './version-skew.ts';
 import type { Executor } from '../exec/executor.ts';
 
 export interface NodeReadyOptions {
@@ -56,6 +57,16 @@ export class NodeNotReadyError extends KubewrightError {
       hint: 'see `journalctl -u kubelet` on the host; fix it and re-run apply: the rollout resumes at this host (raise --node-ready-timeout if the node is only slow)',
     });
   }
+}
+
+/**
+ * The rollout's Node cycle once the skew check reached the API server (`probe.reachable`): wait for
+ * each changed host's Node to be Ready with kubelet `kubernetesVersion`; undefined when the API
+ * server did not answer or the version is unknown (Nodes are then not waited for).
+ */
+export function nodeCycleAfterProbe(cluster: Cluster, probe: ApiServerProbe, kubernetesVersion: string | undefined, opts: Omit<NodeReadyOptions, 'kubeletVersion'>): NodeCycle | undefined {
+  const kubeletVersion = kubernetesVersion === undefined ? undefined : parseKubeVersion(kubernetesVersion);
+  return probe.reachable && kubeletVersion ? apiNodeCycle(cluster, probe.reachable.kubeConfig, { ...opts, kubeletVersion }) : undefined;
 }
 
 export function apiNodeCycle(cluster: Cluster, kubeConfig: KubeConfig, opts: NodeReadyOptions): NodeCycle {

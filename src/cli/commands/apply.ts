@@ -5,8 +5,7 @@ import { InputError, KubewrightError } from '../../errors.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
 import { describeError, planJson, planText, preflightWarningLines, rolloutProgress, summarize, summaryLine } from '../../run/plan-report.ts';
-import { apiNodeCycle } from '../../run/node-ready.ts';
-import { parseKubeVersion } from '../../spec/version.ts';
+import { nodeCycleAfterProbe } from '../../run/node-ready.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../run/run-hosts.ts';
 import { providerFor } from '../../providers/provider-for.ts';
@@ -116,10 +115,9 @@ Example:
       });
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);
-      const kubeletVersion = run.kubernetesVersion === undefined ? undefined : parseKubeVersion(run.kubernetesVersion);
       if (opts.drain && !api.reachable) throw new InputError(`--drain: needs the Kubernetes API, and ${api.note ?? 'it did not answer'}`, { hint: 'check kubernetes.apiServer and the PKI\'s admin certificate (or pass --kubeconfig), or apply without --drain' });
       const drain = opts.drain ? { timeoutMs: drainTimeoutMs, force: opts.forceDrain } : undefined;
-      const nodeCycle = api.reachable && kubeletVersion ? apiNodeCycle(cluster, api.reachable.kubeConfig, { kubeletVersion, timeoutMs: nodeReadyTimeoutMs, drain }) : undefined;
+      const nodeCycle = nodeCycleAfterProbe(cluster, api, run.kubernetesVersion, { timeoutMs: nodeReadyTimeoutMs, drain });
       const json = opts.output === 'json';
       // with --events, stdout carries only events: notes and the report go to stderr
       const report = opts.events === 'ndjson' ? io.err : io.out;

@@ -2,9 +2,8 @@
 // token settled by the earlier steps.
 import { KubewrightError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
-import { parseKubeVersion } from '../../spec/version.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
-import { apiNodeCycle } from '../node-ready.ts';
+import { nodeCycleAfterProbe } from '../node-ready.ts';
 import { describeError } from '../plan-report.ts';
 import { prepareRun } from '../prepare-run.ts';
 import { runHosts } from '../run-hosts.ts';
@@ -32,9 +31,8 @@ export const applyHosts: UpPhase = {
     if (opts.drainBeforeChange && !api.reachable) {
       throw new KubewrightError(`--drain: needs the Kubernetes API, and ${api.note ?? 'it did not answer'}`, { hint: 'check kubernetes.apiServer and the control plane, or run up without --drain' });
     }
-    const kubeletVersion = prepared.kubernetesVersion === undefined ? undefined : parseKubeVersion(prepared.kubernetesVersion);
     const drain = opts.drainBeforeChange ? { timeoutMs: opts.drainTimeoutMs ?? 5 * 60_000, force: opts.drainForce ?? false } : undefined;
-    const nodeCycle = api.reachable && kubeletVersion ? apiNodeCycle(cluster, api.reachable.kubeConfig, { kubeletVersion, timeoutMs: opts.nodeReadyTimeoutMs ?? 5 * 60_000, drain }) : undefined;
+    const nodeCycle = nodeCycleAfterProbe(cluster, api, prepared.kubernetesVersion, { timeoutMs: opts.nodeReadyTimeoutMs ?? 5 * 60_000, drain });
     const outcomes = await runHosts(prepared.targets, {
       mode: 'apply',
       parallel: opts.parallel ?? 10,
