@@ -16,7 +16,7 @@ const p = controlPlanePaths.modern;
 const FILES: [ConfigComponent, string][] = [['kube-scheduler', p.schedulerConfig], ['encryption-config', p.encryptionConfig], ['authentication-config', p.authenticationConfig]];
 
 function rendered(path: string, minor: number): Record<string, unknown> | undefined {
-  const host = renderControlPlane(controlPlaneInput('digitalocean', `1.${minor}.0`)).hosts[0];
+  const host = renderControlPlane(controlPlaneInput('digitalocean', `1.${minor}.0`)).hosts.get('master-1');
   const f = host?.files.find((x) => x.path === path);
   return f === undefined ? undefined : (parse(f.contents) as Record<string, unknown>);
 }

@@ -182,8 +182,9 @@ test("a spec's controlPlane section drives both: its masters by role, etcd stack
     assert.match(sans, /DNS:api\.spec\.example/);
     assert.match(sans, /IP Address:10\.9\.0\.3/);
     const rendered = renderControlPlane({ ...input, credentials });
-    assert.deepEqual(rendered.hosts.map((h) => h.name), ['cp1', 'cp2', 'cp3']);
-    assert.match(rendered.hosts[1]?.files.find((f) => f.path.endsWith('/kube-apiserver.service'))?.contents ?? '', /--advertise-address=10\.9\.0\.2 /);
+    assert.deepEqual([...rendered.hosts.keys()], ['cp1', 'cp2', 'cp3']);
+    assert.deepEqual([...rendered.hosts.values()].map((h) => h.name), ['cp1', 'cp2', 'cp3']);
+    assert.match(rendered.hosts.get('cp2')?.files.find((f) => f.path.endsWith('/kube-apiserver.service'))?.contents ?? '', /--advertise-address=10\.9\.0\.2 /);
   } finally {
     await own.cleanup();
   }

@@ -31,13 +31,13 @@ const cases = [
 for (const c of cases) {
   test(`the ${c.name} control plane renders as its golden (first master, cluster files)`, () => {
     const r = renderControlPlane(controlPlaneInput(c.example, c.version));
-    const first = r.hosts[0];
+    const first = r.hosts.get('master-1');
     assert.ok(first);
     assertGolden('control-plane', c.name, [filesText(first.files, `${first.name}:`), hostPlanText(first), filesText(r.cluster, 'cluster/')].join('\n'));
   });
 
   test(`every ${c.name} control-plane unit passes systemd-analyze verify with empty stderr`, async () => {
-    const host = renderControlPlane(controlPlaneInput(c.example, c.version)).hosts[0];
+    const host = renderControlPlane(controlPlaneInput(c.example, c.version)).hosts.get('master-1');
     assert.ok(host);
     const names = host.units.map((u) => `${u.name}.service`);
     assert.deepEqual(names, ['kube-apiserver.service', 'kube-controller-manager.service', 'kube-scheduler.service']);
@@ -48,7 +48,7 @@ for (const c of cases) {
 }
 
 test('the controller-manager and scheduler kubeconfigs read back through kubectl: the local API server, their own users and certificate paths', () => {
-  const host = renderControlPlane(controlPlaneInput('digitalocean', '1.36.0')).hosts[0];
+  const host = renderControlPlane(controlPlaneInput('digitalocean', '1.36.0')).hosts.get('master-1');
   assert.ok(host);
   const p = controlPlanePaths.modern;
   for (const [path, user, cert] of [[p.controllerManagerKubeconfig, 'system:kube-controller-manager', p.controllerManagerCert], [p.schedulerKubeconfig, 'system:kube-scheduler', p.schedulerCert]] as const) {
@@ -97,7 +97,7 @@ function fakeCredentials(): ControlPlaneCredentials {
 }
 
 test('with credentials every private key, the CA key and the encryption config are secret 0600 files; no key reaches a unit', () => {
-  const host = renderControlPlane(controlPlaneInput('digitalocean', '1.36.0', fakeCredentials())).hosts[0];
+  const host = renderControlPlane(controlPlaneInput('digitalocean', '1.36.0', fakeCredentials())).hosts.get('master-1');
   assert.ok(host);
   const secrets = host.files.filter((f) => f.secret).map((f) => f.path).sort();
   const p = controlPlanePaths.modern;
@@ -136,7 +136,7 @@ test('a stacked master is one host: its etcd member first, then the API-server t
   const tls = { certPem: 'CERT\n', keyPem: 'KEY\n' };
   const initialCluster = input.masters.map((m) => ({ name: m.name, peerUrl: etcdPeerUrl(m) }));
   const etcd = renderEtcdMember({ cluster: input.cluster, member: master, initialCluster, state: 'new', tls: { caPem: 'CA\n', peer: tls, server: tls } });
-  const masterHost = renderControlPlane(input).hosts[0];
+  const masterHost = renderControlPlane(input).hosts.get('master-1');
   assert.ok(masterHost);
   const both = composeHost(etcd, masterHost);
   assert.deepEqual(both.units.map((u) => u.name), [...etcd.units.map((u) => u.name), 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);

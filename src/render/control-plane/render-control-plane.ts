@@ -1,5 +1,6 @@
 // The control plane's render: one RenderedHost per master and the cluster-wide RBAC manifest
-// that lets kube-apiserver reach the kubelets. Pure and deterministic, like renderCluster.
+// that lets kube-apiserver reach the kubelets. Pure and deterministic, like renderCluster; the
+// rendered hosts are keyed by host name in the order of the masters, like RenderedCluster.hosts.
 import { InputError } from '../../errors.ts';
 import { assertRenderable } from '../../spec/profile-rules.ts';
 import type { RenderedFile, RenderedHost } from '../types.ts';
@@ -7,7 +8,7 @@ import type { ControlPlaneRenderInput } from './input.ts';
 import { KUBELET_API_RBAC_PATH, renderKubeletApiRbac } from './kubelet-api-rbac.ts';
 import { renderControlPlaneHost } from './master-host.ts';
 
-export function renderControlPlane(input: ControlPlaneRenderInput): { hosts: RenderedHost[]; cluster: RenderedFile[] } {
+export function renderControlPlane(input: ControlPlaneRenderInput): { hosts: ReadonlyMap<string, RenderedHost>; cluster: RenderedFile[] } {
   assertRenderable(input.cluster);
   if (input.masters.length === 0) throw new InputError('controlPlane: no control-plane hosts to render', { hint: 'set controlPlane.count (1, 3 or 5) or list the control-plane hosts' });
   if (input.etcdServers.length === 0) throw new InputError('controlPlane: no etcd client URLs for kube-apiserver', { hint: 'etcd runs on the control-plane hosts or on etcd.hosts; neither gave an address' });
@@ -17,7 +18,7 @@ export function renderControlPlane(input: ControlPlaneRenderInput): { hosts: Ren
     names.add(m.name);
   }
   return {
-    hosts: input.masters.map((m) => renderControlPlaneHost(input, m)),
+    hosts: new Map(input.masters.map((m) => [m.name, renderControlPlaneHost(input, m)])),
     cluster: [{ path: KUBELET_API_RBAC_PATH, mode: 0o644, contents: renderKubeletApiRbac() }],
   };
 }
