@@ -18,6 +18,7 @@ import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror, standInScript } from '../support/artifact-mirror.ts';
 import { startHttpMirror, type HttpMirror } from '../support/http-mirror.ts';
+import { staticSpecYaml } from '../support/lab-spec.ts';
 import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
 
 let lab: SshdHosts;
@@ -32,22 +33,7 @@ const savedPath = process.env['PATH'];
 before(async () => {
   lab = await startSshdHosts(2, 'lk');
   const mirrorDir = join(lab.dir, 'mirror');
-  const hostLines = lab.hosts.map((h) => `      - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, privateAddress: 10.0.0.${h.port % 200} }`).join('\n');
-  const base = (mirror: string, pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
-kind: Cluster
-metadata: { name: lk }
-kubernetes: { version: "1.36", apiServer: "https://127.0.0.1:6443" }
-provider:
-  static:
-    hosts:
-${hostLines}
-etcd: { discovery: { endpoints: ["https://127.0.0.1:2379"] } }
-pki: { dir: ${join(lab.dir, 'pki')} }
-ssh: { user: root, privateKeyPath: ${lab.privateKeyPath}, knownHostsPath: ${lab.knownHostsPath} }
-artifacts:
-  mirror: ${mirror}
-  checksums: ${JSON.stringify(pins)}
-`;
+  const base = (mirror: string, pins: Record<string, string>): string => staticSpecYaml({ name: 'lk', lab, mirror, pins });
   const cluster = parseCluster(base('/x', {}), join(lab.dir, 'cluster.yaml'));
   binaries = renderCluster({ cluster, hosts: plannedHosts(cluster), kubernetesVersion: '1.36.2' }).hosts.values().next().value!.binaries;
   const mirror = await buildArtifactMirror(mirrorDir, binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });

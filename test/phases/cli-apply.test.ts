@@ -15,6 +15,7 @@ import { main } from '../../src/cli/main.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { filesAdded } from '../support/fake-root.ts';
+import { staticSpecYaml } from '../support/lab-spec.ts';
 import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
 
 let lab: SshdHosts;
@@ -24,23 +25,7 @@ let specText: (clusterDNS: string) => string;
 before(async () => {
   lab = await startSshdHosts(3, 'cl');
   const mirrorDir = join(lab.dir, 'mirror');
-  const hostLines = lab.hosts.map((h) => `      - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, privateAddress: 10.0.0.${h.port % 200} }`).join('\n');
-  const base = (clusterDNS: string, pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
-kind: Cluster
-metadata: { name: cli }
-kubernetes: { version: "1.36", apiServer: "https://127.0.0.1:6443", clusterDNS: ${clusterDNS} }
-provider:
-  static:
-    hosts:
-${hostLines}
-etcd: { discovery: { endpoints: ["https://127.0.0.1:2379"] } }
-pki: { dir: ${join(lab.dir, 'pki')} }
-ssh: { user: root, privateKeyPath: ${lab.privateKeyPath}, knownHostsPath: ${lab.knownHostsPath} }
-artifacts:
-  mirror: ${mirrorDir}
-  checksums:
-${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
-`;
+  const base = (clusterDNS: string, pins: Record<string, string>): string => staticSpecYaml({ name: 'cli', lab, mirror: mirrorDir, pins, clusterDNS });
   const cluster = parseCluster(base('10.32.0.10', {}), join(lab.dir, 'cluster.yaml'));
   const rendered = renderCluster({ cluster, hosts: plannedHosts(cluster), kubernetesVersion: '1.36.2' });
   const binaries = rendered.hosts.values().next().value!.binaries;

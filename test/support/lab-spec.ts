@@ -1,11 +1,13 @@
 // One cluster.yaml for lab-machine tests and benches (provider: lab): the machines, their subnet
 // and bridge, the etcd and API server addresses on the bridge's gateway, the key and known_hosts
-// in the spec's folder, and the local artifact mirror with its pinned checksums.
+// in the spec's folder, and the local artifact mirror with its pinned checksums. Its sibling
+// staticSpecYaml is the same for loopback sshd hosts (provider: static, test/support/sshd-hosts.ts).
 import { join } from 'node:path';
 import { renderCluster } from '../../src/render/cluster.ts';
 import type { Cluster } from '../../src/spec/cluster.ts';
 import type { Host } from '../../src/spec/host.ts';
 import { buildArtifactMirror } from './artifact-mirror.ts';
+import type { SshdHosts } from './sshd-hosts.ts';
 
 export interface LabSpec {
   /** metadata.name */
@@ -31,10 +33,14 @@ export function labGateway(subnet: string): string {
   return subnet.replace('.0/24', '.1');
 }
 
+function pinLines(pins: Record<string, string> | undefined): string {
+  return Object.entries(pins ?? {}).map(([u, sum]) => `    "${u}": ${sum}`).join('\n') || '    {}';
+}
+
 export function labSpecYaml(s: LabSpec): string {
   const gateway = labGateway(s.subnet);
   const dns = s.clusterDNS === undefined ? '' : `, clusterDNS: ${s.clusterDNS}`;
-  const pins = Object.entries(s.pins ?? {}).map(([u, sum]) => `    "${u}": ${sum}`).join('\n') || '    {}';
+  const pins = pinLines(s.pins);
   return `apiVersion: kubewright.dev/v1alpha1
 kind: Cluster
 metadata: { name: ${s.name} }
@@ -47,6 +53,41 @@ artifacts:
   mirror: ./mirror
   checksums:
 ${pins}
+`;
+}
+
+export interface StaticSpec {
+  /** metadata.name */
+  name: string;
+  /** the loopback sshd hosts: each is a static host on 127.0.0.1 at its port; pki.dir is lab.dir/pki */
+  lab: SshdHosts;
+  /** artifacts.mirror: a directory or an http(s) URL */
+  mirror: string;
+  /** artifact URL → sha256, as `buildArtifactMirror` returns them */
+  pins?: Record<string, string>;
+  /** kubernetes.clusterDNS; left to the profile's default when unset */
+  clusterDNS?: string;
+}
+
+/** cluster.yaml for loopback sshd hosts (provider: static), etcd and the API server on 127.0.0.1 */
+export function staticSpecYaml(s: StaticSpec): string {
+  const dns = s.clusterDNS === undefined ? '' : `, clusterDNS: ${s.clusterDNS}`;
+  const hostLines = s.lab.hosts.map((h) => `      - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, privateAddress: 10.0.0.${h.port % 200} }`).join('\n');
+  return `apiVersion: kubewright.dev/v1alpha1
+kind: Cluster
+metadata: { name: ${s.name} }
+kubernetes: { version: "1.36", apiServer: "https://127.0.0.1:6443"${dns} }
+provider:
+  static:
+    hosts:
+${hostLines}
+etcd: { discovery: { endpoints: ["https://127.0.0.1:2379"] } }
+pki: { dir: ${join(s.lab.dir, 'pki')} }
+ssh: { user: root, privateKeyPath: ${s.lab.privateKeyPath}, knownHostsPath: ${s.lab.knownHostsPath} }
+artifacts:
+  mirror: ${s.mirror}
+  checksums:
+${pinLines(s.pins)}
 `;
 }
 
