@@ -7,7 +7,7 @@
 // a drained Node is uncordoned. Otherwise a timeout fails the host, which stops the rollout (and
 // the Node stays cordoned, as kubectl drain leaves it).
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
-import { KubewrightError } from '../errors.ts';
+import { InputError, KubewrightError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { Host } from '../spec/host.ts';
 import { nodeName } from '../spec/node-name.ts';
@@ -16,7 +16,7 @@ import { describeApiError, isNotFound } from '../verify/kube-client.ts';
 import { formatExpectedVersion, kubeletVersionMatches } from '../verify/node-status.ts';
 import { drainNode, uncordonNode } from './drain-node.ts';
 import type { NodeCycle } from './run-hosts.ts';
-import type { ApiServerProbe } from './version-skew.ts';
+import { checkKubeletSkew, type ApiServerProbe } from './version-skew.ts';
 import type { Executor } from '../exec/executor.ts';
 
 export interface NodeReadyOptions {
@@ -57,6 +57,26 @@ export class NodeNotReadyError extends KubewrightError {
       hint: 'see `journalctl -u kubelet` on the host; fix it and re-run apply: the rollout resumes at this host (raise --node-ready-timeout if the node is only slow)',
     });
   }
+}
+
+/**
+ * --drain works through the Kubernetes API. apply and up ask it first, before they connect to,
+ * create or change anything, and refuse the flag alike when it does not answer (or there are no
+ * credentials for it): bad input, exit 2. A first `up` has no Nodes to drain, so it runs without
+ * --drain. Returns the probe (the skew check against the spec's minor already passed).
+ */
+export async function requireApiForDrain(cluster: Cluster, kubeConfig: () => Promise<KubeConfig>): Promise<ApiServerProbe> {
+  const probe = await checkKubeletSkew(cluster, undefined, kubeConfig);
+  refuseDrainWithoutApi(probe);
+  return probe;
+}
+
+/** The refusal itself, also for a later probe that no longer reached the API server. */
+export function refuseDrainWithoutApi(probe: ApiServerProbe): void {
+  if (probe.reachable) return;
+  throw new InputError(`--drain: needs the Kubernetes API, and ${probe.note ?? 'it did not answer'}`, {
+    hint: 'check kubernetes.apiServer, the control plane and the PKI\'s admin certificate (apply: or pass --kubeconfig), or leave out --drain: a first `up` has no Nodes to drain',
+  });
 }
 
 /**

@@ -4,7 +4,10 @@
 // step changed.
 import type { KubewrightError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
+import { adminKubeConfig } from '../verify/kube-client.ts';
+import { readAdminCredentials } from '../verify/admin-credentials.ts';
 import { readLookupTokenFile } from './lookup-token.ts';
+import { requireApiForDrain } from './node-ready.ts';
 import { applyHosts } from './up/apply-hosts.ts';
 import { dnsAddon } from './up/dns-addon.ts';
 import { etcdNetwork } from './up/etcd-network.ts';
@@ -27,6 +30,12 @@ export async function runUp(cluster: Cluster, opts: UpOptions = {}, phases: read
   const result: UpResult = { cluster: cluster.name, profile: cluster.profile, ok: false, hosts: [] };
   // read user input before creating anything, so a bad flag costs no droplet; it is placed as read here
   const lookup = await readLookupTokenFile(cluster, opts.lookupTokenFile, 'apply');
+  if (opts.drainBeforeChange) {
+    await requireApiForDrain(cluster, async () => {
+      const creds = await readAdminCredentials(cluster);
+      return adminKubeConfig(cluster.kubernetes.apiServer, creds.caPem, creds.admin);
+    });
+  }
   const failure = await runUpPhases(phases, new UpContext(cluster, opts, result, lookup.token));
   return { result, failure };
 }

@@ -5,7 +5,8 @@ import { InputError, KubewrightError } from '../../errors.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
 import { describeError, planJson, planText, preflightWarningLines, rolloutProgress, summarize, summaryLine } from '../../run/plan-report.ts';
-import { nodeCycleAfterProbe } from '../../run/node-ready.ts';
+import { nodeCycleAfterProbe, refuseDrainWithoutApi, requireApiForDrain } from '../../run/node-ready.ts';
+import { kubeConfigFor } from './verify.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts, type HostEvent, type HostOutcome } from '../../run/run-hosts.ts';
 import { providerFor } from '../../providers/provider-for.ts';
@@ -90,7 +91,8 @@ the rollout: the error lists the hosts done, failed and untouched; fix the cause
 apply (done hosts are a no-op, so the rollout resumes at the failed host). Nodes are waited for
 only when the API server answers (else only the units are, and a note says so). With --drain,
 each disruptive host's Node is cordoned and drained first (--drain-timeout; a drain that fails
-stops the rollout with the Node left cordoned) and uncordoned once it is back.
+stops the rollout with the Node left cordoned) and uncordoned once it is back; --drain asks the
+API server first and is refused (exit 2) before any host is contacted when it does not answer.
 Version skew: a kubelet newer than the API server's /version, or older than the policy allows
 (3 minors from API server 1.28, 2 before), is refused with exit 2 before any host changes.
 Exit 1 if any host failed; the other hosts are still completed (but not the rest of a rollout).
@@ -109,13 +111,14 @@ Example:
       const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
       const waitForSshMs = durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const cluster = await loadClusterFile(opts.file);
+      if (opts.drain) await requireApiForDrain(cluster, () => kubeConfigFor(cluster, opts.kubeconfig));
       await holdClusterLock(cluster, 'apply', opts.lockTimeout);
       const run = await prepareRun(cluster, {
         mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
       });
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);
-      if (opts.drain && !api.reachable) throw new InputError(`--drain: needs the Kubernetes API, and ${api.note ?? 'it did not answer'}`, { hint: 'check kubernetes.apiServer and the PKI\'s admin certificate (or pass --kubeconfig), or apply without --drain' });
+      if (opts.drain) refuseDrainWithoutApi(api);
       const drain = opts.drain ? { timeoutMs: drainTimeoutMs, force: opts.forceDrain } : undefined;
       const nodeCycle = nodeCycleAfterProbe(cluster, api, run.kubernetesVersion, { timeoutMs: nodeReadyTimeoutMs, drain });
       const json = opts.output === 'json';

@@ -142,6 +142,8 @@ cordon → drain through the Eviction API (DaemonSet and mirror pods stay; a Pod
 that forbids an eviction is retried until --drain-timeout) → reset the host → delete its Node and
 flannel lease → destroy the droplet or forget the static host. The first failure stops it with
 nothing destroyed after it; re-running continues. \`plan --prune\` shows these steps.
+--drain asks the API server before anything is created and is refused (exit 2) when it does not
+answer: a first \`up\` has no Nodes to drain, so it runs without --drain.
 Exit codes: 1 a host, API or etcd failed; 2 bad input; 3 the cluster came up but verify failed.
 
 Examples:

@@ -3,7 +3,7 @@
 import { KubewrightError } from '../../errors.ts';
 import type { Cluster } from '../../spec/cluster.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
-import { nodeCycleAfterProbe } from '../node-ready.ts';
+import { nodeCycleAfterProbe, refuseDrainWithoutApi } from '../node-ready.ts';
 import { describeError } from '../plan-report.ts';
 import { prepareRun } from '../prepare-run.ts';
 import { runHosts } from '../run-hosts.ts';
@@ -28,9 +28,8 @@ export const applyHosts: UpPhase = {
     const pki = ctx.need('pki');
     const api = await checkKubeletSkew(cluster, prepared.kubernetesVersion, async () => adminKubeConfig(cluster.kubernetes.apiServer, pki.credentials.caPem, pki.admin));
     if (api.note) say(api.note);
-    if (opts.drainBeforeChange && !api.reachable) {
-      throw new KubewrightError(`--drain: needs the Kubernetes API, and ${api.note ?? 'it did not answer'}`, { hint: 'check kubernetes.apiServer and the control plane, or run up without --drain' });
-    }
+    // runUp asked the API before creating anything; this is for an API server gone since then
+    if (opts.drainBeforeChange) refuseDrainWithoutApi(api);
     const drain = opts.drainBeforeChange ? { timeoutMs: opts.drainTimeoutMs ?? 5 * 60_000, force: opts.drainForce ?? false } : undefined;
     const nodeCycle = nodeCycleAfterProbe(cluster, api, prepared.kubernetesVersion, { timeoutMs: opts.nodeReadyTimeoutMs ?? 5 * 60_000, drain });
     const outcomes = await runHosts(prepared.targets, {
