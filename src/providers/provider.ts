@@ -16,6 +16,8 @@ export interface ProviderReport {
   apiCalls: number;
   /** DigitalOcean: the workers' Cloud Firewall and what ensure did to it */
   firewall?: { name: string; id: string; action: 'created' | 'updated' | 'unchanged' } | undefined;
+  /** DigitalOcean with a controlPlane section: the masters' (and external etcd's) Cloud Firewalls */
+  controlPlaneFirewalls?: { name: string; id: string; action: 'created' | 'updated' | 'unchanged' }[] | undefined;
   /** DigitalOcean, more than one master: the API load balancer and its IP */
   loadBalancer?: { name: string; id: string; ip: string; action: 'created' | 'unchanged' } | undefined;
 }
@@ -33,6 +35,10 @@ export interface ProviderPlan {
   machines?: { existing: string[]; toCreate: string[]; extras: string[]; createCalls: number; quota?: { limit: number; existing: number } } | undefined;
   /** DigitalOcean: what ensure would do to the workers' Cloud Firewall (`+ rule` / `- rule` changes) */
   firewall?: { name: string; action: 'create' | 'update' | 'unchanged'; id?: string | undefined; changes: string[] } | undefined;
+  /** DigitalOcean with a controlPlane section: the same for the masters' (and external etcd's) firewalls */
+  controlPlaneFirewalls?: { name: string; action: 'create' | 'update' | 'unchanged'; id?: string | undefined; changes: string[] }[] | undefined;
+  /** DigitalOcean, more than one master: whether the API load balancer exists (its id and IP) or is to be created */
+  loadBalancer?: { name: string; action: 'create' | 'unchanged'; id?: string | undefined; ip?: string | undefined } | undefined;
 }
 
 /** What destroy would remove, shown to a person before it happens. */

@@ -41,6 +41,8 @@ export interface ApiLoadBalancerDesign {
   entryPort: number;
   targetPort: number;
   healthCheck: { protocol: 'tcp'; port: number; checkIntervalSeconds: number; responseTimeoutSeconds: number; healthyThreshold: number; unhealthyThreshold: number };
+  /** firewall.apiFrom when it is narrower than everywhere, as the balancer's own firewall spells it (`cidr:…`, `ip:…`): it admits only these (undefined: everyone) */
+  allowFrom?: string[] | undefined;
 }
 
 /** kube-apiserver's --secure-port on the masters kubewright builds (render/control-plane's API_SERVER_PORT). */
@@ -61,6 +63,8 @@ export function apiLoadBalancerDesign(cluster: Cluster): ApiLoadBalancerDesign |
   if (p.kind !== 'digitalocean' || !cp || cp.count === 1) return undefined;
   // an address the spec gives (without a DNS name) is a balancer of the user's own
   if (cp.endpoint.source === 'spec' && cp.endpoint.address !== undefined && cp.endpoint.dnsName === undefined) return undefined;
+  const apiFrom = p.firewall.enabled ? p.firewall.apiFrom : [];
+  const world = apiFrom.length === 0 || apiFrom.includes('0.0.0.0/0');
   return {
     name: apiLoadBalancerName(cluster),
     region: p.region,
@@ -69,6 +73,7 @@ export function apiLoadBalancerDesign(cluster: Cluster): ApiLoadBalancerDesign |
     entryPort: cp.endpoint.port,
     targetPort: masterApiPort,
     healthCheck: { protocol: 'tcp', port: masterApiPort, checkIntervalSeconds: 10, responseTimeoutSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 3 },
+    ...(world ? {} : { allowFrom: apiFrom.map((a) => (a.includes('/') ? `cidr:${a}` : `ip:${a}`)) }),
   };
 }
 

@@ -1,8 +1,14 @@
-// The workers' Cloud Firewall as data (pure): SSH only from firewall.sshFrom; kubelet, flannel and
-// NodePorts only from the pool's own tag, firewall.internalTags and firewall.internalFrom; all
-// outbound. One description serves the DigitalOcean API (`up`, `plan`, `down`) and the Terraform
-// JSON, so both make the same firewall. Also: what static and lab hosts leave exposed.
-import type { Cluster } from './cluster.ts';
+// The Cloud Firewalls as data (pure). The workers': SSH only from firewall.sshFrom; kubelet,
+// flannel and NodePorts only from the pool's own tag, firewall.internalTags, firewall.internalFrom
+// (and the masters' tag with a controlPlane section: the API server reaches the kubelets); all
+// outbound. With a controlPlane section, the masters' (tag k8s-master): the API (6443) from
+// firewall.apiFrom, the cluster's own droplets and the API load balancer, and when etcd is stacked
+// its client port from the masters and workers (flannel reads etcd) and its peer port from the
+// masters only; external etcd gets a firewall of its own on the etcd tag. One description serves
+// the DigitalOcean API (`up`, `plan`, `down`) and the Terraform JSON, so both make the same
+// firewalls. Also: what static and lab hosts leave exposed.
+import { defaultEtcdTag, type Cluster } from './cluster.ts';
+import { controlPlaneTag, masterApiPort } from './control-plane-droplets.ts';
 
 export type FirewallProtocol = 'tcp' | 'udp' | 'icmp';
 
@@ -12,6 +18,8 @@ export interface FirewallRule {
   ports: string;
   addresses: string[];
   tags: string[];
+  /** load balancers whose traffic it admits (the API balancer's id, or a Terraform reference to it) */
+  loadBalancers?: string[];
   /** what the rule is for, shown by `plan` */
   purpose: string;
 }
@@ -28,6 +36,9 @@ export interface FirewallDesign {
 // kubelet's API (exec, logs) and its read-only port (pods, stats) — kubelet defaults since 1.x
 export const kubeletPort = 10250;
 export const kubeletReadOnlyPort = 10255;
+// etcd's client and peer ports (etcd's defaults, render/etcd-member.ts)
+export const etcdClientPort = 2379;
+export const etcdPeerPort = 2380;
 // the Service NodePort range (kube-apiserver --service-node-port-range default)
 export const nodePortRange = '30000-32767';
 
@@ -47,13 +58,21 @@ export function firewallName(cluster: Pick<Cluster, 'name'>): string {
   return `kubewright-${cluster.name}`;
 }
 
+const anywhere = ['0.0.0.0/0', '::/0'];
+const allOutbound: FirewallRule[] = [
+  { protocol: 'tcp', ports: 'all', addresses: anywhere, tags: [], purpose: 'all outbound' },
+  { protocol: 'udp', ports: 'all', addresses: anywhere, tags: [], purpose: 'all outbound' },
+  { protocol: 'icmp', ports: '', addresses: anywhere, tags: [], purpose: 'all outbound' },
+];
+
 /** The firewall kubewright manages for a DigitalOcean pool; undefined when firewall.enabled is false. */
 export function designFirewall(cluster: Cluster): FirewallDesign | undefined {
   const p = cluster.provider;
   if (p.kind !== 'digitalocean' || !p.firewall.enabled) return undefined;
   const poolTag = p.tags[0] ?? 'k8s-worker';
-  const internal = { addresses: [...p.firewall.internalFrom], tags: [...new Set([poolTag, ...p.firewall.internalTags])] };
-  const anywhere = ['0.0.0.0/0', '::/0'];
+  // the API servers reach each kubelet (logs, exec, metrics) from the masters
+  const masters = cluster.controlPlane ? [controlPlaneTag] : [];
+  const internal = { addresses: [...p.firewall.internalFrom], tags: [...new Set([poolTag, ...masters, ...p.firewall.internalTags])] };
   return {
     name: firewallName(cluster),
     tags: [poolTag],
@@ -65,17 +84,64 @@ export function designFirewall(cluster: Cluster): FirewallDesign | undefined {
       { protocol: 'tcp', ports: nodePortRange, ...internal, purpose: 'NodePort Services' },
       { protocol: 'udp', ports: nodePortRange, ...internal, purpose: 'NodePort Services' },
     ],
-    outbound: [
-      { protocol: 'tcp', ports: 'all', addresses: anywhere, tags: [], purpose: 'all outbound' },
-      { protocol: 'udp', ports: 'all', addresses: anywhere, tags: [], purpose: 'all outbound' },
-      { protocol: 'icmp', ports: '', addresses: anywhere, tags: [], purpose: 'all outbound' },
-    ],
+    outbound: allOutbound,
   };
 }
 
+/** The masters' firewall name; the external etcd members' is `…-etcd`. */
+export function controlPlaneFirewallNames(cluster: Pick<Cluster, 'name'>): { controlPlane: string; etcd: string } {
+  return { controlPlane: `${firewallName(cluster)}-control-plane`, etcd: `${firewallName(cluster)}-etcd` };
+}
+
+/**
+ * The control plane's firewalls on DigitalOcean (none without a controlPlane section or with
+ * firewall.enabled false): the masters' on tag k8s-master, and with external etcd the members' on
+ * the etcd tag. `loadBalancer` is the API balancer's id (or a Terraform reference to it) when one
+ * fronts the masters: its traffic to 6443 is admitted whatever apiFrom says (apiFrom then narrows
+ * the balancer itself, see apiLoadBalancerDesign).
+ */
+export function designControlPlaneFirewalls(cluster: Cluster, loadBalancer?: string): FirewallDesign[] {
+  const p = cluster.provider;
+  const cp = cluster.controlPlane;
+  if (p.kind !== 'digitalocean' || !p.firewall.enabled || !cp) return [];
+  const workerTag = p.tags[0] ?? 'k8s-worker';
+  const etcdTag = cluster.etcd.discovery.digitaloceanTag ?? defaultEtcdTag;
+  const names = controlPlaneFirewallNames(cluster);
+  const ssh: FirewallRule = { protocol: 'tcp', ports: String(cluster.ssh.port), addresses: [...p.firewall.sshFrom], tags: [], purpose: 'SSH (kubewright, operators)' };
+  const internalFrom = [...p.firewall.internalFrom];
+  // etcd's clients: the API servers, flannel on every worker (it reads its network config and leases there), kubewright from internalFrom
+  const etcdClients: FirewallRule = { protocol: 'tcp', ports: String(etcdClientPort), addresses: internalFrom, tags: [controlPlaneTag, workerTag], purpose: 'etcd clients (API servers, flannel)' };
+  const api: FirewallRule = {
+    protocol: 'tcp',
+    ports: String(masterApiPort),
+    addresses: [...new Set([...p.firewall.apiFrom, ...internalFrom])],
+    tags: [controlPlaneTag, workerTag],
+    ...(loadBalancer ? { loadBalancers: [loadBalancer] } : {}),
+    purpose: 'Kubernetes API',
+  };
+  const stacked = cp.etcd.placement === 'stacked';
+  const masters: FirewallDesign = {
+    name: names.controlPlane,
+    tags: [controlPlaneTag],
+    inbound: [
+      ssh,
+      api,
+      ...(stacked ? [etcdClients, { protocol: 'tcp', ports: String(etcdPeerPort), addresses: [], tags: [controlPlaneTag], purpose: 'etcd peers' } satisfies FirewallRule] : []),
+    ],
+    outbound: allOutbound,
+  };
+  if (stacked) return [masters];
+  return [masters, {
+    name: names.etcd,
+    tags: [etcdTag],
+    inbound: [ssh, etcdClients, { protocol: 'tcp', ports: String(etcdPeerPort), addresses: [], tags: [etcdTag], purpose: 'etcd peers' }],
+    outbound: allOutbound,
+  }];
+}
+
 /** One line per rule, for `plan` and messages: `in tcp 10250 from tag:k8s-worker (kubelet API)`. */
-export function describeRule(direction: 'in' | 'out', r: Pick<FirewallRule, 'protocol' | 'ports' | 'addresses' | 'tags'> & { purpose?: string }): string {
-  const who = [...r.addresses, ...r.tags.map((t) => `tag:${t}`)].join(', ') || 'nobody';
+export function describeRule(direction: 'in' | 'out', r: Pick<FirewallRule, 'protocol' | 'ports' | 'addresses' | 'tags' | 'loadBalancers'> & { purpose?: string }): string {
+  const who = [...r.addresses, ...r.tags.map((t) => `tag:${t}`), ...(r.loadBalancers ?? []).map((l) => `lb:${l}`)].join(', ') || 'nobody';
   const ports = r.protocol === 'icmp' ? '' : ` ${r.ports}`;
   return `${direction} ${r.protocol}${ports} ${direction === 'in' ? 'from' : 'to'} ${who}${r.purpose ? ` (${r.purpose})` : ''}`;
 }

@@ -44,13 +44,19 @@ const addressOrCidr = z.string().refine((t) => {
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (kind === 4 ? 32 : 128));
 }, { error: 'must be an IPv4/IPv6 address or CIDR block such as 203.0.113.7/32 or 10.110.0.0/20' });
 
-export const firewallDefaults = { enabled: true, sshFrom: ['0.0.0.0/0', '::/0'], internalFrom: [] as string[], internalTags: [] as string[] };
+export const firewallDefaults = { enabled: true, sshFrom: ['0.0.0.0/0', '::/0'], apiFrom: ['0.0.0.0/0', '::/0'], internalFrom: [] as string[], internalTags: [] as string[] };
 
 export const digitaloceanFirewallSchema = z.strictObject({
   /** kubewright manages a Cloud Firewall for the pool's tag; the seed profile refuses to run without it */
   enabled: z.boolean().default(true),
   /** who may reach SSH (ssh.port): the addresses kubewright runs from */
   sshFrom: z.array(addressOrCidr).min(1, { error: 'must list at least one address or CIDR (kubewright itself connects over SSH)' }).default(firewallDefaults.sshFrom),
+  /**
+   * with a controlPlane section: who may reach the Kubernetes API (6443 on the masters, and the API
+   * load balancer). Everywhere by default, as Typhoon and kubeadm-based tools leave it: the API
+   * authenticates every request; the cluster's own droplets are always allowed.
+   */
+  apiFrom: z.array(addressOrCidr).min(1, { error: 'must list at least one address or CIDR (kubectl and kubewright reach the API from there)' }).default(firewallDefaults.apiFrom),
   /** beyond the pool's own tag: CIDRs (e.g. the VPC's ip_range) allowed to reach kubelet, flannel and NodePorts */
   internalFrom: z.array(addressOrCidr).default([]),
   /** beyond the pool's own tag: droplet tags (e.g. the control plane's) allowed to reach kubelet, flannel and NodePorts */

@@ -117,6 +117,23 @@ test('a control plane of three: master droplets tagged k8s-master and the etcd t
     forwarding_rule: [{ entry_protocol: 'tcp', entry_port: 6443, target_protocol: 'tcp', target_port: 6443 }],
     healthcheck: { protocol: 'tcp', port: 6443, check_interval_seconds: 10, response_timeout_seconds: 5, healthy_threshold: 3, unhealthy_threshold: 3 },
   });
+  // the masters' firewall: the API from apiFrom, the cluster's tags and the balancer (by its id); etcd's ports from the cluster only
+  const cpFw = res['digitalocean_firewall']?.['control_plane'] as { name: string; tags: string[]; inbound_rule: Record<string, unknown>[] } | undefined;
+  assert.equal(cpFw?.name, 'kubewright-demo-control-plane');
+  assert.deepEqual(cpFw?.tags, ['${digitalocean_tag.k8s_master.id}']);
+  const rule = (port: string): Record<string, unknown> | undefined => cpFw?.inbound_rule.find((r) => r['port_range'] === port);
+  assert.deepEqual(rule('6443'), { protocol: 'tcp', port_range: '6443', source_addresses: ['0.0.0.0/0', '::/0'], source_tags: ['${digitalocean_tag.k8s_master.id}', '${digitalocean_tag.k8s_worker.id}'], source_load_balancer_uids: ['${digitalocean_loadbalancer.api.id}'] });
+  assert.deepEqual(rule('2379'), { protocol: 'tcp', port_range: '2379', source_tags: ['${digitalocean_tag.k8s_master.id}', '${digitalocean_tag.k8s_worker.id}'] });
+  assert.deepEqual(rule('2380'), { protocol: 'tcp', port_range: '2380', source_tags: ['${digitalocean_tag.k8s_master.id}'] });
+  // and the workers' kubelet admits the masters (the API server reaches it)
+  const workersFw = res['digitalocean_firewall']?.['workers'] as { inbound_rule: Record<string, unknown>[] } | undefined;
+  assert.deepEqual(workersFw?.inbound_rule.find((r) => r['port_range'] === '10250')?.['source_tags'], ['${digitalocean_tag.k8s_worker.id}', '${digitalocean_tag.k8s_master.id}']);
+  // a planted mistake in the balancer reference is caught
+  const badLb = checkTerraformJson(planted(doc, (d) => {
+    const fw = d['resource']?.['digitalocean_firewall']?.['control_plane'] as { inbound_rule: Record<string, unknown>[] };
+    fw.inbound_rule[1]!['source_load_balancer_uids'] = ['${digitalocean_loadbalancer.apii.id}'];
+  }), schemas);
+  assert.ok(badLb.some((p) => /digitalocean_loadbalancer\.apii\.id refers to a resource that is not declared/.test(p)), badLb.join('\n'));
   const out = doc['output'] as Record<string, { value: string }>;
   assert.equal(out['api_load_balancer_ip']?.value, '${digitalocean_loadbalancer.api.ip}');
   assert.equal(out['master_ipv4_private_addresses']?.value, '${digitalocean_droplet.master_server[*].ipv4_address_private}');
@@ -138,6 +155,17 @@ test('one master needs no balancer; external etcd gets droplets of its own carry
   assert.deepEqual(res['digitalocean_droplet']?.['etcd_server']?.['tags'], ['${digitalocean_tag.k8s_etcd.id}']);
   assert.equal(res['digitalocean_droplet']?.['etcd_server']?.['count'], 3);
   assert.equal(res['digitalocean_droplet']?.['etcd_server']?.['name'], 'k8s-etcd-${count.index}.example.com');
+  // external etcd's own firewall on its tag; the masters' has no etcd port and (one master, no balancer) no balancer source
+  const fws = res['digitalocean_firewall'] as Record<string, { name: string; tags: string[]; inbound_rule: Record<string, unknown>[] }>;
+  assert.deepEqual(Object.keys(fws).sort(), ['control_plane', 'etcd', 'workers']);
+  assert.deepEqual(fws['etcd']?.tags, ['${digitalocean_tag.k8s_etcd.id}']);
+  assert.deepEqual(fws['etcd']?.inbound_rule.map((r) => `${String(r['port_range'])} ${JSON.stringify(r['source_tags'] ?? [])}`), ['22 []', '2379 ["${digitalocean_tag.k8s_master.id}","${digitalocean_tag.k8s_worker.id}"]', '2380 ["${digitalocean_tag.k8s_etcd.id}"]']);
+  assert.deepEqual(fws['control_plane']?.inbound_rule.map((r) => r['port_range']), ['22', '6443']);
+  assert.ok(!JSON.stringify(fws['control_plane']).includes('load_balancer'));
+  // apiFrom narrowed with three masters: the balancer's own firewall admits only those
+  const narrowed = rendered('digitalocean', (t) => withControlPlane('{ count: 3 }')(t.replace('    domain: example.com\n', '    domain: example.com\n    firewall: { apiFrom: [198.51.100.0/24, 203.0.113.7] }\n')));
+  assert.deepEqual(checkTerraformJson(narrowed, schemas), []);
+  assert.deepEqual((narrowed['resource'] as Resources)['digitalocean_loadbalancer']?.['api']?.['firewall'], { allow: ['cidr:198.51.100.0/24', 'ip:203.0.113.7'] });
   // a balancer of the user's own (the endpoint's address given) is not made either
   const own = rendered('digitalocean', withControlPlane('{ count: 3, endpoint: { address: 203.0.113.30 } }'));
   assert.equal((own['resource'] as Resources)['digitalocean_loadbalancer'], undefined);

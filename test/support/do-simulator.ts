@@ -70,6 +70,7 @@ interface SimRuleTarget {
   addresses?: string[];
   tags?: string[];
   droplet_ids?: number[];
+  load_balancer_uids?: string[];
 }
 
 interface SimRule {
@@ -130,6 +131,8 @@ interface SimLoadBalancer {
   forwardingRules: unknown[];
   healthCheck: unknown;
   vpcUuid: string;
+  /** the balancer's own firewall (allow/deny lists), as sent */
+  firewall: { allow: string[]; deny: string[] } | undefined;
 }
 
 export class DigitalOceanSimulator {
@@ -273,7 +276,7 @@ export class DigitalOceanSimulator {
    * this droplet on protocol/port, from an address or from a droplet with these tags, pass? A
    * droplet with no firewall takes everything; with firewalls, a packet needs one allowing rule.
    */
-  allowsInbound(dropletId: number, protocol: 'tcp' | 'udp', port: number, from: { address?: string; tags?: string[] }): boolean {
+  allowsInbound(dropletId: number, protocol: 'tcp' | 'udp', port: number, from: { address?: string; tags?: string[]; loadBalancer?: string }): boolean {
     const d = this.droplets.get(dropletId);
     if (!d) throw new Error(`no droplet ${dropletId}`);
     const covering = [...this.firewalls.values()].filter((f) => f.dropletIds.includes(d.id) || f.tags.some((t) => d.tags.includes(t)));
@@ -295,7 +298,7 @@ export class DigitalOceanSimulator {
       return Math.floor(toInt(from.address) / size) === Math.floor(toInt(base) / size);
     };
     return covering.some((f) =>
-      f.inbound.some((r) => r.protocol === protocol && inPorts(r.ports) && ((r.sources?.addresses ?? []).some(fromAddress) || (r.sources?.tags ?? []).some((t) => from.tags?.includes(t)))),
+      f.inbound.some((r) => r.protocol === protocol && inPorts(r.ports) && ((r.sources?.addresses ?? []).some(fromAddress) || (r.sources?.tags ?? []).some((t) => from.tags?.includes(t)) || (from.loadBalancer !== undefined && (r.sources?.load_balancer_uids ?? []).includes(from.loadBalancer)))),
     );
   }
 
@@ -487,14 +490,19 @@ export class DigitalOceanSimulator {
       const l: SimLoadBalancer = {
         id: randomUUID(), name: b['name'], region: b['region'], tag: b['tag'], createdAt: this.opts.now(), reads: 0,
         ip: `192.0.2.${10 + n}`, forwardingRules: b['forwarding_rules'], healthCheck: b['health_check'] ?? {}, vpcUuid: typeof b['vpc_uuid'] === 'string' ? b['vpc_uuid'] : defaultVpc,
+        firewall: b['firewall'] === undefined ? undefined : { allow: [], deny: [], ...(b['firewall'] as { allow?: string[]; deny?: string[] }) },
       };
       this.loadBalancers.set(l.id, l);
       return send(202, { load_balancer: this.renderLoadBalancer(l) });
     }
     const lb = /^\/v2\/load_balancers\/([0-9a-f-]{36})$/.exec(path);
-    if (lb && method === 'GET') {
+    if (lb && (method === 'GET' || method === 'DELETE')) {
       const l = this.loadBalancers.get(lb[1] ?? '');
       if (!l) return error(404, 'not_found', 'The resource you were accessing could not be found.');
+      if (method === 'DELETE') {
+        this.loadBalancers.delete(l.id);
+        return send(204);
+      }
       l.reads++;
       return send(200, { load_balancer: this.renderLoadBalancer(l) });
     }
@@ -511,8 +519,29 @@ export class DigitalOceanSimulator {
   }
 
   /** Load balancers as the account holds them (name, tag, rules). */
-  loadBalancerList(): { id: string; name: string; tag: string; forwardingRules: unknown; healthCheck: unknown }[] {
-    return [...this.loadBalancers.values()].map((l) => ({ id: l.id, name: l.name, tag: l.tag, forwardingRules: l.forwardingRules, healthCheck: l.healthCheck }));
+  loadBalancerList(): { id: string; name: string; tag: string; forwardingRules: unknown; healthCheck: unknown; firewall: { allow: string[]; deny: string[] } | undefined }[] {
+    return [...this.loadBalancers.values()].map((l) => ({ id: l.id, name: l.name, tag: l.tag, forwardingRules: l.forwardingRules, healthCheck: l.healthCheck, firewall: l.firewall }));
+  }
+
+  /**
+   * The balancer's own firewall (TEST DOUBLE of DigitalOcean's enforcement): does it let a client
+   * at this IPv4 address in? No allow list admits everyone; entries are `ip:a.b.c.d` or `cidr:a.b.c.d/n`.
+   */
+  balancerAdmits(id: string, address: string): boolean {
+    const l = this.loadBalancers.get(id);
+    if (!l) throw new Error(`no load balancer ${id}`);
+    const toInt = (ip: string): number => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+    const inside = (entry: string): boolean => {
+      const [kind, value = ''] = entry.split(':', 2) as [string, string | undefined];
+      if (kind === 'ip') return value === address;
+      const [base = '', bits = '32'] = value.split('/');
+      if (!base.includes('.')) return false;
+      const size = 2 ** (32 - Number(bits));
+      return Math.floor(toInt(address) / size) === Math.floor(toInt(base) / size);
+    };
+    if ((l.firewall?.deny ?? []).some(inside)) return false;
+    const allow = l.firewall?.allow ?? [];
+    return allow.length === 0 || allow.some(inside);
   }
 
   /** A balancer is `new` without an address until its first read by id, then `active` with its IP (as DigitalOcean provisions one). */
@@ -522,6 +551,7 @@ export class DigitalOceanSimulator {
     return {
       id: l.id, name: l.name, ip: active ? l.ip : '', status: active ? 'active' : 'new', created_at: new Date(l.createdAt).toISOString(),
       forwarding_rules: l.forwardingRules, health_check: l.healthCheck, tag: l.tag, droplet_ids, vpc_uuid: l.vpcUuid,
+      ...(l.firewall ? { firewall: l.firewall } : {}),
       region: { name: 'Frankfurt 1', slug: l.region, features: ['load_balancers'], available: true, sizes: ['s-1vcpu-1gb'] },
     };
   }
@@ -535,7 +565,10 @@ export class DigitalOceanSimulator {
     const referenced = [...((b['tags'] as string[] | undefined) ?? []), ...rules.flatMap((r) => [...(r.sources?.tags ?? []), ...(r.destinations?.tags ?? [])])];
     const missing = referenced.filter((t) => !this.tags.has(t));
     // "Tag names must exist in order to be referenced in a request."
-    return missing.length > 0 ? `tag ${missing[0]} not found` : undefined;
+    if (missing.length > 0) return `tag ${missing[0]} not found`;
+    const balancers = rules.flatMap((r) => [...(r.sources?.load_balancer_uids ?? []), ...(r.destinations?.load_balancer_uids ?? [])]);
+    const unknown = balancers.find((id) => !this.loadBalancers.has(id));
+    return unknown ? `load balancer ${unknown} not found` : undefined;
   }
 
   private firewallFrom(b: Record<string, unknown>, id: string): SimFirewall {

@@ -44,6 +44,10 @@ function firewallPlanLines(f: NonNullable<ProviderPlan['firewall']>): string[] {
   return [head, ...f.changes.map((c) => `  ${c}`)];
 }
 
+function loadBalancerPlanLine(l: NonNullable<ProviderPlan['loadBalancer']>): string {
+  return l.action === 'create' ? `load balancer ${l.name}: to create (TCP 6443 to the masters' tag)` : `load balancer ${l.name}: exists (${l.id ?? ''}${l.ip ? `, ${l.ip}` : ''})`;
+}
+
 /** At most ten names, then how many more: a 1,000-worker plan stays one readable line. */
 function someNames(names: readonly string[]): string {
   return names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
@@ -94,7 +98,8 @@ export function registerPlan(program: Command, io: Io): void {
       'after',
       `
 DigitalOcean specs first show the workers' Cloud Firewall (to create, to update with its rule
-changes, or up to date) and the droplets to create (and extras up --prune would remove; with
+changes, or up to date), with a controlPlane section the masters' (and external etcd's) firewall
+and the API load balancer, and the droplets to create of every role (and extras up --prune would remove; with
 --prune, each step of that removal). Every spec
 gets a warning line for what kubewright leaves exposed (static and lab hosts have no firewall).
 Per host: files to create or change with unified diffs (private keys shown as
@@ -128,6 +133,7 @@ Example:
       const summary = summarize(outcomes);
       const knownHosts = specPath(cluster, cluster.ssh.knownHostsPath);
       const firewall = provided.firewall;
+      const { controlPlaneFirewalls, loadBalancer } = provided;
       const warnings = exposureWarnings(cluster);
       // what apply will add to the lockfile: artifacts first fetched, a minor first resolved
       const lockfile = {
@@ -135,9 +141,10 @@ Example:
         unrecorded: run.store.unlockedUrls(),
         kubernetes: run.lock.additions().filter((a) => a.startsWith('kubernetes ')).map((a) => a.slice('kubernetes '.length)).map((minor) => ({ minor, version: run.lock.kubernetes(minor) })),
       };
-      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(droplets ? { droplets } : {}), ...(removal ? { removal } : {}), warnings, lockfile, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
+      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(controlPlaneFirewalls ? { controlPlaneFirewalls } : {}), ...(loadBalancer ? { loadBalancer } : {}), ...(droplets ? { droplets } : {}), ...(removal ? { removal } : {}), warnings, lockfile, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
       else {
-        if (firewall) for (const l of firewallPlanLines(firewall)) io.out(l);
+        for (const f of [...(firewall ? [firewall] : []), ...(controlPlaneFirewalls ?? [])]) for (const l of firewallPlanLines(f)) io.out(l);
+        if (loadBalancer) io.out(loadBalancerPlanLine(loadBalancer));
         if (droplets) for (const l of dropletPlanLines(droplets)) io.out(l);
         if (removal) {
           io.out(removal.hosts.length === 0 ? 'remove: no host left the spec' : `remove: ${removal.hosts.length} host(s) left the spec, taken out one at a time by up --prune: ${removal.hosts.join(', ')}`);
@@ -162,7 +169,7 @@ Example:
           hint: 'see the host lines above',
         });
       }
-      const changes = summary.changed > 0 || (droplets?.toCreate.length ?? 0) > 0 || run.newHostKeys.length > 0 || (removal?.steps.length ?? 0) > 0;
+      const changes = summary.changed > 0 || (droplets?.toCreate.length ?? 0) > 0 || loadBalancer?.action === 'create' || run.newHostKeys.length > 0 || (removal?.steps.length ?? 0) > 0;
       if (opts.detailedExitcode && changes) throw new ExitStatus(2);
     });
 }

@@ -69,7 +69,8 @@ Example:
         onEvent: (e) => describeEvent(e).forEach((l) => io.err(l)),
         progress: (l) => io.err(l),
       }).ensure();
-      if (report.firewall) io.err(`firewall ${report.firewall.name}: ${report.firewall.action} (${report.firewall.id})`);
+      for (const f of [...(report.firewall ? [report.firewall] : []), ...(report.controlPlaneFirewalls ?? [])]) io.err(`firewall ${f.name}: ${f.action} (${f.id})`);
+      if (report.loadBalancer) io.err(`load balancer ${report.loadBalancer.name}: ${report.loadBalancer.action} (${report.loadBalancer.id}, ${report.loadBalancer.ip})`);
       for (const n of report.unpinned) {
         const why = p.kind === 'terraform' ? 'the terraform output has no host key for it' : 'not created by kubewright, its host key is not pinned';
         io.err(`${n}: ${why} — add it to ${cluster.ssh.knownHostsPath} yourself`);

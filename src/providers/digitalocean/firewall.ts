@@ -52,7 +52,11 @@ export interface FirewallOutcome {
 }
 
 function target(r: FirewallRule): ApiRuleTarget {
-  return { ...(r.addresses.length ? { addresses: r.addresses } : {}), ...(r.tags.length ? { tags: r.tags } : {}) };
+  return {
+    ...(r.addresses.length ? { addresses: r.addresses } : {}),
+    ...(r.tags.length ? { tags: r.tags } : {}),
+    ...(r.loadBalancers?.length ? { load_balancer_uids: r.loadBalancers } : {}),
+  };
 }
 
 // the API wants a ports string on every rule; icmp has no ports and reads back as "0"
@@ -75,8 +79,9 @@ function canonical(direction: 'in' | 'out', r: { protocol: FirewallProtocol; por
   return describeRule(direction, {
     protocol: r.protocol,
     ports,
-    addresses: [...sorted(t?.addresses), ...sorted(t?.droplet_ids).map((id) => `droplet:${id}`), ...sorted(t?.load_balancer_uids).map((id) => `lb:${id}`), ...sorted(t?.kubernetes_ids).map((id) => `k8s:${id}`)],
+    addresses: [...sorted(t?.addresses), ...sorted(t?.droplet_ids).map((id) => `droplet:${id}`), ...sorted(t?.kubernetes_ids).map((id) => `k8s:${id}`)],
     tags: sorted(t?.tags),
+    loadBalancers: sorted(t?.load_balancer_uids),
   });
 }
 
@@ -114,24 +119,33 @@ export async function planFirewall(client: DigitalOceanClient, d: FirewallDesign
   return { name: d.name, action: changes.length === 0 ? 'unchanged' : 'update', id: existing.id, changes };
 }
 
-async function ensureTag(client: DigitalOceanClient, name: string): Promise<void> {
-  await client.request('POST', '/v2/tags', { body: { name } });
+/**
+ * Creates each tag (POST /v2/tags is idempotent) unless `created` says this run made it already;
+ * a tag create is harmless to repeat, so an unknown outcome is tried once more.
+ */
+export async function ensureTags(client: DigitalOceanClient, tags: Iterable<string>, created: Set<string> = new Set()): Promise<void> {
+  for (const name of new Set(tags)) {
+    if (created.has(name)) continue;
+    try {
+      await client.request('POST', '/v2/tags', { body: { name } });
+    } catch (e) {
+      if (!(e instanceof DigitalOceanUncertainError)) throw e;
+      await client.request('POST', '/v2/tags', { body: { name } });
+    }
+    created.add(name);
+  }
 }
 
-/** Creates the firewall or brings the existing one (the oldest of that name) to the design. */
-export async function ensureFirewall(client: DigitalOceanClient, d: FirewallDesign): Promise<FirewallOutcome> {
+/**
+ * Creates the firewall or brings the existing one (the oldest of that name) to the design.
+ * `tagsCreated` carries the tags this run has created already, so several firewalls naming one
+ * tag create it once.
+ */
+export async function ensureFirewall(client: DigitalOceanClient, d: FirewallDesign, tagsCreated: Set<string> = new Set()): Promise<FirewallOutcome> {
   const existing = (await findFirewalls(client, d.name))[0];
   if (existing && firewallChanges(d, existing).length === 0) return { name: d.name, id: existing.id, action: 'unchanged' };
   // only when the firewall is sent: an unchanged run makes no POST at all
-  for (const t of new Set([...d.tags, ...d.inbound.flatMap((r) => r.tags)])) {
-    try {
-      await ensureTag(client, t);
-    } catch (e) {
-      // a tag create is harmless to repeat: on an unknown outcome, try once more
-      if (!(e instanceof DigitalOceanUncertainError)) throw e;
-      await ensureTag(client, t);
-    }
-  }
+  await ensureTags(client, [...d.tags, ...d.inbound.flatMap((r) => r.tags)], tagsCreated);
   if (existing) {
     await client.request('PUT', `/v2/firewalls/${existing.id}`, { body: firewallRequest(d) });
     return { name: d.name, id: existing.id, action: 'updated' };

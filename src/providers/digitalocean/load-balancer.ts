@@ -7,6 +7,7 @@
 import type { ApiLoadBalancerDesign } from '../../spec/control-plane-droplets.ts';
 import { systemClock, type Clock, type DigitalOceanClient } from './api-client.ts';
 import { DigitalOceanApiError, DigitalOceanUncertainError } from './errors.ts';
+import { ensureTags } from './firewall.ts';
 
 /** The load-balancer fields kubewright reads. */
 export interface LoadBalancer {
@@ -42,6 +43,8 @@ export function loadBalancerRequest(d: ApiLoadBalancerDesign): Record<string, un
       healthy_threshold: d.healthCheck.healthyThreshold,
       unhealthy_threshold: d.healthCheck.unhealthyThreshold,
     },
+    // firewall.apiFrom narrowed: the balancer's own firewall admits only those
+    ...(d.allowFrom ? { firewall: { allow: d.allowFrom, deny: [] } } : {}),
   };
 }
 
@@ -73,15 +76,34 @@ export interface EnsureLoadBalancerOptions {
   pollMs?: number;
 }
 
+/** A balancer found or just created, before it has an address. */
+export interface PendingLoadBalancer {
+  lb: LoadBalancer;
+  action: LoadBalancerOutcome['action'];
+}
+
 /**
- * The API load balancer: the oldest of its name, else one created; then its IP, read by id until
- * DigitalOcean has assigned one. The masters' tag must exist (their droplets carry it).
+ * The API load balancer: the oldest of its name, else one created (its tag created first, unless
+ * `tagsCreated` says this run made it). Its id is known at once: the masters' firewall admits it.
  */
-export async function ensureApiLoadBalancer(client: DigitalOceanClient, d: ApiLoadBalancerDesign, opts: EnsureLoadBalancerOptions = {}): Promise<LoadBalancerOutcome> {
+export async function findOrCreateApiLoadBalancer(client: DigitalOceanClient, d: ApiLoadBalancerDesign, tagsCreated: Set<string> = new Set()): Promise<PendingLoadBalancer> {
   const existing = (await findLoadBalancers(client, d.name))[0];
-  const lb = existing ?? (await create(client, d));
+  if (existing) return { lb: existing, action: 'unchanged' };
+  // DigitalOcean balances by a tag only once that tag exists
+  await ensureTags(client, [d.dropletTag], tagsCreated);
+  const lb = await create(client, d);
   if (!lb) throw new DigitalOceanApiError('digitalocean: POST /v2/load_balancers: answer has no load balancer id', { status: 202 });
-  const action = existing ? 'unchanged' : 'created';
+  return { lb, action: 'created' };
+}
+
+/** The API load balancer found or created, then its IP, read by id until DigitalOcean has assigned one. */
+export async function ensureApiLoadBalancer(client: DigitalOceanClient, d: ApiLoadBalancerDesign, opts: EnsureLoadBalancerOptions = {}): Promise<LoadBalancerOutcome> {
+  return awaitLoadBalancerIp(client, d, await findOrCreateApiLoadBalancer(client, d), opts);
+}
+
+/** Reads the balancer by id until DigitalOcean has given it an IP (or the timeout passes). */
+export async function awaitLoadBalancerIp(client: DigitalOceanClient, d: ApiLoadBalancerDesign, pending: PendingLoadBalancer, opts: EnsureLoadBalancerOptions = {}): Promise<LoadBalancerOutcome> {
+  const { lb, action } = pending;
   const clock = opts.clock ?? systemClock;
   const deadline = clock.now() + (opts.timeoutMs ?? 600_000);
   let ip = lb.ip;
@@ -95,4 +117,13 @@ export async function ensureApiLoadBalancer(client: DigitalOceanClient, d: ApiLo
     await clock.sleep(opts.pollMs ?? 5_000);
   }
   return { name: d.name, id: lb.id, ip, action };
+}
+
+/** DELETE by id; a balancer that is already gone counts as deleted. */
+export async function deleteLoadBalancer(client: DigitalOceanClient, id: string): Promise<void> {
+  try {
+    await client.request('DELETE', `/v2/load_balancers/${id}`);
+  } catch (e) {
+    if (!(e instanceof DigitalOceanApiError && e.status === 404)) throw e;
+  }
 }

@@ -13,15 +13,15 @@ import type { Clock, DigitalOceanClient } from './api-client.ts';
 import { readDropletState, removeDropletState, writeDropletState } from './droplet-state.ts';
 import { deleteDropletIfPresent, dropletAddresses, listDropletsByTag, type Droplet } from './droplets.ts';
 import { ensureWorkers, extraWorkers, workerNameRegExp, type EnsureEvent, type EnsureResult, type WorkerPoolSpec } from './ensure-workers.ts';
-import { designFirewall, firewallName } from '../../spec/firewall-rules.ts';
-import { deleteFirewall, ensureFirewall, findFirewalls, planFirewall, type Firewall, type FirewallOutcome } from './firewall.ts';
+import { controlPlaneFirewallNames, designControlPlaneFirewalls, designFirewall, firewallName } from '../../spec/firewall-rules.ts';
+import { deleteFirewall, ensureFirewall, findFirewalls, planFirewall, type Firewall, type FirewallOutcome, type FirewallPlan } from './firewall.ts';
 import { hostKeyCloudConfig, HostKeyStore } from './host-keys.ts';
 import { keysToPin, readRotations, writeRotation } from '../host-key-rotation.ts';
 import { updateKnownHosts, type KnownHost } from './known-hosts.ts';
 import { planWorkers, type WorkerPlan } from './plan-workers.ts';
 import { controlPlanePools } from './control-plane-pools.ts';
-import { ensureApiLoadBalancer, type LoadBalancerOutcome } from './load-balancer.ts';
-import { apiLoadBalancerDesign } from '../../spec/control-plane-droplets.ts';
+import { awaitLoadBalancerIp, deleteLoadBalancer, findLoadBalancers, findOrCreateApiLoadBalancer, type LoadBalancer, type LoadBalancerOutcome } from './load-balancer.ts';
+import { apiLoadBalancerDesign, apiLoadBalancerName } from '../../spec/control-plane-droplets.ts';
 import { resolveSshKeys } from './ssh-keys.ts';
 import { clusterStateDir, dropletStateFile, hostKeyDir } from './state-paths.ts';
 import { specPath } from '../../spec/spec-path.ts';
@@ -45,6 +45,8 @@ export interface DigitalOceanProviderOptions {
 export interface EnsureReport extends EnsureResult {
   /** the workers' Cloud Firewall (absent when provider.digitalocean.firewall.enabled is false) */
   firewall: FirewallOutcome | undefined;
+  /** the masters' (and external etcd's) Cloud Firewalls, with a controlPlane section */
+  controlPlaneFirewalls: FirewallOutcome[];
   /** the API load balancer (more than one master) */
   loadBalancer?: LoadBalancerOutcome | undefined;
   hosts: Host[];
@@ -110,7 +112,7 @@ export class DigitalOceanProvider implements Provider {
 
   async ensure(): Promise<EnsuredHosts> {
     const r = await this.ensureReport();
-    return { hosts: r.hosts, report: { created: r.created, extras: r.extras, pruned: r.pruned, unpinned: r.unpinned, apiCalls: this.apiCalls, firewall: r.firewall, ...(r.loadBalancer ? { loadBalancer: r.loadBalancer } : {}) } };
+    return { hosts: r.hosts, report: { created: r.created, extras: r.extras, pruned: r.pruned, unpinned: r.unpinned, apiCalls: this.apiCalls, firewall: r.firewall, ...(r.controlPlaneFirewalls.length ? { controlPlaneFirewalls: r.controlPlaneFirewalls } : {}), ...(r.loadBalancer ? { loadBalancer: r.loadBalancer } : {}) } };
   }
 
   /** ensure() with the DigitalOcean details (which droplets, whether the SSH key was uploaded). */
@@ -130,9 +132,15 @@ export class DigitalOceanProvider implements Provider {
       sshKeyUploaded = ssh.uploaded;
       return ssh.keys;
     }));
-    // the firewall first: it covers the pool's tag, so every new droplet is behind it from its first boot
+    // the firewalls first: each covers its role's tag, so every new droplet is behind one from its first boot
+    const tagsCreated = new Set<string>();
     const design = designFirewall(cluster);
-    const firewall = design ? await ensureFirewall(client, design) : undefined;
+    const firewall = design ? await ensureFirewall(client, design, tagsCreated) : undefined;
+    // the API load balancer before the masters' firewall, which admits it by id; its address is awaited after the droplets
+    const lbDesign = apiLoadBalancerDesign(cluster);
+    const pendingLb = lbDesign ? await findOrCreateApiLoadBalancer(client, lbDesign, tagsCreated) : undefined;
+    const controlPlaneFirewalls: FirewallOutcome[] = [];
+    for (const d of designControlPlaneFirewalls(cluster, pendingLb?.lb.id)) controlPlaneFirewalls.push(await ensureFirewall(client, d, tagsCreated));
     const ensurePool = (pool: WorkerPoolSpec, count: number, prune: boolean | undefined): Promise<EnsureResult> => ensureWorkers({
       client,
       pool,
@@ -150,9 +158,7 @@ export class DigitalOceanProvider implements Provider {
       ensurePool(this.pool, cluster.workers.count, this.opts.prune),
       ...controlPlanePools(cluster, this.pool).map(async (r) => ({ role: r.role, result: await ensurePool(r.pool, r.count, false) })),
     ]);
-    // the API load balancer after the masters: it balances by their tag, which must exist first
-    const lbDesign = apiLoadBalancerDesign(cluster);
-    const loadBalancer = lbDesign ? await ensureApiLoadBalancer(client, lbDesign, this.opts.clock === undefined ? {} : { clock: this.opts.clock }) : undefined;
+    const loadBalancer = lbDesign && pendingLb ? await awaitLoadBalancerIp(client, lbDesign, pendingLb, this.opts.clock === undefined ? {} : { clock: this.opts.clock }) : undefined;
     const roleOf = new Map(roles.flatMap((r) => r.result.workers.map((w) => [w.name, r.role] as const)));
     const result: EnsureResult = {
       workers: [...workers.workers, ...roles.flatMap((r) => r.result.workers)],
@@ -188,26 +194,76 @@ export class DigitalOceanProvider implements Provider {
       const role = roleOf.get(w.name);
       return { name: w.name, address: w.publicAddress, port: cluster.ssh.port, user: cluster.ssh.user, publicAddress: w.publicAddress, privateAddress: w.privateAddress, ...(role ? { role } : {}) };
     });
-    return { ...result, hosts, unpinned, sshKeyUploaded, firewall, ...(loadBalancer ? { loadBalancer } : {}) };
+    return { ...result, hosts, unpinned, sshKeyUploaded, firewall, controlPlaneFirewalls, ...(loadBalancer ? { loadBalancer } : {}) };
   }
 
-  /** What ensure() would create and which extras prune would delete (one list call), and the workers that exist. */
+  /**
+   * What ensure() would create — every role's droplets (one list call per role), the firewalls, the
+   * API load balancer — and which extra workers prune would delete, and the workers that exist.
+   */
   async plan(): Promise<ProviderPlan> {
+    const { cluster } = this.opts;
     const client = await this.client();
-    const design = designFirewall(this.opts.cluster);
+    const design = designFirewall(cluster);
     const firewall = design ? await planFirewall(client, design) : undefined;
-    const machines: WorkerPlan = await planWorkers(client, this.pool, this.opts.cluster.workers.count);
-    return { hosts: await this.hosts(), machines, firewall };
+    const lbDesign = apiLoadBalancerDesign(cluster);
+    const lb = lbDesign ? (await findLoadBalancers(client, lbDesign.name))[0] : undefined;
+    // a balancer still to be made is admitted by the id it will get: shown by its name
+    const cpFirewalls: FirewallPlan[] = [];
+    for (const d of designControlPlaneFirewalls(cluster, lbDesign ? (lb?.id ?? `<${lbDesign.name}>`) : undefined)) cpFirewalls.push(await planFirewall(client, d));
+    const workers: WorkerPlan = await planWorkers(client, this.pool, cluster.workers.count);
+    const roles = await Promise.all(controlPlanePools(cluster, this.pool).map((r) => planWorkers(client, r.pool, r.count)));
+    const toCreate = [...workers.toCreate, ...roles.flatMap((r) => r.toCreate)];
+    const quota = workers.quota ?? roles.find((r) => r.quota)?.quota;
+    const machines: WorkerPlan = {
+      existing: [...workers.existing, ...roles.flatMap((r) => r.existing)],
+      toCreate,
+      extras: workers.extras,
+      createCalls: workers.createCalls + roles.reduce((n, r) => n + r.createCalls, 0),
+      ...(quota ? { quota } : {}),
+    };
+    return {
+      hosts: await this.hosts(),
+      machines,
+      firewall,
+      ...(cpFirewalls.length ? { controlPlaneFirewalls: cpFirewalls } : {}),
+      ...(lbDesign ? { loadBalancer: lb ? { name: lbDesign.name, action: 'unchanged' as const, id: lb.id, ...(lb.ip ? { ip: lb.ip } : {}) } : { name: lbDesign.name, action: 'create' as const } } : {}),
+    };
   }
 
-  /** The firewalls `down` deletes: those named like this cluster's (whether or not the spec still turns it on). */
+  /** The firewalls `down` deletes: those named like this cluster's (whether or not the spec still turns them on). */
   async firewalls(): Promise<Firewall[]> {
-    return findFirewalls(await this.client(), firewallName(this.opts.cluster));
+    const client = await this.client();
+    const names = controlPlaneFirewallNames(this.opts.cluster);
+    return (await Promise.all([firewallName(this.opts.cluster), names.controlPlane, names.etcd].map((n) => findFirewalls(client, n)))).flat();
   }
 
-  /** The droplets carrying the pool's tag now: what `down` shows before it deletes them. */
+  /** The API load balancers `down` deletes: those named like this cluster's. */
+  async loadBalancers(): Promise<LoadBalancer[]> {
+    return findLoadBalancers(await this.client(), apiLoadBalancerName(this.opts.cluster));
+  }
+
+  /** Each tag `down` deletes by, with the droplet names that belong to it: the workers' pool, and with a controlPlane section each role's. */
+  private teardownPools(): { tag: string; names: RegExp }[] {
+    return [
+      { tag: this.tag, names: workerNameRegExp(this.pool) },
+      ...controlPlanePools(this.opts.cluster, this.pool).map((r) => ({ tag: r.pool.tags[0] ?? '', names: workerNameRegExp(r.pool) })),
+    ];
+  }
+
+  /** The droplets carrying the pools' tags now (each once): what `down` shows before it deletes them. */
   async taggedDroplets(): Promise<Droplet[]> {
-    return listDropletsByTag(await this.client(), this.tag);
+    const client = await this.client();
+    const seen = new Set<number>();
+    const out: Droplet[] = [];
+    for (const { tag } of this.teardownPools()) {
+      for (const d of await listDropletsByTag(client, tag)) {
+        if (seen.has(d.id)) continue;
+        seen.add(d.id);
+        out.push(d);
+      }
+    }
+    return out;
   }
 
   /**
@@ -217,24 +273,34 @@ export class DigitalOceanProvider implements Provider {
    * after the listing is not touched.
    */
   async destroy(confirm: (t: Teardown) => Promise<boolean>): Promise<DestroyResult> {
-    const tag = this.tag;
+    const pools = this.teardownPools();
+    const tags = [...new Set(pools.map((p) => p.tag))].join(' or ');
     const doomed = await this.taggedDroplets();
     const firewalls = await this.firewalls();
-    const fwName = firewallName(this.opts.cluster);
-    if (doomed.length === 0 && firewalls.length === 0) return { removed: [], message: `no droplets tagged ${tag} and no firewall ${fwName}: nothing to delete` };
-    const ours = workerNameRegExp(this.pool);
-    const foreign = doomed.filter((d) => !ours.test(d.name)).map((d) => d.name);
+    const balancers = await this.loadBalancers();
+    if (doomed.length === 0 && firewalls.length === 0 && balancers.length === 0) {
+      return { removed: [], message: `no droplets tagged ${tags}, no firewall ${firewallName(this.opts.cluster)} and no load balancer: nothing to delete` };
+    }
+    const tagOf = (d: Droplet): string => pools.find((p) => d.tags?.includes(p.tag))?.tag ?? this.tag;
+    // a droplet is ours when its name fits the pool of one of the tags it carries
+    const foreign = doomed.filter((d) => !pools.some((p) => d.tags?.includes(p.tag) && p.names.test(d.name))).map((d) => d.name);
     if (foreign.length > 0 && !this.opts.allTagged) {
       const shown = foreign.length > 5 ? `${foreign.slice(0, 5).join(', ')} and ${foreign.length - 5} more` : foreign.join(', ');
-      throw new InputError(`down: ${foreign.length} droplets tagged ${tag} are not workers of cluster ${this.opts.cluster.name} (${shown}); deleting by tag would remove them too`, {
+      throw new InputError(`down: ${foreign.length} droplets tagged ${tags} are not ${this.opts.cluster.controlPlane ? 'hosts' : 'workers'} of cluster ${this.opts.cluster.name} (${shown}); deleting by tag would remove them too`, {
         hint: 'give this pool its own first tag in provider.digitalocean.tags, or pass --all-tagged to delete them as well',
       });
     }
-    const what = `${doomed.length} droplets tagged ${tag}${firewalls.length ? ` and firewall ${fwName}` : ''}`;
+    const parts = [
+      `${doomed.length} droplets tagged ${tags}`,
+      ...(balancers.length ? [`load balancer ${balancers[0]!.name}`] : []),
+      ...(firewalls.length ? [`firewall${firewalls.length > 1 ? 's' : ''} ${[...new Set(firewalls.map((f) => f.name))].join(', ')}`] : []),
+    ];
+    const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}` : parts.join('');
     const summary = `delete ${what}`;
     const teardown: Teardown = {
       items: [
-        ...doomed.map((d) => ({ name: d.name, detail: `will be deleted (tag ${tag}, id ${d.id})` })),
+        ...doomed.map((d) => ({ name: d.name, detail: `will be deleted (tag ${tagOf(d)}, id ${d.id})` })),
+        ...balancers.map((l) => ({ name: `load balancer ${l.name}`, detail: `will be deleted (id ${l.id})` })),
         ...firewalls.map((f) => ({ name: `firewall ${f.name}`, detail: `will be deleted (id ${f.id})` })),
       ],
       summary,
@@ -243,14 +309,16 @@ export class DigitalOceanProvider implements Provider {
     };
     if (!(await confirm(teardown))) return { removed: [], message: 'nothing deleted' };
     // exactly what was shown, by id: nothing tagged or created after the listing
-    await this.deleteListed(doomed, firewalls);
+    await this.deleteListed(doomed, firewalls, balancers);
     return { removed: doomed.map((d) => d.name), message: `deleted ${what}` };
   }
 
-  /** Deletes exactly these droplets by id, then forgets their host keys, known_hosts lines and state. */
-  async deleteListed(doomed: readonly Droplet[], firewalls: readonly Firewall[] = []): Promise<void> {
+  /** Deletes exactly these droplets (then balancers, then firewalls) by id, then forgets their host keys, known_hosts lines and state. */
+  async deleteListed(doomed: readonly Droplet[], firewalls: readonly Firewall[] = [], balancers: readonly LoadBalancer[] = []): Promise<void> {
     const client = await this.client();
     for (const d of doomed) await deleteDropletIfPresent(client, d.id);
+    for (const l of balancers) await deleteLoadBalancer(client, l.id);
+    // a firewall the balancer's id is named in goes after it
     for (const f of firewalls) await deleteFirewall(client, f.id);
     const names = doomed.flatMap((d) => {
       const a = dropletAddresses(d);
