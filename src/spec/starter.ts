@@ -35,6 +35,20 @@ provider:
   #   domain: example.com          # workers are named k8s-worker-{index}.example.com
   # lab: { hosts: 3 }              # local systemd-nspawn machines (root, systemd-container, debootstrap)
 # workers: { count: 3 }            # for digitalocean; static hosts count themselves
+# Without controlPlane, the control plane exists already (kubernetes.apiServer, etcd.discovery).
+# With it, kubewright builds that too: an etcd cluster, kube-apiserver, kube-controller-manager
+# and kube-scheduler (docs/control-plane.md); leave kubernetes.apiServer and etcd.discovery out,
+# they are derived from the endpoint and the etcd members.
+# controlPlane:
+#   count: 3                       # 1, 3 or 5 (etcd keeps a majority only with an odd count)
+#   hosts:                         # static only; digitalocean makes droplets k8s-master-{index}.{domain}
+#     - { name: master-0, address: 192.0.2.20, privateAddress: 10.0.0.20 }
+#     - { name: master-1, address: 192.0.2.21, privateAddress: 10.0.0.21 }
+#     - { name: master-2, address: 192.0.2.22, privateAddress: 10.0.0.22 }
+#   # etcd: { count: 3 }           # etcd on hosts of its own (static: etcd.hosts); absent: on the masters
+#   endpoint:                      # 3 or 5 static masters: your balancer's name; digitalocean makes one
+#     dnsName: api.demo.example.com
+#     port: 6443
 etcd:
   discovery:
     endpoints: [https://10.0.0.2:2379]   # or digitaloceanTag: k8s-etcd

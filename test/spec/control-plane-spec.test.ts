@@ -106,3 +106,22 @@ test('workers find the etcd kubewright builds unless etcd.discovery says otherwi
   // a given discovery wins
   assert.deepEqual(parseCluster(`${withoutApiServer}${staticMasters(1)}`).etcd.discovery, { endpoints: ['https://10.0.0.2:2379'] });
 });
+
+test('the starter\'s commented controlPlane block parses once uncommented: three static masters, stacked etcd, the endpoint\'s name; workers then use the etcd it builds', () => {
+  const block = /^# controlPlane:\n(?:# .*\n)+/m.exec(starterSpec)?.[0];
+  assert.ok(block, 'init\'s starter carries a commented controlPlane block');
+  // uncomment it as a user would, and leave out the external control plane's settings it replaces
+  const text = starterSpec
+    .replace(block, block.replace(/^# /gm, ''))
+    .replace(/^ {2}apiServer: .*\n/m, '')
+    .replace(/^ {2}discovery:\n {4}endpoints: .*\n/m, '');
+  const c = parseCluster(text, 'cluster.yaml');
+  assert.equal(c.controlPlane?.count, 3);
+  assert.deepEqual(c.controlPlane?.etcd, { placement: 'stacked' });
+  assert.equal(c.kubernetes.apiServer, 'https://api.demo.example.com:6443');
+  assert.deepEqual(plannedHosts(c).filter((h) => h.role).map((h) => `${h.name}:${h.role}`), ['master-0:control-plane', 'master-1:control-plane', 'master-2:control-plane']);
+  assert.deepEqual(c.etcd.discovery.endpoints, ['https://10.0.0.20:2379', 'https://10.0.0.21:2379', 'https://10.0.0.22:2379']);
+  // its nested etcd line, uncommented too, moves etcd to hosts of its own (static: listed under etcd.hosts)
+  const external = issuesOf(text.replace('  # etcd: { count: 3 }', '  etcd: { count: 3 }'));
+  assert.deepEqual(external.map((i) => i.path), ['controlPlane.etcd.hosts']);
+});
