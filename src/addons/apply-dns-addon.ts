@@ -29,7 +29,12 @@ export function manifestObjects(files: readonly RenderedFile[]): KubernetesObjec
 }
 
 /** Applies every object in order (ServiceAccount and RBAC before the Deployment, as rendered). */
-export async function applyDnsAddon(kc: KubeConfig, manifests: readonly RenderedFile[]): Promise<AppliedObject[]> {
+export function applyDnsAddon(kc: KubeConfig, manifests: readonly RenderedFile[]): Promise<AppliedObject[]> {
+  return applyManifests(kc, manifests, 'DNS addon');
+}
+
+/** Applies every object of the rendered manifests in order; `label` names them in errors (e.g. `DNS addon`). */
+export async function applyManifests(kc: KubeConfig, manifests: readonly RenderedFile[], label: string): Promise<AppliedObject[]> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   const results: AppliedObject[] = [];
   for (const obj of manifestObjects(manifests)) {
@@ -40,15 +45,15 @@ export async function applyDnsAddon(kc: KubeConfig, manifests: readonly Rendered
     try {
       before = (await client.read({ apiVersion: obj.apiVersion ?? '', kind: obj.kind ?? '', metadata: { name, ...(namespace ? { namespace } : {}) } })).metadata?.resourceVersion;
     } catch (e) {
-      if (!isNotFound(e)) throw new KubewrightError(`DNS addon: reading ${what} failed: ${describeApiError(e)}`, { hint: 'check that the API server is up and the admin certificate is accepted (kubewright verify)' });
+      if (!isNotFound(e)) throw new KubewrightError(`${label}: reading ${what} failed: ${describeApiError(e)}`, { hint: 'check that the API server is up and the admin certificate is accepted (kubewright verify)' });
     }
     let after: string | undefined;
     try {
       after = (await client.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)).metadata?.resourceVersion;
     } catch (e) {
       // servers before 1.16 (the post's 1.8) have no server-side apply: 415 Unsupported Media Type
-      if ((e as { code?: number }).code !== 415) throw new KubewrightError(`DNS addon: applying ${what} failed: ${describeApiError(e)}`, { hint: 'check the API server log and that the admin certificate is in system:masters' });
-      after = await createOrReplace(client, obj, before, what);
+      if ((e as { code?: number }).code !== 415) throw new KubewrightError(`${label}: applying ${what} failed: ${describeApiError(e)}`, { hint: 'check the API server log and that the admin certificate is in system:masters' });
+      after = await createOrReplace(client, obj, before, what, label);
     }
     results.push({ kind: obj.kind ?? '', namespace, name, action: before === undefined ? 'created' : before === after ? 'unchanged' : 'configured' });
   }
@@ -56,11 +61,11 @@ export async function applyDnsAddon(kc: KubeConfig, manifests: readonly Rendered
 }
 
 /** Without server-side apply: create what is missing, replace the rest (the object as rendered wins). */
-async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObject, resourceVersion: string | undefined, what: string): Promise<string | undefined> {
+async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObject, resourceVersion: string | undefined, what: string, label: string): Promise<string | undefined> {
   try {
     if (resourceVersion === undefined) return (await client.create(obj, undefined, undefined, FIELD_MANAGER)).metadata?.resourceVersion;
     return (await client.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion } }, undefined, undefined, FIELD_MANAGER)).metadata?.resourceVersion;
   } catch (e) {
-    throw new KubewrightError(`DNS addon: ${resourceVersion === undefined ? 'creating' : 'replacing'} ${what} failed: ${describeApiError(e)}`, { hint: 'check the API server log and that the admin certificate may write kube-system' });
+    throw new KubewrightError(`${label}: ${resourceVersion === undefined ? 'creating' : 'replacing'} ${what} failed: ${describeApiError(e)}`, { hint: 'check the API server log and that the admin certificate may write kube-system' });
   }
 }

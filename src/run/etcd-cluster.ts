@@ -17,7 +17,6 @@ import type { BinarySource } from '../phases/manager.ts';
 import { ensureEtcdClusterPki, type EtcdClusterCredentials, type EtcdPkiOptions } from '../pki/etcd-member-pki.ts';
 import { bootstrapCluster, etcdClientUrl, etcdPaths, etcdPeerUrl, renderEtcdMember, type InitialClusterEntry } from '../render/etcd-member.ts';
 import { etcdBinariesFor } from '../render/release-binaries.ts';
-import type { RenderedHost } from '../render/types.ts';
 import { InputError, KubewrightError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { etcdMemberHosts, type Host } from '../spec/host.ts';
@@ -29,11 +28,11 @@ export interface EnsureEtcdOptions {
   binaries: BinarySource;
   pki?: EtcdPkiOptions | undefined;
   /**
-   * what the member host is given to apply: by default etcd's part alone. A stacked master also
-   * runs the API server: the caller merges both parts here, since the apply phases prune what a
-   * host's desired state no longer lists.
+   * what the member host is given to apply: by default etcd's part alone (files, units and
+   * binaries). A stacked master also runs the API server: the caller merges both parts here, since
+   * the apply phases prune what a host's desired state no longer lists.
    */
-  compose?: ((host: Host, etcd: RenderedHost) => RenderedHost) | undefined;
+  compose?: ((host: Host, etcd: HostTarget) => HostTarget) | undefined;
   quorumDeadlineMs?: number | undefined;
   waitActiveTimeoutSec?: number | undefined;
   onEvent?: ((e: HostEvent) => void) | undefined;
@@ -92,7 +91,8 @@ export async function ensureEtcdCluster(cluster: Cluster, hosts: readonly Host[]
     const kept = m.hasData && m.bootstrapEnv !== undefined
       ? { ...rendered, files: rendered.files.map((f) => (f.path === etcdPaths.bootstrapEnv ? { ...f, contents: m.bootstrapEnv! } : f)) }
       : rendered;
-    return { host: m.host, desired: opts.compose ? opts.compose(m.host, kept) : kept, binariesFor: (arch) => etcdBinariesFor(cluster, arch) };
+    const target: HostTarget = { host: m.host, desired: kept, binariesFor: (arch) => etcdBinariesFor(cluster, arch) };
+    return opts.compose ? opts.compose(m.host, target) : target;
   };
   const apply = async (targets: HostTarget[]): Promise<void> => {
     // members of a new cluster wait for each other (Type=notify is ready at quorum): all at once

@@ -1,5 +1,6 @@
-// `kubewright up`: the post's whole journey — provider → PKI → flannel config in etcd → apply
-// phases → DNS addon → (with prune) drain and remove the hosts that left the spec → verify, each step an UpPhase (up/up-phase.ts). Every step is idempotent,
+// `kubewright up`: the post's whole journey — provider → PKI → (with a controlPlane section) the
+// etcd cluster and the API servers → flannel config in etcd → apply phases → DNS addon → (with
+// prune) drain and remove the hosts that left the spec → verify, each step an UpPhase (up/up-phase.ts). Every step is idempotent,
 // so re-running after a failure continues from the current state. The result records what each
 // step changed.
 import type { KubewrightError } from '../errors.ts';
@@ -9,7 +10,9 @@ import { readAdminCredentials } from '../verify/admin-credentials.ts';
 import { readLookupTokenFile } from './lookup-token.ts';
 import { requireApiForDrain } from './node-ready.ts';
 import { applyHosts } from './up/apply-hosts.ts';
+import { controlPlane } from './up/control-plane.ts';
 import { dnsAddon } from './up/dns-addon.ts';
+import { etcdCluster } from './up/etcd-cluster.ts';
 import { etcdNetwork } from './up/etcd-network.ts';
 import { pki } from './up/pki.ts';
 import { provision } from './up/provision.ts';
@@ -21,7 +24,7 @@ import { verify } from './up/verify.ts';
 export type { UpEvent, UpHostSummary, UpOptions, UpPhase, UpResult } from './up/up-phase.ts';
 
 /** In order; each reads what the ones before it produced (UpContext.need). */
-export const upPhases: readonly UpPhase[] = [provision, pki, etcdNetwork, applyHosts, dnsAddon, removeNodes, verify];
+export const upPhases: readonly UpPhase[] = [provision, pki, etcdCluster, controlPlane, etcdNetwork, applyHosts, dnsAddon, removeNodes, verify];
 
 export const upSteps: readonly string[] = upPhases.map((p) => p.name);
 

@@ -435,8 +435,11 @@ function resolveControlPlane(spec: ParsedSpec, provider: ProviderSpec, workers: 
       endpoint = { url: `https://${first}:${port}`, address: first, port, source: 'first-master' };
     } else if (provider.kind === 'static') {
       add('controlPlane.endpoint', `is required with ${masters.count} static control-plane hosts: kubewright balances no static hosts`, undefined, 'give the address or DNS name of your load balancer in front of the masters, e.g. endpoint: { address: 203.0.113.30 }');
+    } else if (provider.kind === 'digitalocean' && masters.count > 1) {
+      // the API load balancer's IP, known once `up` has it (withLoadBalancerEndpoint); until then a name that resolves nowhere
+      endpoint = { url: `https://${pendingLoadBalancerHost(spec.metadata.name)}:${port}`, port, source: 'load-balancer' };
     } else {
-      add('controlPlane.endpoint', `is required with provider.${provider.kind} for now: kubewright does not create the API load balancer yet`, undefined, 'give a DNS name you point at the masters, e.g. endpoint: { dnsName: api.example.com }, or set kubernetes.apiServer');
+      add('controlPlane.endpoint', `is required with one provider.${provider.kind} master: its address is known only once the droplet exists`, undefined, 'give a DNS name you point at the master, e.g. endpoint: { dnsName: api.example.com }, set kubernetes.apiServer, or use count: 3 (the load balancer\'s IP becomes the endpoint)');
     }
   }
   if (!endpoint) return undefined;
@@ -446,6 +449,20 @@ function resolveControlPlane(spec: ParsedSpec, provider: ProviderSpec, workers: 
     etcd: external ? { placement: 'external', ...external } : { placement: 'stacked' },
     endpoint,
   };
+}
+
+/**
+ * The host of `kubernetes.apiServer` while a DigitalOcean API load balancer has no IP yet (before
+ * `up` made it): under `.invalid` (RFC 2606), so nothing can reach it by accident.
+ */
+export function pendingLoadBalancerHost(clusterName: string): string {
+  return `kubewright-${clusterName}-api.load-balancer.invalid`;
+}
+
+/** The endpoint is the DigitalOcean API load balancer's and its IP is not known yet (withLoadBalancerEndpoint gives it). */
+export function awaitsLoadBalancerIp(cluster: Pick<Cluster, 'controlPlane'>): boolean {
+  const e = cluster.controlPlane?.endpoint;
+  return e?.source === 'load-balancer' && e.address === undefined;
 }
 
 /** The etcd tag DigitalOcean etcd members carry (stacked masters too) when the spec names none: what etcd-lookup searches. */

@@ -34,14 +34,16 @@ after(async () => {
 // eslint-disable-next-line no-control-regex
 const ansi = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
-test('without a terminal up prints one plain [k/7] line per step event, and the failed step on stderr', async () => {
+test('without a terminal up prints one plain [k/9] line per step event, and the failed step on stderr', async () => {
   const r = await runCli('up', '-f', spec);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stdout, /^\[1\/7\] provision: 1 hosts ready \(0 created\)$/m);
-  assert.match(r.stdout, /^\[2\/7\] pki: \d+ issued \(ca, /m);
-  assert.match(r.stdout, /^\[3\/7\] etcd: skipped: no etcd\.discovery in the spec/m);
-  assert.match(r.stderr, /^\[4\/7\] apply: failed: ssh\.privateKeyPath: cannot read /m);
-  assert.doesNotMatch(r.stdout + r.stderr, /\[5\/7\]|\[6\/7\]|\[7\/7\]/, 'nothing after the failed step');
+  assert.match(r.stdout, /^\[1\/9\] provision: 1 hosts ready \(0 created\)$/m);
+  assert.match(r.stdout, /^\[2\/9\] pki: \d+ issued \(ca, /m);
+  assert.match(r.stdout, /^\[3\/9\] etcd-cluster: skipped: no controlPlane section/m);
+  assert.match(r.stdout, /^\[4\/9\] control-plane: skipped: no controlPlane section/m);
+  assert.match(r.stdout, /^\[5\/9\] etcd: skipped: no etcd\.discovery in the spec/m);
+  assert.match(r.stderr, /^\[6\/9\] apply: failed: ssh\.privateKeyPath: cannot read /m);
+  assert.doesNotMatch(r.stdout + r.stderr, /\[7\/9\]|\[8\/9\]|\[9\/9\]/, 'nothing after the failed step');
   assert.doesNotMatch(r.stdout, ansi, 'no terminal codes');
   assert.match(r.stdout, /^Up stopped at apply: /m);
 });
@@ -49,8 +51,8 @@ test('without a terminal up prints one plain [k/7] line per step event, and the 
 test('up -q prints no progress, only the failure and the final report', async () => {
   const r = await runCli('up', '-f', spec, '-q');
   assert.equal(r.code, 2, r.stderr);
-  assert.doesNotMatch(r.stdout, /\[\d\/7\]/);
-  assert.match(r.stderr, /^\[4\/7\] apply: failed: /m);
+  assert.doesNotMatch(r.stdout, /\[\d\/9\]/);
+  assert.match(r.stderr, /^\[6\/9\] apply: failed: /m);
   assert.match(r.stdout, /^NODE\s+PUBLIC/m);
   assert.match(r.stdout, /^Up stopped at apply: /m);
 });
@@ -71,6 +73,6 @@ test('on a terminal up draws listr2 rows: steps ticked with their result, the fa
   assert.match(lastFrame, /^↓ etcd: no etcd\.discovery in the spec/m);
   assert.match(lastFrame, /^✖ apply$/m);
   assert.match(lastFrame, /^↓ verify: not run$/m);
-  assert.doesNotMatch(text, /\[\d\/7\]/, 'no plain step lines on a terminal');
+  assert.doesNotMatch(text, /\[\d\/9\]/, 'no plain step lines on a terminal');
   assert.match(lastFrame, /^Up stopped at apply: /m);
 });

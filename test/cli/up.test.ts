@@ -17,10 +17,11 @@ test('up refuses an etcd tag without a read-only lookup token before touching an
   }
 });
 
-test('up --help names its seven steps in order and how to resume', async () => {
+test('up --help names its nine steps in order and how to resume', async () => {
   const r = await runCli('up', '--help');
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /1\. provision {2}2\. pki {2}3\. etcd {2}4\. apply {2}5\. dns {2}6\. remove {2}7\. verify/);
+  assert.match(r.stdout, /1\. provision {2}2\. pki {2}3\. etcd-cluster {2}4\. control-plane {2}5\. etcd {2}6\. apply {2}7\. dns {2}8\. remove {2}9\. verify/);
+  assert.match(r.stdout, /^ {2}control-plane {2}kube-apiserver, controller-manager, scheduler on the masters; waits for \/readyz$/m);
   assert.match(r.stdout, /run `up` again/);
 });
 

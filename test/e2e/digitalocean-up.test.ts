@@ -290,7 +290,7 @@ test('up creates the droplets in one call, trusts their injected host keys from 
   const r = await cli(...upArgs());
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nwatcher errors: ${watchErrors.join('\n')}\ntimeline (ms): ${timeline.join(', ')}\nkubelets: ${[...nodes.values()].map((n) => n.stderr.join('')).join('')}`);
   assert.deepEqual(watchErrors, []);
-  for (const step of ['provision', 'pki', 'etcd', 'apply', 'dns', 'remove', 'verify']) assert.match(r.stdout, new RegExp(`^\\[\\d/7\\] ${step}: `, 'm'));
+  for (const step of ['provision', 'pki', 'etcd-cluster', 'control-plane', 'etcd', 'apply', 'dns', 'remove', 'verify']) assert.match(r.stdout, new RegExp(`^\\[\\d/9\\] ${step}: `, 'm'));
 
   const counts = sim.counts();
   console.log(`first up: ${counts.total} DigitalOcean API calls, ${counts.creates} droplet create(s): ${JSON.stringify(counts.byRoute)}`);

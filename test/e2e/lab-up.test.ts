@@ -117,8 +117,8 @@ artifacts:
       assert.equal(result.verify?.ok, true, log);
       // the leases the stand-in flanneld wrote were part of up's verify
       assert.deepEqual(result.verify.flannel && { checked: result.verify.flannel.checked, ok: result.verify.flannel.ok }, { checked: true, ok: true }, log);
-      // progress: one [k/7] line per step, in order (on stderr, since stdout carries the JSON)
-      const seen = ['provision', 'pki', 'etcd', 'apply', 'dns', 'remove', 'verify'].map((s, i) => r.stderr.indexOf(`[${i + 1}/7] ${s}:`));
+      // progress: one [k/9] line per step, in order (on stderr, since stdout carries the JSON)
+      const seen = ['provision', 'pki', 'etcd-cluster', 'control-plane', 'etcd', 'apply', 'dns', 'remove', 'verify'].map((s, i) => r.stderr.indexOf(`[${i + 1}/9] ${s}:`));
       assert.ok(seen.every((at, i) => at >= 0 && (i === 0 || at > (seen[i - 1] ?? 0))), `step lines in order\n${r.stderr}`);
       return { ok: result.ok, log, unchangedHosts: result.hosts.filter((h) => h.status === 'unchanged').length, dns: result.dns ?? [], networkUnchanged: result.etcd?.action === 'unchanged' };
     }
@@ -267,10 +267,10 @@ artifacts:
     // the steps' own events: each step runs and ends ok (remove: skipped, no host left the spec), in up's order
     const own = events.filter((e) => e.host === undefined);
     const ends = own.filter((e) => e.status !== 'running').map((e) => `${e.step} ${e.status}`);
-    assert.deepEqual(ends, ['provision ok', 'pki ok', 'etcd ok', 'apply ok', 'dns ok', 'remove skipped', 'verify ok'], r.stdout);
+    assert.deepEqual(ends, ['provision ok', 'pki ok', 'etcd-cluster skipped', 'control-plane skipped', 'etcd ok', 'apply ok', 'dns ok', 'remove skipped', 'verify ok'], r.stdout);
     assert.ok(own.every((e) => e.phase === e.step), 'a step\'s own event names the step as its phase');
     const steps = events.map((e) => e.step);
-    assert.deepEqual(steps.filter((s, i) => s !== steps[i - 1]), ['provision', 'pki', 'etcd', 'apply', 'dns', 'remove', 'verify'], 'events never go back to an earlier step');
+    assert.deepEqual(steps.filter((s, i) => s !== steps[i - 1]), ['provision', 'pki', 'etcd-cluster', 'control-plane', 'etcd', 'apply', 'dns', 'remove', 'verify'], 'events never go back to an earlier step');
     // inside apply, each host connects, gathers, plans and is done with nothing to change
     for (const h of hosts) {
       const mine = events.filter((e) => e.host === h.name);

@@ -57,7 +57,7 @@ test('a phase that needs what no earlier phase produced fails naming the missing
   assert.equal(result.failedStep, 'consume');
 });
 
-test('up runs provision, pki, etcd, apply, dns, verify in that order', () => {
-  assert.deepEqual(upSteps, ['provision', 'pki', 'etcd', 'apply', 'dns', 'remove', 'verify']);
+test('up runs provision, pki, etcd-cluster, control-plane, etcd, apply, dns, remove, verify in that order', () => {
+  assert.deepEqual(upSteps, ['provision', 'pki', 'etcd-cluster', 'control-plane', 'etcd', 'apply', 'dns', 'remove', 'verify']);
   assert.ok(upPhases.every((p) => p.title.length > 0));
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SpecError } from '../../src/errors.ts';
-import { parseCluster } from '../../src/spec/cluster.ts';
+import { awaitsLoadBalancerIp, parseCluster } from '../../src/spec/cluster.ts';
+import { withLoadBalancerEndpoint } from '../../src/spec/control-plane-droplets.ts';
 import { etcdMemberHosts } from '../../src/spec/host.ts';
 import { starterSpec } from '../../src/spec/starter.ts';
 import { plannedHosts } from '../../src/providers/provider.ts';
@@ -75,9 +76,19 @@ test('lab: masters and etcd hosts follow the workers on the bridge; the endpoint
   assert.deepEqual(etcdMemberHosts(c, hosts).map((h) => h.name), ['demo-e0', 'demo-e1', 'demo-e2']);
 });
 
-test('digitalocean: droplet names per role; without the load balancer an endpoint is required', () => {
+test('digitalocean: droplet names per role; three masters without an endpoint wait for the load balancer\'s IP, one needs an endpoint', () => {
   const doSpec = withoutApiServer.replace(/provider:\n {2}static:\n(?: {4}.*\n)+/, 'provider:\n  digitalocean: { domain: example.com }\nworkers: { count: 2 }\n');
-  assert.deepEqual(issuesOf(`${doSpec}controlPlane: { count: 3 }\n`).map((i) => i.path), ['controlPlane.endpoint']);
+  const balanced = parseCluster(`${doSpec}controlPlane: { count: 3 }\n`);
+  assert.equal(balanced.controlPlane?.endpoint.source, 'load-balancer');
+  assert.equal(awaitsLoadBalancerIp(balanced), true);
+  // until up knows the balancer's IP, apiServer names a host under .invalid (RFC 2606): reachable by nothing
+  assert.equal(balanced.kubernetes.apiServer, 'https://kubewright-demo-api.load-balancer.invalid:6443');
+  const withIp = withLoadBalancerEndpoint(balanced, '203.0.113.40');
+  assert.equal(withIp.kubernetes.apiServer, 'https://203.0.113.40:6443');
+  assert.equal(awaitsLoadBalancerIp(withIp), false);
+  const single = issuesOf(`${doSpec}controlPlane: { count: 1 }\n`);
+  assert.deepEqual(single.map((i) => i.path), ['controlPlane.endpoint']);
+  assert.match(single[0]?.message ?? '', /one provider\.digitalocean master/);
   const c = parseCluster(`${doSpec}controlPlane: { count: 1, endpoint: { dnsName: api.example.com } }\n`);
   assert.deepEqual(plannedHosts(c).map((h) => `${h.name}:${h.role ?? 'worker'}`), ['k8s-worker-0.example.com:worker', 'k8s-worker-1.example.com:worker', 'k8s-master-0.example.com:control-plane']);
 });

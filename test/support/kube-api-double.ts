@@ -62,6 +62,12 @@ export interface KubeApiDoubleOptions {
   serverSideApply?: boolean;
   /** /readyz fails with this check marked [-] */
   failingReadyzCheck?: string;
+  /**
+   * anonymous clients (no certificate, or one the CA did not sign) may GET /readyz, /livez and
+   * /healthz and get 401 elsewhere, as kube-apiserver with anonymous auth limited to the health
+   * paths (AuthenticationConfiguration); default: the TLS handshake refuses them
+   */
+  anonymousHealth?: boolean;
   /** componentstatuses reported Unhealthy, by name (scheduler, controller-manager, etcd-0), with the error each reports */
   unhealthyComponents?: Record<string, string>;
   /** how long a deleted or evicted pod stays (terminating, with a deletionTimestamp) before it is gone; default 0 */
@@ -144,7 +150,7 @@ export class KubeApiDouble {
   }
 
   async start(): Promise<string> {
-    this.server = createServer({ ca: this.opts.caPem, cert: this.opts.certPem, key: this.opts.keyPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    this.server = createServer({ ca: this.opts.caPem, cert: this.opts.certPem, key: this.opts.keyPem, requestCert: true, rejectUnauthorized: !this.opts.anonymousHealth }, (req, res) => {
       void this.handle(req, res);
     });
     // a rejected client never reaches handle(); count it so tests can see the attempt
@@ -216,7 +222,8 @@ export class KubeApiDouble {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const peer = (req.socket as TLSSocket).getPeerCertificate();
+    const socket = req.socket as TLSSocket;
+    const peer = socket.authorized ? socket.getPeerCertificate() : { subject: { CN: 'system:anonymous', O: 'system:unauthenticated' } as Record<string, string | string[] | undefined> };
     const user = typeof peer.subject?.CN === 'string' ? peer.subject.CN : String(peer.subject?.CN ?? '');
     const o = peer.subject?.O as string | string[] | undefined;
     const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
@@ -230,6 +237,7 @@ export class KubeApiDouble {
     };
     try {
       const body = await readBody(req);
+      if (!socket.authorized && !['/readyz', '/livez', '/healthz'].includes(url.pathname)) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
       const r = this.route(call.method, url, req.headers['content-type'] ?? '', body, { user, groups }, call, req.headers.accept ?? '');
       send(r.status, r.body, r.type);
     } catch (e) {

@@ -31,6 +31,7 @@ interface UpCliOptions {
   maxUnavailable: string;
   drain?: boolean;
   nodeReadyTimeout: string;
+  controlPlaneTimeout: string;
   drainTimeout: string;
   forceDrain?: boolean;
   output: string;
@@ -42,7 +43,8 @@ interface UpProgress {
   step(e: UpEvent): void;
   /** a step's detail as it goes (the provider's polling, droplets created) */
   detail(step: string, message: string): void;
-  host(e: HostEvent): void;
+  /** a host's progress inside a step (apply's, or the control plane's on the masters and etcd members) */
+  host(e: HostEvent, step?: string): void;
   close(): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ function upProgress(io: Io, mode: 'terminal' | 'lines' | 'stderr' | 'quiet' | 'e
     return {
       step: (e) => event({ step: e.step, phase: e.step, status: e.status, message: e.message }),
       detail: (step, message) => event({ step, phase: step, status: 'running', message }),
-      host: (e) => event({ step: 'apply', ...e }),
+      host: (e, step = 'apply') => event({ step, ...e }),
       close: async () => undefined,
     };
   }
@@ -67,7 +69,7 @@ function upProgress(io: Io, mode: 'terminal' | 'lines' | 'stderr' | 'quiet' | 'e
     return {
       step: (e) => (e.status === 'running' ? list.update(e.step, e.message) : list.end(e.step, e.status, e.message)),
       detail: (step, message) => list.update(step, message),
-      host: (e) => list.update('apply', `${e.host}: ${e.phase === 'done' ? '' : `${e.phase}: `}${e.message.split('\n')[0]}`),
+      host: (e, step = 'apply') => list.update(step, `${e.host}: ${e.phase === 'done' ? '' : `${e.phase}: `}${e.message.split('\n')[0]}`),
       close: () => list.close(),
     };
   }
@@ -94,6 +96,8 @@ function summaryLines(r: UpResult): string[] {
     r.provision?.firewall && r.provision.firewall.action !== 'unchanged' ? `firewall ${r.provision.firewall.name} ${r.provision.firewall.action}` : undefined,
     r.provision && r.provision.created.length > 0 ? `${r.provision.created.length} hosts created` : undefined,
     r.pki && r.pki.issued.length > 0 ? `${r.pki.issued.length} certificates issued` : undefined,
+    r.etcdCluster && r.etcdCluster.mode !== 'converge' ? `etcd cluster ${r.etcdCluster.mode === 'bootstrap' ? 'formed' : `joined by ${r.etcdCluster.added.join(', ')}`}` : undefined,
+    r.controlPlane && r.controlPlane.masters.some((m) => m.status === 'changed') ? `${r.controlPlane.masters.filter((m) => m.status === 'changed').length} masters changed` : undefined,
     r.etcd && r.etcd.action !== 'unchanged' && r.etcd.action !== 'skipped' ? `flannel network config ${r.etcd.action}d` : undefined,
     r.hosts.some((h) => h.status === 'changed') ? `${r.hosts.filter((h) => h.status === 'changed').length} hosts changed` : undefined,
     r.dns && r.dns.some((o) => o.action !== 'unchanged') ? `${r.dns.filter((o) => o.action !== 'unchanged').length} DNS objects applied` : undefined,
@@ -105,7 +109,7 @@ function summaryLines(r: UpResult): string[] {
 export function registerUp(program: Command, io: Io): void {
   program
     .command('up')
-    .description('the whole journey: hosts (provider) → PKI → flannel config in etcd → apply → DNS addon → verify; safe to re-run')
+    .description('the whole journey: hosts (provider) → PKI → (controlPlane section) etcd cluster → API servers → flannel config in etcd → apply → DNS addon → verify; safe to re-run')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .addOption(lockTimeoutOption())
     .option('--token-file <path>', 'DigitalOcean API token file (default: $DIGITALOCEAN_ACCESS_TOKEN)')
@@ -121,6 +125,7 @@ export function registerUp(program: Command, io: Io): void {
     .option('--max-unavailable <n>', maxUnavailableHelp, '1')
     .option('--drain', 'cordon and drain each host whose change restarts the kubelet or the runtime before its change (eviction API, PodDisruptionBudgets respected, DaemonSet pods skipped), uncordon it once it is back')
     .option('--node-ready-timeout <duration>', 'how long a restarted host\'s Node may take to be Ready with the new kubelet before the rollout stops', '5m')
+    .option('--control-plane-timeout <duration>', 'with a controlPlane section: how long every kube-apiserver (each master and the endpoint) may take to answer /readyz', '3m')
     .option('--drain-timeout <duration>', 'with --prune or --drain: give up draining a node after this long (PodDisruptionBudgets may hold evictions back)', '5m')
     .option('--force-drain', 'with --prune or --drain: also evict pods no controller manages (they are not recreated anywhere)')
     .option('--poll-interval <duration>', 'DigitalOcean: between list-by-tag polls while droplets boot', '5s')
@@ -132,7 +137,7 @@ export function registerUp(program: Command, io: Io): void {
       'after',
       `
 Steps: ${upSteps.map((s, i) => `${i + 1}. ${s}`).join('  ')}
-${upPhases.map((p) => `  ${p.name.padEnd(10)}${p.title}`).join('\n')}
+${upPhases.map((p) => `  ${p.name.padEnd(15)}${p.title}`).join('\n')}
 Each step is idempotent, so after a failure fix the cause and run \`up\` again: it continues from
 the current state, and a second \`up\` on a converged cluster changes nothing.
 Progress: listr2 rows on a terminal; \`[k/n]\` lines otherwise (on stderr with -o json);
@@ -161,6 +166,7 @@ Examples:
       const parallel = parseParallel(opts.parallel);
       const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
       const nodeReadyTimeoutMs = durationFlag('--node-ready-timeout', opts.nodeReadyTimeout, { example: '5m or 90s' });
+      const controlPlaneReadyTimeoutMs = durationFlag('--control-plane-timeout', opts.controlPlaneTimeout, { example: '3m or 90s' });
       const cluster = await loadClusterFile(opts.file);
       await holdClusterLock(cluster, 'up', opts.lockTimeout);
       const json = opts.output === 'json';
@@ -185,6 +191,7 @@ Examples:
         maxUnavailable,
         drainBeforeChange: opts.drain ?? false,
         nodeReadyTimeoutMs,
+        controlPlaneReadyTimeoutMs,
         onEvent: progress.step,
         onHostEvent: progress.host,
       });

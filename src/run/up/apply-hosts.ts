@@ -1,13 +1,12 @@
 // Step 4: apply's host phases on every host (files, binaries, units), with the PKI and lookup
 // token settled by the earlier steps.
 import { KubewrightError } from '../../errors.ts';
-import type { Cluster } from '../../spec/cluster.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
 import { nodeCycleAfterProbe, refuseDrainWithoutApi } from '../node-ready.ts';
 import { describeError } from '../plan-report.ts';
-import { prepareRun } from '../prepare-run.ts';
 import { runHosts } from '../run-hosts.ts';
 import { checkKubeletSkew } from '../version-skew.ts';
+import { preparedRun } from './prepared-run.ts';
 import type { UpPhase } from './up-phase.ts';
 
 export const applyHosts: UpPhase = {
@@ -16,13 +15,7 @@ export const applyHosts: UpPhase = {
   plan: (ctx) => ({ run: `files, binaries and units on ${ctx.need('hosts').length} hosts` }),
   async run(ctx, say) {
     const { cluster, opts } = ctx;
-    const hosts = ctx.need('hosts');
-    const prepared = await prepareRun(cluster, {
-      mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts, cacheDir: opts.cacheDir,
-      settled: { credentials: ctx.need('pki').credentials, lookupToken: ctx.lookupToken }, waitForSshMs: opts.waitForSshMs ?? defaultWaitForSshMs(cluster),
-    });
-    ctx.put('prepared', prepared);
-    ctx.result.kubernetesVersion = prepared.resolvedKubernetesVersion;
+    const prepared = await preparedRun(ctx);
     // as apply does: refuse a kubelet the API server's version does not allow, and roll a change that
     // restarts the kubelet or the runtime out host by host, waiting for each Node to come back
     const pki = ctx.need('pki');
@@ -57,8 +50,3 @@ export const applyHosts: UpPhase = {
     return changed === 0 ? 'every host unchanged' : `${changed} host(s) changed, ${outcomes.length - changed} unchanged`;
   },
 };
-
-/** Droplets turn `active` before cloud-init has started sshd; static and lab hosts answer at once. */
-function defaultWaitForSshMs(cluster: Cluster): number {
-  return cluster.provider.kind === 'digitalocean' || cluster.provider.kind === 'terraform' ? 5 * 60_000 : 0;
-}

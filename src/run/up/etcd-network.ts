@@ -1,5 +1,6 @@
-// Step 3: flannel's network config in etcd. The etcd connection is resolved once, here, for the
-// config and for verify's lease check.
+// Step 5: flannel's network config in etcd. The etcd connection is resolved once, here, for the
+// config and for verify's lease check: the etcd cluster kubewright built (the etcd-cluster step's
+// members and client certificate) with a controlPlane section, else etcd.discovery.
 import { resolveEtcdConnection } from '../../etcd/etcd-connection.ts';
 import { openEtcdStore } from '../../etcd/etcd-store.ts';
 import { writeFlannelNetworkConfig } from '../../etcd/flannel-network-config.ts';
@@ -12,6 +13,7 @@ export const etcdNetwork: UpPhase = {
   name: 'etcd',
   title: "flannel's network config in etcd",
   plan: (ctx) => {
+    if (ctx.cluster.controlPlane) return { run: `${ctx.cluster.etcd.prefix}/config in the new etcd cluster via the ${ctx.cluster.etcd.api} API` };
     const { endpoints, digitaloceanTag } = ctx.cluster.etcd.discovery;
     if (!endpoints?.length && !digitaloceanTag) return { skip: noDiscovery };
     return { run: `${ctx.cluster.etcd.prefix}/config via the ${ctx.cluster.etcd.api} API` };
@@ -23,7 +25,8 @@ export const etcdNetwork: UpPhase = {
   async run(ctx, say) {
     const { cluster, opts } = ctx;
     const provider = opts.provider;
-    const conn = await resolveEtcdConnection(cluster, { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: provider?.tokenFile, apiUrl: provider?.apiUrl, env: provider?.env }) });
+    const built = cluster.controlPlane ? ctx.need('etcdCluster') : undefined;
+    const conn = built?.connection ?? await resolveEtcdConnection(cluster, { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: provider?.tokenFile, apiUrl: provider?.apiUrl, env: provider?.env }) });
     ctx.put('etcd', conn);
     say(`${cluster.etcd.prefix}/config at ${conn.endpoints.join(', ')}`);
     const store = openEtcdStore(cluster.etcd.api, conn);

@@ -1,7 +1,25 @@
-// Step 1: the hosts, from the provider (created when missing for DigitalOcean, lab and Terraform).
+// Step 1: the hosts, from the provider (created when missing for DigitalOcean, lab and Terraform),
+// and the cluster as they settle it: with the API load balancer's IP as the endpoint when the
+// provider keeps one, before the PKI step, so the serving certificate has that IP and every
+// kubeconfig names it.
 import { KubewrightError } from '../../errors.ts';
+import type { ProviderReport } from '../../providers/provider.ts';
 import { providerFor } from '../../providers/provider-for.ts';
+import { awaitsLoadBalancerIp, type Cluster } from '../../spec/cluster.ts';
+import { withLoadBalancerEndpoint } from '../../spec/control-plane-droplets.ts';
 import type { UpPhase } from './up-phase.ts';
+
+/** The cluster with the endpoint the provider's load balancer gives; an endpoint still waiting for one is an error. */
+export function settleEndpoint(cluster: Cluster, report: Pick<ProviderReport, 'loadBalancer'>): Cluster {
+  const lb = report.loadBalancer;
+  const settled = lb ? withLoadBalancerEndpoint(cluster, lb.ip) : cluster;
+  if (awaitsLoadBalancerIp(settled)) {
+    throw new KubewrightError(`provision: the API endpoint is the load balancer's IP, and ${cluster.provider.kind} reported no load balancer`, {
+      hint: 're-run `kubewright up`; or give controlPlane.endpoint (a DNS name or address in front of the masters)',
+    });
+  }
+  return settled;
+}
 
 export const provision: UpPhase = {
   name: 'provision',
@@ -9,7 +27,7 @@ export const provision: UpPhase = {
   plan: (ctx) => ({ run: `${ctx.cluster.provider.kind}: ensuring ${ctx.cluster.workers.count || 'the listed'} hosts` }),
   async run(ctx) {
     // prune is the remove step's (drain before destroy), never a delete inside the provider's ensure
-    const { hosts, report } = await providerFor(ctx.cluster, { ...ctx.opts.provider, prune: false }).ensure();
+    const { hosts, report } = await providerFor(ctx.spec, { ...ctx.opts.provider, prune: false }).ensure();
     ctx.result.provision = report;
     ctx.result.hosts = hosts.map((h) => ({ name: h.name, publicAddress: h.publicAddress ?? h.address, privateAddress: h.privateAddress, status: 'planned', actions: 0 }));
     const unaddressed = hosts.filter((h) => !h.address);
@@ -17,6 +35,9 @@ export const provision: UpPhase = {
       throw new KubewrightError(`provision: no address for ${unaddressed.map((h) => h.name).join(', ')}`, { hint: 're-run `kubewright up`; the provider may still be assigning addresses' });
     }
     ctx.put('hosts', hosts);
-    return `${hosts.length} hosts ready (${report.created.length} created)`;
+    const settled = settleEndpoint(ctx.spec, report);
+    ctx.put('cluster', settled);
+    const lb = report.loadBalancer ? `; API load balancer ${report.loadBalancer.name} at ${report.loadBalancer.ip} (${report.loadBalancer.action})` : '';
+    return `${hosts.length} hosts ready (${report.created.length} created)${lb}`;
   },
 };

@@ -14,6 +14,7 @@ import type { Host } from '../../spec/host.ts';
 import type { AppliedObject } from '../../addons/apply-dns-addon.ts';
 import type { VerifyReport } from '../../verify/verify-cluster.ts';
 import { KubewrightError } from '../../errors.ts';
+import type { EtcdClusterReport } from '../etcd-cluster.ts';
 import type { PreparedRun } from '../prepare-run.ts';
 import type { HostEvent, HostOutcome } from '../run-hosts.ts';
 import type { ProgressStatus } from '../progress-event.ts';
@@ -30,6 +31,8 @@ export interface UpOptions {
   /** change flannel's network config even though nodes hold leases */
   forceNetwork?: boolean;
   waitActiveTimeoutSec?: number;
+  /** how long the control-plane step waits for every kube-apiserver to answer ready (default 3 min) */
+  controlPlaneReadyTimeoutMs?: number;
   /** keep retrying SSH while a new host's sshd is not up yet; default 5 min for DigitalOcean and Terraform hosts, 0 otherwise */
   waitForSshMs?: number | undefined;
   cacheDir?: string | undefined;
@@ -51,7 +54,8 @@ export interface UpOptions {
   /** how long apply waits for a changed host's Node to be Ready with the new kubelet (default 5 min) */
   nodeReadyTimeoutMs?: number;
   onEvent?: (e: UpEvent) => void;
-  onHostEvent?: (e: HostEvent) => void;
+  /** a host's progress; `step` names the step when it is not apply (etcd-cluster, control-plane) */
+  onHostEvent?: (e: HostEvent, step?: string) => void;
 }
 
 /** A step's own progress: `running` (maybe several, as it goes), then one of ok, skipped, failed. */
@@ -81,6 +85,10 @@ export interface UpResult {
   hosts: UpHostSummary[];
   pki?: { issued: CertDecision[]; kept: number } | undefined;
   etcd?: (Pick<NetworkConfigResult, 'key' | 'action' | 'changes'> & { endpoints: string[] }) | { action: 'skipped'; reason: string } | undefined;
+  /** the etcd cluster kubewright builds (controlPlane section): how it went, per member */
+  etcdCluster?: Pick<EtcdClusterReport, 'mode' | 'added' | 'members'> | undefined;
+  /** the API servers kubewright builds: what applying each master did, and the endpoint /readyz answered on */
+  controlPlane?: { endpoint: string; masters: { name: string; status: HostOutcome['status'] }[]; rbac: AppliedObject[] } | undefined;
   kubernetesVersion?: string | undefined;
   dns?: AppliedObject[] | undefined;
   /** the hosts that left the spec: removed (with prune: the steps run) or kept */
@@ -90,27 +98,41 @@ export interface UpResult {
 
 /** What earlier steps hand to later ones; each slot is written once by the step named in `producers`. */
 export interface UpSlots {
+  /** the cluster once provision knows what the spec left open: the API load balancer's IP as the endpoint */
+  cluster: Cluster;
   hosts: Host[];
   pki: ClusterPki;
   /** undefined when the spec has no etcd.discovery */
   etcd: EtcdConnection | undefined;
+  /** the etcd cluster kubewright built; undefined without a controlPlane section */
+  etcdCluster: EtcdClusterReport | undefined;
   prepared: PreparedRun;
   kubeConfig: KubeConfig;
 }
 
-const producers: Record<keyof UpSlots, string> = { hosts: 'provision', pki: 'pki', etcd: 'etcd', prepared: 'apply', kubeConfig: 'dns' };
+const producers: Record<keyof UpSlots, string> = { cluster: 'provision', hosts: 'provision', pki: 'pki', etcdCluster: 'etcd-cluster', etcd: 'etcd', prepared: 'apply', kubeConfig: 'dns' };
 
 export class UpContext {
   private readonly slots = new Map<keyof UpSlots, unknown>();
 
   constructor(
-    readonly cluster: Cluster,
+    /** the cluster as the spec says; `cluster` is what the steps so far have settled */
+    readonly spec: Cluster,
     readonly opts: UpOptions,
     /** what each step did, as `up --output json` prints it; steps record into it */
     readonly result: UpResult,
     /** the etcd-lookup token, read before any step so a bad flag costs no host */
     readonly lookupToken: string | undefined,
   ) {}
+
+  /**
+   * The cluster every step works on: the spec's until provision has run, then the one it settled
+   * (the 'cluster' slot: the load balancer's IP as the API endpoint, so the serving certificate and
+   * every kubeconfig name it). Never a mutated spec.
+   */
+  get cluster(): Cluster {
+    return this.slots.has('cluster') ? (this.slots.get('cluster') as Cluster) : this.spec;
+  }
 
   put<K extends keyof UpSlots>(key: K, value: UpSlots[K]): void {
     if (this.slots.has(key)) throw new Error(`up: ${key} was already set (by ${producers[key]}); a step may set it once`);

@@ -2,6 +2,7 @@
 import { VerifyError } from '../../errors.ts';
 import { flannelLeaseMapper } from '../../etcd/flannel-leases.ts';
 import { verifyCluster, verifyUntil } from '../../verify/verify-cluster.ts';
+import { workerHosts } from '../../spec/host.ts';
 import type { UpPhase } from './up-phase.ts';
 
 export const verify: UpPhase = {
@@ -16,7 +17,8 @@ export const verify: UpPhase = {
     const { cluster } = ctx;
     const etcd = ctx.need('etcd');
     const flannelLeases = etcd === undefined ? undefined : flannelLeaseMapper(cluster, etcd);
-    const hosts = ctx.need('hosts');
+    // the workers run the kubelets: masters and etcd hosts register no Node
+    const hosts = workerHosts(ctx.need('hosts'));
     const kubeConfig = ctx.need('kubeConfig');
     const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig, flannelLeases }), ctx.opts.verifyWaitMs ?? 0);
     ctx.result.verify = report;
