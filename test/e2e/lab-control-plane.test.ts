@@ -1,0 +1,226 @@
+// End to end: `kubewright up` with a controlPlane section on the lab provider (issue 15's journey):
+// one master (<name>-m0) and one worker (<name>-w0), systemd-nspawn machines with real systemd
+// and sshd. What is real: the etcd cluster on the master (Debian's etcd served from the test
+// mirror in etcd's release layout, kubewright's peer/server/client certificates from etcd's CA),
+// kubewright's PKI, SSH and apply phases, the worker's containerd/runc/CNI plugins (Debian's), the
+// TLS every client below verifies.
+// TEST DOUBLES (served as the mirror's binaries; test/e2e/stand-in-control-plane-lab.ts): the
+// kube-apiserver stand-in reads every file its flags name, pairs each key with its certificate,
+// has its etcd client certificate accepted by the real etcd, then forwards TCP 6443 to the
+// Kubernetes API TEST DOUBLE (test/support/kube-api-double.ts) on this machine, which serves
+// kubewright's own kube-apiserver certificate and key; the controller-manager and scheduler
+// stand-ins reach it through their rendered kubeconfigs; the worker runs the STAND-IN KUBELET and
+// STAND-IN FLANNELD of the lab e2e (test/e2e/lab-mirror.ts).
+// Assertions resting on the doubles: that /readyz answers (the API double answers it), that the
+// worker's Node is Ready (the stand-in kubelet's heartbeats, stored by the API double), that the
+// RBAC objects were accepted (the API double validates them against the upstream schema), and
+// that the controller-manager and scheduler connected (the API double records their CN). Real:
+// the etcd members, the flannel config in the new etcd, the serving certificate clients verify
+// through the endpoint, and that a re-run restarts nothing (systemd's InvocationIDs). Needs root.
+import assert from 'node:assert/strict';
+import { X509Certificate, randomBytes, createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { after, before, describe, test } from 'node:test';
+import { listEtcdMembers } from '../../src/etcd/etcd-membership.ts';
+import { EtcdV3Store } from '../../src/etcd/etcd-v3-store.ts';
+import { readEtcdCa } from '../../src/pki/cluster-ca.ts';
+import { controlPlaneCertNames } from '../../src/pki/control-plane-certificates.ts';
+import { issueCertificate } from '../../src/pki/issue-certificate.ts';
+import { barePaths, resolvePkiDir } from '../../src/pki/pki-files.ts';
+import { LabProvider } from '../../src/providers/lab/lab-provider.ts';
+import { KUBELET_API_ROLE } from '../../src/render/control-plane/kubelet-api-rbac.ts';
+import { binariesFor, controlPlaneBinariesFor, etcdBinariesFor } from '../../src/render/release-binaries.ts';
+import type { UpResult } from '../../src/run/up.ts';
+import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
+import type { Host } from '../../src/spec/host.ts';
+import { probeApiServer } from '../../src/verify/api-server-ready.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { buildEtcdMirror, debianEtcdVersion } from '../support/etcd-mirror.ts';
+import { freePort } from '../support/free-port.ts';
+import { freeSubnet } from '../support/free-subnet.ts';
+import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
+import { KubeApiDouble } from '../support/kube-api-double.ts';
+import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
+import { buildLabMirror } from './lab-mirror.ts';
+import { standInApiServer, standInKubeClient } from './stand-in-control-plane-lab.ts';
+
+const kubernetesVersion = '1.36.2';
+const masterUnits = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+const workerUnits = ['containerd', 'kubelet', 'flanneld', 'kube-proxy'];
+
+function missingPrerequisite(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root (systemd-nspawn, bridges)';
+  for (const f of ['/usr/bin/systemd-nspawn', '/usr/bin/etcd', '/usr/bin/containerd', '/usr/sbin/runc', '/usr/lib/cni/bridge']) {
+    if (!existsSync(f)) return `needs ${f} (Debian packages systemd-container etcd-server containerd runc containernetworking-plugins)`;
+  }
+  return false;
+}
+
+const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
+const mirrorPath = (dir: string, url: string): string => join(dir, new URL(url).host, new URL(url).pathname);
+
+describe('kubewright up builds a control plane on lab machines, end to end', { skip: missingPrerequisite() }, () => {
+  const tag = randomBytes(2).toString('hex');
+  const name = `cp${tag}`;
+  const bridge = `kwcp${tag}`;
+  let dir = '';
+  let spec = '';
+  let cluster: Cluster;
+  let provider: LabProvider | undefined;
+  let api: KubeApiDouble | undefined;
+  let teardown: ReturnType<typeof isolateTestLab> | undefined;
+  let master: Host;
+  let worker: Host;
+  let etcdTls: { caPem: string; certPem: string; keyPem: string };
+  let firstIds: Record<string, string> = {};
+
+  const up = async (): Promise<{ result: UpResult; log: string }> => {
+    const r = await runCli('up', '-f', spec, '--wait', '60s', '--output', 'json');
+    const log = `${r.stderr}\n${r.stdout}`;
+    assert.equal(r.code, 0, log);
+    return { result: JSON.parse(r.stdout) as UpResult, log };
+  };
+  const invocationIds = async (): Promise<Record<string, string>> => {
+    const all: Record<string, string> = {};
+    for (const [h, units] of [[master, masterUnits], [worker, workerUnits]] as const) {
+      const out = await onLabHost(dir, h, `for u in ${units.join(' ')}; do echo "$u $(systemctl show -p InvocationID --value $u)"; done`);
+      for (const line of out.trim().split('\n')) {
+        const [unit, id] = line.split(' ');
+        all[`${h.name}/${unit}`] = id ?? '';
+      }
+    }
+    return all;
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kw-e2e-cp-'));
+    teardown = isolateTestLab(dir);
+    spec = join(dir, 'cluster.yaml');
+    const subnet = await freeSubnet(217, 100, 100);
+    const gateway = subnet.replace('.0/24', '.1');
+    const apiPort = await freePort('0.0.0.0');
+    const etcdVersion = await debianEtcdVersion();
+    const specText = (checksums: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
+kind: Cluster
+metadata: { name: ${name} }
+kubernetes: { version: "1.36" }
+provider:
+  lab: { hosts: 1, subnet: ${subnet}, bridge: ${bridge} }
+controlPlane: { count: 1 }
+ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
+# Debian bookworm's containerd, runc, CNI plugins and etcd (what this machine and the lab image run)
+versions: { containerd: "1.6.20", runc: "1.1.5", cniPlugins: "1.1.1", etcd: "${etcdVersion}" }
+artifacts:
+  mirror: ./mirror
+  checksums: ${JSON.stringify(checksums)}
+`;
+    await writeFile(spec, specText({}));
+    const draft = parseCluster(await readFile(spec, 'utf8'), spec);
+    const mirrorDir = join(dir, 'mirror');
+    const controlPlaneBinaries = controlPlaneBinariesFor(draft, { kubernetesVersion });
+    const mirror = await buildLabMirror(mirrorDir, [...binariesFor(draft, { kubernetesVersion }), ...controlPlaneBinaries], { kubernetesVersion, heartbeatSeconds: 1 });
+    // the control plane's stand-ins, with dl.k8s.io's .sha256 (the digest alone) for their bytes
+    for (const b of controlPlaneBinaries) {
+      const script = b.name === 'kube-apiserver' ? standInApiServer(gateway, apiPort) : standInKubeClient(b.name as 'kube-controller-manager' | 'kube-scheduler');
+      await writeFile(mirrorPath(mirrorDir, b.url), script, { mode: 0o755 });
+      await mkdir(dirname(mirrorPath(mirrorDir, b.checksumUrl!)), { recursive: true });
+      await writeFile(mirrorPath(mirrorDir, b.checksumUrl!), `${sha256(script)}\n`);
+    }
+    await buildEtcdMirror(mirrorDir, etcdBinariesFor(draft));
+    await writeFile(spec, specText(mirror.pins));
+    cluster = parseCluster(await readFile(spec, 'utf8'), spec);
+    provider = new LabProvider(cluster);
+
+    // the machines and the bridge first, and the PKI, so the API double can serve kubewright's
+    // kube-apiserver certificate on the bridge address before `up` waits for /readyz
+    for (const args of [['lab', 'up', '-f', spec], ['pki', 'init', '-f', spec], ['pki', 'issue', '-f', spec]]) {
+      const r = await runCli(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+    }
+    const hosts = await provider.recorded();
+    master = hosts.find((h) => h.role === 'control-plane')!;
+    worker = hosts.find((h) => h.role === undefined)!;
+    assert.deepEqual([master.name, worker.name], [`${name}-m0`, `${name}-w0`]);
+    const pkiDir = resolvePkiDir(cluster);
+    const serving = barePaths(pkiDir, controlPlaneCertNames.apiserver);
+    api = new KubeApiDouble({
+      caPem: await readFile(join(pkiDir, 'ca.pem'), 'utf8'), certPem: await readFile(serving.cert, 'utf8'), keyPem: await readFile(serving.key, 'utf8'),
+      host: gateway, port: apiPort, staleAfterMs: heartbeatStaleAfterMs, gitVersion: `v${kubernetesVersion}`, authorization: 'node', anonymousHealth: true,
+    });
+    await api.start();
+    // this test's own etcd client certificate, from etcd's CA: it reads the new cluster independently of kubewright's
+    const etcdCa = await readEtcdCa(pkiDir);
+    assert.ok(etcdCa);
+    const client = await issueCertificate(etcdCa, { CN: 'e2e-reader', key: { algo: 'ecdsa', size: 256 } });
+    etcdTls = { caPem: etcdCa.certPem, certPem: client.certPem, keyPem: client.keyPem };
+  });
+
+  after(async () => {
+    await api?.stop().catch(() => undefined);
+    await teardown?.(provider, bridge);
+  });
+
+  test('up forms etcd on the master, starts the API servers and waits for /readyz, then brings the worker up and verifies it', async () => {
+    const { result, log } = await up();
+    assert.equal(result.ok, true, log);
+    assert.deepEqual(result.etcdCluster && { mode: result.etcdCluster.mode, members: result.etcdCluster.members }, { mode: 'bootstrap', members: [{ name: master.name, status: 'changed' }] }, log);
+    const endpoint = `https://${master.address}:6443`;
+    assert.equal(result.controlPlane?.endpoint, endpoint);
+    assert.deepEqual(result.controlPlane?.rbac.map((o) => `${o.kind} ${o.action}`), ['ClusterRole created', 'ClusterRoleBinding created'], log);
+    assert.deepEqual(result.hosts.map((h) => `${h.name} ${h.status}`).sort(), [`${master.name} changed`, `${worker.name} changed`]);
+    assert.equal(result.verify?.ok, true, log);
+
+    // etcd: a real member list through this test's own client certificate
+    const members = await listEtcdMembers([`https://${master.privateAddress}:2379`], { tls: etcdTls });
+    assert.deepEqual(members?.map((m) => m.name), [master.name]);
+    // flannel's network config is in the new etcd
+    const store = new EtcdV3Store({ endpoints: [`https://${master.privateAddress}:2379`], tls: etcdTls });
+    try {
+      const config = JSON.parse((await store.get(`${cluster.etcd.prefix}/config`))?.value ?? '{}') as { Network?: string };
+      assert.equal(config.Network, cluster.kubernetes.podCIDR.text);
+    } finally {
+      store.close();
+    }
+
+    // the endpoint answers /readyz with kubewright's serving certificate, verified by the cluster CA
+    const caPem = await readFile(join(resolvePkiDir(cluster), 'ca.pem'), 'utf8');
+    assert.deepEqual(await probeApiServer(endpoint, '/readyz', caPem), { status: 200, body: 'ok' });
+    const presented = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: master.address!, port: 6443, ca: caPem }, () => {
+        resolve(s.getPeerX509Certificate()?.fingerprint256 ?? '');
+        s.end();
+      });
+      s.on('error', reject);
+    });
+    const issued = new X509Certificate(await readFile(barePaths(resolvePkiDir(cluster), controlPlaneCertNames.apiserver).cert, 'utf8'));
+    assert.equal(presented, issued.fingerprint256, 'the endpoint presents the kube-apiserver certificate kubewright issued');
+    assert.ok(issued.checkIP(master.address!), 'the master\'s address is a SAN');
+
+    // the master's units run; the controller-manager and scheduler reached the API through their rendered kubeconfigs
+    assert.equal((await onLabHost(dir, master, `systemctl is-active ${masterUnits.join(' ')}`)).trim().split('\n').join(' '), 'active active active active');
+    for (const user of ['system:kube-controller-manager', 'system:kube-scheduler']) {
+      assert.ok(api!.calls.some((c) => c.user === user && c.path === '/version' && c.status === 200), `${user} connected`);
+    }
+    // the worker registered through the endpoint, as itself
+    assert.deepEqual(api!.nodeWriters(worker.name), [`system:node:${worker.name}`]);
+    assert.ok(api!.objects.has(`rbac.authorization.k8s.io/v1/clusterroles//${KUBELET_API_ROLE}`), 'the kubelet-API ClusterRole is stored');
+    firstIds = await invocationIds();
+    assert.ok(Object.values(firstIds).every((id) => /^[0-9a-f]{32}$/.test(id)), JSON.stringify(firstIds));
+  });
+
+  test('a second up changes nothing and restarts no unit on the master or the worker', async () => {
+    assert.ok(Object.keys(firstIds).length > 0, 'the previous test ran');
+    const { result, log } = await up();
+    assert.deepEqual(result.etcdCluster && { mode: result.etcdCluster.mode, members: result.etcdCluster.members }, { mode: 'converge', members: [{ name: master.name, status: 'unchanged' }] }, log);
+    assert.deepEqual(result.controlPlane?.masters, [{ name: master.name, status: 'unchanged' }]);
+    assert.deepEqual(result.controlPlane?.rbac.filter((o) => o.action !== 'unchanged'), []);
+    assert.deepEqual(result.pki?.issued, []);
+    assert.equal(result.etcd && 'action' in result.etcd ? result.etcd.action : undefined, 'unchanged');
+    assert.deepEqual(result.hosts.map((h) => h.status), ['unchanged', 'unchanged'], log);
+    assert.deepEqual(await invocationIds(), firstIds);
+  });
+});
