@@ -18,15 +18,15 @@ export function colourEnabled(io: Io, env: NodeJS.ProcessEnv = process.env): boo
 
 const markColour: Record<string, (s: string) => string> = { '+': green, '▶': green, '-': red, '■': red, '~': yellow, '⟳': yellow, '↓': cyan };
 
-/** One line of planText (`host:   ↓ install …` or `host:       +diff line`) with colour. */
+/** One line of planText (`host:   ↓ install …` or `host:       +diff line`; groupedPlanText's `w1 (+996):` label too) with colour. */
 export function colourPlanLine(line: string): string {
-  const diff = /^([^:\s]+:) {7}(.*)$/.exec(line);
+  const diff = /^([^:\s]+(?: \(\+\d+\))?:) {7}(.*)$/.exec(line);
   if (diff) {
     const [, host, body] = diff as unknown as [string, string, string];
     const paint = /^(\+\+\+|---)( |$)/.test(body) ? bold : body.startsWith('+') ? green : body.startsWith('-') ? red : body.startsWith('@@') ? cyan : undefined;
     return paint ? `${host}       ${paint(body)}` : line;
   }
-  const action = /^([^:\s]+:) {3}(\S)( .*)$/.exec(line);
+  const action = /^([^:\s]+(?: \(\+\d+\))?:) {3}(\S)( .*)$/.exec(line);
   if (action) {
     const [, host, mark, rest] = action as unknown as [string, string, string, string];
     const paint = markColour[mark];

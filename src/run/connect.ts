@@ -19,6 +19,8 @@ export interface ConnectOptions {
    * "active" while cloud-init still boots it) for this long; host key and auth errors never retry
    */
   waitForSshMs?: number | undefined;
+  /** how long one connection may take from TCP connect to a finished SSH handshake (default 20 s): a host that accepts TCP but never answers SSH costs this, once per worker slot */
+  connectTimeoutMs?: number | undefined;
 }
 
 export async function sshOptionsFor(cluster: Cluster, acceptNewHostKeys: boolean): Promise<ConnectOptions> {
@@ -39,7 +41,7 @@ export async function connectHost(host: Host, opts: ConnectOptions): Promise<Exe
     throw new KubewrightError('host has no address yet', { host: host.name, hint: 'create the hosts first (`kubewright up` or `kubewright provision`), or list their addresses in provider.static.hosts' });
   }
   const target = { name: host.name, address: host.address, port: host.port, user: host.user };
-  const ssh = { privateKey: opts.privateKey, knownHostsPath: opts.knownHostsPath, acceptNewHostKeys: opts.acceptNewHostKeys, recordNewHostKeys: opts.recordNewHostKeys };
+  const ssh = { privateKey: opts.privateKey, knownHostsPath: opts.knownHostsPath, acceptNewHostKeys: opts.acceptNewHostKeys, recordNewHostKeys: opts.recordNewHostKeys, ...(opts.connectTimeoutMs !== undefined ? { readyTimeoutMs: opts.connectTimeoutMs } : {}) };
   const deadline = Date.now() + (opts.waitForSshMs ?? 0);
   for (;;) {
     try {

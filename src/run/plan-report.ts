@@ -6,6 +6,8 @@ import { isKubewrightError } from '../errors.ts';
 import { certificateDiffLines, isCertificatePem } from '../pki/certificate-summary.ts';
 import type { Action } from '../phases/phase.ts';
 import type { HostOutcome } from './run-hosts.ts';
+import type { HostFacts } from '../phases/host-facts.ts';
+import type { PreflightFinding } from '../phases/preflight.ts';
 
 export function redacted(sha256: string | undefined): string {
   return sha256 ? `<redacted sha256:${sha256.slice(0, 12)}…>` : '<absent>';
@@ -85,6 +87,43 @@ const marks: Record<Action['kind'], string> = {
   'record-manifest': '·',
 };
 
+/** Up to this many hosts, plan and apply show each host; beyond, hosts with the same plan are shown once and apply reports counts and every failure (-v: each host again). */
+export const perHostLimit = 20;
+
+/** At most `max` names, then how many more: a 1,000-host list stays one readable line. */
+export function someNames(names: readonly string[], max = 10): string {
+  return names.length > max ? `${names.slice(0, max).join(', ')} and ${names.length - max} more` : names.join(', ');
+}
+
+/** A group's label at the head of its lines: its first host, and how many more share it (`w1 (+996)`). */
+function groupLabel(hosts: readonly string[]): string {
+  return hosts.length > 1 ? `${hosts[0]} (+${hosts.length - 1})` : hosts[0] ?? '';
+}
+
+function failedLine(o: HostOutcome): string | undefined {
+  if (o.status === 'failed' || (o.status === 'untouched' && o.error !== undefined)) return `${o.host}: ${o.status === 'failed' ? 'FAILED' : 'UNTOUCHED'}: ${describeError(o.error, o.host)}`;
+  return undefined;
+}
+
+const shownActions = (o: HostOutcome): Action[] => (o.plan?.actions ?? []).filter((a) => a.kind !== 'wait-active');
+
+function factsNote(o: HostOutcome): string {
+  const f = o.plan?.facts;
+  return f ? ` (${[f.os, f.arch].filter(Boolean).join(', ')})` : '';
+}
+
+/** One host's actions (and the diffs of its files), each line after `label`. */
+function actionLines(o: HostOutcome, label: string): string[] {
+  const lines: string[] = [];
+  for (const a of shownActions(o)) {
+    const mark = a.kind === 'write-file' && a.change?.status === 'create' ? '+' : marks[a.kind];
+    lines.push(`${label}:   ${mark} ${a.summary}`);
+    const d = fileDiff(a, o.oldContents);
+    if (d) for (const l of d.split('\n')) lines.push(`${label}:       ${l}`);
+  }
+  return lines;
+}
+
 /** The rollout's batches (hosts whose change restarts the kubelet or the runtime), from the outcomes runHosts numbered. */
 export function rolloutOrder(outcomes: readonly HostOutcome[]): string[][] {
   const batches: string[][] = [];
@@ -93,13 +132,14 @@ export function rolloutOrder(outcomes: readonly HostOutcome[]): string[][] {
 }
 
 /** `plan`'s rollout section: the order in which apply takes disruptive hosts out, batch by batch. */
-export function rolloutText(outcomes: readonly HostOutcome[], maxUnavailable: number, waitsForNodes: boolean): string[] {
+export function rolloutText(outcomes: readonly HostOutcome[], maxUnavailable: number, waitsForNodes: boolean, maxBatches = Infinity): string[] {
   const batches = rolloutOrder(outcomes);
   if (batches.length === 0) return [];
   const hosts = batches.reduce((n, b) => n + b.length, 0);
   return [
     `rollout: ${hosts} host(s) restart the kubelet or the container runtime: apply changes them last, at most ${maxUnavailable} at a time (--max-unavailable), ${waitsForNodes ? 'each batch waited for until its Nodes are Ready with the new kubelet' : 'each batch waited for until its units are active (Kubernetes API not reachable: Nodes not waited for)'}; the other hosts first, --parallel at a time`,
-    ...batches.map((b, i) => `rollout:   ${i + 1}. ${b.join(', ')}`),
+    ...batches.slice(0, maxBatches).map((b, i) => `rollout:   ${i + 1}. ${someNames(b)}`),
+    ...(batches.length > maxBatches ? [`rollout:   … and ${batches.length - maxBatches} more batch(es) in host order (plan -v or --output json lists them all)`] : []),
   ];
 }
 
@@ -109,36 +149,61 @@ export function rolloutProgress(outcomes: readonly HostOutcome[]): { done: strin
   return { done: hosts('changed', 'unchanged'), failed: hosts('failed'), untouched: hosts('untouched') };
 }
 
-/** The preflight warnings of each host (a blocking finding fails the host and shows as its error). */
-export function preflightWarningLines(outcomes: readonly HostOutcome[]): string[] {
-  return outcomes.flatMap((o) =>
-    (o.plan?.findings ?? []).filter((f) => f.severity === 'warning').map((f) => `${o.host}: warning: ${f.check}: ${f.message}${f.fix ? ` — fix: ${f.fix}` : ''}`),
+/** The preflight warnings of each host (a blocking finding fails the host and shows as its error); `grouped`: one line per distinct warning, after the hosts that have it. */
+export function preflightWarningLines(outcomes: readonly HostOutcome[], grouped = false): string[] {
+  const lines = outcomes.flatMap((o) =>
+    (o.plan?.findings ?? []).filter((f) => f.severity === 'warning').map((f) => ({ host: o.host, text: `warning: ${f.check}: ${f.message}${f.fix ? ` — fix: ${f.fix}` : ''}` })),
   );
+  if (!grouped) return lines.map((l) => `${l.host}: ${l.text}`);
+  const hosts = new Map<string, string[]>();
+  for (const l of lines) (hosts.get(l.text) ?? hosts.set(l.text, []).get(l.text)!).push(l.host);
+  return [...hosts].map(([text, names]) => `${groupLabel(names)}: ${text}${names.length > 1 ? ` (${names.length} hosts: ${someNames(names)})` : ''}`);
 }
 
 /** Human-readable plan: every line starts with the host name (STYLE.md). */
 export function planText(outcomes: readonly HostOutcome[]): string[] {
   const lines: string[] = [];
   for (const o of outcomes) {
-    if (o.status === 'failed' || (o.status === 'untouched' && o.error !== undefined)) {
-      lines.push(`${o.host}: ${o.status === 'failed' ? 'FAILED' : 'UNTOUCHED'}: ${describeError(o.error, o.host)}`);
+    const failed = failedLine(o);
+    if (failed) {
+      lines.push(failed);
       continue;
     }
-    const actions = (o.plan?.actions ?? []).filter((a) => a.kind !== 'wait-active');
-    if (actions.length === 0) {
-      lines.push(`${o.host}: no changes`);
-      continue;
-    }
-    const f = o.plan?.facts;
-    lines.push(`${o.host}: ${actions.length} change(s)${f ? ` (${[f.os, f.arch].filter(Boolean).join(', ')})` : ''}`);
-    for (const a of actions) {
-      const mark = a.kind === 'write-file' && a.change?.status === 'create' ? '+' : marks[a.kind];
-      lines.push(`${o.host}:   ${mark} ${a.summary}`);
-      const d = fileDiff(a, o.oldContents);
-      if (d) for (const l of d.split('\n')) lines.push(`${o.host}:       ${l}`);
-    }
+    const n = shownActions(o).length;
+    lines.push(n === 0 ? `${o.host}: no changes` : `${o.host}: ${n} change(s)${factsNote(o)}`);
+    lines.push(...actionLines(o, o.host));
   }
   return lines;
+}
+
+/**
+ * The plan of many hosts: hosts whose actions read the same (kind and summary; diffs may differ,
+ * e.g. a node's own name) are shown once, the largest group first, labelled after their first
+ * host (`w1 (+996): …`), with that host's diffs; every failed host gets its own line.
+ */
+export function groupedPlanText(outcomes: readonly HostOutcome[]): string[] {
+  const groups = new Map<string, HostOutcome[]>();
+  const failed: string[] = [];
+  for (const o of outcomes) {
+    const line = failedLine(o);
+    if (line) {
+      failed.push(line);
+      continue;
+    }
+    const key = shownActions(o).map((a) => `${a.kind} ${a.summary}`).join('\n');
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(o);
+  }
+  const lines: string[] = [];
+  for (const members of [...groups.values()].sort((a, b) => b.length - a.length)) {
+    const first = members[0]!;
+    const names = members.map((m) => m.host);
+    const label = groupLabel(names);
+    const n = shownActions(first).length;
+    const same = members.length > 1 ? `, the same on ${members.length} hosts: ${someNames(names)}${n > 0 ? ` (diffs shown are ${first.host}'s; plan -v shows each host)` : ''}` : '';
+    lines.push(n === 0 ? `${label}: no changes${same}` : `${label}: ${n} change(s)${factsNote(first)}${same}`);
+    lines.push(...actionLines(first, label));
+  }
+  return [...lines, ...failed];
 }
 
 export interface PlanJsonAction {
@@ -152,33 +217,50 @@ export interface PlanJsonAction {
   diff?: string | undefined;
 }
 
+/** One host's result in `plan --output json` (`hosts[]`) and in apply's `result` events. */
+export interface HostJson {
+  host: string;
+  status: HostOutcome['status'];
+  error: string | undefined;
+  /** hosts whose change restarts the kubelet or the runtime: their batch in the rollout */
+  rollout: HostOutcome['rollout'];
+  facts: Pick<HostFacts, 'os' | 'arch' | 'systemd' | 'freeDiskKb'> | undefined;
+  /** preflight warnings (blocking findings fail the host: see error) */
+  warnings: PreflightFinding[] | undefined;
+  durationMs: number;
+  /** actions applied (apply); 0 for plan */
+  applied: number;
+  actions: PlanJsonAction[];
+}
+
+export function hostJson(o: HostOutcome): HostJson {
+  return {
+    host: o.host,
+    status: o.status === 'failed' || o.status === 'untouched' ? o.status : (o.plan?.actions.length ?? 0) === 0 ? 'unchanged' : o.status,
+    error: o.status === 'failed' || o.status === 'untouched' ? describeError(o.error) : undefined,
+    rollout: o.rollout,
+    facts: o.plan ? { os: o.plan.facts.os, arch: o.plan.facts.arch, systemd: o.plan.facts.systemd, freeDiskKb: o.plan.facts.freeDiskKb } : undefined,
+    warnings: o.plan?.findings.filter((f) => f.severity === 'warning'),
+    durationMs: o.durationMs,
+    applied: o.applied,
+    actions: (o.plan?.actions ?? []).map(
+      (a): PlanJsonAction => ({
+        phase: a.phase,
+        kind: a.kind,
+        summary: a.summary,
+        reasons: a.reasons,
+        path: a.change?.path,
+        unit: a.unit,
+        url: a.binary?.url,
+        diff: fileDiff(a, o.oldContents),
+      }),
+    ),
+  };
+}
+
 export function planJson(outcomes: readonly HostOutcome[], notes: readonly string[] = []): unknown {
   return {
-    hosts: outcomes.map((o) => ({
-      host: o.host,
-      status: o.status === 'failed' || o.status === 'untouched' ? o.status : (o.plan?.actions.length ?? 0) === 0 ? 'unchanged' : o.status,
-      error: o.status === 'failed' || o.status === 'untouched' ? describeError(o.error) : undefined,
-      /** hosts whose change restarts the kubelet or the runtime: their batch in the rollout */
-      rollout: o.rollout,
-      facts: o.plan ? { os: o.plan.facts.os, arch: o.plan.facts.arch, systemd: o.plan.facts.systemd, freeDiskKb: o.plan.facts.freeDiskKb } : undefined,
-      /** preflight warnings (blocking findings fail the host: see error) */
-      warnings: o.plan?.findings.filter((f) => f.severity === 'warning'),
-      durationMs: o.durationMs,
-      /** actions applied (apply); 0 for plan */
-      applied: o.applied,
-      actions: (o.plan?.actions ?? []).map(
-        (a): PlanJsonAction => ({
-          phase: a.phase,
-          kind: a.kind,
-          summary: a.summary,
-          reasons: a.reasons,
-          path: a.change?.path,
-          unit: a.unit,
-          url: a.binary?.url,
-          diff: fileDiff(a, o.oldContents),
-        }),
-      ),
-    })),
+    hosts: outcomes.map(hostJson),
     summary: summarize(outcomes),
     /** hosts in the order apply takes them out, one inner list per batch */
     rollout: rolloutOrder(outcomes),

@@ -29,6 +29,8 @@ export interface PrepareOptions {
   lookupTokenFile?: string | undefined;
   /** retry hosts whose sshd is not up yet for this long (0: fail at once) */
   waitForSshMs?: number | undefined;
+  /** how long one SSH connection (TCP and handshake) may take (default 20 s) */
+  connectTimeoutMs?: number | undefined;
   /** inputs the caller settled already (`up`: the PKI it issued, the token it read before creating hosts) */
   settled?: ResolveOptions['settled'];
 }
@@ -93,7 +95,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     lock,
     connect: async (h) => {
       // plan changes nothing, known_hosts included: a new key is only reported
-      const base = { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', waitForSshMs: opts.waitForSshMs };
+      const base = { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', waitForSshMs: opts.waitForSshMs, connectTimeoutMs: opts.connectTimeoutMs };
       // apply: the first verified connection replaces a key that came through user_data
       const x = opts.mode === 'apply' ? await connectAndRotate(cluster, h, base, rotation) : await connectHost(h, base);
       if (x.unrecordedHostKey) newHostKeys.push({ host: h.name, ...x.unrecordedHostKey });

@@ -60,6 +60,8 @@ export interface RunOptions {
   /** hash every managed file instead of trusting the on-host manifest where the stat is unchanged */
   checksum?: boolean;
   onEvent?(e: HostEvent): void;
+  /** called once per host as soon as its outcome is final (in the order hosts finish): after its plan or apply, after its rollout turn, or when the rollout stopped before it */
+  onOutcome?(o: HostOutcome): void;
   /** disruptive hosts changed at once (apply; default 1) */
   maxUnavailable?: number;
   /** apply: takes a disruptive host's Node out (drain) and tells when it is back; without it, apply waits for the units only */
@@ -156,7 +158,8 @@ export async function runHosts(targets: readonly HostTarget[], opts: RunOptions)
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const i = next++;
-      outcomes[i] = await runOne(targets[i]!, opts);
+      const o = (outcomes[i] = await runOne(targets[i]!, opts));
+      if (opts.mode === 'plan' || o.status !== 'untouched') opts.onOutcome?.(o);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel, targets.length)) }, worker));
@@ -173,12 +176,14 @@ export async function runHosts(targets: readonly HostTarget[], opts: RunOptions)
         const o = outcomes[index.get(h)!]!;
         o.error = new RolloutStoppedError(h, stopped);
         opts.onEvent?.({ host: h, phase: 'rollout', status: 'skipped', message: `not started: the rollout stopped at ${stopped}` });
+        opts.onOutcome?.(o);
       }
       continue;
     }
     await Promise.all(batch.map(async (h) => {
       const i = index.get(h)!;
       outcomes[i] = await runOne(targets[i]!, opts, 'turn', outcomes[i]);
+      opts.onOutcome?.(outcomes[i]!);
     }));
     stopped = batch.find((h) => outcomes[index.get(h)!]!.status === 'failed');
   }

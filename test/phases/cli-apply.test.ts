@@ -82,17 +82,21 @@ test('apply brings every host to the rendered state, and a second apply and plan
   assert.doesNotMatch(plan.stderr, /^· /m, 'nothing traced without -v');
   const json = await runCli('apply', '-f', specFile, '--output', 'json');
   assert.equal(json.code, 0, json.stderr);
-  const doc = JSON.parse(json.stdout) as { hosts: { host: string; status: string; applied: number }[] };
-  assert.deepEqual(doc.hosts.map((h) => [h.host, h.status, h.applied]), lab.hosts.map((h) => [h.name, 'unchanged', 0]));
+  // streamed: one `result` event per host as it finishes, then the `summary` event
+  const records = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { host?: string; phase: string; status: string; result?: { status: string; applied: number }; summary?: { hosts: number; unchanged: number } });
+  assert.deepEqual(records.slice(0, -1).map((e) => [e.host, e.phase, e.status, e.result?.status, e.result?.applied]).sort(), lab.hosts.map((h) => [h.name, 'result', 'ok', 'unchanged', 0]));
+  assert.equal(records.at(-1)!.phase, 'summary');
+  assert.deepEqual([records.at(-1)!.status, records.at(-1)!.summary?.hosts, records.at(-1)!.summary?.unchanged], ['ok', 3, 3]);
   const events = await runCli('apply', '-f', specFile, '--events', 'ndjson');
   assert.equal(events.code, 0, events.stderr);
   // stdout is nothing but events; the table goes to stderr
   const lines = events.stdout.split('\n').map((l) => JSON.parse(l) as { host: string; phase: string; status: string; ms: number });
   assert.match(events.stderr, /^HOST\s+STATUS\s+ACTIONS/m);
   for (const h of lab.hosts) {
-    assert.deepEqual(lines.filter((e) => e.host === h.name).map((e) => e.phase), ['connect', 'gather facts', 'plan prune', 'plan prepare directories', 'plan binaries', 'plan files', 'plan daemon-reload', 'plan units', 'done']);
+    assert.deepEqual(lines.filter((e) => e.host === h.name).map((e) => e.phase), ['connect', 'gather facts', 'plan prune', 'plan prepare directories', 'plan binaries', 'plan files', 'plan daemon-reload', 'plan units', 'done', 'result']);
   }
   assert.ok(lines.every((e) => typeof e.ms === 'number'));
+  assert.equal(lines.at(-1)!.phase, 'summary', 'the totals end the stream');
 });
 
 test('a changed spec field shows as a unified diff and restarts only the units that read it', async () => {

@@ -70,9 +70,9 @@ case "$cmd" in
       en=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled)
       printf 'Id=%s\\nActiveState=%s\\nSubState=running\\nInvocationID=%s\\nActiveEnterTimestamp=%s\\nUnitFileState=%s\\nConditionResult=yes\\nLoadState=loaded\\n' "$u" "$st" "$inv" "$ts" "$en"
     done ;;
-  # units named *broken* fail to start, like a binary that exits at once
-  start) for u in $units; do case "$u" in *broken*) : >"$d/$u.failed"; continue ;; esac; [ -s "$d/$u.inv" ] || { newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; }; done ;;
-  restart) for u in $units; do case "$u" in *broken*) : >"$d/$u.failed"; continue ;; esac; newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; done ;;
+  # units named *broken*, or with a <unit>.broken file planted in the state dir, fail to start, like a binary that exits at once
+  start) for u in $units; do case "$u" in *broken*) : >"$d/$u.failed"; continue ;; esac; [ -e "$d/$u.broken" ] && { : >"$d/$u.failed"; continue; }; [ -s "$d/$u.inv" ] || { newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; }; done ;;
+  restart) for u in $units; do case "$u" in *broken*) : >"$d/$u.failed"; continue ;; esac; [ -e "$d/$u.broken" ] && { : >"$d/$u.failed"; continue; }; newid >"$d/$u.inv"; date +%s%N >"$d/$u.ts"; done ;;
   enable) for u in $units; do echo enabled >"$d/$u.enabled"; done ;;
   is-enabled) rc=0; for u in $units; do e=$(cat "$d/$u.enabled" 2>/dev/null || echo disabled); echo "$e"; [ "$e" = enabled ] || rc=1; done; exit $rc ;;
   is-active) rc=0; for u in $units; do if [ -s "$d/$u.inv" ]; then echo active; elif [ -e "$d/$u.failed" ]; then echo failed; rc=3; else echo inactive; rc=3; fi; done; exit $rc ;;

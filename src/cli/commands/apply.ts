@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import { InputError, KubewrightError } from '../../errors.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
-import { describeError, planJson, planText, preflightWarningLines, rolloutProgress, summarize, summaryLine } from '../../run/plan-report.ts';
+import { describeError, groupedPlanText, perHostLimit, planText, preflightWarningLines, rolloutProgress, someNames, summarize, summaryLine } from '../../run/plan-report.ts';
+import { resultEvent, summaryEvent } from '../../run/progress-event.ts';
+import { showEachHost } from '../per-host-output.ts';
 import { nodeCycleAfterProbe, refuseDrainWithoutApi, requireApiForDrain } from '../../run/node-ready.ts';
 import { kubeConfigFor } from './verify.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
@@ -29,8 +31,10 @@ function table(outcomes: readonly HostOutcome[]): string[] {
   return formatTable([['HOST', 'STATUS', 'ACTIONS', 'TIME', 'ERROR'], ...rows]);
 }
 
+type ProgressMode = 'terminal' | 'lines' | 'quiet';
+
 /** listr2 when a person watches a terminal; plain `host: phase: message` lines otherwise (CI, pipes, tests); with quiet, failures only. */
-async function withProgress(io: Io, hosts: string[], mode: 'terminal' | 'lines' | 'quiet', run: (onEvent: (e: HostEvent) => void) => Promise<HostOutcome[]>): Promise<HostOutcome[]> {
+async function withProgress(io: Io, hosts: string[], mode: ProgressMode, run: (onEvent: (e: HostEvent) => void) => Promise<HostOutcome[]>): Promise<HostOutcome[]> {
   if (mode !== 'terminal') {
     return run((e) => {
       if (e.status === 'failed') io.err(`${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
@@ -46,6 +50,47 @@ async function withProgress(io: Io, hosts: string[], mode: 'terminal' | 'lines' 
     else list.update(e.host, `${e.phase}: ${line}`);
   });
   await list.close();
+  return outcomes;
+}
+
+/** `done/total hosts (… changed, … unchanged, … failed)` */
+function countLine(done: number, total: number, outcomes: readonly HostOutcome[]): string {
+  const n = (s: HostOutcome['status']): number => outcomes.filter((o) => o.status === s).length;
+  return `${done}/${total} hosts done: ${n('changed')} changed, ${n('unchanged')} unchanged, ${n('failed')} failed${n('untouched') > 0 ? `, ${n('untouched')} not reached` : ''}`;
+}
+
+/**
+ * Progress over more hosts than perHostLimit (without -v): every failure as it happens (stderr),
+ * and the counts instead of each host's phases: one listr2 row on a terminal, a line per tenth
+ * of the hosts otherwise, nothing more with quiet.
+ */
+async function withCountProgress(io: Io, total: number, mode: ProgressMode, run: (onEvent: (e: HostEvent) => void, onOutcome: (o: HostOutcome) => void) => Promise<HostOutcome[]>): Promise<HostOutcome[]> {
+  const finished: HostOutcome[] = [];
+  const title = `${total} hosts`;
+  const list = mode === 'terminal' ? new ProgressList([title], false) : undefined;
+  let shownTenths = 0;
+  const outcomes = await run(
+    (e) => {
+      if (e.status === 'failed') {
+        if (list) list.update(title, `${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
+        else io.err(`${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
+      }
+    },
+    (o) => {
+      finished.push(o);
+      const line = countLine(finished.length, total, finished);
+      if (list) list.update(title, line);
+      else if (mode === 'lines' && Math.floor((finished.length * 10) / total) > shownTenths) {
+        shownTenths = Math.floor((finished.length * 10) / total);
+        io.out(line);
+      }
+    },
+  );
+  if (list) {
+    const failed = outcomes.filter((o) => o.status === 'failed').length;
+    list.end(title, failed > 0 ? 'failed' : 'ok', countLine(outcomes.length, total, outcomes));
+    await list.close();
+  }
   return outcomes;
 }
 
@@ -65,10 +110,11 @@ export function registerApply(program: Command, io: Io): void {
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ssh.knownHostsPath (a changed key is always refused)', false)
     .option('--wait-for-ssh <duration>', 'keep retrying hosts whose sshd does not answer yet for this long (e.g. 5m)', '0')
+    .option('--connect-timeout <duration>', 'how long one host\'s SSH connection (TCP and handshake) may take before the host fails as unreachable; dead hosts cost it once per --parallel slot, not one after another', '20s')
     .option('--wait-timeout <duration>', 'how long a (re)started unit may take to become active', '60s')
     .option('--checksum', 'hash every managed file on the hosts instead of trusting the recorded sha256 of files whose stat is unchanged', false)
     .option('--show-plan', 'print the planned changes of each host before the table', false)
-    .addOption(outputOption('text, or json: the result of every host (actions, status, errors) instead of the table'))
+    .addOption(outputOption('text, or json: one line per host as it finishes (its actions, status, error), then one with the totals (docs/events.md)'))
     .addOption(eventsOption('host, phase, status, message, ms'))
     .option('-q, --quiet', 'no progress, only failures and the final table', false)
     .addHelpText(
@@ -96,12 +142,17 @@ API server first and is refused (exit 2) before any host is contacted when it do
 Version skew: a kubelet newer than the API server's /version, or older than the policy allows
 (3 minors from API server 1.28, 2 before), is refused with exit 2 before any host changes.
 Exit 1 if any host failed; the other hosts are still completed (but not the rest of a rollout).
+Output: up to ${perHostLimit} hosts (or with -v), each host's progress and a row per host; more
+hosts: the counts every tenth of the way, each failure as it happens, and at the end a row per
+failed host (with its error), the changed hosts' names and the totals. A host that refuses the
+connection or never answers SSH fails after --connect-timeout at most and holds one --parallel
+slot meanwhile. --output json streams: one JSON line per host as it finishes, then the totals.
 
 Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; drain: boolean; drainTimeout: string; forceDrain: boolean; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }) => {
+    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; drain: boolean; drainTimeout: string; forceDrain: boolean; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; connectTimeout: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }, command: Command) => {
       eventsFlag(opts.events, opts.output);
       const parallel = parseParallel(opts.parallel);
       const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
@@ -110,11 +161,12 @@ Example:
       if (opts.forceDrain && !opts.drain) throw new InputError('--force-drain: only with --drain', { hint: 'add --drain, or leave out --force-drain' });
       const waitActiveTimeoutSec = durationFlag('--wait-timeout', opts.waitTimeout, { example: '60s or 2m' }) / 1000;
       const waitForSshMs = durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
+      const connectTimeoutMs = durationFlag('--connect-timeout', opts.connectTimeout, { example: '20s or 5s' });
       const cluster = await loadClusterFile(opts.file);
       if (opts.drain) await requireApiForDrain(cluster, () => kubeConfigFor(cluster, opts.kubeconfig));
       await holdClusterLock(cluster, 'apply', opts.lockTimeout);
       const run = await prepareRun(cluster, {
-        mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, waitForSshMs,
+        mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, waitForSshMs, connectTimeoutMs,
       });
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);
@@ -126,23 +178,31 @@ Example:
       const report = opts.events === 'ndjson' ? io.err : io.out;
       if (!json) for (const n of run.notes) report(`note: ${n}`);
       const started = Date.now();
-      const apply = (onEvent: (e: HostEvent) => void): Promise<HostOutcome[]> =>
-        runHosts(run.targets, { mode: 'apply', parallel, maxUnavailable, nodeCycle, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, checksum: opts.checksum, onEvent });
+      const each = showEachHost(command, run.targets.length);
+      const apply = (onEvent: (e: HostEvent) => void, onOutcome?: (o: HostOutcome) => void): Promise<HostOutcome[]> =>
+        runHosts(run.targets, { mode: 'apply', parallel, maxUnavailable, nodeCycle, binaries: run.store, connect: run.connect, waitActiveTimeoutSec, checksum: opts.checksum, onEvent, onOutcome });
+      const emit = (e: ProgressEvent): void => io.out(JSON.stringify(e));
       let outcomes: HostOutcome[];
       if (opts.events === 'ndjson') {
-        outcomes = await apply((e) => io.out(JSON.stringify({ ...e, ms: Date.now() - started } satisfies ProgressEvent)));
+        outcomes = await apply((e) => emit({ ...e, ms: Date.now() - started }), (o) => emit(resultEvent(o, Date.now() - started)));
       } else if (json) {
-        outcomes = await apply(() => undefined);
+        // one line per host as it finishes, then the totals (docs/events.md)
+        outcomes = await apply(() => undefined, (o) => emit(resultEvent(o, Date.now() - started)));
       } else {
         const mode = opts.quiet ? 'quiet' : io === processIo && onTerminal(io.isTTY) ? 'terminal' : 'lines';
-        outcomes = await withProgress(io, run.targets.map((t) => t.host.name), mode, apply);
+        outcomes = each ? await withProgress(io, run.targets.map((t) => t.host.name), mode, apply) : await withCountProgress(io, run.targets.length, mode, apply);
       }
       const summary = summarize(outcomes);
-      if (json) io.out(JSON.stringify(planJson(outcomes, run.notes), null, 2));
-      else {
-        if (opts.showPlan) for (const l of planLinesFor(io, planText(outcomes))) report(l);
-        for (const l of table(outcomes)) report(l);
-        for (const l of preflightWarningLines(outcomes)) report(l);
+      if (json || opts.events === 'ndjson') emit(summaryEvent(outcomes, run.notes, Date.now() - started));
+      if (!json) {
+        if (opts.showPlan) for (const l of planLinesFor(io, each ? planText(outcomes) : groupedPlanText(outcomes))) report(l);
+        const listed = each ? outcomes : outcomes.filter((o) => o.status === 'failed' || o.status === 'untouched');
+        if (listed.length > 0) for (const l of table(listed)) report(l);
+        if (!each) {
+          const changed = outcomes.filter((o) => o.status === 'changed').map((o) => o.host);
+          if (changed.length > 0) report(`changed: ${someNames(changed)} (-v lists every host)`);
+        }
+        for (const l of preflightWarningLines(outcomes, !each)) report(l);
         report(summaryLine('Apply', summary));
         const recorded = run.lock.additions();
         if (recorded.length > 0) report(`lockfile ${run.lock.path}: recorded ${recorded.length} new entr${recorded.length === 1 ? 'y' : 'ies'} (commit it with the spec)`);
@@ -152,11 +212,11 @@ Example:
         for (const o of failed) io.err(`${o.host}: ${describeError(o.error, o.host)}`);
         const rollout = rolloutProgress(outcomes);
         if (rollout.untouched.length > 0) {
-          throw new KubewrightError(`apply stopped the rollout at ${failed.map((o) => o.host).join(', ')}: done: ${rollout.done.join(', ') || 'none'}; failed: ${failed.map((o) => o.host).join(', ')}; untouched: ${rollout.untouched.join(', ')}`, {
+          throw new KubewrightError(`apply stopped the rollout at ${someNames(failed.map((o) => o.host))}: done: ${someNames(rollout.done) || 'none'}; failed: ${someNames(failed.map((o) => o.host))}; untouched: ${someNames(rollout.untouched)}`, {
             hint: 'fix the cause shown for each failed host and re-run apply: hosts done are a no-op, and the rollout resumes with the failed and untouched hosts',
           });
         }
-        throw new KubewrightError(`apply failed on ${failed.length} of ${outcomes.length} host(s): ${failed.map((o) => o.host).join(', ')}`, {
+        throw new KubewrightError(`apply failed on ${failed.length} of ${outcomes.length} host(s): ${someNames(failed.map((o) => o.host))}`, {
           hint: 'fix the cause shown for each host and re-run apply; hosts that succeeded will be a no-op',
         });
       }

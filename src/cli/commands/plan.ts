@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { durationFlag } from '../duration-option.ts';
 import { InputError, KubewrightError } from '../../errors.ts';
-import { planJson, planText, preflightWarningLines, rolloutText, summarize, summaryLine } from '../../run/plan-report.ts';
+import { groupedPlanText, perHostLimit, planJson, planText, preflightWarningLines, rolloutText, someNames, summarize, summaryLine } from '../../run/plan-report.ts';
+import { showEachHost } from '../per-host-output.ts';
 import { prepareRun } from '../../run/prepare-run.ts';
 import { runHosts } from '../../run/run-hosts.ts';
 import { outputOption } from '../output-option.ts';
@@ -48,11 +50,6 @@ function loadBalancerPlanLine(l: NonNullable<ProviderPlan['loadBalancer']>): str
   return l.action === 'create' ? `load balancer ${l.name}: to create (TCP 6443 to the masters' tag)` : `load balancer ${l.name}: exists (${l.id ?? ''}${l.ip ? `, ${l.ip}` : ''})`;
 }
 
-/** At most ten names, then how many more: a 1,000-worker plan stays one readable line. */
-function someNames(names: readonly string[]): string {
-  return names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
-}
-
 function dropletPlanLines(p: NonNullable<ProviderPlan['machines']>): string[] {
   const q = p.quota;
   return [
@@ -84,6 +81,7 @@ export function registerPlan(program: Command, io: Io): void {
     .requiredOption('-f, --file <path>', 'cluster spec')
     .addOption(outputOption())
     .option('--parallel <n>', 'hosts inspected at once', '10')
+    .option('--connect-timeout <duration>', 'how long one host\'s SSH connection (TCP and handshake) may take before the host fails as unreachable', '20s')
     .option('--max-unavailable <n>', `${maxUnavailableHelp}: plan shows the rollout's batches`, '1')
     .option('--lookup-token-file <path>', 'read-only DigitalOcean token placed on nodes for etcd-lookup (needed with etcd.discovery.digitaloceanTag)')
     .option('--accept-new-host-keys', 'trust host keys not yet in ssh.knownHostsPath for this plan and show them (plan records nothing: apply and up pin them; a changed key is always refused)', false)
@@ -106,6 +104,9 @@ Per host: files to create or change with unified diffs (private keys shown as
 <redacted sha256:…>), binaries to fetch, units to (re)start and why, and what the spec no longer
 renders ("remove", units stopped and disabled). Costs one SSH command per
 host (plus a read of each changed file for its diff). Exit 1 if a host could not be inspected.
+More than ${perHostLimit} hosts (without -v): hosts whose actions read the same are shown once,
+after their first host (\`w1 (+996): 12 change(s), the same on 997 hosts: …\`, with w1's
+diffs); each host that could not be inspected still gets its own line.
 Hosts whose change restarts the kubelet or the container runtime are listed as the rollout:
 the batches apply takes out one after the other (--max-unavailable per batch).
 Version skew: when the API server answers /version, a kubelet newer than it, or older than the
@@ -116,8 +117,9 @@ Example:
   kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
 `,
     )
-    .action(async (opts: { file: string; output: string; parallel: string; maxUnavailable: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string; prune?: boolean; forceDrain?: boolean; kubeconfig?: string }) => {
+    .action(async (opts: { file: string; output: string; parallel: string; maxUnavailable: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string; prune?: boolean; forceDrain?: boolean; kubeconfig?: string; connectTimeout: string }, command: Command) => {
       const parallel = parseParallel(opts.parallel);
+      const connectTimeoutMs = durationFlag('--connect-timeout', opts.connectTimeout, { example: '20s or 5s' });
       const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
       const cluster = await loadClusterFile(opts.file);
       // what the provider would create (DigitalOcean: one list call), and the per-host plan of the hosts that exist
@@ -126,7 +128,7 @@ Example:
       const removal = opts.prune ? await planRemovalView(cluster, provider, opts) : undefined;
       const droplets = provided.machines;
       const hosts = provided.hosts;
-      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts });
+      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts, connectTimeoutMs });
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, maxUnavailable, binaries: run.store, connect: run.connect, checksum: opts.checksum });
@@ -159,9 +161,10 @@ Example:
           io.out(`lockfile ${lockfile.path}: ${lockfile.unrecorded.length} artifact(s) not recorded yet; apply records each when it first fetches it (checksum trusted on first use)`);
           for (const u of lockfile.unrecorded) io.out(`lockfile:   + ${u}`);
         }
-        for (const l of preflightWarningLines(outcomes)) io.out(l);
-        for (const l of planLinesFor(io, planText(outcomes))) io.out(l);
-        for (const l of rolloutText(outcomes, maxUnavailable, api.reachable !== undefined)) io.out(l);
+        const each = showEachHost(command, outcomes.length);
+        for (const l of preflightWarningLines(outcomes, !each)) io.out(l);
+        for (const l of planLinesFor(io, each ? planText(outcomes) : groupedPlanText(outcomes))) io.out(l);
+        for (const l of rolloutText(outcomes, maxUnavailable, api.reachable !== undefined, each ? Infinity : 10)) io.out(l);
         io.out(summaryLine('Plan', summary));
       }
       if (summary.failed > 0) {
