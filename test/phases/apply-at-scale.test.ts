@@ -10,14 +10,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { plannedHosts } from '../../src/providers/provider.ts';
-import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
 import { perHostLimit } from '../../src/run/plan-report.ts';
 import { runHosts } from '../../src/run/run-hosts.ts';
 import { connectHost } from '../../src/run/connect.ts';
 import type { RenderedHost } from '../../src/render/types.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { buildArtifactMirror } from '../support/artifact-mirror.ts';
+import { serveLabBinaries, staticSpecYaml } from '../support/lab-spec.ts';
 import { freePort } from '../support/free-port.ts';
 import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
 
@@ -48,33 +47,10 @@ before(async () => {
   lab = await startSshdHosts(21, 's');
   refusedPort = await freePort();
   blackHole = await startBlackHole();
-  const mirrorDir = join(lab.dir, 'mirror');
-  const hostLines = [
-    ...lab.hosts.map((h, i) => `      - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, privateAddress: 10.0.1.${i + 1} }`),
-    `      - { name: ${refused}, address: 127.0.0.1, port: ${refusedPort}, privateAddress: 10.0.1.22 }`,
-    `      - { name: ${silent}, address: 127.0.0.1, port: ${blackHole.port}, privateAddress: 10.0.1.23 }`,
-  ].join('\n');
-  const spec = (pins: Record<string, string>): string => `apiVersion: kubewright.dev/v1alpha1
-kind: Cluster
-metadata: { name: scale }
-kubernetes: { version: "1.36", apiServer: "https://127.0.0.1:6443" }
-provider:
-  static:
-    hosts:
-${hostLines}
-etcd: { discovery: { endpoints: ["https://127.0.0.1:2379"] } }
-pki: { dir: ${join(lab.dir, 'pki')} }
-ssh: { user: root, privateKeyPath: ${lab.privateKeyPath}, knownHostsPath: ${lab.knownHostsPath} }
-artifacts:
-  mirror: ${mirrorDir}
-  checksums:
-${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
-`;
+  const spec = (pins?: Record<string, string>): string => staticSpecYaml({ name: 'scale', lab, mirror: join(lab.dir, 'mirror'), pins, deadHosts: [{ name: refused, port: refusedPort }, { name: silent, port: blackHole.port }] });
   specFile = join(lab.dir, 'cluster.yaml');
-  const cluster = parseCluster(spec({}), specFile);
-  const rendered = renderCluster({ cluster, hosts: plannedHosts(cluster), kubernetesVersion: '1.36.2' });
-  const mirror = await buildArtifactMirror(mirrorDir, rendered.hosts.values().next().value!.binaries, { stable: { minor: '1.36', version: 'v1.36.2' } });
-  await writeFile(specFile, spec(mirror.pins));
+  const cluster = parseCluster(spec(), specFile);
+  await writeFile(specFile, spec(await serveLabBinaries(lab.dir, cluster, plannedHosts(cluster))));
   process.env['KUBEWRIGHT_CACHE_DIR'] = join(lab.dir, 'cache');
   await writeFile(join(lab.hosts.find((h) => h.name === failing)!.systemdDir, 'kubelet.service.broken'), '');
 });

@@ -67,12 +67,14 @@ export interface StaticSpec {
   pins?: Record<string, string>;
   /** kubernetes.clusterDNS; left to the profile's default when unset */
   clusterDNS?: string;
+  /** more static hosts on 127.0.0.1 with no sshd behind their port (one that refuses, one that never answers SSH) */
+  deadHosts?: { name: string; port: number }[];
 }
 
 /** cluster.yaml for loopback sshd hosts (provider: static), etcd and the API server on 127.0.0.1 */
 export function staticSpecYaml(s: StaticSpec): string {
   const dns = s.clusterDNS === undefined ? '' : `, clusterDNS: ${s.clusterDNS}`;
-  const hostLines = s.lab.hosts.map((h) => `      - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, privateAddress: 10.0.0.${h.port % 200} }`).join('\n');
+  const hostLines = [...s.lab.hosts, ...(s.deadHosts ?? [])].map((h) => `      - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, privateAddress: 10.0.0.${h.port % 200} }`).join('\n');
   return `apiVersion: kubewright.dev/v1alpha1
 kind: Cluster
 metadata: { name: ${s.name} }
