@@ -223,4 +223,18 @@ artifacts:
     assert.deepEqual(result.hosts.map((h) => h.status), ['unchanged', 'unchanged'], log);
     assert.deepEqual(await invocationIds(), firstIds);
   });
+
+  test('up --events ndjson: the control-plane steps in their place, the master\'s host events inside etcd-cluster, the worker\'s inside apply', async () => {
+    const r = await runCli('up', '-f', spec, '--wait', '60s', '--events', 'ndjson');
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+    const events = r.stdout.split('\n').map((line) => JSON.parse(line) as { step: string; host?: string; status: string });
+    const steps = events.map((e) => e.step);
+    assert.deepEqual(steps.filter((x, i) => x !== steps[i - 1]), ['provision', 'pki', 'etcd-cluster', 'control-plane', 'etcd', 'apply', 'dns', 'remove', 'verify'], 'steps in order, never going back');
+    assert.deepEqual([...new Set(events.filter((e) => e.host === master.name).map((e) => e.step))], ['etcd-cluster']);
+    assert.deepEqual([...new Set(events.filter((e) => e.host === worker.name).map((e) => e.step))], ['apply']);
+    assert.deepEqual(events.filter((e) => e.host === undefined && e.status !== 'running').map((e) => `${e.step} ${e.status}`), [
+      'provision ok', 'pki ok', 'etcd-cluster ok', 'control-plane ok', 'etcd ok', 'apply ok', 'dns ok', 'remove skipped', 'verify ok',
+    ]);
+    assert.deepEqual(await invocationIds(), firstIds, 'a third up restarts nothing either');
+  });
 });
