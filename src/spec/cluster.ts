@@ -435,11 +435,11 @@ function resolveControlPlane(spec: ParsedSpec, provider: ProviderSpec, workers: 
       endpoint = { url: `https://${first}:${port}`, address: first, port, source: 'first-master' };
     } else if (provider.kind === 'static') {
       add('controlPlane.endpoint', `is required with ${masters.count} static control-plane hosts: kubewright balances no static hosts`, undefined, 'give the address or DNS name of your load balancer in front of the masters, e.g. endpoint: { address: 203.0.113.30 }');
-    } else if (provider.kind === 'digitalocean' && masters.count > 1) {
-      // the API load balancer's IP, known once `up` has it (withLoadBalancerEndpoint); until then a name that resolves nowhere
-      endpoint = { url: `https://${pendingLoadBalancerHost(spec.metadata.name)}:${port}`, port, source: 'load-balancer' };
-    } else {
-      add('controlPlane.endpoint', `is required with one provider.${provider.kind} master: its address is known only once the droplet exists`, undefined, 'give a DNS name you point at the master, e.g. endpoint: { dnsName: api.example.com }, set kubernetes.apiServer, or use count: 3 (the load balancer\'s IP becomes the endpoint)');
+    } else if (provider.kind === 'digitalocean') {
+      // the API load balancer's IP (more than one master) or the master droplet's
+      // address, known once `up` has them (settleEndpoint); until then a name that resolves nowhere
+      const source = masters.count > 1 ? 'load-balancer' : 'first-master';
+      endpoint = { url: `https://${pendingEndpointHost(spec.metadata.name, source)}:${port}`, port, source };
     }
   }
   if (!endpoint) return undefined;
@@ -452,17 +452,26 @@ function resolveControlPlane(spec: ParsedSpec, provider: ProviderSpec, workers: 
 }
 
 /**
- * The host of `kubernetes.apiServer` while a DigitalOcean API load balancer has no IP yet (before
- * `up` made it): under `.invalid` (RFC 2606), so nothing can reach it by accident.
+ * The host of `kubernetes.apiServer` while the endpoint's address is not known yet (a DigitalOcean
+ * API load balancer's IP, or the one master droplet's address, before `up` made them): under
+ * `.invalid` (RFC 2606), so nothing can reach it by accident.
  */
-export function pendingLoadBalancerHost(clusterName: string): string {
-  return `kubewright-${clusterName}-api.load-balancer.invalid`;
+export function pendingEndpointHost(clusterName: string, source: 'load-balancer' | 'first-master'): string {
+  return source === 'load-balancer' ? `kubewright-${clusterName}-api.load-balancer.invalid` : `kubewright-${clusterName}-master.droplet.invalid`;
 }
 
-/** The endpoint is the DigitalOcean API load balancer's and its IP is not known yet (withLoadBalancerEndpoint gives it). */
-export function awaitsLoadBalancerIp(cluster: Pick<Cluster, 'controlPlane'>): boolean {
+/** The endpoint's address is not known yet: `up` learns it from the provider (settleEndpoint). */
+export function awaitsEndpointAddress(cluster: Pick<Cluster, 'controlPlane'>): boolean {
   const e = cluster.controlPlane?.endpoint;
-  return e?.source === 'load-balancer' && e.address === undefined;
+  return e !== undefined && e.source !== 'spec' && e.address === undefined;
+}
+
+/** The cluster with the endpoint at `address` (kubernetes.apiServer follows unless the spec set it). */
+export function withEndpointAddress(cluster: Cluster, address: string): Cluster {
+  const cp = cluster.controlPlane;
+  if (!cp || cp.endpoint.source === 'spec') return cluster;
+  const url = `https://${address}:${cp.endpoint.port}`;
+  return { ...cluster, kubernetes: { ...cluster.kubernetes, apiServer: url }, controlPlane: { ...cp, endpoint: { ...cp.endpoint, url, address } } };
 }
 
 /** The etcd tag DigitalOcean etcd members carry (stacked masters too) when the spec names none: what etcd-lookup searches. */

@@ -60,8 +60,8 @@ test('DigitalOcean, three masters: the load balancer\'s IP becomes the endpoint 
   const own = await workspace('up-lb');
   try {
     const spec = await own.writeSpec(base('{ digitalocean: { domain: example.com } }', 'workers: { count: 1 }\ncontrolPlane: { count: 3 }\n'));
-    assert.throws(() => settleEndpoint(spec, {}), /the API endpoint is the load balancer's IP, and digitalocean reported no load balancer/);
-    const settled = settleEndpoint(spec, { loadBalancer: { name: 'kubewright-steps-api', id: 'lb-1', ip: '203.0.113.40', action: 'created' } });
+    assert.throws(() => settleEndpoint(spec, {}, []), /the API endpoint is the load balancer's IP, and digitalocean reported none/);
+    const settled = settleEndpoint(spec, { loadBalancer: { name: 'kubewright-steps-api', id: 'lb-1', ip: '203.0.113.40', action: 'created' } }, []);
     assert.equal(settled.kubernetes.apiServer, 'https://203.0.113.40:6443');
     assert.notEqual(spec.kubernetes.apiServer, settled.kubernetes.apiServer, 'the spec is not mutated');
     // the context hands later steps the settled cluster once provision has put it
@@ -79,11 +79,20 @@ test('DigitalOcean, three masters: the load balancer\'s IP becomes the endpoint 
     assert.match(sans, /IP Address:203\.0\.113\.40(,|$)/m);
     assert.doesNotMatch(sans, /invalid/, 'the placeholder host never reaches a certificate');
     // a re-run of up finds the same balancer: nothing re-issued
-    const again = await planClusterPki(settleEndpoint(spec, { loadBalancer: { name: 'kubewright-steps-api', id: 'lb-1', ip: '203.0.113.40', action: 'unchanged' } }), hosts);
+    const again = await planClusterPki(settleEndpoint(spec, { loadBalancer: { name: 'kubewright-steps-api', id: 'lb-1', ip: '203.0.113.40', action: 'unchanged' } }, hosts), hosts);
     assert.deepEqual(again.decisions.filter((d) => d.action !== 'keep').map((d) => d.name), []);
   } finally {
     await own.cleanup();
   }
+});
+
+test('DigitalOcean, one master without an endpoint: the master droplet\'s public address becomes it once provision has the droplet', async () => {
+  const spec = parseCluster(base('{ digitalocean: { domain: example.com } }', 'workers: { count: 1 }\ncontrolPlane: { count: 1 }\n'), '/tmp/steps/cluster.yaml');
+  const hosts = plannedHosts(spec).map((h, i) => ({ ...h, address: `198.51.100.${i + 1}`, publicAddress: `198.51.100.${i + 1}`, privateAddress: `10.10.0.${i + 1}` }));
+  assert.throws(() => settleEndpoint(spec, {}, hosts.filter((h) => h.role === undefined)), /the API endpoint is the master's address, and digitalocean reported none/);
+  const settled = settleEndpoint(spec, {}, hosts);
+  assert.equal(settled.kubernetes.apiServer, 'https://198.51.100.2:6443');
+  assert.deepEqual(settled.controlPlane?.endpoint, { url: 'https://198.51.100.2:6443', address: '198.51.100.2', port: 6443, source: 'first-master' });
 });
 
 test('the /readyz wait: answers 200 once the server is ready; a server that never is fails naming it and its last answer', async () => {

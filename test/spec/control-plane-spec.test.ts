@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SpecError } from '../../src/errors.ts';
-import { awaitsLoadBalancerIp, parseCluster } from '../../src/spec/cluster.ts';
+import { awaitsEndpointAddress, parseCluster, withEndpointAddress } from '../../src/spec/cluster.ts';
 import { withLoadBalancerEndpoint } from '../../src/spec/control-plane-droplets.ts';
 import { etcdMemberHosts } from '../../src/spec/host.ts';
 import { starterSpec } from '../../src/spec/starter.ts';
@@ -76,19 +76,20 @@ test('lab: masters and etcd hosts follow the workers on the bridge; the endpoint
   assert.deepEqual(etcdMemberHosts(c, hosts).map((h) => h.name), ['demo-e0', 'demo-e1', 'demo-e2']);
 });
 
-test('digitalocean: droplet names per role; three masters without an endpoint wait for the load balancer\'s IP, one needs an endpoint', () => {
+test('digitalocean: droplet names per role; without an endpoint it waits for the load balancer\'s IP (three masters) or the master\'s address (one)', () => {
   const doSpec = withoutApiServer.replace(/provider:\n {2}static:\n(?: {4}.*\n)+/, 'provider:\n  digitalocean: { domain: example.com }\nworkers: { count: 2 }\n');
   const balanced = parseCluster(`${doSpec}controlPlane: { count: 3 }\n`);
   assert.equal(balanced.controlPlane?.endpoint.source, 'load-balancer');
-  assert.equal(awaitsLoadBalancerIp(balanced), true);
+  assert.equal(awaitsEndpointAddress(balanced), true);
   // until up knows the balancer's IP, apiServer names a host under .invalid (RFC 2606): reachable by nothing
   assert.equal(balanced.kubernetes.apiServer, 'https://kubewright-demo-api.load-balancer.invalid:6443');
   const withIp = withLoadBalancerEndpoint(balanced, '203.0.113.40');
   assert.equal(withIp.kubernetes.apiServer, 'https://203.0.113.40:6443');
-  assert.equal(awaitsLoadBalancerIp(withIp), false);
-  const single = issuesOf(`${doSpec}controlPlane: { count: 1 }\n`);
-  assert.deepEqual(single.map((i) => i.path), ['controlPlane.endpoint']);
-  assert.match(single[0]?.message ?? '', /one provider\.digitalocean master/);
+  assert.equal(awaitsEndpointAddress(withIp), false);
+  const single = parseCluster(`${doSpec}controlPlane: { count: 1 }\n`);
+  assert.deepEqual([single.controlPlane?.endpoint.source, single.kubernetes.apiServer], ['first-master', 'https://kubewright-demo-master.droplet.invalid:6443']);
+  assert.equal(withEndpointAddress(single, '203.0.113.7').kubernetes.apiServer, 'https://203.0.113.7:6443');
+  assert.equal(awaitsEndpointAddress(parseCluster(`${doSpec}controlPlane: { count: 1, endpoint: { dnsName: api.example.com } }\n`)), false);
   const c = parseCluster(`${doSpec}controlPlane: { count: 1, endpoint: { dnsName: api.example.com } }\n`);
   assert.deepEqual(plannedHosts(c).map((h) => `${h.name}:${h.role ?? 'worker'}`), ['k8s-worker-0.example.com:worker', 'k8s-worker-1.example.com:worker', 'k8s-master-0.example.com:control-plane']);
 });
