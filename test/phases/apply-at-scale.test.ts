@@ -6,7 +6,6 @@
 // `kubelet.service.broken`), after its files and binaries are written.
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { plannedHosts } from '../../src/providers/provider.ts';
@@ -18,12 +17,13 @@ import type { RenderedHost } from '../../src/render/types.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { serveLabBinaries, staticSpecYaml } from '../support/lab-spec.ts';
 import { freePort } from '../support/free-port.ts';
+import { startSilentHost, type SilentHost } from '../support/silent-host.ts';
 import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
 
 let lab: SshdHosts;
 let specFile: string;
 let refusedPort: number;
-let blackHole: { server: Server; port: number; sockets: Set<Socket> };
+let blackHole: SilentHost;
 /** the host whose kubelet start fails */
 const failing = 's5';
 const names = Array.from({ length: 23 }, (_, i) => `s${i + 1}`);
@@ -31,22 +31,10 @@ const refused = 's22';
 const silent = 's23';
 const connectTimeout = '4s';
 
-/** A TCP server that accepts and never says anything: an SSH host that hangs before its banner. */
-async function startBlackHole(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, sockets };
-}
-
 before(async () => {
   lab = await startSshdHosts(21, 's');
   refusedPort = await freePort();
-  blackHole = await startBlackHole();
+  blackHole = await startSilentHost();
   const spec = (pins?: Record<string, string>): string => staticSpecYaml({ name: 'scale', lab, mirror: join(lab.dir, 'mirror'), pins, deadHosts: [{ name: refused, port: refusedPort }, { name: silent, port: blackHole.port }] });
   specFile = join(lab.dir, 'cluster.yaml');
   const cluster = parseCluster(spec(), specFile);
@@ -57,8 +45,7 @@ before(async () => {
 
 after(async () => {
   delete process.env['KUBEWRIGHT_CACHE_DIR'];
-  for (const s of blackHole?.sockets ?? []) s.destroy();
-  await new Promise((r) => blackHole?.server.close(r) ?? r(undefined));
+  await blackHole?.stop();
   await lab?.stop();
 });
 

@@ -59,8 +59,8 @@ ${pins}
 export interface StaticSpec {
   /** metadata.name */
   name: string;
-  /** the loopback sshd hosts: each is a static host on 127.0.0.1 at its port; pki.dir is lab.dir/pki */
-  lab: SshdHosts;
+  /** the loopback sshd hosts (or the ssh harness's, test/support/ssh-harness.ts): each is a static host on 127.0.0.1 at its port; pki.dir is lab.dir/pki */
+  lab: Pick<SshdHosts, 'dir' | 'privateKeyPath' | 'knownHostsPath'> & { hosts: readonly { name: string; port: number }[] };
   /** artifacts.mirror: a directory or an http(s) URL */
   mirror: string;
   /** artifact URL → sha256, as `buildArtifactMirror` returns them */
