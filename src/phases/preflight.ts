@@ -1,14 +1,14 @@
 // Preflight: whether a host can run what kubewright renders for it, judged from the facts the one
 // gather command returned (no extra round trip). `doctor` shows every check; plan and apply run the
 // same checks, and a blocking one fails the host before anything is written. Pure.
-import { KubewrightError } from '../errors.ts';
+import { InputError, KubewrightError } from '../errors.ts';
 import type { RenderedHost } from '../render/types.ts';
 import { cgroupSupport, nodeSwapGa, type Minor } from '../spec/matrix.ts';
 import { hostArch, UnsupportedArchError } from './host-arch.ts';
 import type { HostFacts } from './host-facts.ts';
+import { preflightCheckIds, type PreflightCheckId } from '../spec/preflight-check-ids.ts';
 
-export const preflightCheckIds = ['arch', 'os', 'systemd', 'disk', 'swap', 'kernel-modules', 'ip-forward', 'port-10250', 'time-sync', 'cgroup', 'cloud-init'] as const;
-export type PreflightCheckId = (typeof preflightCheckIds)[number];
+export { preflightCheckIds, type PreflightCheckId } from '../spec/preflight-check-ids.ts';
 
 export type PreflightSeverity = 'ok' | 'warning' | 'blocking';
 
@@ -21,10 +21,36 @@ export interface PreflightFinding {
   fix?: string | undefined;
 }
 
+/** Checks whose blocking findings are shown as warnings instead (--ignore-preflight-errors). */
+export type IgnoredPreflightErrors = ReadonlySet<PreflightCheckId> | 'all';
+
 /** What the cluster asks of every host, from the spec (run/prepare-run.ts builds it). */
 export interface PreflightRequirements {
   kubernetes: Minor;
   profile: 'seed' | 'modern';
+  /** accepted knowingly: a blocking finding of these checks becomes a warning that says so */
+  ignoreErrors?: IgnoredPreflightErrors | undefined;
+}
+
+export const IGNORE_PREFLIGHT_ERRORS_FLAG = '--ignore-preflight-errors';
+
+/**
+ * kubeadm's --ignore-preflight-errors shape: a comma-separated list of check names (any case), or
+ * `all` alone. An unknown name is refused (kubeadm accepts any): a typo would block as before.
+ */
+export function parseIgnorePreflightErrors(value: string | undefined): IgnoredPreflightErrors | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
+  const flag = IGNORE_PREFLIGHT_ERRORS_FLAG;
+  if (names.length === 0) throw new InputError(`${flag}: empty`, { hint: `name the checks, e.g. ${flag}=cgroup,swap, or ${flag}=all` });
+  if (names.includes('all')) {
+    if (names.length > 1) throw new InputError(`${flag}: 'all' ignores every check, so it stands alone (got ${value})`, { hint: `pass ${flag}=all, or only the checks' names` });
+    return 'all';
+  }
+  const known = new Set<string>(preflightCheckIds);
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) throw new InputError(`${flag}: no preflight check named ${unknown.join(', ')}`, { hint: `the checks are ${preflightCheckIds.join(', ')} (or all)` });
+  return new Set(names as PreflightCheckId[]);
 }
 
 export interface PreflightInput {
@@ -48,6 +74,15 @@ const renderedFileContaining = (desired: RenderedHost, dir: string, pattern: Reg
   desired.files.find((f) => f.path.startsWith(dir) && pattern.test(f.contents))?.path;
 
 export function preflightChecks(input: PreflightInput): PreflightFinding[] {
+  const ignore = input.requirements.ignoreErrors;
+  return checks(input).map((f) =>
+    f.severity === 'blocking' && ignore !== undefined && (ignore === 'all' || ignore.has(f.check))
+      ? { ...f, severity: 'warning', message: `${f.message} (ignored: ${IGNORE_PREFLIGHT_ERRORS_FLAG} or preflight.ignoreErrors)` }
+      : f,
+  );
+}
+
+function checks(input: PreflightInput): PreflightFinding[] {
   const { facts, desired, requirements } = input;
   const out: PreflightFinding[] = [];
   const add = (check: PreflightCheckId, severity: PreflightSeverity, message: string, fix?: string): void => {
@@ -131,11 +166,17 @@ export function preflightChecks(input: PreflightInput): PreflightFinding[] {
   if (v2 && cgroups.v2 === 'unsupported') add('cgroup', 'warning', `cgroup v2, which Kubernetes ${version} does not support (GA in 1.25)`, 'boot with systemd.unified_cgroup_hierarchy=0, or use Kubernetes 1.25+');
   else if (v2) add('cgroup', 'ok', 'cgroup v2');
   else if (cgroups.v1 === 'ok') add('cgroup', 'ok', `cgroup v1 (${pre.cgroupFs || 'unknown'})`);
-  else {
-    // a warning, not a refusal: containers (lab machines, CI) often see v1 of their host, and the
-    // stand-in binaries they run do not care; a real kubelet's journal says it at once
-    const why = cgroups.v1 === 'refused' ? `the kubelet ${version} refuses to start on it (failCgroupV1 defaults to true since 1.35)` : `Kubernetes ${version} keeps v1 in maintenance mode only`;
-    add('cgroup', 'warning', `cgroup v1 (${pre.cgroupFs || 'unknown'}): ${why}`, 'boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1; the default of Debian 11+ and Ubuntu 21.10+)');
+  else if (cgroups.v1 === 'maintenance') {
+    add('cgroup', 'warning', `cgroup v1 (${pre.cgroupFs || 'unknown'}): Kubernetes ${version} keeps v1 in maintenance mode only`, 'boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1; the default of Debian 11+ and Ubuntu 21.10+)');
+  } else {
+    // the kubelet kubewright renders keeps failCgroupV1's default, so it would exit at start;
+    // kubeadm's preflight (system-validators) fails it likewise since 1.35
+    add(
+      'cgroup',
+      'blocking',
+      `cgroup v1 (${pre.cgroupFs || 'unknown'}): the kubelet ${version} refuses to start on it (failCgroupV1 defaults to true since 1.35)`,
+      `boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1; the default of Debian 11+ and Ubuntu 21.10+); where the kubelet runs with failCgroupV1: false (an operator's drop-in) or is no real kubelet, accept it with ${IGNORE_PREFLIGHT_ERRORS_FLAG}=cgroup`,
+    );
   }
 
   if (pre.cloudInit !== undefined) {
@@ -153,7 +194,7 @@ export class PreflightError extends KubewrightError {
     const blocking = findings.filter((f) => f.severity === 'blocking');
     super(`preflight failed: ${blocking.map((f) => `${f.check}: ${f.message}${f.fix ? ` — fix: ${f.fix}` : ''}`).join('; ')}`, {
       host,
-      hint: 'nothing was written to this host; `kubewright doctor -f <spec> --host <name>` shows every check',
+      hint: `nothing was written to this host; \`kubewright doctor -f <spec> --host <name>\` shows every check; ${IGNORE_PREFLIGHT_ERRORS_FLAG}=<check> accepts one knowingly`,
     });
     this.findings = findings;
   }

@@ -17,7 +17,7 @@ import { specPath } from '../spec/spec-path.ts';
 import { resolveRenderInputs, type ResolveOptions } from './resolve.ts';
 import { connectAndRotate, hostsToRotate, readRotationState } from './rotate-host-key.ts';
 import type { HostTarget } from './run-hosts.ts';
-import type { PreflightRequirements } from '../phases/preflight.ts';
+import type { IgnoredPreflightErrors, PreflightRequirements } from '../phases/preflight.ts';
 
 export interface PrepareOptions {
   mode: 'plan' | 'apply';
@@ -33,6 +33,8 @@ export interface PrepareOptions {
   connectTimeoutMs?: number | undefined;
   /** inputs the caller settled already (`up`: the PKI it issued, the token it read before creating hosts) */
   settled?: ResolveOptions['settled'];
+  /** --ignore-preflight-errors: checks whose blocking findings are accepted knowingly */
+  ignorePreflightErrors?: IgnoredPreflightErrors | undefined;
 }
 
 export interface PreparedRun {
@@ -53,8 +55,12 @@ export interface PreparedRun {
 }
 
 /** What every host of the cluster is held to by the preflight checks. */
-export function preflightRequirements(cluster: Cluster): PreflightRequirements {
-  return { kubernetes: cluster.kubernetes.version, profile: cluster.profile };
+export function preflightRequirements(cluster: Cluster, ignoreErrors?: IgnoredPreflightErrors): PreflightRequirements {
+  // the spec's preflight.ignoreErrors and the flag add up, as kubeadm's config and flag do
+  const fromSpec = cluster.preflight.ignoreErrors;
+  const all = ignoreErrors === 'all' || fromSpec.includes('all');
+  const names = new Set([...(ignoreErrors === 'all' ? [] : (ignoreErrors ?? [])), ...fromSpec.filter((n) => n !== 'all')]);
+  return { kubernetes: cluster.kubernetes.version, profile: cluster.profile, ignoreErrors: all ? 'all' : names.size > 0 ? names : undefined };
 }
 
 export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promise<PreparedRun> {
@@ -77,7 +83,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   for (const arch of ['amd64', 'arm64'] as const) store.want(binariesForArch(arch));
   assertTrustedMirror(mirror, lock, cluster.artifacts.checksums, [binariesForArch('amd64'), binariesForArch('arm64')]);
   // control-plane and etcd hosts are not rendered here (ensureEtcdCluster and the control plane's own steps own them)
-  const preflight = preflightRequirements(cluster);
+  const preflight = preflightRequirements(cluster, opts.ignorePreflightErrors);
   const targets: HostTarget[] = hosts.flatMap((host) => {
     const desired = rendered.hosts.get(host.name);
     return desired ? [{ host, desired, binariesFor: binariesForArch, preflight }] : [];

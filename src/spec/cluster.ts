@@ -1,5 +1,6 @@
 // The validated cluster: the spec with profile defaults applied, addresses and versions parsed,
 // and cross-field rules checked. Everything downstream (render, pki, providers, phases) takes a Cluster.
+import { preflightCheckIds } from './preflight-check-ids.ts';
 import { isAlias, isCollection, isPair, isSeq, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { SpecError, type SpecIssue } from '../errors.ts';
@@ -99,6 +100,7 @@ export interface Cluster {
   pki: ParsedSpec['pki'];
   ssh: ParsedSpec['ssh'];
   artifacts: ParsedSpec['artifacts'];
+  preflight: ParsedSpec['preflight'];
 }
 
 /** Hints by field path (longest prefix wins), so every message says how to fix it. */
@@ -129,6 +131,7 @@ const hints: [string, string][] = [
   ['dns', 'use coredns (modern) or kube-dns (seed)'],
   ['versions', 'write versions like 0.27.4; leave the field out for the profile default'],
   ['artifacts.checksums', 'map an upstream artifact URL to its sha256 hex digest'],
+  ['preflight.ignoreErrors', `list preflight checks to accept knowingly (${preflightCheckIds.join(', ')}), or [all]; \`kubewright doctor\` shows them`],
   ['ssh', 'see `kubewright init` for the ssh block'],
 ];
 
@@ -382,6 +385,7 @@ function resolveCluster(spec: ParsedSpec, sourceFile: string): Cluster {
     pki: spec.pki,
     ssh: spec.ssh,
     artifacts: spec.artifacts,
+    preflight: spec.preflight,
   };
 }
 

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseIPv4 } from './ipv4.ts';
 import { DIGITALOCEAN_TAG_PATTERN, DIGITALOCEAN_TAG_RULE } from './digitalocean.ts';
+import { preflightCheckIds } from './preflight-check-ids.ts';
 
 
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
@@ -177,6 +178,10 @@ export const specSchema = z.strictObject({
     /** sha256 pins by artifact URL (upstream form); required for artifacts with no published checksum */
     checksums: z.record(z.string(), z.string().regex(/^[a-f0-9]{64}$/, { error: 'must be a sha256 hex digest' })).default({}),
   }).default({ mirror: null, checksums: {} }),
+  preflight: z.strictObject({
+    /** kubeadm's nodeRegistration.ignorePreflightErrors: checks whose blocking findings are accepted knowingly, or all */
+    ignoreErrors: z.array(z.enum([...preflightCheckIds, 'all'])).default([]),
+  }).default({ ignoreErrors: [] }),
 });
 
 export type ParsedSpec = z.output<typeof specSchema>;

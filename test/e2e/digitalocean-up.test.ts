@@ -35,6 +35,7 @@ import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
 import { runConfined } from '../support/fake-root.ts';
 import { bootDropletHost, portFreeOn, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
 import { startE2eEtcd, type E2eEtcd } from './digitalocean-etcd.ts';
+import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 
 const run = promisify(execFile);
 const standInKubelet = join(import.meta.dirname, '../support/stand-in-kubelet.sh');
@@ -247,6 +248,7 @@ artifacts:
   mirror: ./mirror
   checksums:
 ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
+${TEST_PREFLIGHT}
 `;
   await writeFile(specFile, spec({}));
   const cluster = parseCluster(spec({}), specFile);

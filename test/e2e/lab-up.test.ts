@@ -36,6 +36,7 @@ import { startBridgeEtcd, type BridgeEtcd } from './bridge-etcd.ts';
 import { buildLabMirror } from './lab-mirror.ts';
 import { freePort } from '../support/free-port.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
+import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 
 const run = promisify(execFile);
 const kubernetesVersion = '1.36.2';
@@ -92,6 +93,7 @@ versions: { containerd: "1.6.20", runc: "1.1.5", cniPlugins: "1.1.1" }
 artifacts:
   mirror: ./mirror
   checksums: ${JSON.stringify(checksums)}
+${TEST_PREFLIGHT}
 `;
 
   /** Unit -> InvocationID per node: a restart changes it. */

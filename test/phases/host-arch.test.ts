@@ -17,6 +17,7 @@ import { parseCluster } from '../../src/spec/cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildArtifactMirror } from '../support/artifact-mirror.ts';
 import { startSshdHosts, type SshdHosts } from '../support/sshd-hosts.ts';
+import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 
 const spec = (hosts: string, mirror = '/nonexistent', pins: Record<string, string> = {}): string => `apiVersion: kubewright.dev/v1alpha1
 kind: Cluster
@@ -25,6 +26,7 @@ kubernetes: { version: "1.36.2", apiServer: "https://127.0.0.1:6443" }
 provider: { static: { hosts: [${hosts}] } }
 etcd: { discovery: { endpoints: ["https://127.0.0.1:2379"] } }
 artifacts: { mirror: ${mirror}, checksums: ${JSON.stringify(pins)} }
+${TEST_PREFLIGHT}
 `;
 
 /** gather double: a fresh host of this machine type */

@@ -9,11 +9,12 @@ import { test } from 'node:test';
 import { LocalExecutor } from '../../src/exec/local-executor.ts';
 import { gatherFacts, parseFacts } from '../../src/phases/gather-facts.ts';
 import { planFromFacts, type BinarySource } from '../../src/phases/manager.ts';
-import { preflightChecks, PreflightError, type PreflightFinding, type PreflightRequirements } from '../../src/phases/preflight.ts';
+import { parseIgnorePreflightErrors, preflightChecks, PreflightError, type PreflightFinding, type PreflightRequirements } from '../../src/phases/preflight.ts';
+import { preflightRequirements } from '../../src/run/prepare-run.ts';
 import { plannedHosts } from '../../src/providers/provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import type { RenderedHost } from '../../src/render/types.ts';
-import { parseCluster } from '../../src/spec/cluster.ts';
+import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 
 const spec = (profile: 'seed' | 'modern', version: string): string => `apiVersion: kubewright.dev/v1alpha1
 kind: Cluster
@@ -97,13 +98,46 @@ test('kernel modules and ip_forward the render turns on are warnings naming the 
   assert.match(blocked!.fix!, /net\.ipv4\.ip_forward = 1/);
 });
 
-test('cgroup: v1 under 1.35+ and v2 under 1.25- are warned about with the version fact; v1 under 1.23 is fine', () => {
+test('cgroup: v1 blocks under 1.35+ (the kubelet refuses it), warns under 1.31-1.34 (maintenance); v2 under 1.25- warns; v1 under 1.23 is fine', () => {
   const v1 = check(gathered({ cgroupfs: 'tmpfs' })).get('cgroup');
-  assert.equal(v1?.severity, 'warning');
+  assert.equal(v1?.severity, 'blocking');
   assert.match(v1!.message, /refuses to start on it \(failCgroupV1 defaults to true since 1\.35\)/);
+  assert.match(v1!.fix!, /systemd\.unified_cgroup_hierarchy=1.*--ignore-preflight-errors=cgroup/);
+  const maintenance = check(gathered({ cgroupfs: 'tmpfs' }), { req: { kubernetes: { major: 1, minor: 34 }, profile: 'modern' } }).get('cgroup');
+  assert.equal(maintenance?.severity, 'warning');
+  assert.match(maintenance!.message, /maintenance mode/);
   const old = { kubernetes: { major: 1, minor: 23 }, profile: 'modern' } as const;
   assert.match(check(gathered({ cgroupfs: 'cgroup2fs' }), { req: old }).get('cgroup')!.message, /does not support \(GA in 1\.25\)/);
   assert.equal(check(gathered({ cgroupfs: 'tmpfs' }), { req: old }).get('cgroup')?.severity, 'ok');
+});
+
+test('ignored checks: a blocking finding of a named check (or of every check with all) becomes a warning that says so; the others still block', () => {
+  const out = gathered({ cgroupfs: 'tmpfs', swap: '1' });
+  const named = check(out, { req: { ...modernReq, ignoreErrors: parseIgnorePreflightErrors('CGROUP') } });
+  assert.equal(named.get('cgroup')?.severity, 'warning');
+  assert.match(named.get('cgroup')!.message, /refuses to start on it .*\(ignored: --ignore-preflight-errors or preflight\.ignoreErrors\)$/);
+  assert.equal(named.get('swap')?.severity, 'blocking', 'only the named check is accepted');
+  const all = check(out, { req: { ...modernReq, ignoreErrors: parseIgnorePreflightErrors('all') } });
+  assert.deepEqual([all.get('cgroup')?.severity, all.get('swap')?.severity], ['warning', 'warning']);
+  assert.equal(check(gathered(), { req: { ...modernReq, ignoreErrors: 'all' } }).get('swap')?.severity, 'ok', 'an ok check stays ok');
+});
+
+test('--ignore-preflight-errors takes check names (a comma list, any case) or all alone, and names the checks when it gets another word', () => {
+  assert.deepEqual(parseIgnorePreflightErrors('cgroup, Swap'), new Set(['cgroup', 'swap']));
+  assert.equal(parseIgnorePreflightErrors('ALL'), 'all');
+  assert.equal(parseIgnorePreflightErrors(undefined), undefined);
+  assert.throws(() => parseIgnorePreflightErrors('cgroup,all'), /^InputError: --ignore-preflight-errors: 'all' ignores every check, so it stands alone/);
+  assert.throws(() => parseIgnorePreflightErrors('cgroups'), (e: Error & { hint?: string }) => /no preflight check named cgroups/.test(e.message) && /the checks are arch, os, .*cgroup, cloud-init \(or all\)/.test(e.hint ?? ''));
+  assert.throws(() => parseIgnorePreflightErrors(' , '), /--ignore-preflight-errors: empty/);
+});
+
+test("the spec's preflight.ignoreErrors and the flag add up; all in either ignores every check", () => {
+  const withSpec = (list: string): Cluster => parseCluster(spec('modern', '1.36.2') + `preflight: { ignoreErrors: [${list}] }\n`, '/tmp/pre.yaml');
+  assert.deepEqual(preflightRequirements(withSpec('cgroup'), new Set(['swap'])).ignoreErrors, new Set(['swap', 'cgroup']));
+  assert.equal(preflightRequirements(withSpec('all')).ignoreErrors, 'all');
+  assert.equal(preflightRequirements(withSpec(''), 'all').ignoreErrors, 'all');
+  assert.equal(preflightRequirements(withSpec('')).ignoreErrors, undefined);
+  assert.throws(() => withSpec('cgroups'), (e: Error & { issues?: { path: string; got?: string }[] }) => e.issues?.[0]?.path === 'preflight.ignoreErrors.0' && e.issues[0].got === '"cgroups"');
 });
 
 test('time: an unsynchronised clock or one more than 5 minutes off is a warning', () => {

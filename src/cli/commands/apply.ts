@@ -1,6 +1,8 @@
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Command } from 'commander';
+import { ignorePreflightErrorsOption } from '../preflight-option.ts';
+import { parseIgnorePreflightErrors } from '../../phases/preflight.ts';
 import { InputError, KubewrightError } from '../../errors.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
@@ -113,6 +115,7 @@ export function registerApply(program: Command, io: Io): void {
     .option('--connect-timeout <duration>', 'how long one host\'s SSH connection (TCP and handshake) may take before the host fails as unreachable; dead hosts cost it once per --parallel slot, not one after another', '20s')
     .option('--wait-timeout <duration>', 'how long a (re)started unit may take to become active', '60s')
     .option('--checksum', 'hash every managed file on the hosts instead of trusting the recorded sha256 of files whose stat is unchanged', false)
+    .addOption(ignorePreflightErrorsOption())
     .option('--show-plan', 'print the planned changes of each host before the table', false)
     .addOption(outputOption('text, or json: one line per host as it finishes (its actions, status, error), then one with the totals (docs/events.md)'))
     .addOption(eventsOption('host, phase, status, message, ms'))
@@ -152,8 +155,9 @@ Example:
   kubewright plan -f cluster.yaml && kubewright apply -f cluster.yaml
 `,
     )
-    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; drain: boolean; drainTimeout: string; forceDrain: boolean; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; connectTimeout: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean }, command: Command) => {
+    .action(async (opts: { file: string; lockTimeout: string; parallel: string; maxUnavailable: string; nodeReadyTimeout: string; kubeconfig?: string; drain: boolean; drainTimeout: string; forceDrain: boolean; acceptNewHostKeys: boolean; lookupTokenFile?: string; waitTimeout: string; waitForSsh: string; connectTimeout: string; showPlan: boolean; checksum: boolean; output: string; events?: string; quiet: boolean; ignorePreflightErrors?: string }, command: Command) => {
       eventsFlag(opts.events, opts.output);
+      const ignorePreflightErrors = parseIgnorePreflightErrors(opts.ignorePreflightErrors);
       const parallel = parseParallel(opts.parallel);
       const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
       const nodeReadyTimeoutMs = durationFlag('--node-ready-timeout', opts.nodeReadyTimeout, { example: '5m or 90s' });
@@ -166,7 +170,7 @@ Example:
       if (opts.drain) await requireApiForDrain(cluster, () => kubeConfigFor(cluster, opts.kubeconfig));
       await holdClusterLock(cluster, 'apply', opts.lockTimeout);
       const run = await prepareRun(cluster, {
-        mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, waitForSshMs, connectTimeoutMs,
+        mode: 'apply', hosts: await providerFor(cluster).recorded(), acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, waitForSshMs, connectTimeoutMs, ignorePreflightErrors,
       });
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { durationFlag } from '../duration-option.ts';
+import { ignorePreflightErrorsOption } from '../preflight-option.ts';
+import { parseIgnorePreflightErrors } from '../../phases/preflight.ts';
 import { InputError, KubewrightError } from '../../errors.ts';
 import { groupedPlanText, perHostLimit, planJson, planText, preflightWarningLines, rolloutText, someNames, summarize, summaryLine } from '../../run/plan-report.ts';
 import { showEachHost } from '../per-host-output.ts';
@@ -87,6 +89,7 @@ export function registerPlan(program: Command, io: Io): void {
     .option('--accept-new-host-keys', 'trust host keys not yet in ssh.knownHostsPath for this plan and show them (plan records nothing: apply and up pin them; a changed key is always refused)', false)
     .option('--detailed-exitcode', 'exit 0 when there is nothing to change, 2 when there are changes, 1 on an error (as terraform plan)', false)
     .option('--checksum', 'hash every managed file on the hosts instead of trusting the recorded sha256 of files whose stat is unchanged', false)
+    .addOption(ignorePreflightErrorsOption())
     .option('--token-file <path>', 'DigitalOcean: API token file (default: $DIGITALOCEAN_ACCESS_TOKEN); plan only lists droplets')
     .option('--api-url <url>', 'DigitalOcean API base URL (default: $DIGITALOCEAN_API_URL or https://api.digitalocean.com)')
     .option('--prune', 'also show how `up --prune` would take out the hosts that left the spec: cordon, drain (which pods are evicted, skipped or refused), reset, delete Node and lease, destroy or forget; asks the Kubernetes API and the hosts, changes nothing')
@@ -117,7 +120,8 @@ Example:
   kubewright plan -f cluster.yaml --output json | jq '.hosts[].actions[].summary'
 `,
     )
-    .action(async (opts: { file: string; output: string; parallel: string; maxUnavailable: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string; prune?: boolean; forceDrain?: boolean; kubeconfig?: string; connectTimeout: string }, command: Command) => {
+    .action(async (opts: { file: string; output: string; parallel: string; maxUnavailable: string; acceptNewHostKeys: boolean; detailedExitcode: boolean; checksum: boolean; lookupTokenFile?: string; tokenFile?: string; apiUrl?: string; prune?: boolean; forceDrain?: boolean; kubeconfig?: string; connectTimeout: string; ignorePreflightErrors?: string }, command: Command) => {
+      const ignorePreflightErrors = parseIgnorePreflightErrors(opts.ignorePreflightErrors);
       const parallel = parseParallel(opts.parallel);
       const connectTimeoutMs = durationFlag('--connect-timeout', opts.connectTimeout, { example: '20s or 5s' });
       const maxUnavailable = parseHostCount('--max-unavailable', opts.maxUnavailable, '1');
@@ -128,7 +132,7 @@ Example:
       const removal = opts.prune ? await planRemovalView(cluster, provider, opts) : undefined;
       const droplets = provided.machines;
       const hosts = provided.hosts;
-      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts, connectTimeoutMs });
+      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts, connectTimeoutMs, ignorePreflightErrors });
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, maxUnavailable, binaries: run.store, connect: run.connect, checksum: opts.checksum });

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { ignorePreflightErrorsOption } from '../preflight-option.ts';
+import { parseIgnorePreflightErrors } from '../../phases/preflight.ts';
 import { eventsFlag, eventsOption } from '../events-option.ts';
 import type { ProgressEvent } from '../../run/progress-event.ts';
 import { runUp, upPhases, upSteps, type UpEvent, type UpResult } from '../../run/up.ts';
@@ -37,6 +39,7 @@ interface UpCliOptions {
   output: string;
   events?: string;
   quiet: boolean;
+  ignorePreflightErrors?: string;
 }
 
 interface UpProgress {
@@ -128,6 +131,7 @@ export function registerUp(program: Command, io: Io): void {
     .option('--control-plane-timeout <duration>', 'with a controlPlane section: how long every kube-apiserver (each master and the endpoint) may take to answer /readyz', '3m')
     .option('--drain-timeout <duration>', 'with --prune or --drain: give up draining a node after this long (PodDisruptionBudgets may hold evictions back)', '5m')
     .option('--force-drain', 'with --prune or --drain: also evict pods no controller manages (they are not recreated anywhere)')
+    .addOption(ignorePreflightErrorsOption())
     .option('--poll-interval <duration>', 'DigitalOcean: between list-by-tag polls while droplets boot', '5s')
     .option('--timeout <duration>', 'DigitalOcean: give up waiting for droplets to become active after this long', '10m')
     .addOption(outputOption())
@@ -158,6 +162,7 @@ Examples:
     )
     .action(async (opts: UpCliOptions) => {
       eventsFlag(opts.events, opts.output);
+      const ignorePreflightErrors = parseIgnorePreflightErrors(opts.ignorePreflightErrors);
       const waitMs = durationFlag('--wait', opts.wait, { allowZero: true, example: '90s, 5m or 1m30s' });
       const waitForSshMs = opts.waitForSsh === undefined ? undefined : durationFlag('--wait-for-ssh', opts.waitForSsh, { allowZero: true, example: '5m or 90s' });
       const pollIntervalMs = durationFlag('--poll-interval', opts.pollInterval, { allowZero: true, example: '5s or 500ms' });
@@ -192,6 +197,7 @@ Examples:
         drainBeforeChange: opts.drain ?? false,
         nodeReadyTimeoutMs,
         controlPlaneReadyTimeoutMs,
+        ignorePreflightErrors,
         onEvent: progress.step,
         onHostEvent: progress.host,
       });

@@ -12,6 +12,7 @@ export async function preparedRun(ctx: UpContext): Promise<PreparedRun> {
   const prepared = await prepareRun(cluster, {
     mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts: ctx.need('hosts'), cacheDir: opts.cacheDir,
     settled: { credentials: pki.credentials, lookupToken: ctx.lookupToken }, waitForSshMs: opts.waitForSshMs ?? defaultWaitForSshMs(cluster),
+    ignorePreflightErrors: opts.ignorePreflightErrors,
   });
   ctx.put('prepared', prepared);
   ctx.result.kubernetesVersion = prepared.resolvedKubernetesVersion;

@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { EtcdConnection } from '../../etcd/etcd-store.ts';
 import type { NetworkConfigResult } from '../../etcd/flannel-network-config.ts';
 import type { ClusterPki, CertDecision } from '../../pki/cluster-pki.ts';
+import type { IgnoredPreflightErrors } from '../../phases/preflight.ts';
 import type { ProviderReport } from '../../providers/provider.ts';
 import type { ProviderOptions } from '../../providers/provider-for.ts';
 import type { Cluster } from '../../spec/cluster.ts';
@@ -51,6 +52,8 @@ export interface UpOptions {
   maxUnavailable?: number;
   /** cordon and drain each such host's Node before its change, uncordon it once it is back */
   drainBeforeChange?: boolean;
+  /** --ignore-preflight-errors: checks whose blocking findings apply accepts knowingly */
+  ignorePreflightErrors?: IgnoredPreflightErrors | undefined;
   /** how long apply waits for a changed host's Node to be Ready with the new kubelet (default 5 min) */
   nodeReadyTimeoutMs?: number;
   onEvent?: (e: UpEvent) => void;
