@@ -47,6 +47,7 @@ import { KubeApiDouble } from '../support/kube-api-double.ts';
 import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
 import { buildLabMirror } from './lab-mirror.ts';
 import { standInApiServer, standInKubeClient } from './stand-in-control-plane-lab.ts';
+import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 
 const kubernetesVersion = '1.36.2';
 const masterUnits = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -117,6 +118,7 @@ versions: { containerd: "1.6.20", runc: "1.1.5", cniPlugins: "1.1.1", etcd: "${e
 artifacts:
   mirror: ./mirror
   checksums: ${JSON.stringify(checksums)}
+${TEST_PREFLIGHT}
 `;
     await writeFile(spec, specText({}));
     const draft = parseCluster(await readFile(spec, 'utf8'), spec);
