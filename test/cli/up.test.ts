@@ -39,3 +39,15 @@ test('up refuses --events ndjson with --output json (both write stdout) and any 
   assert.equal(other.code, 2, other.stderr);
   assert.match(other.stderr, /Allowed choices are ndjson/);
 });
+
+test('up\'s report over 1,000 hosts: rows for the failed hosts only, the counts and ten changed names; with each host (≤ 20 hosts or -v) a row per host', async () => {
+  const { upSummaryLines } = await import('../../src/cli/commands/up.ts');
+  const hosts = Array.from({ length: 1000 }, (_, i) => ({ name: `w${i + 1}`, publicAddress: `198.51.100.${i % 250}`, privateAddress: `10.0.${Math.floor(i / 250)}.${i % 250}`, status: (i % 400 === 7 ? 'failed' : i < 500 ? 'changed' : 'unchanged') as 'failed' | 'changed' | 'unchanged', actions: i < 500 ? 12 : 0 }));
+  const result = { cluster: 'c', profile: 'modern', ok: false, failedStep: 'apply', error: 'apply failed on 3 of 1000 host(s): w8, w408, w808', hosts } as unknown as Parameters<typeof upSummaryLines>[0];
+  const lines = upSummaryLines(result, false);
+  assert.deepEqual(lines.filter((l) => /^w\d+ /.test(l)).map((l) => l.split(/\s+/)[0]), ['w8', 'w408', 'w808']);
+  assert.ok(lines.includes('hosts: 1000: 498 changed, 499 unchanged, 3 failed; changed: w1, w2, w3, w4, w5, w6, w7, w9, w10, w11 and 488 more (-v lists every host)'), lines.join('\n'));
+  assert.equal(lines.at(-1), 'Up stopped at apply: apply failed on 3 of 1000 host(s): w8, w408, w808');
+  assert.ok(lines.length <= 6, lines.join('\n'));
+  assert.equal(upSummaryLines(result, true).filter((l) => /^w\d+ /.test(l)).length, 1000);
+});

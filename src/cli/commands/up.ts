@@ -11,6 +11,9 @@ import { processIo, type Io } from '../io.ts';
 import { onTerminal, ProgressList } from '../progress-list.ts';
 import type { HostEvent } from '../../run/run-hosts.ts';
 import { formatTable } from '../table.ts';
+import { showEachHost } from '../per-host-output.ts';
+import { someNames } from '../../run/plan-report.ts';
+import { plannedHosts } from '../../providers/provider.ts';
 import { holdClusterLock, lockTimeoutOption } from '../cluster-lock-option.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import { maxUnavailableHelp, parseHostCount, parseParallel } from './plan.ts';
@@ -56,7 +59,7 @@ interface UpProgress {
  * lines otherwise (on stderr when stdout carries the JSON result); one event per stdout line
  * with --events ndjson; failures only with --quiet.
  */
-function upProgress(io: Io, mode: 'terminal' | 'lines' | 'stderr' | 'quiet' | 'events'): UpProgress {
+function upProgress(io: Io, mode: 'terminal' | 'lines' | 'stderr' | 'quiet' | 'events', each: boolean): UpProgress {
   if (mode === 'events') {
     const started = Date.now();
     const event = (e: Omit<ProgressEvent, 'ms'>): void => io.out(JSON.stringify({ ...e, ms: Date.now() - started } satisfies ProgressEvent));
@@ -86,15 +89,24 @@ function upProgress(io: Io, mode: 'terminal' | 'lines' | 'stderr' | 'quiet' | 'e
     detail: (_step, message) => say(`  ${message}`),
     host: (e) => {
       if (e.status === 'failed') io.err(`  ${e.host}: ${e.phase}: failed: ${e.message.split('\n')[0]}`);
-      else if (e.phase === 'done') say(`  ${e.host}: ${e.message}`);
+      // more than perHostLimit hosts (without -v): the failures only; the step's line has the counts
+      else if (e.phase === 'done' && each) say(`  ${e.host}: ${e.message}`);
     },
     close: async () => undefined,
   };
 }
 
-function summaryLines(r: UpResult): string[] {
-  const rows = [['NODE', 'PUBLIC', 'PRIVATE', 'APPLY', 'ACTIONS'], ...r.hosts.map((h) => [h.name, h.publicAddress ?? '-', h.privateAddress ?? '-', h.status, String(h.actions)])];
-  const table = formatTable(rows);
+/** `each`: a row per host; otherwise (more than perHostLimit hosts, without -v) rows for the hosts that failed or were not reached, and the changed hosts' names. */
+export function upSummaryLines(r: UpResult, each: boolean): string[] {
+  const listed = each ? r.hosts : r.hosts.filter((h) => h.status === 'failed' || h.status === 'untouched');
+  const rows = [['NODE', 'PUBLIC', 'PRIVATE', 'APPLY', 'ACTIONS'], ...listed.map((h) => [h.name, h.publicAddress ?? '-', h.privateAddress ?? '-', h.status, String(h.actions)])];
+  const changedHosts = r.hosts.filter((h) => h.status === 'changed').map((h) => h.name);
+  // planned: a host the run did not get to apply (it stopped at an earlier step)
+  const counts = (['changed', 'unchanged', 'failed', 'untouched', 'planned'] as const).map((st) => [st === 'planned' ? 'not applied' : st, r.hosts.filter((h) => h.status === st).length] as const).filter(([, n]) => n > 0);
+  const table = [
+    ...(listed.length > 0 ? formatTable(rows) : []),
+    ...(!each ? [`hosts: ${r.hosts.length}: ${counts.map(([st, n]) => `${n} ${st}`).join(', ')}${changedHosts.length > 0 ? `; changed: ${someNames(changedHosts)} (-v lists every host)` : ''}`] : []),
+  ];
   const changed = [
     r.provision?.firewall && r.provision.firewall.action !== 'unchanged' ? `firewall ${r.provision.firewall.name} ${r.provision.firewall.action}` : undefined,
     r.provision && r.provision.created.length > 0 ? `${r.provision.created.length} hosts created` : undefined,
@@ -160,7 +172,7 @@ Examples:
   kubewright up -f lab.yaml --output json
 `,
     )
-    .action(async (opts: UpCliOptions) => {
+    .action(async (opts: UpCliOptions, command: Command) => {
       eventsFlag(opts.events, opts.output);
       const ignorePreflightErrors = parseIgnorePreflightErrors(opts.ignorePreflightErrors);
       const waitMs = durationFlag('--wait', opts.wait, { allowZero: true, example: '90s, 5m or 1m30s' });
@@ -176,7 +188,8 @@ Examples:
       await holdClusterLock(cluster, 'up', opts.lockTimeout);
       const json = opts.output === 'json';
       const ndjson = opts.events === 'ndjson';
-      const progress = upProgress(io, ndjson ? 'events' : opts.quiet ? 'quiet' : !json && io === processIo && onTerminal(io.isTTY) ? 'terminal' : json ? 'stderr' : 'lines');
+      const each = showEachHost(command, plannedHosts(cluster).length);
+      const progress = upProgress(io, ndjson ? 'events' : opts.quiet ? 'quiet' : !json && io === processIo && onTerminal(io.isTTY) ? 'terminal' : json ? 'stderr' : 'lines', each);
       const { result, failure } = await runUp(cluster, {
         provider: {
           tokenFile: opts.tokenFile, apiUrl: opts.apiUrl, pollIntervalMs, deadlineMs,
@@ -207,7 +220,7 @@ Examples:
         // with --events, stdout carries only events
         const report = ndjson ? io.err : io.out;
         if (result.verify) for (const l of formatVerifyReport(result.verify)) report(l);
-        for (const l of summaryLines(result)) report(l);
+        for (const l of upSummaryLines(result, each)) report(l);
       }
       if (failure) throw failure;
     });

@@ -3,7 +3,7 @@
 import { KubewrightError } from '../../errors.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
 import { nodeCycleAfterProbe, refuseDrainWithoutApi } from '../node-ready.ts';
-import { describeError } from '../plan-report.ts';
+import { describeError, someNames } from '../plan-report.ts';
 import { runHosts } from '../run-hosts.ts';
 import { checkKubeletSkew } from '../version-skew.ts';
 import { preparedRun } from './prepared-run.ts';
@@ -42,7 +42,7 @@ export const applyHosts: UpPhase = {
     });
     const failed = outcomes.filter((o) => o.status === 'failed');
     if (failed.length > 0) {
-      throw new KubewrightError(`apply failed on ${failed.length} of ${outcomes.length} host(s): ${failed.map((o) => o.host).join(', ')}`, {
+      throw new KubewrightError(`apply failed on ${failed.length} of ${outcomes.length} host(s): ${someNames(failed.map((o) => o.host))}`, {
         hint: 'fix the cause shown for each host and re-run `kubewright up`: finished steps and hosts are no-ops',
       });
     }
