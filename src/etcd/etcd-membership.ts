@@ -103,3 +103,69 @@ export async function waitForEtcdQuorum(endpoints: string[], opts: QuorumOptions
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
   }
 }
+
+/** One member as verify sees it: does its own client URL answer a linearizable read (it has a leader and a majority behind it)? */
+export interface EtcdMemberHealth {
+  id: string;
+  /** empty for a member that was added and never started */
+  name: string;
+  peerURLs: string[];
+  clientURL: string | undefined;
+  healthy: boolean;
+  detail: string;
+}
+
+/** A linearizable read through one client URL: answers only when that member is up and the cluster has a leader and a majority. */
+async function readThrough(endpoint: string, access: EtcdClusterAccess): Promise<string | undefined> {
+  try {
+    await withStore([endpoint], access, (s) => s.get('/kubewright/quorum-probe'));
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e);
+  }
+}
+
+/**
+ * Every member of the cluster with its health: the member list through any of `endpoints`, then a
+ * linearizable read through each member's own client URL. undefined when no endpoint answers the list.
+ */
+export async function etcdMemberHealth(endpoints: string[], access: EtcdClusterAccess): Promise<EtcdMemberHealth[] | undefined> {
+  const listed = await listEtcdMembers(endpoints, access);
+  if (!listed) return undefined;
+  return Promise.all(listed.map(async (m) => {
+    const clientURL = m.clientURLs[0];
+    if (clientURL === undefined) return { ...m, clientURL, healthy: false, detail: 'added but never started (no client URL)' };
+    const failed = await readThrough(clientURL, access);
+    return { ...m, clientURL, healthy: failed === undefined, detail: failed ?? 'linearizable read ok' };
+  }));
+}
+
+/** How many members of n make a majority. */
+const majority = (n: number): number => Math.floor(n / 2) + 1;
+
+export class EtcdQuorumRefusal extends KubewrightError {}
+
+/**
+ * MemberRemove of the member whose peer URL is `peerUrl`, refused (before asking etcd) when the
+ * members left would not hold a quorum: of the n-1 that stay, a majority of n-1 must answer a
+ * linearizable read. etcd's own strict reconfiguration check refuses most such removals too;
+ * this one names the members and the way out. Returns false when no member has that peer URL.
+ */
+export async function removeEtcdMember(endpoints: string[], peerUrl: string, access: EtcdClusterAccess): Promise<{ removed: boolean; member?: EtcdMember | undefined }> {
+  const health = await etcdMemberHealth(endpoints, access);
+  if (!health) throw new EtcdQuorumRefusal(`etcd: cannot remove ${peerUrl}: no member answers the member list (${endpoints.join(', ')})`, { hint: 'bring the etcd cluster back to quorum first: a member is only removed through the member API of a running cluster' });
+  const target = health.find((m) => m.peerURLs.includes(peerUrl));
+  if (!target) return { removed: false };
+  const staying = health.filter((m) => m !== target);
+  const healthy = staying.filter((m) => m.healthy);
+  if (staying.length === 0 || healthy.length < majority(staying.length)) {
+    const down = staying.filter((m) => !m.healthy).map((m) => m.name || m.id);
+    throw new EtcdQuorumRefusal(
+      `etcd: refusing to remove ${target.name || target.id} (${peerUrl}): the ${staying.length} member(s) left would need ${staying.length === 0 ? 'one' : majority(staying.length)} healthy for a quorum, ${healthy.length} answer${down.length ? ` (down: ${down.join(', ')})` : ''}`,
+      { hint: staying.length === 0 ? 'the last member of a cluster is never removed: `down` or `reset` the whole control plane instead' : 'start the members that are down first (see `kubewright verify`), then run again: the removal waits until the rest hold a quorum' },
+    );
+  }
+  const via = healthy.map((m) => m.clientURL).filter((u): u is string => u !== undefined);
+  await withStore(via, access, (s) => s.memberRemove(target.id));
+  return { removed: true, member: { id: target.id, name: target.name, peerURLs: target.peerURLs, clientURLs: target.clientURL ? [target.clientURL] : [] } };
+}

@@ -82,6 +82,13 @@ export class EtcdV3Store implements EtcdStore {
     });
   }
 
+  /** Takes a member out of the cluster by its id (v3 MemberRemove); etcd refuses it when the rest would lose quorum. */
+  memberRemove(id: string): Promise<void> {
+    return this.#call(`remove member ${id}`, async () => {
+      await this.#client.cluster.memberRemove({ ID: id });
+    });
+  }
+
   close(): void {
     this.#client.close();
   }

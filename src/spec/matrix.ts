@@ -298,6 +298,21 @@ export function delegatedComponentAuth(version: KubeVersion | Minor): boolean {
 }
 
 /**
+ * Where each control-plane component answers its health check on its own host. From 1.13 the
+ * controller-manager and the scheduler serve HTTPS on 10257/10259 (self-signed unless given a
+ * certificate; /healthz is always allowed anonymously); before, only their insecure HTTP ports
+ * 10252/10251 did (kubernetes#64149, #69663). kube-apiserver answers /readyz from 1.16, /healthz before.
+ */
+export function controlPlaneHealthUrls(version: KubeVersion | Minor, apiServerPort: number): { component: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler'; url: string }[] {
+  const secure = compareMinor(version, m(13)) >= 0;
+  return [
+    { component: 'kube-apiserver', url: `https://127.0.0.1:${apiServerPort}${readyzSupported(version) ? '/readyz' : '/healthz'}` },
+    { component: 'kube-controller-manager', url: secure ? 'https://127.0.0.1:10257/healthz' : 'http://127.0.0.1:10252/healthz' },
+    { component: 'kube-scheduler', url: secure ? 'https://127.0.0.1:10259/healthz' : 'http://127.0.0.1:10251/healthz' },
+  ];
+}
+
+/**
  * KubeSchedulerConfiguration's apiVersion per minor (kubernetes/kube-scheduler config/ at each
  * release tag, componentconfig before 1.12); undefined before 1.10, where the scheduler takes flags.
  */

@@ -9,6 +9,8 @@ import { dnsDeploymentApiVersion, readyzSupported } from '../spec/matrix.ts';
 import { describeApiError, getRaw, isNotFound, unreachableCode } from './kube-client.ts';
 import { nodeRows, type NodeRow } from './node-status.ts';
 import { nodeName } from '../spec/node-name.ts';
+import { workerHosts } from '../spec/host.ts';
+import { verifyControlPlane, type ControlPlaneReport, type ControlPlaneVerifyOptions } from './control-plane-health.ts';
 
 export interface ComponentStatusRow {
   name: string;
@@ -25,6 +27,8 @@ export interface VerifyReport {
   otherNodes: string[];
   dns: { ok: boolean; detail: string };
   flannel: { ok: boolean; checked: boolean; detail: string };
+  /** with a controlPlane section: etcd members, components per master, the endpoint's balancing */
+  controlPlane?: ControlPlaneReport | undefined;
   problems: string[];
 }
 
@@ -34,6 +38,8 @@ export interface VerifyOptions {
   kubeConfig: KubeConfig;
   /** flannel's leases mapped to the hosts (src/etcd); when absent the check is reported as skipped */
   flannelLeases?: ((hosts: Host[]) => Promise<LeaseMapping>) | undefined;
+  /** the control plane's checks (a spec with controlPlane:); the cluster and hosts are this call's */
+  controlPlane?: Omit<ControlPlaneVerifyOptions, 'cluster' | 'hosts'> | undefined;
   now?: () => Date;
 }
 
@@ -83,7 +89,9 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
     }
   }
 
-  const expected = opts.hosts.map((h) => nodeName(cluster, h));
+  // masters and etcd hosts run no kubelet: only the workers register Nodes
+  const workers = workerHosts(opts.hosts);
+  const expected = workers.map((h) => nodeName(cluster, h));
   let nodes: NodeRow[] = expected.map((name) => ({ name, status: 'Missing', age: '-', version: '-', problem: 'API unreachable' }));
   let otherNodes: string[] = [];
   if (api.ok) {
@@ -103,7 +111,7 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
   let flannel: VerifyReport['flannel'] = { ok: true, checked: false, detail: 'skipped (no etcd connection given)' };
   if (opts.flannelLeases) {
     try {
-      const m = await opts.flannelLeases(opts.hosts);
+      const m = await opts.flannelLeases(workers);
       const missing = m.nodesWithoutLease.map((h) => h.name);
       flannel = {
         ok: missing.length === 0,
@@ -118,7 +126,13 @@ export async function verifyCluster(opts: VerifyOptions): Promise<VerifyReport> 
     if (!flannel.ok) problems.push(`flannel: ${flannel.detail}`);
   }
 
-  return { ok: problems.length === 0, api, nodes, otherNodes, dns, flannel, problems };
+  let controlPlane: ControlPlaneReport | undefined;
+  if (opts.controlPlane && cluster.controlPlane) {
+    controlPlane = await verifyControlPlane({ ...opts.controlPlane, cluster, hosts: opts.hosts });
+    problems.push(...controlPlane.problems);
+  }
+
+  return { ok: problems.length === 0, api, nodes, otherNodes, dns, flannel, ...(controlPlane ? { controlPlane } : {}), problems };
 }
 
 async function checkDns(cluster: Cluster, core: CoreV1Api, objects: KubernetesObjectApi): Promise<{ ok: boolean; detail: string }> {

@@ -8,15 +8,22 @@
 //   - kube-apiserver then serves /readyz, /livez and /healthz anonymously and /version only to a
 //     client certificate signed by --client-ca-file, over TLS with --tls-cert-file;
 //   - kube-controller-manager and kube-scheduler connect to the server their kubeconfig names
-//     (verifying its certificate, presenting theirs) and print `connected` once /readyz answers.
+//     (verifying its certificate, presenting theirs) and print `connected` once /readyz answers;
+//     from 1.13 they also serve /healthz anonymously over HTTPS on their secure port (10257,
+//     10259; --bind-address) with a self-signed certificate, as the binaries do when given none.
 // It prints `ready` (or `connected`) on stdout and runs until SIGTERM. It does not schedule,
 // control or store anything: assertions resting on it prove files and flags, not Kubernetes.
 //
 // usage: node --import tsx stand-in-control-plane.ts <component> <minor> [flags…]
 // env:   STAND_IN_ROOT   prefix for every absolute path (the rendered tree on this machine)
 //        STAND_IN_PORT   listen on / connect to this port instead of the rendered one (loopback tests)
+//        STAND_IN_HOST   kube-apiserver: listen on this address (several stand-in masters on loopback)
+//        STAND_IN_HEALTH_PORT  controller-manager/scheduler (1.13 on): serve /healthz on this port (the binaries' 10257/10259;
+//                        only when set, since fixed ports would collide between tests running at once)
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, request } from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -192,7 +199,8 @@ function serveApiserver(flags: Map<string, string>, tls: { cert: string; key: st
     res.writeHead(404).end();
   });
   const host = flags.get('--bind-address') ?? '0.0.0.0';
-  server.listen(port(Number(flags.get('--secure-port') ?? 6443)), host === '0.0.0.0' && process.env['STAND_IN_PORT'] ? '127.0.0.1' : host, () => {
+  const listenOn = process.env['STAND_IN_HOST'] ?? (host === '0.0.0.0' && process.env['STAND_IN_PORT'] ? '127.0.0.1' : host);
+  server.listen(port(Number(flags.get('--secure-port') ?? 6443)), listenOn, () => {
     process.stdout.write('ready\n');
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -222,6 +230,33 @@ function connect(k: Kubeconfig): void {
   });
 }
 
+/** A throwaway self-signed certificate, as the controller-manager and scheduler make for themselves when given none. */
+function selfSigned(cn: string): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'stand-in-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', `/CN=${cn}`, '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+    return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The secure port's anonymous /healthz (1.13 on): always-allowed, as --authorization-always-allow-paths defaults. */
+function serveHealthz(component: Component, flags: Map<string, string>): void {
+  const tls = selfSigned(`${component}@stand-in`);
+  const server = createServer(tls, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' || path === '/readyz' || path === '/livez') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    else res.writeHead(403).end();
+  });
+  server.on('error', (e) => {
+    process.stderr.write(`${component} (stand-in): /healthz: ${e.message}\n`);
+    process.exit(1);
+  });
+  server.listen(Number(process.env['STAND_IN_HEALTH_PORT']), flags.get('--bind-address') ?? '0.0.0.0');
+  server.unref();
+}
+
 export function runStandIn(component: Component, minor: number, argv: readonly string[]): void {
   const flags = flagsOf(component, minor, argv);
   if (component === 'kube-apiserver') {
@@ -229,7 +264,10 @@ export function runStandIn(component: Component, minor: number, argv: readonly s
     serveApiserver(flags, tls, clientCa, minor);
     return;
   }
-  connect(checkController(component, flags, minor));
+  const kubeconfig = checkController(component, flags, minor);
+  // opt-in: the fixed ports 10257/10259 would collide between tests running at once
+  if (minor >= 13 && process.env['STAND_IN_HEALTH_PORT']) serveHealthz(component, flags);
+  connect(kubeconfig);
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {

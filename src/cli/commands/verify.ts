@@ -15,6 +15,8 @@ import { loadClusterFile } from '../load-cluster.ts';
 import { durationFlag } from '../duration-option.ts';
 import { outputOption } from '../output-option.ts';
 import type { Io } from '../io.ts';
+import { connectHost, sshOptionsFor } from '../../run/connect.ts';
+import { controlPlaneVerifyInputs } from '../../run/control-plane-probe.ts';
 
 
 export async function kubeConfigFor(cluster: Cluster, kubeconfigFile: string | undefined): Promise<KubeConfig> {
@@ -45,7 +47,7 @@ export function verifyHint(report: VerifyReport, cluster: Cluster, waitMs: numbe
 export function registerVerify(program: Command, io: Io): void {
   program
     .command('verify')
-    .description('check the running cluster: API health, every worker Ready with the expected kubelet, DNS addon at clusterDNS (exit 3 if not)')
+    .description('check the running cluster: API health, every worker Ready with the expected kubelet, DNS addon at clusterDNS, and with a control plane its etcd members, components and endpoint (exit 3 if not)')
     .requiredOption('-f, --file <path>', 'cluster spec')
     .option('--wait <duration>', 'keep checking until it passes or this much time is over (e.g. 90s, 5m)')
     .option('--kubeconfig <file>', 'talk to the API with this kubeconfig instead of the PKI\'s admin certificate')
@@ -61,6 +63,12 @@ worker is registered and Ready with the expected kubelet version, and that the D
 is available and Service kube-system/kube-dns has clusterIP = kubernetes.clusterDNS.
 When etcd.discovery is set, every worker must also hold a flannel subnet lease in etcd
 (etcd's CA and pki.dir/etcd-client.pem, as \`kubewright etcd leases\`).
+With a controlPlane section it also checks: every etcd member (the member list, then a
+linearizable read through each member's own client URL, with pki.dir/etcd/kubewright-client.pem),
+each master's kube-apiserver /readyz, kube-controller-manager and kube-scheduler /healthz (asked
+on the master itself over SSH: they listen on 127.0.0.1), and with more than one master that
+connections through kubernetes.apiServer reach more than one master (traced by TLS session
+resumption: each API server's session tickets resume only on itself).
 
 Example:
   kubewright verify -f cluster.yaml --wait 2m
@@ -77,7 +85,10 @@ Example:
         const conn = await resolveEtcdConnection(cluster, { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: opts.tokenFile }) });
         flannelLeases = flannelLeaseMapper(cluster, conn);
       }
-      const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig: kc, flannelLeases }), waitMs);
+      // with a controlPlane: etcd's members, each master's components (over SSH), the endpoint's balancing
+      const ssh = cluster.controlPlane ? await sshOptionsFor(cluster, false) : undefined;
+      const controlPlane = ssh ? await controlPlaneVerifyInputs(cluster, hosts, (h) => connectHost(h, { ...ssh, recordNewHostKeys: false })) : undefined;
+      const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig: kc, flannelLeases, controlPlane }), waitMs);
       if (opts.output === 'json') io.out(JSON.stringify(report, null, 2));
       else for (const l of formatVerifyReport(report)) io.out(l);
       if (!report.ok) {

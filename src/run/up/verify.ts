@@ -4,6 +4,7 @@ import { flannelLeaseMapper } from '../../etcd/flannel-leases.ts';
 import { verifyCluster, verifyUntil } from '../../verify/verify-cluster.ts';
 import { workerHosts } from '../../spec/host.ts';
 import type { UpPhase } from './up-phase.ts';
+import { controlPlaneVerifyInputs } from '../control-plane-probe.ts';
 
 export const verify: UpPhase = {
   name: 'verify',
@@ -20,13 +21,16 @@ export const verify: UpPhase = {
     // the workers run the kubelets: masters and etcd hosts register no Node
     const hosts = workerHosts(ctx.need('hosts'));
     const kubeConfig = ctx.need('kubeConfig');
-    const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig, flannelLeases }), ctx.opts.verifyWaitMs ?? 0);
+    // with a controlPlane: etcd's members, each master's components, the endpoint's balancing
+    const controlPlane = cluster.controlPlane ? await controlPlaneVerifyInputs(cluster, hosts, ctx.need('prepared').connect) : undefined;
+    const report = await verifyUntil(() => verifyCluster({ cluster, hosts, kubeConfig, flannelLeases, controlPlane }), ctx.opts.verifyWaitMs ?? 0);
     ctx.result.verify = report;
     if (!report.ok) {
       throw new VerifyError(`verify: ${report.problems.length} check(s) failed: ${report.problems[0] ?? ''}${report.problems.length > 1 ? ' …' : ''}`, {
         hint: 'nodes need a moment after their first start: re-run `kubewright verify -f <spec> --wait 2m`',
       });
     }
-    return `${report.nodes.length} nodes Ready, DNS ok`;
+    const cp = report.controlPlane;
+    return `${report.nodes.length} nodes Ready, DNS ok${cp ? `, etcd ${cp.etcd.detail}, ${cp.components.length} control-plane components healthy` : ''}`;
   },
 };
