@@ -42,16 +42,20 @@ export async function listEtcdMembers(endpoints: string[], access: EtcdClusterAc
   return undefined;
 }
 
+/** MemberAdd through a running member: the cluster then expects a member at `peerUrl` (retried while etcd calls the cluster unhealthy, until `deadlineMs`). */
+export function addEtcdMember(endpoints: string[], peerUrl: string, access: EtcdClusterAccess & { deadlineMs?: number | undefined }): Promise<EtcdMember> {
+  return whileUnhealthy(access.deadlineMs, () => withStore(endpoints, access, async (s) => toMember(await s.memberAdd([peerUrl]))));
+}
+
 /**
- * MemberAdd through a running member: the cluster then expects a member at `peerUrl`. etcd
- * refuses an add while a member has been connected for less than its health interval (5 s,
- * "unhealthy cluster": the add could cost the quorum), so that answer is retried until `deadlineMs`.
+ * A membership change, retried while etcd answers "unhealthy cluster": its strict reconfiguration
+ * check refuses a change while a member has been connected for less than its health interval (5 s).
  */
-export async function addEtcdMember(endpoints: string[], peerUrl: string, access: EtcdClusterAccess & { deadlineMs?: number | undefined }): Promise<EtcdMember> {
-  const deadline = Date.now() + (access.deadlineMs ?? 60_000);
+async function whileUnhealthy<T>(deadlineMs: number | undefined, change: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + (deadlineMs ?? 60_000);
   for (;;) {
     try {
-      return await withStore(endpoints, access, async (s) => toMember(await s.memberAdd([peerUrl])));
+      return await change();
     } catch (e) {
       if (!/unhealthy cluster/.test(e instanceof Error ? e.message : String(e)) || Date.now() >= deadline) throw e;
       await new Promise((r) => setTimeout(r, 1000));
@@ -151,7 +155,7 @@ export class EtcdQuorumRefusal extends KubewrightError {}
  * linearizable read. etcd's own strict reconfiguration check refuses most such removals too;
  * this one names the members and the way out. Returns false when no member has that peer URL.
  */
-export async function removeEtcdMember(endpoints: string[], peerUrl: string, access: EtcdClusterAccess): Promise<{ removed: boolean; member?: EtcdMember | undefined }> {
+export async function removeEtcdMember(endpoints: string[], peerUrl: string, access: EtcdClusterAccess & { deadlineMs?: number | undefined }): Promise<{ removed: boolean; member?: EtcdMember | undefined }> {
   const health = await etcdMemberHealth(endpoints, access);
   if (!health) throw new EtcdQuorumRefusal(`etcd: cannot remove ${peerUrl}: no member answers the member list (${endpoints.join(', ')})`, { hint: 'bring the etcd cluster back to quorum first: a member is only removed through the member API of a running cluster' });
   const target = health.find((m) => m.peerURLs.includes(peerUrl));
@@ -166,6 +170,6 @@ export async function removeEtcdMember(endpoints: string[], peerUrl: string, acc
     );
   }
   const via = healthy.map((m) => m.clientURL).filter((u): u is string => u !== undefined);
-  await withStore(via, access, (s) => s.memberRemove(target.id));
+  await whileUnhealthy(access.deadlineMs, () => withStore(via, access, (s) => s.memberRemove(target.id)));
   return { removed: true, member: { id: target.id, name: target.name, peerURLs: target.peerURLs, clientURLs: target.clientURL ? [target.clientURL] : [] } };
 }

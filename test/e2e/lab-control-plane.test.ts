@@ -175,6 +175,12 @@ ${TEST_PREFLIGHT}
     assert.deepEqual(result.controlPlane?.rbac.map((o) => `${o.kind} ${o.action}`), ['ClusterRole created', 'ClusterRoleBinding created'], log);
     assert.deepEqual(result.hosts.map((h) => `${h.name} ${h.status}`).sort(), [`${master.name} changed`, `${worker.name} changed`]);
     assert.equal(result.verify?.ok, true, log);
+    // verify's control-plane checks: the real etcd member read through its own client URL, and the
+    // three components asked with curl on the master over SSH (answers from the stand-ins), one master: no balancing
+    const cp = result.verify?.controlPlane;
+    assert.deepEqual(cp?.etcd.members.map((m) => `${m.name} ${m.healthy} ${m.inSpec}`), [`${master.name} true true`], log);
+    assert.deepEqual(cp?.components.map((c) => `${c.host} ${c.component} ${c.healthy}`), ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => `${master.name} ${c} true`), log);
+    assert.equal(cp?.endpoint.checked, false);
 
     // etcd: a real member list through this test's own client certificate
     const members = await listEtcdMembers([`https://${master.privateAddress}:2379`], { tls: etcdTls });

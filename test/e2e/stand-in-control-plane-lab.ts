@@ -11,7 +11,8 @@
 //     client sees the rendered serving certificate, as behind a TCP load balancer;
 //   - kube-controller-manager, kube-scheduler: read the kubeconfig their --kubeconfig (or
 //     --authentication-kubeconfig) names, and GET /version from its server with its CA and client
-//     certificate until it answers 200 (the double records the caller's CN), then sleep.
+//     certificate until it answers 200 (the double records the caller's CN), then serve /healthz
+//     on their secure port (10257, 10259) over HTTPS with a self-signed certificate (openssl s_server).
 // They run no control loop and store nothing: the flags themselves are held to the upstream flag
 // table by test/render/control-plane-stand-ins.test.ts, not here.
 
@@ -80,12 +81,14 @@ export function standInKubeClient(name: 'kube-controller-manager' | 'kube-schedu
 # TEST DOUBLE: ${name} (test/e2e/stand-in-control-plane-lab.ts)
 KW_NAME=${name}
 ${common}
-kc=
+kc=; hbind=0.0.0.0; hport=${name === 'kube-controller-manager' ? 10257 : 10259}
 for a in "$@"; do
   case "$a" in
     --*=/*) [ -r "\${a#*=}" ] || die "cannot read \${a#*=} (\${a%%=*})" ;;
   esac
   case "$a" in
+    --bind-address=*) hbind=\${a#*=} ;;
+    --secure-port=*) hport=\${a#*=} ;;
     --kubeconfig=*) kc=\${a#*=} ;;
     --authentication-kubeconfig=*) [ -n "$kc" ] || kc=\${a#*=} ;;
   esac
@@ -101,6 +104,10 @@ until [ "$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' --cacert "$ca" --
   sleep 1
 done
 echo "${name} (stand-in): connected to $server"
-exec sleep infinity
+# like the binary (1.13 on): /healthz anonymously over HTTPS on the secure port with a self-signed
+# certificate (openssl s_server -www answers every GET with 200), where verify's probe asks it
+tls=$(mktemp -d)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=${name}@stand-in" -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null || die "cannot make a self-signed certificate"
+exec openssl s_server -quiet -www -accept "$hbind:$hport" -cert "$tls/cert.pem" -key "$tls/key.pem"
 `;
 }

@@ -2,7 +2,6 @@
 import { VerifyError } from '../../errors.ts';
 import { flannelLeaseMapper } from '../../etcd/flannel-leases.ts';
 import { verifyCluster, verifyUntil } from '../../verify/verify-cluster.ts';
-import { workerHosts } from '../../spec/host.ts';
 import type { UpPhase } from './up-phase.ts';
 import { controlPlaneVerifyInputs } from '../control-plane-probe.ts';
 
@@ -18,8 +17,8 @@ export const verify: UpPhase = {
     const { cluster } = ctx;
     const etcd = ctx.need('etcd');
     const flannelLeases = etcd === undefined ? undefined : flannelLeaseMapper(cluster, etcd);
-    // the workers run the kubelets: masters and etcd hosts register no Node
-    const hosts = workerHosts(ctx.need('hosts'));
+    // every host: verifyCluster expects Nodes of the workers only, and checks the masters and etcd members as such
+    const hosts = ctx.need('hosts');
     const kubeConfig = ctx.need('kubeConfig');
     // with a controlPlane: etcd's members, each master's components, the endpoint's balancing
     const controlPlane = cluster.controlPlane ? await controlPlaneVerifyInputs(cluster, hosts, ctx.need('prepared').connect) : undefined;
