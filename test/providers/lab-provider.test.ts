@@ -137,6 +137,36 @@ ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
     state = await readLabState(provider.stateDir);
   });
 
+  test('lowering provider.lab.hosts keeps the last machine running as an extra (retired) until release stops it and forgets it', async () => {
+    const text = await readFile(spec, 'utf8');
+    await writeFile(spec, text.replace('hosts: 3,', 'hosts: 2,'));
+    try {
+      const fewer = new LabProvider(parseCluster(await readFile(spec, 'utf8'), spec));
+      const last = hosts[2]!;
+      const ensured = await fewer.ensure();
+      assert.deepEqual(ensured.hosts.map((h) => h.name), [hosts[0]?.name, hosts[1]?.name]);
+      assert.deepEqual(ensured.report.extras, [last.name]);
+      const retired = await fewer.retired();
+      assert.deepEqual(retired.map((h) => [h.name, h.address, h.user, h.port]), [[last.name, last.address, 'root', 22]]);
+      assert.equal((await ssh(last.address ?? '', 'hostname')).stdout.trim(), last.name, 'still running and still pinned: up --prune can drain and reset it');
+      await assert.rejects(fewer.release([hosts[0]!]), /refusing to remove .*-w0: still planned by provider\.lab\.hosts/);
+
+      const pid = (await readLabState(fewer.stateDir))?.machines.find((m) => m.name === last.name)?.pid;
+      assert.ok(pid);
+      assert.deepEqual(await fewer.release(retired), [last.name]);
+      assert.throws(() => process.kill(pid, 0), 'the machine is stopped');
+      assert.deepEqual((await readLabState(fewer.stateDir))?.machines.map((m) => m.name), [hosts[0]?.name, hosts[1]?.name]);
+      assert.ok(!existsSync(join(fewer.stateDir, last.name)), 'its files are removed');
+      const pinned = await readFile(join(dir, 'known_hosts'), 'utf8');
+      assert.doesNotMatch(pinned, new RegExp(`/${last.name}$`, 'm'), 'its host key is unpinned');
+      assert.equal(pinned.trim().split('\n').length, 2);
+      assert.deepEqual(await fewer.retired(), []);
+      assert.equal((await ssh(hosts[0]?.address ?? '', 'hostname')).stdout.trim(), hosts[0]?.name, 'the others run on');
+    } finally {
+      await writeFile(spec, text);
+    }
+  });
+
   test('lab down from another process leaves no container, bridge, address, cgroup or state', async () => {
     assert.ok(state);
     await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'lab', 'down', '-f', spec], { cwd: join(import.meta.dirname, '../..'), timeout: 90_000 });

@@ -1,12 +1,14 @@
 // provider: lab — N local machines as systemd-nspawn containers on a bridge this tool creates.
 // Machines keep their writes in a tmpfs overlay while they run (--volatile=overlay): a running
 // machine is left alone by `ensure`, a stopped one boots fresh from the image, `destroy` removes
-// containers, veths, bridge, cgroups, pinned known_hosts lines and the state dir.
+// containers, veths, bridge, cgroups, pinned known_hosts lines and the state dir. A running machine
+// the spec no longer wants (provider.lab.hosts lowered) keeps running, reported as an extra, until
+// `up --prune` has drained and reset it and `release` removes it.
 import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Cluster } from '../../spec/cluster.ts';
-import { plannedHosts, type DestroyResult, type EnsuredHosts, type Provider, type ProviderPlan, type Teardown } from '../provider.ts';
+import { noReport, plannedHosts, type DestroyResult, type EnsuredHosts, type Provider, type ProviderPlan, type Teardown } from '../provider.ts';
 import type { Host } from '../../spec/host.ts';
 import { labAddressPlan } from './lab-address-plan.ts';
 import { bridgePorts, createBridge, deleteLink, linkExists } from './lab-bridge.ts';
@@ -16,7 +18,7 @@ import { LabError } from './lab-errors.ts';
 import { isOurMachineRunning, renderHost0Network, startLabMachine, stopLabMachine, waitForSshBanner } from './lab-machine.ts';
 import { checkLabPrerequisites } from './lab-prerequisites.ts';
 import { labStateDir, readLabState, writeLabState, type LabMachineState, type LabState } from './lab-state.ts';
-import { ensureEd25519Key, pinKnownHosts, publicKeyOf, unpinKnownHosts } from './lab-ssh-keys.ts';
+import { ensureEd25519Key, pinKnownHosts, publicKeyOf, unpinKnownHost, unpinKnownHosts } from './lab-ssh-keys.ts';
 import { specPath } from '../../spec/spec-path.ts';
 import { ensureRootfsImage } from './rootfs-image.ts';
 
@@ -61,7 +63,40 @@ export class LabProvider implements Provider {
   async ensure(): Promise<EnsuredHosts> {
     const before = new Set((await this.recorded()).filter((h) => h.address).map((h) => h.name));
     const hosts = await this.boot();
-    return { hosts, report: { created: hosts.filter((h) => !before.has(h.name)).map((h) => h.name), extras: [], pruned: [], unpinned: [], apiCalls: 0 } };
+    const extras = (await this.retired()).map((h) => h.name);
+    return { hosts, report: { ...noReport(), created: hosts.filter((h) => !before.has(h.name)).map((h) => h.name), extras } };
+  }
+
+  /** Running machines the spec no longer plans (provider.lab.hosts lowered), reachable as they were. */
+  async retired(): Promise<Host[]> {
+    const planned = new Set(plannedHosts(this.cluster).map((h) => h.name));
+    const state = await readLabState(this.stateDir);
+    return (state?.machines ?? [])
+      .filter((m) => !planned.has(m.name) && isOurMachineRunning(m))
+      .map((m) => ({ name: m.name, address: m.address, port: 22, user: 'root', privateAddress: m.address, publicAddress: m.address }));
+  }
+
+  /** Stops these retired machines and removes their files, state entry and pinned host key. */
+  async release(hosts: readonly Host[]): Promise<string[]> {
+    const names = new Set(hosts.map((h) => h.name));
+    const planned = plannedHosts(this.cluster).filter((h) => names.has(h.name)).map((h) => h.name);
+    if (planned.length > 0) throw new LabError(`lab: refusing to remove ${planned.join(', ')}: still planned by provider.lab.hosts`, { hint: 'lower provider.lab.hosts first' });
+    const unlock = await acquireDirLock(`${this.stateDir}.lock`, `lab ${this.cluster.name}`, { timeoutMs: 5 * 60_000 });
+    try {
+      const state = await readLabState(this.stateDir);
+      if (!state) return [];
+      const gone = state.machines.filter((m) => names.has(m.name));
+      for (const m of gone) {
+        await stopLabMachine(m);
+        await rm(`/run/systemd/nspawn/propagate/${m.name}`, { recursive: true, force: true });
+        await rm(join(this.stateDir, m.name), { recursive: true, force: true });
+        await unpinKnownHost(state.knownHostsPath, state.cluster, m.name);
+      }
+      await writeLabState(this.stateDir, { ...state, machines: state.machines.filter((m) => !names.has(m.name)) });
+      return gone.map((m) => m.name);
+    } finally {
+      await unlock?.();
+    }
   }
 
   /** Boots what is not running (idempotent) and returns every machine. */
@@ -113,11 +148,16 @@ export class LabProvider implements Provider {
     const authorizedKeysFile = join(this.stateDir, 'authorized_keys');
     await writeFile(authorizedKeysFile, `${clientPub}\n`, { mode: 0o600 });
 
-    // machines no longer in the spec go away
-    for (const m of state.machines.filter((x) => !planned.some((h) => h.name === x.name))) await stopLabMachine(m);
-    state.machines = state.machines.filter((x) => planned.some((h) => h.name === x.name));
+    // machines no longer in the spec: a running one stays (and stays pinned) until `up --prune`
+    // drained, reset and released it; a stopped one has nothing to drain and is forgotten
+    const retired = state.machines.filter((x) => !planned.some((h) => h.name === x.name));
+    state.machines = state.machines.filter((x) => planned.some((h) => h.name === x.name) || isOurMachineRunning(x));
+    for (const m of retired.filter((x) => !isOurMachineRunning(x))) await rm(join(this.stateDir, m.name), { recursive: true, force: true });
 
     const pins: { address: string; publicKey: string; name: string }[] = [];
+    for (const m of state.machines.filter((x) => !planned.some((h) => h.name === x.name))) {
+      pins.push({ address: m.address, publicKey: await publicKeyOf(join(this.stateDir, m.name, 'ssh_host_ed25519_key')), name: m.name });
+    }
     const started: (LabMachineState & { logFile: string })[] = [];
     for (const [i, h] of planned.entries()) {
       const address = plan.machines[i] as string;

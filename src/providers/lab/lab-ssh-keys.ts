@@ -56,6 +56,17 @@ export async function unpinKnownHosts(file: string, cluster: string): Promise<vo
   });
 }
 
+/** Drops the pinned lines of one machine of this lab (up --prune removed it). */
+export async function unpinKnownHost(file: string, cluster: string, name: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const tag = `${knownHostsMarker(cluster)}/${name}`;
+  await editKnownHosts(file, (text) => {
+    const lines = linesOf(text);
+    const kept = lines.filter((l) => l.trim().split(/\s+/)[3] !== tag);
+    return kept.length === lines.length ? text : kept.length ? kept.join('\n') + '\n' : '';
+  });
+}
+
 function isOurs(line: string, marker: string, addresses: Set<string>): boolean {
   const f = line.trim().split(/\s+/);
   return f[3]?.startsWith(`${marker}/`) === true || (f[0] !== undefined && f[0].split(',').some((h) => addresses.has(h)));
