@@ -37,7 +37,7 @@ export interface RemovalAccess {
   etcd?: (() => Promise<EtcdConnection>) | undefined;
   /** an SSH connection to a retired host; a host that cannot be reached is not reset (a warning) */
   connect: (h: Host) => Promise<Executor>;
-  /** destroys (DigitalOcean) or forgets (static) the hosts; `releaseSummary` says which, e.g. `destroy droplet` */
+  /** destroys (DigitalOcean), removes (lab) or forgets (static, Terraform) the hosts; `releaseSummary` says which, e.g. `destroy droplet` */
   release: (hosts: readonly Host[]) => Promise<string[]>;
   releaseSummary: string;
 }
@@ -125,7 +125,8 @@ export async function planRemoval(cluster: Cluster, hosts: readonly Host[], acce
 
 /**
  * The removal plan of the provider's retired hosts, with SSH from the spec's ssh settings; an
- * empty plan when the provider keeps no retired hosts (lab, terraform) or none left the spec.
+ * empty plan when none left the spec. Terraform's hosts are forgotten, never destroyed: the plan
+ * warns that their droplets stay Terraform's.
  */
 export async function planRetiredHostRemoval(
   cluster: Cluster,
@@ -136,12 +137,16 @@ export async function planRetiredHostRemoval(
   const retired = provider.retired ? await provider.retired() : [];
   if (retired.length === 0 || !provider.release) return planRemoval(cluster, [], undefined, opts);
   const ssh = await sshOptionsFor(cluster, false);
-  return planRemoval(cluster, retired, {
+  const plan = await planRemoval(cluster, retired, {
     ...access,
     connect: (h) => connectHost(h, { ...ssh, recordNewHostKeys: false }),
     release: provider.release.bind(provider),
-    releaseSummary: provider.kind === 'digitalocean' ? 'destroy droplet' : 'forget host',
+    releaseSummary: { digitalocean: 'destroy droplet', lab: 'remove lab machine', static: 'forget host', terraform: 'forget host' }[provider.kind],
   }, opts);
+  if (provider.kind === 'terraform') {
+    plan.warnings.push(`${retired.map((h) => h.name).join(', ')}: left the Terraform output; kubewright drains, resets and forgets ${retired.length === 1 ? 'it' : 'them'} but does not destroy Terraform's droplets (terraform apply / destroy does)`);
+  }
+  return plan;
 }
 
 /** Runs the steps in order; the first failure stops the removal (later steps, later hosts). */

@@ -136,7 +136,7 @@ export function registerUp(program: Command, io: Io): void {
     .option('--wait-for-ssh <duration>', 'keep retrying while new hosts\' sshd is not up yet (default 5m for DigitalOcean/Terraform hosts, 0 otherwise)')
     .option('--skip-verify', 'stop after the DNS addon')
     .option('--force-network', "change flannel's network config in etcd even though nodes hold leases (breaks running pods)")
-    .option('--prune', 'drain and remove the hosts that left the spec (DigitalOcean workers with an index ≥ workers.count, static hosts taken out of provider.static.hosts): cordon, drain, reset, delete Node and flannel lease, then destroy the droplet or forget the host')
+    .option('--prune', 'drain and remove the hosts that left the spec (DigitalOcean workers with an index ≥ workers.count, lab machines beyond provider.lab.hosts, static hosts taken out of provider.static.hosts, hosts gone from the Terraform output): cordon, drain, reset, delete Node and flannel lease, then destroy the droplet, remove the lab machine or forget the host (Terraform\'s droplets are Terraform\'s to destroy)')
     .option('--max-unavailable <n>', maxUnavailableHelp, '1')
     .option('--drain', 'cordon and drain each host whose change restarts the kubelet or the runtime before its change (eviction API, PodDisruptionBudgets respected, DaemonSet pods skipped), uncordon it once it is back')
     .option('--node-ready-timeout <duration>', 'how long a restarted host\'s Node may take to be Ready with the new kubelet before the rollout stops', '5m')
@@ -161,7 +161,8 @@ Progress: listr2 rows on a terminal; \`[k/n]\` lines otherwise (on stderr with -
 The remove step lists the hosts that left the spec; with --prune it takes them out one at a time:
 cordon → drain through the Eviction API (DaemonSet and mirror pods stay; a PodDisruptionBudget
 that forbids an eviction is retried until --drain-timeout) → reset the host → delete its Node and
-flannel lease → destroy the droplet or forget the static host. The first failure stops it with
+flannel lease → destroy the droplet, remove the lab machine, or forget the static or Terraform
+host (kubewright never destroys Terraform's droplets). The first failure stops it with
 nothing destroyed after it; re-running continues. \`plan --prune\` shows these steps.
 --drain asks the API server before anything is created and is refused (exit 2) when it does not
 answer: a first \`up\` has no Nodes to drain, so it runs without --drain.

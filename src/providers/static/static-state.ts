@@ -1,6 +1,7 @@
 // The static hosts an `up` brought up (`.kubewright/<cluster>/static.json` next to the spec):
 // how kubewright still knows to drain and remove a host after it was taken out of
-// provider.static.hosts. No secrets: names, addresses, SSH port and user.
+// provider.static.hosts. The Terraform provider keeps the same record (`terraform.json`) of the
+// hosts of the saved output, for a host that left it. No secrets: names, addresses, SSH port and user.
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../local-disk/atomic-write.ts';
@@ -24,18 +25,22 @@ const staticStateSchema = z.object({
   ),
 });
 
-export function staticStateFile(cluster: Pick<Cluster, 'sourceFile' | 'name'>): string {
-  return join(clusterStateDir(cluster), 'static.json');
+/** whose hosts: the spec's provider.static.hosts, or the saved Terraform output's */
+export type RecordedHostsKind = 'static' | 'terraform';
+
+export function staticStateFile(cluster: Pick<Cluster, 'sourceFile' | 'name'>, kind: RecordedHostsKind = 'static'): string {
+  return join(clusterStateDir(cluster), `${kind}.json`);
 }
 
 /** The recorded hosts, [] before the first `up`; a corrupt file is an error naming it. */
-export async function readStaticHosts(cluster: Pick<Cluster, 'sourceFile' | 'name'>): Promise<Host[]> {
-  const path = staticStateFile(cluster);
-  const state = await readStateFile(path, staticStateSchema, `fix or delete ${path}: without it, hosts already removed from the spec are not drained by \`up --prune\` (the spec's hosts are recorded again by the next \`up\`)`);
+export async function readStaticHosts(cluster: Pick<Cluster, 'sourceFile' | 'name'>, kind: RecordedHostsKind = 'static'): Promise<Host[]> {
+  const path = staticStateFile(cluster, kind);
+  const source = kind === 'static' ? 'the spec' : 'the Terraform output';
+  const state = await readStateFile(path, staticStateSchema, `fix or delete ${path}: without it, hosts already removed from ${source} are not drained by \`up --prune\` (the hosts of ${source} are recorded again by the next \`up\`)`);
   return (state?.hosts ?? []).map((h) => ({ ...h }));
 }
 
-export async function writeStaticHosts(cluster: Pick<Cluster, 'sourceFile' | 'name'>, hosts: readonly Host[]): Promise<void> {
+export async function writeStaticHosts(cluster: Pick<Cluster, 'sourceFile' | 'name'>, hosts: readonly Host[], kind: RecordedHostsKind = 'static'): Promise<void> {
   const state = {
     version: 1 as const,
     cluster: cluster.name,
@@ -45,5 +50,5 @@ export async function writeStaticHosts(cluster: Pick<Cluster, 'sourceFile' | 'na
       ...(h.privateAddress === undefined ? {} : { privateAddress: h.privateAddress }),
     }])),
   };
-  await writeFileAtomic(staticStateFile(cluster), `${JSON.stringify(state, null, 2)}\n`, 0o600, 0o700);
+  await writeFileAtomic(staticStateFile(cluster, kind), `${JSON.stringify(state, null, 2)}\n`, 0o600, 0o700);
 }
