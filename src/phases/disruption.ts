@@ -7,7 +7,7 @@ import type { Action } from './phase.ts';
 /** The units whose restart makes a node unavailable: the kubelet and the container runtimes kubewright renders. */
 export const DISRUPTIVE_UNITS: ReadonlySet<string> = new Set(['kubelet.service', 'containerd.service', 'docker.service']);
 
-/** The actions that restart or stop a running kubelet or runtime, in plan order. */
-export function disruptiveActions(actions: readonly Action[]): Action[] {
-  return actions.filter((a) => (a.kind === 'restart' || a.kind === 'stop-disable') && a.unit !== undefined && DISRUPTIVE_UNITS.has(a.unit));
+/** The actions that restart or stop a running kubelet or runtime (or the `units` given), in plan order. */
+export function disruptiveActions(actions: readonly Action[], units: ReadonlySet<string> = DISRUPTIVE_UNITS): Action[] {
+  return actions.filter((a) => (a.kind === 'restart' || a.kind === 'stop-disable') && a.unit !== undefined && units.has(a.unit));
 }

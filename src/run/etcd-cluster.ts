@@ -7,7 +7,9 @@
 //   - a running cluster: a host that is not a member yet is announced through MemberAdd and then
 //     started with ETCD_INITIAL_CLUSTER_STATE=existing, one at a time, each waited for — a running
 //     cluster is never re-bootstrapped;
-//   - every member already there: the apply phases find nothing changed, so nothing restarts.
+//   - every member already there: the apply phases find nothing changed, so nothing restarts; a
+//     change that restarts running members goes one member at a time, each back in the quorum
+//     (and, with `memberBack`, whatever else it serves) before the next: the cluster keeps a majority.
 import type { Executor } from '../exec/executor.ts';
 import { shellQuote } from '../exec/shell-quote.ts';
 import { addEtcdMember, listEtcdMembers, waitForEtcdQuorum, type EtcdClusterAccess, type EtcdMember } from '../etcd/etcd-membership.ts';
@@ -17,10 +19,11 @@ import type { BinarySource } from '../phases/manager.ts';
 import { ensureEtcdClusterPki, type EtcdClusterCredentials, type EtcdPkiOptions } from '../pki/etcd-member-pki.ts';
 import { bootstrapCluster, etcdClientUrl, etcdPaths, etcdPeerUrl, renderEtcdMember, type InitialClusterEntry } from '../render/etcd-member.ts';
 import { etcdBinariesFor } from '../render/release-binaries.ts';
+import { unitName } from '../render/unit-file.ts';
 import { InputError, KubewrightError } from '../errors.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import { etcdMemberHosts, type Host } from '../spec/host.ts';
-import { runHosts, type HostEvent, type HostOutcome, type HostTarget } from './run-hosts.ts';
+import { runHosts, type HostEvent, type HostOutcome, type HostTarget, type RunOptions } from './run-hosts.ts';
 
 export interface EnsureEtcdOptions {
   connect(h: Host): Promise<Executor>;
@@ -34,6 +37,11 @@ export interface EnsureEtcdOptions {
    */
   compose?: ((host: Host, etcd: HostTarget) => HostTarget) | undefined;
   quorumDeadlineMs?: number | undefined;
+  /**
+   * after a running member's change restarted it (converge: members change one at a time) and it
+   * is back in the quorum: e.g. wait for a stacked master's API server too, before the next member
+   */
+  memberBack?: ((host: Host) => Promise<void>) | undefined;
   waitActiveTimeoutSec?: number | undefined;
   onEvent?: ((e: HostEvent) => void) | undefined;
 }
@@ -94,14 +102,29 @@ export async function ensureEtcdCluster(cluster: Cluster, hosts: readonly Host[]
     const target: HostTarget = { host: m.host, desired: kept, binariesFor: (arch) => etcdBinariesFor(cluster, arch) };
     return opts.compose ? opts.compose(m.host, target) : target;
   };
-  const apply = async (targets: HostTarget[]): Promise<void> => {
+  const quorum = (urls: string[]): Promise<string[]> => waitForEtcdQuorum(urls, { ...access, deadlineMs: opts.quorumDeadlineMs });
+  // running members whose change restarts a unit of theirs go one at a time, each back in the quorum before the next
+  const rolling = (targets: readonly HostTarget[]): Pick<RunOptions, 'maxUnavailable' | 'disruptiveUnits' | 'nodeCycle'> => ({
+    maxUnavailable: 1,
+    disruptiveUnits: new Set(targets.flatMap((t) => t.desired.units.map((u) => unitName(u.name)))),
+    nodeCycle: {
+      waitingFor: 'the member to be back in the quorum',
+      takeOut: async (h) => async () => {
+        await quorum([etcdClientUrl(h)]);
+        await opts.memberBack?.(h);
+      },
+    },
+  });
+  const apply = async (targets: HostTarget[], roll = false): Promise<void> => {
     // members of a new cluster wait for each other (Type=notify is ready at quorum): all at once
-    const results = await runHosts(targets, { mode: 'apply', parallel: targets.length, connect: opts.connect, binaries: opts.binaries, waitActiveTimeoutSec: opts.waitActiveTimeoutSec ?? 90, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    const results = await runHosts(targets, {
+      mode: 'apply', parallel: targets.length, connect: opts.connect, binaries: opts.binaries, waitActiveTimeoutSec: opts.waitActiveTimeoutSec ?? 90,
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}), ...(roll ? rolling(targets) : {}),
+    });
     for (const r of results) outcomes.set(r.host, r.status);
     const failed = results.find((r) => r.status === 'failed');
     if (failed) throw new EtcdMemberApplyError(failed.host, failed.error);
   };
-  const quorum = (urls: string[]): Promise<string[]> => waitForEtcdQuorum(urls, { ...access, deadlineMs: opts.quorumDeadlineMs });
 
   const states = await Promise.all(members.map((m) => gatherMember(m, opts.connect)));
   let listed = await listEtcdMembers(endpoints, access);
@@ -128,8 +151,8 @@ export async function ensureEtcdCluster(cluster: Cluster, hosts: readonly Host[]
   // members already in the list converge (a no-op when nothing changed); the rest join one by one
   const present = states.filter((s) => isMember(listed!, s.host) && !outcomes.has(s.host.name));
   if (present.length > 0) {
-    await apply(present.map((s) => part(s, initialFromList(listed!, members), 'existing')));
-    // a member started again must be back before the next step leans on it
+    await apply(present.map((s) => part(s, initialFromList(listed!, members), 'existing')), true);
+    // a member started again (not a restart: it was stopped) must be back before the next step leans on it
     const restarted = present.filter((s) => outcomes.get(s.host.name) === 'changed');
     if (restarted.length > 0) await quorum(restarted.map((s) => etcdClientUrl(s.host)));
   }

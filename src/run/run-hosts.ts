@@ -66,17 +66,21 @@ export interface RunOptions {
   maxUnavailable?: number;
   /** apply: takes a disruptive host's Node out (drain) and tells when it is back; without it, apply waits for the units only */
   nodeCycle?: NodeCycle | undefined;
+  /** the units whose restart or stop takes a host out of service (default: the kubelet and the runtimes; etcd members: etcd and a stacked master's API servers) */
+  disruptiveUnits?: ReadonlySet<string> | undefined;
 }
 
 /** A host's Node across its change (src/run/node-ready.ts, through the Kubernetes API). */
 export interface NodeCycle {
   /** before the host changes (with --drain: cordon and drain); the returned function resolves once its Node is back (Ready with the new kubelet; uncordoned), or throws */
   takeOut(host: Host, say: (message: string) => void): Promise<(x: Executor) => Promise<void>>;
+  /** what the host's event says while back() runs (default: its Node to be Ready with the new kubelet) */
+  waitingFor?: string | undefined;
 }
 
 /** The hosts whose plan restarts the kubelet or the runtime, in host order, `maxUnavailable` per batch. */
-export function rolloutBatches(outcomes: readonly HostOutcome[], maxUnavailable: number): string[][] {
-  const hosts = outcomes.filter((o) => o.status !== 'failed' && o.plan && disruptiveActions(o.plan.actions).length > 0).map((o) => o.host);
+export function rolloutBatches(outcomes: readonly HostOutcome[], maxUnavailable: number, units?: ReadonlySet<string>): string[][] {
+  const hosts = outcomes.filter((o) => o.status !== 'failed' && o.plan && disruptiveActions(o.plan.actions, units).length > 0).map((o) => o.host);
   const batches: string[][] = [];
   for (let i = 0; i < hosts.length; i += maxUnavailable) batches.push(hosts.slice(i, i + maxUnavailable));
   return batches;
@@ -122,7 +126,7 @@ async function runOne(t: HostTarget, opts: RunOptions, stage: 'first' | 'turn' =
       }
       outcome.status = 'planned';
     } else {
-      const disruptive = disruptiveActions(plan.actions);
+      const disruptive = disruptiveActions(plan.actions, opts.disruptiveUnits);
       if (stage === 'first' && disruptive.length > 0) {
         outcome.status = 'untouched';
         emit('rollout', 'running', `waiting for its turn: ${disruptive.map((a) => `${a.kind} ${a.unit ?? ''}`).join(', ')}`);
@@ -136,7 +140,7 @@ async function runOne(t: HostTarget, opts: RunOptions, stage: 'first' | 'turn' =
       outcome.status = plan.actions.length === 0 ? 'unchanged' : 'changed';
       if (nodeBack) {
         phase = 'node ready';
-        emit(phase, 'running', 'waiting for its Node to be Ready with the new kubelet');
+        emit(phase, 'running', `waiting for ${opts.nodeCycle?.waitingFor ?? 'its Node to be Ready with the new kubelet'}`);
         await nodeBack(x);
       }
     }
@@ -164,7 +168,7 @@ export async function runHosts(targets: readonly HostTarget[], opts: RunOptions)
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel, targets.length)) }, worker));
   const maxUnavailable = opts.maxUnavailable ?? 1;
-  const batches = rolloutBatches(outcomes, maxUnavailable);
+  const batches = rolloutBatches(outcomes, maxUnavailable, opts.disruptiveUnits);
   const index = new Map(targets.map((t, i) => [t.host.name, i]));
   batches.forEach((b, k) => b.forEach((h) => (outcomes[index.get(h)!]!.rollout = { batch: k + 1, batches: batches.length })));
   if (opts.mode !== 'apply') return outcomes;

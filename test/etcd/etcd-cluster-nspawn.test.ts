@@ -6,7 +6,7 @@
 // peer certificate from another CA is refused. No test doubles. Needs root.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { etcdClientUrl, etcdPaths, etcdPeerUrl } from '../../src/render/etcd-mem
 import { etcdBinariesFor } from '../../src/render/release-binaries.ts';
 import { connectHost, sshOptionsFor } from '../../src/run/connect.ts';
 import { ensureEtcdCluster, ensureFlannelNetworkInEtcd, type EtcdClusterReport } from '../../src/run/etcd-cluster.ts';
+import type { HostEvent } from '../../src/run/run-hosts.ts';
 import { parseCluster, type Cluster } from '../../src/spec/cluster.ts';
 import type { Host } from '../../src/spec/host.ts';
 import { buildEtcdMirror, debianEtcdVersion } from '../support/etcd-mirror.ts';
@@ -47,9 +48,9 @@ describe('an etcd cluster on systemd-nspawn machines', { skip }, () => {
   const members = (n: number): Host[] => machines.slice(0, n).map((h) => ({ ...h, role: 'control-plane' as const }));
   const onHost = (h: Host, cmd: string): Promise<string> => onLabHost(dir, h, cmd);
   const invocation = async (h: Host): Promise<string> => (await onHost(h, 'systemctl show -p InvocationID,ActiveState etcd.service')).trim();
-  const ensure = async (n: number): Promise<EtcdClusterReport> => {
+  const ensure = async (n: number, onEvent?: (e: HostEvent) => void): Promise<EtcdClusterReport> => {
     const ssh = await sshOptionsFor(cluster, false);
-    last = await ensureEtcdCluster(cluster, members(n), { connect: (h) => connectHost(h, ssh), binaries: store, quorumDeadlineMs: 90_000 });
+    last = await ensureEtcdCluster(cluster, members(n), { connect: (h) => connectHost(h, ssh), binaries: store, quorumDeadlineMs: 90_000, onEvent });
     return last;
   };
 
@@ -131,6 +132,27 @@ artifacts: { mirror: ./mirror }
     assert.equal(r.mode, 'converge');
     assert.deepEqual(r.members.map((m) => m.status), ['unchanged', 'unchanged', 'unchanged']);
     assert.deepEqual(await Promise.all(members(3).map(invocation)), before);
+  });
+
+  test('a change that restarts every member goes one member at a time, each back in the quorum before the next starts', async () => {
+    const before = await Promise.all(members(3).map(invocation));
+    // new server certificates for every member: each etcd.service must restart
+    await rm(join(dir, 'pki', 'etcd'), { recursive: true, force: true }).catch(() => undefined);
+    const events: (HostEvent & { at: number })[] = [];
+    const r = await ensure(3, (e) => events.push({ ...e, at: performance.now() }));
+    assert.equal(r.mode, 'converge');
+    assert.deepEqual(r.members.map((m) => m.status), ['changed', 'changed', 'changed']);
+    const windows = members(3).map((h) => {
+      const mine = events.filter((e) => e.host === h.name);
+      const start = mine.find((e) => /^restart etcd\.service/.test(e.message))?.at;
+      const end = mine.findLast((e) => e.phase === 'done')?.at;
+      assert.ok(start !== undefined && end !== undefined, `${h.name}: ${JSON.stringify(mine.map((e) => e.message))}`);
+      return { host: h.name, start, end };
+    }).sort((a, b) => a.start - b.start);
+    for (let i = 1; i < windows.length; i++) assert.ok(windows[i - 1]!.end <= windows[i]!.start, `${windows[i - 1]!.host} was back before ${windows[i]!.host} restarted: ${JSON.stringify(windows)}`);
+    assert.equal(events.filter((e) => e.phase === 'rollout' && /waiting for its turn/.test(e.message)).length, 3, 'every member waited for its turn');
+    const afterIds = await Promise.all(members(3).map(invocation));
+    afterIds.forEach((id, i) => assert.notEqual(id, before[i]));
   });
 
   test('a peer certificate from another CA is refused on the peer port; the same certificate from etcd\'s CA is accepted', async () => {

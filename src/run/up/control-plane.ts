@@ -5,9 +5,10 @@
 // answer /readyz (anonymous, TLS verified by the cluster CA), and the RBAC that lets
 // kube-apiserver reach the kubelet API goes in through the API.
 //
-// All masters at once, not one by one: on the first `up` nothing is serving yet, and with stacked
-// etcd the members must start together to form a quorum. (Rolling a later change through running
-// masters one at a time is not done yet: a changed master restarts beside the others.)
+// Masters start all at once on the first `up` (nothing is serving yet, and stacked etcd members
+// must start together to form a quorum); a later change that restarts running API servers goes
+// one master at a time, each answering /readyz before the next (on stacked masters, each etcd
+// member back in the quorum too), so the endpoint keeps a master serving.
 import { applyManifests, type AppliedObject } from '../../addons/apply-dns-addon.ts';
 import { KubewrightError } from '../../errors.ts';
 import { composeHost } from '../../render/control-plane/compose-host.ts';
@@ -16,12 +17,13 @@ import { API_SERVER_PORT } from '../../render/control-plane/paths.ts';
 import { renderControlPlane } from '../../render/control-plane/render-control-plane.ts';
 import { controlPlaneBinariesFor } from '../../render/release-binaries.ts';
 import type { RenderedFile } from '../../render/types.ts';
+import { unitName } from '../../render/unit-file.ts';
 import { controlPlaneHosts, type Host } from '../../spec/host.ts';
 import { readyzSupported } from '../../spec/matrix.ts';
 import { waitForApiServersReady, type ApiServerTarget } from '../../verify/api-server-ready.ts';
 import { adminKubeConfig } from '../../verify/kube-client.ts';
 import type { PreparedRun } from '../prepare-run.ts';
-import { runHosts, type HostEvent, type HostOutcome, type HostTarget } from '../run-hosts.ts';
+import { runHosts, type HostEvent, type HostOutcome, type HostTarget, type RunOptions } from '../run-hosts.ts';
 import { preparedRun } from './prepared-run.ts';
 import type { UpContext, UpPhase } from './up-phase.ts';
 
@@ -58,13 +60,33 @@ function masterUrl(h: Host): string {
   return `https://${h.address ?? h.privateAddress ?? h.name}:${API_SERVER_PORT}`;
 }
 
+/** The health path of the cluster's version: /readyz from 1.16, /healthz before. */
+function healthPath(ctx: UpContext): string {
+  return readyzSupported(ctx.cluster.kubernetes.version) ? '/readyz' : '/healthz';
+}
+
+/** Waits until one master's kube-apiserver answers ready (after its change restarted it, before the next master's). */
+export function masterReady(ctx: UpContext): (h: Host) => Promise<void> {
+  return (h) => waitForApiServersReady([{ name: h.name, url: masterUrl(h) }], { caPem: ctx.need('pki').credentials.caPem, path: healthPath(ctx), deadlineMs: ctx.opts.controlPlaneReadyTimeoutMs });
+}
+
+/** Masters whose change restarts their API servers go one at a time, each answering ready before the next. */
+function rollingMasters(ctx: UpContext, targets: readonly HostTarget[]): Pick<RunOptions, 'maxUnavailable' | 'disruptiveUnits' | 'nodeCycle'> {
+  const ready = masterReady(ctx);
+  return {
+    maxUnavailable: 1,
+    disruptiveUnits: new Set(targets.flatMap((t) => t.desired.units.map((u) => unitName(u.name)))),
+    nodeCycle: { waitingFor: `its kube-apiserver to answer ${healthPath(ctx)}`, takeOut: async (h) => async () => ready(h) },
+  };
+}
+
 export const controlPlane: UpPhase = {
   name: 'control-plane',
   title: 'kube-apiserver, controller-manager, scheduler on the masters; waits for /readyz',
   plan: (ctx) => {
     const cp = ctx.cluster.controlPlane;
     if (!cp) return { skip: noControlPlane };
-    return { run: `${cp.count} master(s), then ${readyzSupported(ctx.cluster.kubernetes.version) ? '/readyz' : '/healthz'} on each and at the endpoint` };
+    return { run: `${cp.count} master(s), then ${healthPath(ctx)} on each and at the endpoint` };
   },
   async run(ctx, say) {
     const { cluster, opts } = ctx;
@@ -78,7 +100,7 @@ export const controlPlane: UpPhase = {
       statuses = etcd.members.filter((m) => targets.has(m.name));
     } else {
       const outcomes = await runHosts([...targets.values()], {
-        mode: 'apply', parallel: targets.size, binaries: prepared.store, connect: prepared.connect,
+        mode: 'apply', parallel: targets.size, binaries: prepared.store, connect: prepared.connect, ...rollingMasters(ctx, [...targets.values()]),
         waitActiveTimeoutSec: opts.waitActiveTimeoutSec ?? 90, ...(opts.onHostEvent ? { onEvent: (e: HostEvent) => opts.onHostEvent?.(e, 'control-plane') } : {}),
       });
       statuses = outcomes.map((o) => ({ name: o.host, status: o.status }));
@@ -90,7 +112,7 @@ export const controlPlane: UpPhase = {
       }
     }
     recordStatuses(ctx, statuses);
-    const path = readyzSupported(cluster.kubernetes.version) ? '/readyz' : '/healthz';
+    const path = healthPath(ctx);
     const waitFor: ApiServerTarget[] = [...[...targets.values()].map((t) => ({ name: t.host.name, url: masterUrl(t.host) })), { name: 'endpoint', url: cluster.kubernetes.apiServer }];
     say(`waiting for ${path} on ${waitFor.map((t) => t.name).join(', ')}`);
     const pki = ctx.need('pki');

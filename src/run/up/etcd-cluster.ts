@@ -5,7 +5,7 @@
 // after etcd, and the control-plane step waits for them.
 import { ensureEtcdCluster } from '../etcd-cluster.ts';
 import { etcdMemberHosts } from '../../spec/host.ts';
-import { masterTargets, noControlPlane, recordStatuses, withMaster } from './control-plane.ts';
+import { masterReady, masterTargets, noControlPlane, recordStatuses, withMaster } from './control-plane.ts';
 import { preparedRun } from './prepared-run.ts';
 import type { UpPhase } from './up-phase.ts';
 
@@ -31,6 +31,8 @@ export const etcdCluster: UpPhase = {
       connect: prepared.connect,
       binaries: prepared.store,
       compose: masters ? (h, etcd) => withMaster(etcd, masters.get(h.name)) : undefined,
+      // a stacked master changed on a running cluster: its API server answers again before the next member's turn
+      memberBack: masters ? masterReady(ctx) : undefined,
       waitActiveTimeoutSec: opts.waitActiveTimeoutSec,
       onEvent: opts.onHostEvent ? (e) => opts.onHostEvent?.(e, 'etcd-cluster') : undefined,
     });
