@@ -177,10 +177,10 @@ export async function ensureClusterPki(cluster: Cluster, hosts: readonly Host[],
  * what exists): undefined when there is no CA yet; certificates not issued yet are left out,
  * and `decisions` says which would be (re-)issued.
  */
-export async function readClusterCredentials(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<(ClusterPkiPlan & { credentials: ClusterCredentials }) | undefined> {
+export async function readClusterCredentials(cluster: Cluster, hosts: readonly Host[], opts: ClusterPkiOptions = {}): Promise<(ClusterPkiPlan & { credentials: ClusterCredentials; controlPlane?: ControlPlaneCredentials | undefined }) | undefined> {
   const dir = opts.dir ?? resolvePkiDir(cluster);
   if (!(await readClusterCa(dir, opts.now))) return undefined;
-  const { plan, results, ca, etcdCa, trusted } = await run(cluster, hosts, { ...opts, dir }, false);
+  const { plan, results, ca, etcdCa, controlPlane, trusted } = await run(cluster, hosts, { ...opts, dir }, false);
   if (!ca) return undefined;
-  return { ...plan, credentials: credentialsFrom(cluster, hosts, ca, etcdCa, results, false, trusted) };
+  return { ...plan, credentials: credentialsFrom(cluster, hosts, ca, etcdCa, results, false, trusted), ...(controlPlane ? { controlPlane } : {}) };
 }

@@ -11,7 +11,7 @@ import type { CertDecision } from './certificate-decision.ts';
 import { readCaConfig, readEtcdCa } from './cluster-ca.ts';
 import { clusterKeySpec, subjectNames } from './cluster-certificates.ts';
 import type { CsrRequest } from './csr-request.ts';
-import { barePaths, etcdCaFiles, resolvePkiDir } from './pki-files.ts';
+import { barePaths, etcdCaFiles, readOptional, resolvePkiDir } from './pki-files.ts';
 import { defaultProfileName, profileNamed } from './signing-profile.ts';
 
 export interface EtcdMemberTls {
@@ -77,4 +77,25 @@ export async function ensureEtcdClusterPki(cluster: Cluster, members: readonly H
     return r.decision;
   }));
   return { decisions, credentials };
+}
+
+/**
+ * The etcd members' certificates already in the PKI directory, writing nothing (for `render` and
+ * `plan`): undefined without an etcd CA; a member whose peer or server pair is missing is left out.
+ */
+export async function readEtcdMemberCredentials(cluster: Cluster, members: readonly Host[], opts: { dir?: string | undefined } = {}): Promise<{ etcdCaPem: string; members: Record<string, EtcdMemberTls> } | undefined> {
+  const dir = opts.dir ?? resolvePkiDir(cluster);
+  const caPem = await readOptional(etcdCaFiles(dir).cert);
+  if (caPem === undefined) return undefined;
+  const pair = async (name: string): Promise<TlsCredential | undefined> => {
+    const p = barePaths(dir, name);
+    const [certPem, keyPem] = await Promise.all([readOptional(p.cert), readOptional(p.key)]);
+    return certPem !== undefined && keyPem !== undefined ? { certPem, keyPem } : undefined;
+  };
+  const found: Record<string, EtcdMemberTls> = {};
+  for (const m of members) {
+    const [peer, server] = await Promise.all([pair(`etcd/${m.name}/peer`), pair(`etcd/${m.name}/server`)]);
+    if (peer && server) found[m.name] = { peer, server };
+  }
+  return { etcdCaPem: caPem, members: found };
 }

@@ -42,7 +42,8 @@ export interface EtcdMemberInput {
    */
   initialCluster: readonly InitialClusterEntry[];
   state: 'new' | 'existing';
-  tls: { caPem: string; peer: TlsCredential; server: TlsCredential };
+  /** without it (`render` before the PKI exists) the unit names the TLS files' paths and none is rendered */
+  tls?: { caPem: string; peer: TlsCredential; server: TlsCredential } | undefined;
   arch?: Arch | undefined;
 }
 
@@ -114,13 +115,16 @@ export function renderEtcdBootstrapEnv(input: Pick<EtcdMemberInput, 'cluster' | 
 export function renderEtcdMember(input: EtcdMemberInput): RenderedHost {
   const binaries = etcdBinariesFor(input.cluster, input.arch ?? 'amd64');
   const file = (path: string, contents: string, mode = 0o644, secret = false): RenderedFile => ({ path, mode, contents, ...(secret ? { secret } : {}) });
-  const tlsFiles = [
-    file(etcdPaths.ca, input.tls.caPem),
-    file(etcdPaths.peerCert, input.tls.peer.certPem),
-    file(etcdPaths.peerKey, input.tls.peer.keyPem, 0o600, true),
-    file(etcdPaths.serverCert, input.tls.server.certPem),
-    file(etcdPaths.serverKey, input.tls.server.keyPem, 0o600, true),
-  ];
+  const tls = input.tls;
+  const tlsFiles = tls
+    ? [
+        file(etcdPaths.ca, tls.caPem),
+        file(etcdPaths.peerCert, tls.peer.certPem),
+        file(etcdPaths.peerKey, tls.peer.keyPem, 0o600, true),
+        file(etcdPaths.serverCert, tls.server.certPem),
+        file(etcdPaths.serverKey, tls.server.keyPem, 0o600, true),
+      ]
+    : [];
   const unit = file(etcdPaths.unit, renderEtcdUnit(input));
   return {
     name: input.member.name,
