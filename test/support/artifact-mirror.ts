@@ -27,6 +27,8 @@ export interface MirrorOptions {
   stable?: { minor: string; version: string };
   /** pad every stand-in to this many bytes (comment lines after its exec, never read), as big as real binaries */
   padToBytes?: number;
+  /** pad only the stand-ins of these binary names (e.g. `kubelet`); all when unset */
+  padOnly?: string[];
 }
 
 export function standInScript(name: string, tag = ''): string {
@@ -57,7 +59,7 @@ function mirrorPath(dir: string, url: string): string {
 /** Builds the mirror for these binaries inside `dir` (created). */
 export async function buildArtifactMirror(dir: string, binaries: readonly BinarySpec[], opts: MirrorOptions = {}): Promise<ArtifactMirror> {
   const tag = opts.tag ?? '';
-  const standIn = (name: string): string => padded(standInScript(name, tag), opts.padToBytes ?? 0);
+  const standIn = (name: string): string => padded(standInScript(name, tag), !opts.padOnly || opts.padOnly.includes(name) ? (opts.padToBytes ?? 0) : 0);
   const pins: Record<string, string> = {};
   const byUrl = new Map<string, BinarySpec[]>();
   for (const b of binaries) byUrl.set(b.url, [...(byUrl.get(b.url) ?? []), b]);

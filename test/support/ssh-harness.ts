@@ -17,8 +17,9 @@
 // is not: a kernel, a shell, real services. Large files (over 1 MiB) keep only their sha256 and
 // size, so a thousand hosts do not hold a thousand copies of each binary; reading one fails.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import ssh2, { type Connection, type ServerChannel, type SFTPWrapper } from 'ssh2';
 import { shellQuote } from '../../src/exec/shell-quote.ts';
 import { gatherScript } from '../../src/phases/gather-facts.ts';
@@ -69,6 +70,8 @@ export interface HarnessHostFaults {
   failRestart?: boolean;
   /** new connections are closed before the handshake, like a host whose sshd is down */
   refuse?: boolean;
+  /** called before each SFTP write is answered; the answer waits for it (a slow link, or a test holding an upload) */
+  beforeWrite?: (path: string, offset: number) => Promise<void> | void;
 }
 
 /**
@@ -387,11 +390,24 @@ export class HarnessHost {
     return { stdout: `${out.join('\n')}\n`, stderr: '', code: 0 };
   }
 
+  private write(sftp: SFTPWrapper, id: number, w: { node: FileNode; hash: Hash; chunks: Buffer[] | undefined; closed?: boolean }, offset: number, data: Buffer, fail: (id: number, code: number, why: string) => void): void {
+    if (w.closed) return fail(id, STATUS_CODE.FAILURE, 'write after close');
+    if (offset !== w.node.size) return fail(id, STATUS_CODE.FAILURE, `write at ${offset}, expected ${w.node.size} (the harness takes writes in order)`);
+    w.hash.update(data);
+    w.node.size += data.length;
+    if (w.chunks) {
+      w.chunks.push(Buffer.from(data));
+      if (w.node.size > KEEP_BYTES) w.chunks = undefined;
+    }
+    w.node.mtime = w.node.ctime = nowStamp();
+    sftp.status(id, STATUS_CODE.OK);
+  }
+
   /** Serves SFTP for one session (kubewright's atomic writes and reads). */
   serveSftp(sftp: SFTPWrapper): void {
     interface Handle {
       path: string;
-      write?: { node: FileNode; hash: Hash; chunks: Buffer[] | undefined };
+      write?: { node: FileNode; hash: Hash; chunks: Buffer[] | undefined; closed?: boolean };
       read?: Buffer;
     }
     const handles = new Map<number, Handle>();
@@ -423,18 +439,18 @@ export class HarnessHost {
       sftp.handle(id, b);
     });
     sftp.on('WRITE', (id, handle, offset, data) => {
-      const w = handleOf(handle)?.write;
+      const h = handleOf(handle);
+      const w = h?.write;
       if (!w) return fail(id, STATUS_CODE.FAILURE, 'write to a handle not open for writing');
-      if (offset !== w.node.size) return fail(id, STATUS_CODE.FAILURE, `write at ${offset}, expected ${w.node.size} (the harness takes writes in order)`);
-      w.hash.update(data);
-      w.node.size += data.length;
-      if (w.chunks) {
-        w.chunks.push(Buffer.from(data));
-        if (w.node.size > KEEP_BYTES) w.chunks = undefined;
+      const hold = this.faults.beforeWrite?.(h.path, offset);
+      if (hold) {
+        const copy = Buffer.from(data);
+        void hold.then(() => this.write(sftp, id, w, offset, copy, fail)).catch((e: unknown) => fail(id, STATUS_CODE.FAILURE, `held write: ${String(e)}`));
+        return;
       }
-      w.node.mtime = w.node.ctime = nowStamp();
-      sftp.status(id, STATUS_CODE.OK);
+      this.write(sftp, id, w, offset, data, fail);
     });
+
     sftp.on('READ', (id, handle, offset, length) => {
       const r = handleOf(handle)?.read;
       if (!r) return fail(id, STATUS_CODE.FAILURE, 'read from a handle not open for reading');
@@ -458,6 +474,7 @@ export class HarnessHost {
       const h = handleOf(handle);
       if (!h) return sftp.status(id, STATUS_CODE.FAILURE);
       if (h.write) {
+        h.write.closed = true;
         h.write.node.sha256 = h.write.hash.digest('hex');
         h.write.node.data = h.write.chunks ? Buffer.concat(h.write.chunks) : undefined;
       }
@@ -573,13 +590,23 @@ export class SshHarness {
     return this.hosts.map((h) => `${h.knownHostsLine}\n`).join('');
   }
 
+  /** Writes the client's private key (0600) and a known_hosts of every host into `dir`. */
+  async writeClientFiles(dir: string): Promise<{ privateKeyPath: string; knownHostsPath: string }> {
+    const privateKeyPath = join(dir, 'harness_client_key');
+    const knownHostsPath = join(dir, 'harness_known_hosts');
+    if (this.clientKey.private) await writeFile(privateKeyPath, this.clientKey.private, { mode: 0o600 });
+    await writeFile(knownHostsPath, this.knownHosts());
+    return { privateKeyPath, knownHostsPath };
+  }
+
   resetConnectionCount(): void {
     this.connections = { open: this.connections.open, max: this.connections.open, total: 0 };
   }
 
   private listen(host: HarnessHost): Promise<void> {
     const allowed = this.allowed as Exclude<ReturnType<typeof utils.parseKey>, Error | unknown[]>;
-    const server = new Server({ hostKeys: [host.hostKey.private] }, (client: Connection) => {
+    // Debian 12's banner: ssh2's client then uses OpenSSH's SFTP packet limits, as with a real host
+    const server = new Server({ hostKeys: [host.hostKey.private], ident: 'OpenSSH_9.2p1 Debian-2+deb12u3' }, (client: Connection) => {
       if (host.faults.refuse) {
         client.end();
         return;
@@ -642,4 +669,41 @@ export class SshHarness {
     // ssh2's Server has no `listening`; close() on one that never listened calls back with an error
     await Promise.all(this.hosts.map((h) => new Promise<void>((resolve) => (h.server ? h.server.close(() => resolve()) : resolve()))));
   }
+}
+
+export interface StaticSpecOptions {
+  name: string;
+  /** every host: a harness host, or a real sshd host (test/support/sshd-hosts.ts) */
+  hosts: readonly { name: string; port: number }[];
+  privateKeyPath: string;
+  knownHostsPath: string;
+  pkiDir: string;
+  mirror: string;
+  pins: Record<string, string>;
+}
+
+/**
+ * A static-provider cluster.yaml for loopback SSH hosts (the harness's and real sshd ones): each
+ * host at 127.0.0.1:<port> with its own private address; etcd and the API server on closed ports
+ * (apply notes the API did not answer and waits for the units only).
+ */
+export function staticSpecYaml(o: StaticSpecOptions): string {
+  const hostLines = o.hosts.map((h, i) => `      - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, privateAddress: 10.77.${Math.floor(i / 250)}.${(i % 250) + 1} }`).join('\n');
+  const pins = Object.entries(o.pins).map(([u, sum]) => `    "${u}": ${sum}`).join('\n') || '    {}';
+  return `apiVersion: kubewright.dev/v1alpha1
+kind: Cluster
+metadata: { name: ${o.name} }
+kubernetes: { version: "1.36", apiServer: "https://127.0.0.1:9" }
+provider:
+  static:
+    hosts:
+${hostLines}
+etcd: { discovery: { endpoints: ["https://127.0.0.1:9"] } }
+pki: { dir: ${o.pkiDir} }
+ssh: { user: root, privateKeyPath: ${o.privateKeyPath}, knownHostsPath: ${o.knownHostsPath} }
+artifacts:
+  mirror: ${o.mirror}
+  checksums:
+${pins}
+`;
 }
