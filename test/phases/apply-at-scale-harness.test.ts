@@ -6,6 +6,7 @@
 // exit 1, the output is counts plus failures, and a re-run after the faults are fixed touches the
 // converged hosts with one command (the gather) and nothing else.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,4 +101,23 @@ test('100 hosts, 5 unreachable and 1 failing mid-apply: the rest converge, exit 
     assert.equal(JSON.stringify([...h.files].map(([p, f]) => [p, f.inode, f.mtime])), was.files, `${h.name}: no file written`);
   }
   assert.ok(harness.connections.max <= parallel);
+});
+
+test('on a terminal, apply over 100 hosts draws one listr2 row with the counts, not a row per host', async () => {
+  const env = { ...process.env };
+  delete env['CI'];
+  const repo = new URL('../..', import.meta.url).pathname;
+  const cli = `node --import tsx ${join(repo, 'src/cli/main.ts')} apply -f ${specFile} --parallel ${parallel} --connect-timeout 4s`;
+  // script gives the command a pseudo-terminal (as in test/cli/up-progress.test.ts); this process keeps serving the harness
+  const raw = await new Promise<string>((resolve) => {
+    execFile('script', ['-qec', `stty cols 200 rows 40; ${cli}`, '/dev/null'], { cwd: repo, env, timeout: 120_000 }, (_err, stdout) => resolve(stdout));
+  });
+  // eslint-disable-next-line no-control-regex -- terminal escape sequences, as a pty carries them
+  const text = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  assert.ok(raw.includes('\x1b[1A'), 'the display redraws in place (cursor up)');
+  // the row keeps the counts current while the hosts run, and is crossed at the end (2 hosts stay dead)
+  assert.match(text, /^ {2}› \d+\/100 hosts done: \d+ changed, \d+ unchanged, \d+ failed$/m, text);
+  assert.match(text, /^✖ 100 hosts$/m, text);
+  assert.doesNotMatch(text, /^\s*[✔✖↓◼] n\d+/m, 'no row per host');
+  assert.match(text, /^Apply: 100 host\(s\): \d+ to change, \d+ unchanged, [1-9]\d* failed;/m);
 });
