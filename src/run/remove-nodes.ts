@@ -7,9 +7,15 @@
 // cordoned node is not cordoned again, a reset host has no manifest left, a deleted Node has no
 // steps. The first failure stops the removal; nothing after it runs (no droplet is destroyed
 // while its pods are still there).
+// A host that runs a member of the control plane's etcd (a master with stacked etcd, or an etcd
+// host: found in etcd's member list by its name or peer URL) first leaves etcd through MemberRemove,
+// before its reset stops etcd there, and never when the members left would lose quorum
+// (removeEtcdMember refuses, and the removal stops with nothing reset or released).
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { KubewrightError } from '../errors.ts';
 import type { EtcdConnection } from '../etcd/etcd-store.ts';
+import { listEtcdMembers, removeEtcdMember } from '../etcd/etcd-membership.ts';
+import { etcdPeerUrl } from '../render/etcd-member.ts';
 import type { Executor } from '../exec/executor.ts';
 import { applyReset, planReset } from '../phases/reset-host.ts';
 import type { Provider } from '../providers/provider.ts';
@@ -21,7 +27,7 @@ import { describeApiError, isNotFound } from '../verify/kube-client.ts';
 import { cordonNode, drainNode, planPodEviction, type DrainEvent } from './drain-node.ts';
 import { planForget } from './forget-nodes.ts';
 
-export type RemovalStepKind = 'cordon' | 'drain' | 'reset' | 'delete-node' | 'delete-lease' | 'release';
+export type RemovalStepKind = 'cordon' | 'drain' | 'etcd-remove' | 'reset' | 'delete-node' | 'delete-lease' | 'release';
 
 export interface RemovalStep {
   host: string;
@@ -72,6 +78,10 @@ export async function planRemoval(cluster: Cluster, hosts: readonly Host[], acce
   try {
     const kc = await access.kubeConfig();
     const core = kc.makeApiClient(CoreV1Api);
+    // the control plane's etcd: which retired hosts are members of it
+    const etcd = cluster.controlPlane && access.etcd ? await access.etcd() : undefined;
+    const members = etcd ? await listEtcdMembers(etcd.endpoints, { tls: etcd.tls }) : undefined;
+    if (etcd && !members) warnings.push(`etcd: no member answers at ${etcd.endpoints.join(', ')}: retired hosts that run etcd members cannot leave etcd now (the removal of such a host stops at its reset)`);
     for (const h of hosts) {
       const name = nodeName(cluster, h);
       const step = (kind: RemovalStepKind, summary: string, run: () => Promise<string>): void => {
@@ -95,6 +105,14 @@ export async function planRemoval(cluster: Cluster, hosts: readonly Host[], acce
         step('drain', `drain Node ${name}: ${parts.join('; ')}`, async () => {
           const r = await drainNode(kc, name, { timeoutMs: opts.drainTimeoutMs, force: opts.force, forceFlag: '--force-drain', retryIntervalMs: opts.retryIntervalMs, onEvent: opts.onDrainEvent });
           return `drained Node ${name}: ${r.evicted.length} pod(s) evicted, ${r.skipped.length} skipped`;
+        });
+      }
+      const member = members?.find((m) => m.name === h.name || ((h.privateAddress ?? h.address) !== undefined && m.peerURLs.includes(etcdPeerUrl(h))));
+      if (etcd && member) {
+        const peer = member.peerURLs[0] ?? '';
+        step('etcd-remove', `remove etcd member ${member.name || member.id} (${peer}) through the member API, if the rest keep a quorum`, async () => {
+          const r = await removeEtcdMember(etcd.endpoints, peer, { tls: etcd.tls });
+          return r.removed ? `etcd member ${member.name || member.id} removed` : `etcd member ${member.name || member.id} was already removed`;
         });
       }
       let x: Executor | undefined;
