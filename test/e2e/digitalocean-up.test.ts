@@ -411,7 +411,7 @@ test('up --prune after workers.count 3 → 2 drains the last worker before its d
 
     const r = await cli(...upArgs(), '--prune', '--skip-verify');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, new RegExp(`^\\[6/7\\] remove: removed ${escapeRe(last)} \\(\\d+ step\\(s\\)\\)$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^\\[\\d/\\d\\] remove: removed ${escapeRe(last)} \\(\\d+ step\\(s\\)\\)$`, 'm'));
     // one step at a time, each line printed when its step finished: cordon, drain, reset, Node, lease, droplet
     const order = [`cordoned Node ${last}`, `drained Node ${last}: 1 pod(s) evicted, 1 skipped`, `reset ${last} (`, `deleted Node ${last}`, 'deleted flannel lease', `destroy droplet ${last}: done`]
       .map((line) => r.stdout.indexOf(`${last}: ${line}`));
@@ -464,7 +464,7 @@ test('up waits for SSH on droplets that turn active before their sshd is up', { 
   bootDelayMs = 5000;
   const r = await cli(...upArgs(), '--skip-verify');
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /^\[1\/7\] provision: 3 hosts ready \(3 created\)$/m);
-  assert.match(r.stdout, /^\[4\/7\] apply: 3 host\(s\) changed/m);
+  assert.match(r.stdout, /^\[\d\/\d\] provision: 3 hosts ready \(3 created\)$/m);
+  assert.match(r.stdout, /^\[\d\/\d\] apply: 3 host\(s\) changed/m);
   for (const s of [canaryToken, lookupCanary]) assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s));
 });
