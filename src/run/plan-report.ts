@@ -160,20 +160,22 @@ export function preflightWarningLines(outcomes: readonly HostOutcome[], grouped 
   return [...hosts].map(([text, names]) => `${groupLabel(names)}: ${text}${names.length > 1 ? ` (${names.length} hosts: ${someNames(names)})` : ''}`);
 }
 
+/** Hosts with the same actions: a head line after the first host (`w1 (+996)` when several), then its actions and diffs. */
+function groupLines(members: readonly HostOutcome[]): string[] {
+  const first = members[0]!;
+  const names = members.map((m) => m.host);
+  const label = groupLabel(names);
+  const n = shownActions(first).length;
+  const same = members.length > 1 ? `, the same on ${members.length} hosts: ${someNames(names)}${n > 0 ? ` (diffs shown are ${first.host}'s; plan -v shows each host)` : ''}` : '';
+  return [n === 0 ? `${label}: no changes${same}` : `${label}: ${n} change(s)${factsNote(first)}${same}`, ...actionLines(first, label)];
+}
+
 /** Human-readable plan: every line starts with the host name (STYLE.md). */
 export function planText(outcomes: readonly HostOutcome[]): string[] {
-  const lines: string[] = [];
-  for (const o of outcomes) {
+  return outcomes.flatMap((o) => {
     const failed = failedLine(o);
-    if (failed) {
-      lines.push(failed);
-      continue;
-    }
-    const n = shownActions(o).length;
-    lines.push(n === 0 ? `${o.host}: no changes` : `${o.host}: ${n} change(s)${factsNote(o)}`);
-    lines.push(...actionLines(o, o.host));
-  }
-  return lines;
+    return failed !== undefined ? [failed] : groupLines([o]);
+  });
 }
 
 /**
@@ -186,24 +188,13 @@ export function groupedPlanText(outcomes: readonly HostOutcome[]): string[] {
   const failed: string[] = [];
   for (const o of outcomes) {
     const line = failedLine(o);
-    if (line) {
-      failed.push(line);
-      continue;
+    if (line !== undefined) failed.push(line);
+    else {
+      const key = shownActions(o).map((a) => `${a.kind} ${a.summary}`).join('\n');
+      (groups.get(key) ?? groups.set(key, []).get(key)!).push(o);
     }
-    const key = shownActions(o).map((a) => `${a.kind} ${a.summary}`).join('\n');
-    (groups.get(key) ?? groups.set(key, []).get(key)!).push(o);
   }
-  const lines: string[] = [];
-  for (const members of [...groups.values()].sort((a, b) => b.length - a.length)) {
-    const first = members[0]!;
-    const names = members.map((m) => m.host);
-    const label = groupLabel(names);
-    const n = shownActions(first).length;
-    const same = members.length > 1 ? `, the same on ${members.length} hosts: ${someNames(names)}${n > 0 ? ` (diffs shown are ${first.host}'s; plan -v shows each host)` : ''}` : '';
-    lines.push(n === 0 ? `${label}: no changes${same}` : `${label}: ${n} change(s)${factsNote(first)}${same}`);
-    lines.push(...actionLines(first, label));
-  }
-  return [...lines, ...failed];
+  return [...[...groups.values()].sort((a, b) => b.length - a.length).flatMap(groupLines), ...failed];
 }
 
 export interface PlanJsonAction {
