@@ -19,7 +19,7 @@ export interface EtcdMembersForNodes {
 export async function etcdMembersForNodes(
   cluster: Cluster,
   lookupToken: string | undefined,
-  opts: { apiUrl?: string | undefined; env?: NodeJS.ProcessEnv } = {},
+  opts: { apiUrl?: string | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
 ): Promise<EtcdMembersForNodes> {
   const tag = cluster.etcd.discovery.digitaloceanTag;
   // static endpoints alone: the node's script writes them without any API, nothing to save

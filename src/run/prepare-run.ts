@@ -33,6 +33,8 @@ export interface PrepareOptions {
   connectTimeoutMs?: number | undefined;
   /** inputs the caller settled already (`up`: the PKI it issued, the token it read before creating hosts) */
   settled?: ResolveOptions['settled'];
+  /** the DigitalOcean API for the etcd members listing (`up`/`plan --api-url`) */
+  digitalocean?: ResolveOptions['digitalocean'];
   /** --ignore-preflight-errors: checks whose blocking findings are accepted knowingly */
   ignorePreflightErrors?: IgnoredPreflightErrors | undefined;
 }
@@ -70,7 +72,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
   // plan reads the lockfile; apply also records what it fetches first
   const lock = await ArtifactLock.load(lockfilePathFor(cluster.sourceFile), { persist: opts.mode === 'apply' });
   const store = new ArtifactStore({ mirror, pins: cluster.artifacts.checksums, cacheDir: opts.cacheDir ?? artifactCacheDir(), lock });
-  const { input, notes } = await resolveRenderInputs(cluster, hosts, { mode: opts.mode, store, lookupTokenFile: opts.lookupTokenFile, settled: opts.settled });
+  const { input, notes } = await resolveRenderInputs(cluster, hosts, { mode: opts.mode, store, lookupTokenFile: opts.lookupTokenFile, settled: opts.settled, digitalocean: opts.digitalocean });
   const rendered = renderCluster(input);
   const kubernetesVersion = input.kubernetesVersion;
   // every host of a cluster installs the same binaries; which build depends on the arch gather reports

@@ -21,6 +21,8 @@ export interface ResolveOptions {
   lookupTokenFile?: string | undefined;
   /** already settled by the caller: `up` issues the PKI in its own step and reads the token before creating hosts */
   settled?: { credentials?: ClusterCredentials | undefined; lookupToken?: string | undefined } | undefined;
+  /** the DigitalOcean API the etcd members are listed from (`up`/`plan --api-url`; else $DIGITALOCEAN_API_URL or the real one) */
+  digitalocean?: { apiUrl?: string | undefined; env?: NodeJS.ProcessEnv | undefined } | undefined;
 }
 
 export interface ResolvedInputs {
@@ -53,7 +55,7 @@ export async function resolveRenderInputs(cluster: Cluster, hosts: Host[], opts:
     const v = cluster.kubernetes.version;
     notes.push(`kubernetes ${v.major}.${v.minor}: ${stableVersionUrl(v)} could not be fetched (${e.message}): Kubernetes binaries are shown as "version unresolved (offline)"; apply needs it (or a full version like "${v.major}.${v.minor}.2" in kubernetes.version)`);
   }
-  const members = await etcdMembersForNodes(cluster, lookupToken);
+  const members = await etcdMembersForNodes(cluster, lookupToken, { apiUrl: opts.digitalocean?.apiUrl, env: opts.digitalocean?.env });
   if (members.note) notes.push(members.note);
   return { input: { cluster, hosts, credentials, kubernetesVersion, lookupToken, etcdMembers: members.members }, notes };
 }

@@ -131,6 +131,24 @@ test('through Prism, the account\'s droplet limit is read before the first creat
   }
 });
 
+test('through Prism, a token without account:read (403 on /v2/account) skips the droplet-limit check: the pool is created, and past the limit the API\'s own 422 stops it', async () => {
+  h.sim.reset({ dropletLimit: 4, accountRead: false });
+  try {
+    await ensureWorkers({ client: h.client(), pool, count: 3, sshKeys: ['3b:16'], clock: h.clock });
+    assertExactly(3);
+    const account = h.sim.requests.filter((r) => r.path === '/v2/account');
+    assert.deepEqual(account.map((r) => r.status), [403], 'asked once, refused, not retried');
+    assert.ok(!h.sim.requests.some((r) => r.path === '/v2/droplets' && r.query['per_page'] === '1'), 'no droplet count for a limit it could not read');
+
+    const err = await ensureWorkers({ client: h.client(), pool, count: 6, sshKeys: ['3b:16'], clock: h.clock }).catch((e: unknown) => e);
+    assert.ok(!(err instanceof DropletLimitError), 'the limit was never read, so kubewright cannot name it');
+    assert.match(String(err), /422/);
+    assert.ok(h.sim.requests.some((r) => r.method === 'POST' && r.path === '/v2/droplets' && r.status === 422), 'the API refused the create past its limit');
+  } finally {
+    h.sim.reset({ dropletLimit: 10_000, accountRead: true });
+  }
+});
+
 test('retries stop after the attempt limit with a clear error', async () => {
   h.sim.inject({ kind: '500', method: 'GET', count: 1000 });
   const err = await ensureWorkers({ client: h.client({ maxAttempts: 4 }), pool, count: 3, sshKeys: ['3b:16'], clock: h.clock }).catch((e: unknown) => e);

@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   tls?: { key: string; cert: string };
   /** droplets the account may have at once (GET /v2/account droplet_limit; a create past it is a 422); default 10,000 */
   dropletLimit?: number;
+  /** false: the token was made with custom scopes that lack account:read, so GET /v2/account is a 403; default true */
+  accountRead?: boolean;
 }
 
 interface SimDroplet {
@@ -170,6 +172,7 @@ export class DigitalOceanSimulator {
       listLagMs: opts.listLagMs ?? 0,
       addresses: opts.addresses ?? defaultAddresses,
       dropletLimit: opts.dropletLimit ?? 10_000,
+      accountRead: opts.accountRead ?? true,
     };
     this.tls = opts.tls;
   }
@@ -421,6 +424,7 @@ export class DigitalOceanSimulator {
     this.hourWindow.push(now);
 
     if (path === '/v2/account' && method === 'GET') {
+      if (!this.opts.accountRead) return error(403, 'Forbidden', 'You are not authorized to perform this operation');
       return send(200, {
         account: {
           droplet_limit: this.opts.dropletLimit, floating_ip_limit: 3, email: 'sammy@example.com', uuid: 'b6fr89dbf6d9156cace5f3c78dc9851d957381ef',

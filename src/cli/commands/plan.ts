@@ -132,7 +132,7 @@ Example:
       const removal = opts.prune ? await planRemovalView(cluster, provider, opts) : undefined;
       const droplets = provided.machines;
       const hosts = provided.hosts;
-      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts, connectTimeoutMs, ignorePreflightErrors });
+      const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts, connectTimeoutMs, ignorePreflightErrors, digitalocean: { apiUrl: opts.apiUrl } });
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);
       const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, maxUnavailable, binaries: run.store, connect: run.connect, checksum: opts.checksum });
