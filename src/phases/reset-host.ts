@@ -2,6 +2,7 @@
 // disabled, then every file and binary it lists, then the manifest itself, then the directories
 // kubewright created when they are empty — and leaves everything else alone. Without a manifest
 // there is nothing kubewright knows it owns: nothing to do (so a second reset is a no-op).
+import { etcdPaths } from '../render/etcd-member.ts';
 import type { Executor } from '../exec/executor.ts';
 import { shellQuote } from '../exec/shell-quote.ts';
 import { tempMarker } from '../exec/temp-name.ts';
@@ -22,7 +23,12 @@ export interface ResetPlan {
   /** the manifest found, undefined when the host has none (nothing to do) */
   manifest: HostManifest | undefined;
   steps: ResetStep[];
+  /** an etcd member's data dir that this reset leaves in place (without `etcdData`) */
+  keptEtcdData?: string | undefined;
 }
+
+/** etcd's data dir: not in the manifest (etcd writes it), removed by reset only when asked (--delete-etcd-data). */
+const ETCD_DATA_DIR = etcdPaths.dataDir;
 
 /**
  * Files kubewright's own units write while they run (so no apply recorded them), removed with
@@ -38,7 +44,7 @@ export const unitOutputs: Readonly<Record<string, { files: string[]; dirs: strin
 const MANIFEST_DIR = MANIFEST_PATH.slice(0, MANIFEST_PATH.lastIndexOf('/'));
 
 /** Reads the manifest and what of it is still there; changes nothing. */
-export async function planReset(x: Executor): Promise<ResetPlan> {
+export async function planReset(x: Executor, opts: { etcdData?: boolean | undefined } = {}): Promise<ResetPlan> {
   const text = await x.read(MANIFEST_PATH);
   if (text === undefined) return { host: x.host, manifest: undefined, steps: [] };
   let m: HostManifest;
@@ -59,7 +65,7 @@ export async function planReset(x: Executor): Promise<ResetPlan> {
     'export LC_ALL=C',
     units.length > 0 ? `systemctl show -p Id,LoadState,ActiveState,UnitFileState -- ${units.map(shellQuote).join(' ')} 2>/dev/null; echo` : 'true',
     'echo @present',
-    `for p in ${[...m.files.map((f) => f.path), ...outputs, ...m.dirs, ...outputDirs].map(q).join(' ') || "''"}; do if [ -e "$p" ] || [ -L "$p" ]; then printf '%s\\n' "$p"; fi; done`,
+    `for p in ${[...m.files.map((f) => f.path), ...outputs, ...m.dirs, ...outputDirs, ...(units.includes('etcd.service') ? [ETCD_DATA_DIR] : [])].map(q).join(' ') || "''"}; do if [ -e "$p" ] || [ -L "$p" ]; then printf '%s\\n' "$p"; fi; done`,
   ].join('\n');
   const out = (await x.exec(script)).stdout;
   const [showPart = '', presentPart = ''] = out.split('\n@present\n');
@@ -100,6 +106,16 @@ export async function planReset(x: Executor): Promise<ResetPlan> {
       },
     });
   }
+  // etcd's data (this member's copy of the cluster's keys): kept unless asked, after etcd has stopped
+  const etcdData = present.has(ETCD_DATA_DIR);
+  if (etcdData && opts.etcdData) {
+    steps.push({
+      summary: `remove ${ETCD_DATA_DIR} (etcd's data, --delete-etcd-data)`,
+      run: async (h) => {
+        await h.exec(`rm -rf -- ${shellQuote(ETCD_DATA_DIR)}`);
+      },
+    });
+  }
   if (units.length > 0 && (live.length > 0 || files.length > 0)) {
     steps.push({
       summary: 'systemctl daemon-reload (unit files removed)',
@@ -124,7 +140,7 @@ export async function planReset(x: Executor): Promise<ResetPlan> {
       await h.exec(dirs.map((d) => `rmdir -- ${shellQuote(d)} 2>/dev/null`).join('; ') + '; true');
     },
   });
-  return { host: x.host, manifest: m, steps };
+  return { host: x.host, manifest: m, steps, ...(etcdData && !opts.etcdData ? { keptEtcdData: ETCD_DATA_DIR } : {}) };
 }
 
 /** Runs the steps in order; stops at the first that fails. */

@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Executor } from '../exec/executor.ts';
 import { resolveEtcdTls } from '../etcd/etcd-connection.ts';
+import type { EtcdConnection } from '../etcd/etcd-store.ts';
+import { InputError } from '../errors.ts';
 import { barePaths, caFiles, resolvePkiDir } from '../pki/pki-files.ts';
 import { etcdClientUrl } from '../render/etcd-member.ts';
 import type { Cluster } from '../spec/cluster.ts';
@@ -54,11 +56,22 @@ export function hostHealthProbe(connect: (h: Host) => Promise<Executor>): HostHe
  * etcd-client.pem when that is missing), the cluster CA, and the probe over `connect`.
  */
 export async function controlPlaneVerifyInputs(cluster: Cluster, hosts: readonly Host[], connect: (h: Host) => Promise<Executor>): Promise<NonNullable<VerifyOptions['controlPlane']>> {
-  const dir = resolvePkiDir(cluster);
-  const own = barePaths(dir, 'etcd/kubewright-client');
+  const caFile = caFiles(resolvePkiDir(cluster)).cert;
+  const caPem = await readFile(caFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`${caFile}: cannot read the cluster CA (${e.code ?? String(e)})`, { hint: 'verify checks the masters against the PKI that `up` or `kubewright pki init` made: point pki.dir at it' });
+  });
+  return { etcd: await controlPlaneEtcdConnection(cluster, hosts), probe: hostHealthProbe(connect), caPem };
+}
+
+/**
+ * The control plane's etcd as kubewright reaches it: the members' client URLs with kubewright's own
+ * etcd client certificate (pki/etcd/kubewright-client.pem; flannel's etcd-client.pem when that is
+ * missing). undefined when no member has an address.
+ */
+export async function controlPlaneEtcdConnection(cluster: Cluster, hosts: readonly Host[]): Promise<EtcdConnection | undefined> {
+  const own = barePaths(resolvePkiDir(cluster), 'etcd/kubewright-client');
   const mine = existsSync(own.cert) && existsSync(own.key);
-  const tls = await resolveEtcdTls(cluster, mine ? { cert: own.cert, key: own.key } : {});
   const endpoints = etcdMemberHosts(cluster, hosts).filter((h) => h.address !== undefined).map(etcdClientUrl);
-  const caPem = await readFile(caFiles(dir).cert, 'utf8');
-  return { etcd: endpoints.length > 0 ? { endpoints, tls } : undefined, probe: hostHealthProbe(connect), caPem };
+  if (endpoints.length === 0) return undefined;
+  return { endpoints, tls: await resolveEtcdTls(cluster, mine ? { cert: own.cert, key: own.key } : {}) };
 }

@@ -15,6 +15,7 @@ import { loadClusterFile } from '../load-cluster.ts';
 import type { Io } from '../io.ts';
 import { confirmOnTerminal } from '../confirm.ts';
 import { kubeConfigFor } from './verify.ts';
+import { planEtcdMemberRemoval } from '../../run/etcd-member-removal.ts';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -28,6 +29,7 @@ export function registerReset(program: Command, io: Io): void {
     .option('--host <name>', 'reset only this host (repeatable; default: every host of the cluster)', collect, [] as string[])
     .option('--dry-run', 'show what would be stopped, removed and deleted; change nothing', false)
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--delete-etcd-data', 'also remove /var/lib/etcd on etcd members (their copy of the cluster\'s data; kept by default)', false)
     .option('--kubeconfig <file>', 'delete Nodes with this kubeconfig instead of the PKI\'s admin certificate')
     .option('--token-file <path>', 'DigitalOcean token to find etcd by etcd.discovery.digitaloceanTag (default: $DIGITALOCEAN_ACCESS_TOKEN)')
     .addOption(lockTimeoutOption())
@@ -39,6 +41,11 @@ units, remove the files and binaries, daemon-reload, remove the manifest, then t
 kubewright created if they are empty. A host without a manifest has nothing to reset (a second
 reset is a no-op). Then the hosts' Node objects and flannel subnet leases are deleted; an
 unreachable API server or etcd is a warning, not a failure. The hosts stay (see \`down\`).
+Control plane: a master's units and files go like a worker's. An etcd member reset while other
+members stay first leaves the cluster through the member API (refused, and nothing reset, when
+the members left would lose quorum); resetting every member takes no member out. etcd's data in
+/var/lib/etcd stays unless --delete-etcd-data: it is the cluster's state, and a later up can
+start from it.
 Exit 1 if any host failed; the other hosts are still reset.
 
 Example:
@@ -46,7 +53,7 @@ Example:
   kubewright reset -f cluster.yaml --host w2 --yes
 `,
     )
-    .action(async (opts: { file: string; host: string[]; dryRun: boolean; yes?: boolean; kubeconfig?: string; tokenFile?: string; lockTimeout: string }) => {
+    .action(async (opts: { file: string; host: string[]; dryRun: boolean; yes?: boolean; deleteEtcdData: boolean; kubeconfig?: string; tokenFile?: string; lockTimeout: string }) => {
       const cluster = await loadClusterFile(opts.file);
       if (!opts.dryRun) await holdClusterLock(cluster, 'reset', opts.lockTimeout);
       const all = await providerFor(cluster).recorded();
@@ -64,7 +71,7 @@ Example:
           try {
             const x = await connectHost(h, { ...ssh!, recordNewHostKeys: false });
             conns.set(h.name, x);
-            plans.push(await planReset(x));
+            plans.push(await planReset(x, { etcdData: opts.deleteEtcdData }));
           } catch (e) {
             failures.push({ host: h.name, error: e });
           }
@@ -75,14 +82,19 @@ Example:
           etcd: endpoints?.length || digitaloceanTag ? () => resolveEtcdConnection(cluster, { listDropletPrivateIps: dropletPrivateIpLister({ tokenFile: opts.tokenFile }) }) : undefined,
         });
         const pending = plans.filter((p) => p.steps.length > 0);
+        // etcd members reset while the rest of their cluster stays leave it first, through the member API
+        const leaving = await planEtcdMemberRemoval(cluster, all, hosts);
+        for (const l of leaving.steps) io.out(`cluster: ${l.summary}`);
+        for (const w of leaving.warnings) io.err(`warning: ${w}`);
         for (const p of plans) {
           if (p.steps.length === 0) io.out(`${p.host}: nothing to reset (no ${MANIFEST_PATH})`);
           for (const s of p.steps) io.out(`${p.host}: ${s.summary}`);
+          if (p.keptEtcdData) io.out(`${p.host}: ${p.keptEtcdData} kept (etcd's data: --delete-etcd-data removes it)`);
         }
         for (const s of forget.steps) io.out(`cluster: ${s.summary}`);
         for (const w of forget.warnings) io.err(`warning: ${w}`);
         for (const f of failures) io.err(`${f.host}: ${describeError(f.error, f.host)}`);
-        const count = pending.reduce((n, p) => n + p.steps.length, 0) + forget.steps.length;
+        const count = pending.reduce((n, p) => n + p.steps.length, 0) + forget.steps.length + leaving.steps.length;
         if (opts.dryRun || count === 0) {
           io.out(opts.dryRun ? `Dry run: ${count} change(s) on ${pending.length} host(s) and the cluster; nothing changed.` : 'Reset: nothing to do.');
         } else {
@@ -94,6 +106,8 @@ Example:
               return;
             }
           }
+          // a refused removal (it would cost the quorum) stops the reset before any host changes
+          for (const l of leaving.steps) io.out(`cluster: ${await l.run()}`);
           for (const p of pending) {
             try {
               const n = await applyReset(conns.get(p.host)!, p);
