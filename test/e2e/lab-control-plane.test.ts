@@ -232,6 +232,16 @@ ${TEST_PREFLIGHT}
     assert.deepEqual(await invocationIds(), firstIds);
   });
 
+  test('plan after up: the master is planned beside the worker and has nothing to change (its etcd member keeps its bootstrap.env); etcd lists it as existing', async () => {
+    const r = await runCli('plan', '-f', spec, '--output', 'json', '--detailed-exitcode');
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+    const plan = JSON.parse(r.stdout) as { hosts: { host: string; status: string }[]; etcdMembers?: unknown; summary: { changed: number } };
+    assert.deepEqual(plan.hosts.map((h) => `${h.host} ${h.status}`).sort(), [`${master.name} unchanged`, `${worker.name} unchanged`].sort());
+    assert.deepEqual(plan.etcdMembers, { existing: [master.name], toAdd: [], running: true });
+    const text = await runCli('plan', '-f', spec);
+    assert.match(text.stdout, new RegExp(`etcd members: 1 in the cluster \\(${master.name}\\)`));
+  });
+
   test('up --events ndjson: the control-plane steps in their place, the master\'s host events inside etcd-cluster, the worker\'s inside apply', async () => {
     const r = await runCli('up', '-f', spec, '--wait', '60s', '--events', 'ndjson');
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);

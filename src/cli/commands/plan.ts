@@ -23,6 +23,7 @@ import { providerFor } from '../../providers/provider-for.ts';
 import { loadClusterFile } from '../load-cluster.ts';
 import type { PreparedRun } from '../../run/prepare-run.ts';
 import { checkKubeletSkew, type ApiServerProbe } from '../../run/version-skew.ts';
+import { planControlPlaneHosts } from '../../run/plan-control-plane.ts';
 
 /** A host count flag (--parallel, --max-unavailable): an integer from 1 to 1000. */
 export function parseHostCount(flag: string, v: string, example: string): number {
@@ -110,6 +111,8 @@ host (plus a read of each changed file for its diff). Exit 1 if a host could not
 More than ${perHostLimit} hosts (without -v): hosts whose actions read the same are shown once,
 after their first host (\`w1 (+996): 12 change(s), the same on 997 hosts: …\`, with w1's
 diffs); each host that could not be inspected still gets its own line.
+With a controlPlane section the masters and etcd hosts are planned beside the workers, and
+etcd's members are listed: in the cluster, or to add through the member API.
 Hosts whose change restarts the kubelet or the container runtime are listed as the rollout:
 the batches apply takes out one after the other (--max-unavailable per batch).
 Version skew: when the API server answers /version, a kubelet newer than it, or older than the
@@ -135,7 +138,10 @@ Example:
       const run = await prepareRun(cluster, { mode: 'plan', acceptNewHostKeys: opts.acceptNewHostKeys, lookupTokenFile: opts.lookupTokenFile, hosts, connectTimeoutMs, ignorePreflightErrors, digitalocean: { apiUrl: opts.apiUrl } });
       const api = await checkSkew(cluster, run, opts.kubeconfig);
       if (api.note) run.notes.push(api.note);
-      const outcomes = await runHosts(run.targets, { mode: 'plan', parallel, maxUnavailable, binaries: run.store, connect: run.connect, checksum: opts.checksum });
+      // the masters and etcd hosts beside the workers, and etcd's members (existing / to add)
+      const cp = await planControlPlaneHosts(cluster, hosts, run);
+      run.notes.push(...cp.notes);
+      const outcomes = await runHosts([...run.targets, ...cp.targets], { mode: 'plan', parallel, maxUnavailable, binaries: run.store, connect: run.connect, checksum: opts.checksum });
       const summary = summarize(outcomes);
       const knownHosts = specPath(cluster, cluster.ssh.knownHostsPath);
       const firewall = provided.firewall;
@@ -147,11 +153,12 @@ Example:
         unrecorded: run.store.unlockedUrls(),
         kubernetes: run.lock.additions().filter((a) => a.startsWith('kubernetes ')).map((a) => a.slice('kubernetes '.length)).map((minor) => ({ minor, version: run.lock.kubernetes(minor) })),
       };
-      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(controlPlaneFirewalls ? { controlPlaneFirewalls } : {}), ...(loadBalancer ? { loadBalancer } : {}), ...(droplets ? { droplets } : {}), ...(removal ? { removal } : {}), warnings, lockfile, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
+      if (opts.output === 'json') io.out(JSON.stringify({ ...(firewall ? { firewall } : {}), ...(controlPlaneFirewalls ? { controlPlaneFirewalls } : {}), ...(loadBalancer ? { loadBalancer } : {}), ...(droplets ? { droplets } : {}), ...(removal ? { removal } : {}), ...(cp.etcd ? { etcdMembers: cp.etcd } : {}), warnings, lockfile, ...(planJson(outcomes, run.notes) as object), ...(run.newHostKeys.length ? { newHostKeys: run.newHostKeys } : {}) }, null, 2));
       else {
         for (const f of [...(firewall ? [firewall] : []), ...(controlPlaneFirewalls ?? [])]) for (const l of firewallPlanLines(f)) io.out(l);
         if (loadBalancer) io.out(loadBalancerPlanLine(loadBalancer));
         if (droplets) for (const l of dropletPlanLines(droplets)) io.out(l);
+        if (cp.etcd) io.out(cp.etcd.running ? `etcd members: ${cp.etcd.existing.length} in the cluster${cp.etcd.existing.length ? ` (${someNames(cp.etcd.existing)})` : ''}${cp.etcd.toAdd.length ? `; to add through the member API, one at a time: ${someNames(cp.etcd.toAdd)}` : ''}` : `etcd members: no cluster answers: up bootstraps ${someNames(cp.etcd.toAdd)}`);
         if (removal) {
           io.out(removal.hosts.length === 0 ? 'remove: no host left the spec' : `remove: ${removal.hosts.length} host(s) left the spec, taken out one at a time by up --prune: ${removal.hosts.join(', ')}`);
           for (const st of removal.steps) io.out(`remove: ${st.host}: ${st.summary}`);
