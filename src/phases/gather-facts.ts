@@ -46,6 +46,12 @@ export function managedDirsWithAncestors(desired: RenderedHost): string[] {
 /** How long gather waits for cloud-init to finish on a host it is still setting up (a new droplet). */
 export const CLOUD_INIT_WAIT_SEC = 300;
 
+/**
+ * Waits (at most CLOUD_INIT_WAIT_SEC) for cloud-init to finish where it ran this boot (/run/cloud-init
+ * exists: a droplet) and prints its `status:` line; prints nothing elsewhere.
+ */
+export const CLOUD_INIT_WAIT = `if [ -d /run/cloud-init ] && command -v cloud-init >/dev/null 2>&1; then timeout ${CLOUD_INIT_WAIT_SEC} cloud-init status --wait 2>/dev/null | sed -n 's/^status: //p' | tail -n1; fi`;
+
 // The preflight facts (preflight.ts), in the same round trip.
 function preflightScript(q: (p: string) => string, desired: RenderedHost): string[] {
   const binDir = desired.binaries[0]?.path.replace(/\/[^/]*$/, '') || '/usr/local/bin';
@@ -62,7 +68,7 @@ function preflightScript(q: (p: string) => string, desired: RenderedHost): strin
     'echo "@kubeletpid $(systemctl show -p MainPID --value kubelet.service 2>/dev/null)"',
     // /run/cloud-init exists only where cloud-init ran this boot (a droplet): wait for it to finish
     // before anything is read or written, so apply never races its package installs
-    `if [ -d /run/cloud-init ] && command -v cloud-init >/dev/null 2>&1; then echo "@cloudinit $(timeout ${CLOUD_INIT_WAIT_SEC} cloud-init status --wait 2>/dev/null | sed -n 's/^status: //p' | tail -n1)"; fi`,
+    `if [ -d /run/cloud-init ] && command -v cloud-init >/dev/null 2>&1; then echo "@cloudinit $(${CLOUD_INIT_WAIT})"; fi`,
   ];
 }
 

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError, KubewrightError } from '../errors.ts';
 import type { Executor } from '../exec/executor.ts';
-import { SshConnectionError } from '../exec/ssh-errors.ts';
+import { HostKeyError, SshConnectionError } from '../exec/ssh-errors.ts';
 import { SshExecutor } from '../exec/ssh-executor.ts';
 import type { Host } from '../spec/host.ts';
 import type { Cluster } from '../spec/cluster.ts';
@@ -16,9 +16,17 @@ export interface ConnectOptions {
   recordNewHostKeys?: boolean | undefined;
   /**
    * keep retrying a host that refuses or drops the connection (sshd not up yet: a droplet that is
-   * "active" while cloud-init still boots it) for this long; host key and auth errors never retry
+   * "active" while cloud-init still boots it) for this long; host key and auth errors retry only
+   * on a `newHost`
    */
   waitForSshMs?: number | undefined;
+  /**
+   * the provider created the host in this run: its authorized key and pinned host key arrive
+   * through cloud-init, which an sshd started early (socket activation) may answer before. Within
+   * waitForSshMs a failed authentication or a host key that does not match the pin is then retried
+   * too: the wrong key is never trusted, only asked again. Hosts that existed before fail at once.
+   */
+  newHost?: boolean | undefined;
   /** how long one connection may take from TCP connect to a finished SSH handshake (default 20 s): a host that accepts TCP but never answers SSH costs this, once per worker slot */
   connectTimeoutMs?: number | undefined;
 }
@@ -48,10 +56,16 @@ export async function connectHost(host: Host, opts: ConnectOptions): Promise<Exe
       return await SshExecutor.connect(target, ssh);
     } catch (e) {
       // bounded by the deadline; one attempt per second
-      if (!isNotUpYet(e) || Date.now() + 1000 > deadline) throw e;
+      if (!(isNotUpYet(e) || (opts.newHost === true && keysNotInstalledYet(e))) || Date.now() + 1000 > deadline) throw e;
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/** A new host's sshd answering before cloud-init installed our key or its pinned host key. */
+function keysNotInstalledYet(e: unknown): boolean {
+  if (e instanceof HostKeyError) return e.reason === 'changed';
+  return e instanceof SshConnectionError && / authentication as .* failed$/.test(e.message);
 }
 
 /** sshd is not (yet) answering: refused, reset, or closed during the handshake. */

@@ -35,6 +35,8 @@ export interface PrepareOptions {
   settled?: ResolveOptions['settled'];
   /** the DigitalOcean API for the etcd members listing (`up`/`plan --api-url`) */
   digitalocean?: ResolveOptions['digitalocean'];
+  /** hosts the provider created in this run (`up`): their keys arrive through cloud-init, see ConnectOptions.newHost */
+  newHosts?: ReadonlySet<string> | undefined;
   /** --ignore-preflight-errors: checks whose blocking findings are accepted knowingly */
   ignorePreflightErrors?: IgnoredPreflightErrors | undefined;
 }
@@ -103,7 +105,7 @@ export async function prepareRun(cluster: Cluster, opts: PrepareOptions): Promis
     lock,
     connect: async (h) => {
       // plan changes nothing, known_hosts included: a new key is only reported
-      const base = { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', waitForSshMs: opts.waitForSshMs, connectTimeoutMs: opts.connectTimeoutMs };
+      const base = { ...(ssh ?? (await sshOptionsFor(cluster, opts.acceptNewHostKeys))), recordNewHostKeys: opts.mode !== 'plan', waitForSshMs: opts.waitForSshMs, connectTimeoutMs: opts.connectTimeoutMs, newHost: opts.newHosts?.has(h.name) };
       // apply: the first verified connection replaces a key that came through user_data
       const x = opts.mode === 'apply' ? await connectAndRotate(cluster, h, base, rotation) : await connectHost(h, base);
       if (x.unrecordedHostKey) newHostKeys.push({ host: h.name, ...x.unrecordedHostKey });

@@ -23,6 +23,7 @@ import { updateKnownHosts } from '../providers/digitalocean/known-hosts.ts';
 import { hostKeyDir } from '../providers/digitalocean/state-paths.ts';
 import { needsRotation, provisioningHostKeys, readRotations, writeRotation, type HostKeyRotations } from '../providers/host-key-rotation.ts';
 import { connectHost, type ConnectOptions } from './connect.ts';
+import { CLOUD_INIT_WAIT } from '../phases/gather-facts.ts';
 import type { Cluster } from '../spec/cluster.ts';
 import type { Host } from '../spec/host.ts';
 
@@ -148,6 +149,9 @@ export async function connectAndRotate(cluster: Cluster, host: Host, base: Conne
   const original = state.provisioned.get(host.name);
   if (original === undefined || !needsRotation(state.rotations, host.name, original)) return x;
   try {
+    // a new droplet: cloud-init may still be running (its later stages re-pickle the datasource,
+    // user_data included), so the key is replaced and user_data's copies removed only once it is done
+    await x.exec(CLOUD_INIT_WAIT, { allowFailure: true });
     await rotateHostKey(x, {
       cluster, host, original, knownHostsPath: base.knownHostsPath,
       connectWith: (knownHostsPath) => connectHost(host, { ...base, knownHostsPath, acceptNewHostKeys: false, waitForSshMs: 0 }),

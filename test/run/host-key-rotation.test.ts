@@ -6,7 +6,7 @@
 // provisioning key and can pose as the node. After rotation that copy must be useless.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { access, readFile, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -57,8 +57,19 @@ const exists = (p: string): Promise<boolean> => access(p).then(() => true, () =>
 test('the first verified connection replaces each droplet\'s user_data host key with one generated on the host', async () => {
   const originals = booted.map((b) => b.hostPublicKey);
   for (const o of originals) assert.ok((await knownHosts()).includes(o), 'the provisioning key is pinned at first');
+  // cloud-init still running on the new droplets: a TEST DOUBLE of `cloud-init status --wait` that
+  // finishes 1 s later and logs when (ns), with /run/cloud-init as cloud-init leaves it this boot
+  for (const b of booted) {
+    await mkdir(join(b.root, 'run/cloud-init'), { recursive: true });
+    await writeFile(join(b.dir, 'bin', 'cloud-init'), '#!/bin/sh\n# cloud-init TEST DOUBLE (test/run/host-key-rotation.test.ts)\n[ "$*" = "status --wait" ] || exit 2\nsleep 1; date +%s%N >/run/cloud-init/done; echo "status: done"\n', { mode: 0o755 });
+  }
   const state = await readRotationState(cluster);
   for (const x of hosts) await (await connectAndRotate(cluster, x, await sshOptionsFor(cluster, false), state)).close();
+  for (const b of booted) {
+    const doneNs = BigInt((await readFile(join(b.root, 'run/cloud-init/done'), 'utf8')).trim());
+    const keyNs = (await stat(join(b.root, 'etc/ssh/ssh_host_ed25519_key.pub'), { bigint: true })).mtimeNs;
+    assert.ok(keyNs >= doneNs, `${b.name}: the host key was replaced only after cloud-init finished`);
+  }
 
   const record = await readRotations(cluster);
   const pinned = await knownHosts();

@@ -13,6 +13,7 @@ export async function preparedRun(ctx: UpContext): Promise<PreparedRun> {
     mode: 'apply', acceptNewHostKeys: opts.acceptNewHostKeys ?? false, hosts: ctx.need('hosts'), cacheDir: opts.cacheDir,
     settled: { credentials: pki.credentials, lookupToken: ctx.lookupToken }, waitForSshMs: opts.waitForSshMs ?? defaultWaitForSshMs(cluster),
     ignorePreflightErrors: opts.ignorePreflightErrors,
+    newHosts: new Set(ctx.result.provision?.created ?? []),
     // the etcd members listing asks the API the provider asks (--api-url), not only the default
     digitalocean: { apiUrl: opts.provider?.apiUrl, env: opts.provider?.env },
   });
