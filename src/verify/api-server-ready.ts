@@ -3,8 +3,8 @@
 // each master and through the endpoint, until every one answers 200 or the deadline passes.
 // Anonymous on purpose: what a load balancer's health check and a fresh kubelet see, and it needs
 // no credential that might not be accepted yet.
-import { request } from 'node:https';
 import { KubewrightError } from '../errors.ts';
+import { httpsGet } from './kube-client.ts';
 
 export interface ApiServerTarget {
   /** how it is named in messages: the master's name, or `endpoint` */
@@ -37,17 +37,7 @@ export class ApiServerNotReadyError extends KubewrightError {
 /** One anonymous GET: the status and the start of the body, or the network error as the answer. */
 export function probeApiServer(url: string, path: string, caPem: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
   const u = new URL(path, url);
-  return new Promise((resolve, reject) => {
-    const req = request({ method: 'GET', hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || 443, path: `${u.pathname}${u.search}`, ca: caPem, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+  return httpsGet({ method: 'GET', hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || 443, path: `${u.pathname}${u.search}`, ca: caPem }, timeoutMs);
 }
 
 function describeAnswer(r: { status: number; body: string }): string {

@@ -21,8 +21,13 @@ export async function getRaw(kc: KubeConfig, path: string, timeoutMs = 5000): Pr
   const url = new URL(path, server);
   const opts: import('node:https').RequestOptions = { method: 'GET', hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, timeout: timeoutMs };
   await kc.applyToHTTPSOptions(opts);
+  return httpsGet(opts, timeoutMs);
+}
+
+/** One HTTPS request with these options: its status and body, or the network error (`no answer within …` at the timeout). */
+export function httpsGet(opts: import('node:https').RequestOptions, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(opts, (res) => {
+    const req = request({ ...opts, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

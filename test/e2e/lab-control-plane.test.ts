@@ -19,7 +19,6 @@
 // through the endpoint, and that a re-run restarts nothing (systemd's InvocationIDs). Needs root.
 import assert from 'node:assert/strict';
 import { X509Certificate, randomBytes, createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -44,7 +43,7 @@ import { freePort } from '../support/free-port.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
 import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
-import { isolateTestLab, onLabHost } from '../support/lab-shell.ts';
+import { isolateTestLab, labE2eMissingPrerequisite, onLabHost } from '../support/lab-shell.ts';
 import { buildLabMirror } from './lab-mirror.ts';
 import { standInApiServer, standInKubeClient } from './stand-in-control-plane-lab.ts';
 import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
@@ -53,18 +52,11 @@ const kubernetesVersion = '1.36.2';
 const masterUnits = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 const workerUnits = ['containerd', 'kubelet', 'flanneld', 'kube-proxy'];
 
-function missingPrerequisite(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root (systemd-nspawn, bridges)';
-  for (const f of ['/usr/bin/systemd-nspawn', '/usr/bin/etcd', '/usr/bin/containerd', '/usr/sbin/runc', '/usr/lib/cni/bridge']) {
-    if (!existsSync(f)) return `needs ${f} (Debian packages systemd-container etcd-server containerd runc containernetworking-plugins)`;
-  }
-  return false;
-}
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 const mirrorPath = (dir: string, url: string): string => join(dir, new URL(url).host, new URL(url).pathname);
 
-describe('kubewright up builds a control plane on lab machines, end to end', { skip: missingPrerequisite() }, () => {
+describe('kubewright up builds a control plane on lab machines, end to end', { skip: labE2eMissingPrerequisite() }, () => {
   const tag = randomBytes(2).toString('hex');
   const name = `cp${tag}`;
   const bridge = `kwcp${tag}`;

@@ -36,26 +36,20 @@ import { startBridgeEtcd, type BridgeEtcd } from './bridge-etcd.ts';
 import { buildLabMirror } from './lab-mirror.ts';
 import { freePort } from '../support/free-port.ts';
 import { freeSubnet } from '../support/free-subnet.ts';
+import { labE2eMissingPrerequisite } from '../support/lab-shell.ts';
 import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 
 const run = promisify(execFile);
 const kubernetesVersion = '1.36.2';
 const units = ['etcd-lookup', 'flanneld', 'containerd', 'kubelet', 'kube-proxy'];
 
-function missingPrerequisite(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root (systemd-nspawn, bridges)';
-  for (const f of ['/usr/bin/systemd-nspawn', '/usr/bin/etcd', '/usr/bin/containerd', '/usr/sbin/runc', '/usr/lib/cni/bridge']) {
-    if (!existsSync(f)) return `needs ${f} (Debian packages systemd-container etcd-server containerd runc containernetworking-plugins)`;
-  }
-  return false;
-}
 
 /** A /24 no interface on this machine uses yet (10.214.x: apart from the lab tests' 10.213.x). */
 /** A port free on every address a moment ago (listen on 0, close). */
 // KUBEWRIGHT_E2E_STEPS=1 runs the steps one by one even when `up` exists (to tell an `up` bug from a step's)
 const hasUpCommand = process.env['KUBEWRIGHT_E2E_STEPS'] !== '1' && (await buildProgram({ out: () => undefined, err: () => undefined })).commands.some((c) => c.name() === 'up');
 
-describe('kubewright up on 3 lab machines, end to end', { skip: missingPrerequisite() }, () => {
+describe('kubewright up on 3 lab machines, end to end', { skip: labE2eMissingPrerequisite() }, () => {
   const tag = randomBytes(2).toString('hex');
   const name = `e2e${tag}`;
   const bridge = `kwe2e${tag}`;

@@ -36,7 +36,11 @@ while (1) {
 const common = String.raw`die() { echo "$KW_NAME (stand-in): $*" >&2; exit 1; }
 pair() { # cert key
   [ "$(openssl x509 -noout -pubkey -in "$1" 2>/dev/null)" = "$(openssl pkey -pubout -in "$2" 2>/dev/null)" ] || die "$2 does not belong to $1"
-}`;
+}
+readable() { # every flag value that is an absolute path names a readable file
+  for a in "$@"; do case "$a" in --*=/*) f=$(printf %s "$a" | cut -d= -f2-); [ -r "$f" ] || die "cannot read $f ($a)" ;; esac; done
+}
+readable "$@"`;
 
 export function standInApiServer(upstreamHost: string, upstreamPort: number): string {
   return `#!/bin/sh
@@ -45,9 +49,6 @@ KW_NAME=kube-apiserver
 ${common}
 bind=0.0.0.0; port=6443; etcd=; ecafile=; ecert=; ekey=
 for a in "$@"; do
-  case "$a" in
-    --*=/*) [ -r "\${a#*=}" ] || die "cannot read \${a#*=} (\${a%%=*})" ;;
-  esac
   case "$a" in
     --bind-address=*) bind=\${a#*=} ;;
     --secure-port=*) port=\${a#*=} ;;
@@ -83,9 +84,6 @@ KW_NAME=${name}
 ${common}
 kc=; hbind=0.0.0.0; hport=${name === 'kube-controller-manager' ? 10257 : 10259}
 for a in "$@"; do
-  case "$a" in
-    --*=/*) [ -r "\${a#*=}" ] || die "cannot read \${a#*=} (\${a%%=*})" ;;
-  esac
   case "$a" in
     --bind-address=*) hbind=\${a#*=} ;;
     --secure-port=*) hport=\${a#*=} ;;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,4 +37,13 @@ export function isolateTestLab(dir: string): (provider: { remove(): Promise<unkn
     }
     await rm(dir, { recursive: true, force: true });
   };
+}
+
+/** Why the lab end-to-end tests cannot run here (root, the Debian packages they serve), or false. */
+export function labE2eMissingPrerequisite(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root (systemd-nspawn, bridges)';
+  for (const f of ['/usr/bin/systemd-nspawn', '/usr/bin/etcd', '/usr/bin/containerd', '/usr/sbin/runc', '/usr/lib/cni/bridge']) {
+    if (!existsSync(f)) return `needs ${f} (Debian packages systemd-container etcd-server containerd runc containernetworking-plugins)`;
+  }
+  return false;
 }
