@@ -10,7 +10,8 @@
 //
 // kubewright runs as its own process (bin/kubewright.mjs on a fresh `npm run build`), as a user
 // runs it; this process samples its /proc every 100 ms: peak RSS (VmHWM), the most open fds (at
-// start, ESM loading holds ~800 module files open at once: a constant) and of them sockets.
+// start, ESM loading holds ~800 module files open at once: a constant), of them sockets, and its
+// CPU time (the last sample: up to 100 ms short); the harness's CPU time is this process's.
 // The harness counts the SSH connections open at once (its own hosts; the 3 sshd hosts add at
 // most 3). Goals on 2 cores: a no-op plan of 1,000 hosts < 20 s with peak RSS < 500 MB; memory
 // linear in N; connections <= --parallel.
@@ -45,8 +46,18 @@ interface Measured {
   peakRssKb: number;
   maxFds: number;
   maxSockets: number;
+  /** kubewright's CPU seconds (its last sample) and this process's (the harness) during the run */
+  cpu: number;
+  harnessCpu: number;
   maxConnections: number;
   stdout: string;
+}
+
+/** user + system CPU seconds of a process so far (/proc/pid/stat, in clock ticks of 1/100 s) */
+async function cpuSec(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return f.length > 13 ? (Number(f[11]) + Number(f[12])) / 100 : undefined;
 }
 
 async function procStatus(pid: number): Promise<{ hwm: number; fds: number; sockets: number }> {
@@ -70,6 +81,8 @@ async function kubewright(args: string[], env: NodeJS.ProcessEnv, harness: SshHa
   let peakRssKb = 0;
   let maxFds = 0;
   let maxSockets = 0;
+  let cpu = 0;
+  const harnessCpuBefore = process.cpuUsage();
   let done = false;
   const sampler = (async () => {
     while (!done) {
@@ -77,6 +90,7 @@ async function kubewright(args: string[], env: NodeJS.ProcessEnv, harness: SshHa
       peakRssKb = Math.max(peakRssKb, s.hwm);
       maxFds = Math.max(maxFds, s.fds);
       maxSockets = Math.max(maxSockets, s.sockets);
+      cpu = (await cpuSec(child.pid!)) ?? cpu;
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -84,8 +98,10 @@ async function kubewright(args: string[], env: NodeJS.ProcessEnv, harness: SshHa
   done = true;
   await sampler;
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const h = process.cpuUsage(harnessCpuBefore);
+  const harnessCpu = (h.user + h.system) / 1e6;
   if (code !== 0) throw new Error(`kubewright ${args.join(' ')} exited ${code}\n${stdout.slice(-3000)}\n${stderr}`);
-  return { wallMs, peakRssKb, maxFds, maxSockets, maxConnections: harness.connections.max, stdout };
+  return { wallMs, peakRssKb, maxFds, maxSockets, cpu, harnessCpu, maxConnections: harness.connections.max, stdout };
 }
 
 interface Row {
@@ -153,9 +169,9 @@ async function main(): Promise<void> {
   const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
   const lines = [
     `kubewright plan/apply over N SSH hosts (${REAL} real sshd + N-${REAL} ssh-harness TEST DOUBLES), stand-in binaries${BINARY_KIB ? ` padded to ${BINARY_KIB} KiB` : ''}, warm cache; load before: ${loadBefore}`,
-    '| N | --parallel | step | wall | peak RSS | max fds (sockets) | max SSH connections (harness) | load after |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.n} | ${r.parallel} | ${r.step} | ${sec(r.m.wallMs)} | ${Math.round(r.m.peakRssKb / 1024)} MB | ${r.m.maxFds} (${r.m.maxSockets}) | ${r.m.maxConnections} | ${r.load} |`),
+    '| N | --parallel | step | wall | kubewright CPU | harness CPU | peak RSS | max fds (sockets) | max SSH connections (harness) | load after |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.n} | ${r.parallel} | ${r.step} | ${sec(r.m.wallMs)} | ${r.m.cpu.toFixed(1)} s | ${r.m.harnessCpu.toFixed(1)} s | ${Math.round(r.m.peakRssKb / 1024)} MB | ${r.m.maxFds} (${r.m.maxSockets}) | ${r.m.maxConnections} | ${r.load} |`),
   ];
   const noopPlan = rows.filter((r) => r.n === 1000 && (r.step === 'plan' || r.step === 'no-op plan'));
   for (const r of noopPlan.filter((x) => x.step === 'no-op plan')) {

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SshExecutor } from '../../src/exec/ssh-executor.ts';
+import { gatherScript } from '../../src/phases/gather-facts.ts';
+import type { RenderedHost } from '../../src/render/types.ts';
 import { plannedHosts } from '../../src/providers/provider.ts';
 import { renderCluster } from '../../src/render/cluster.ts';
 import { parseCluster } from '../../src/spec/cluster.ts';
@@ -53,6 +55,11 @@ test('a command the harness does not know fails loudly and is recorded', async (
     assert.equal(r.code, 97);
     assert.match(r.stderr, /unrecognised command/);
     assert.deepEqual(harness.unrecognised.splice(0), [`${h.name}: ls /etc`]);
+    // the gather script as kubewright writes it is answered; one line more is drift, refused
+    const desired = { name: h.name, files: [{ path: '/etc/kw-test.conf', contents: 'x', mode: 0o644 }], binaries: [], units: [{ name: 'kubelet' }] } as unknown as RenderedHost;
+    assert.match((await x.exec(gatherScript(desired))).stdout, /^@end$/m);
+    assert.equal((await x.exec(`${gatherScript(desired)}\necho @extra`, { allowFailure: true })).code, 97);
+    assert.equal(harness.unrecognised.splice(0).length, 1);
   } finally {
     await x.close();
   }
