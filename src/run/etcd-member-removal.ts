@@ -24,9 +24,9 @@ export async function planEtcdMemberRemoval(cluster: Cluster, all: readonly Host
     return { steps: [], warnings: [`etcd: no member answers${conn ? ` at ${conn.endpoints.join(', ')}` : ''}: ${leaving.map((h) => h.name).join(', ')} cannot leave etcd through the member API before their reset`] };
   }
   const steps = leaving.flatMap((h): EtcdLeaveStep[] => {
-    const member = listed.find((m) => m.name === h.name || m.peerURLs.includes(etcdPeerUrl(h)));
+    const member = listed.find((m) => m.name === h.name || ((h.privateAddress ?? h.address) !== undefined && m.peerURLs.includes(etcdPeerUrl(h))));
     if (!member) return [];
-    const peer = member.peerURLs[0] ?? etcdPeerUrl(h);
+    const peer = member.peerURLs[0] ?? '';
     return [{
       host: h.name,
       summary: `remove etcd member ${h.name} (${peer}) through the member API before its reset, if the rest keep a quorum`,

@@ -7,7 +7,7 @@ import { controlPlaneHealthUrls } from '../spec/matrix.ts';
 import { masterApiPort } from '../spec/control-plane-droplets.ts';
 import { controlPlaneHosts, etcdMemberHosts, type Host } from '../spec/host.ts';
 import { etcdPeerUrl } from '../render/etcd-member.ts';
-import { etcdMemberHealth, type EtcdClusterAccess } from '../etcd/etcd-membership.ts';
+import { etcdMemberHealth, type EtcdClusterAccess, type EtcdMemberHealth } from '../etcd/etcd-membership.ts';
 import type { EtcdConnection } from '../etcd/etcd-store.ts';
 import { checkEndpointBalance, type EndpointBalance } from './endpoint-balance.ts';
 
@@ -69,16 +69,21 @@ async function checkEtcd(cluster: Cluster, hosts: readonly Host[], conn: EtcdCon
   const health = await etcdMemberHealth(conn.endpoints, access);
   if (!health) return { checked: true, ok: false, members: [], detail: `no member answers the member list at ${conn.endpoints.join(', ')}` };
   const expected = etcdMemberHosts(cluster, hosts);
+  // a member is the spec's host by its peer URL (its private address), or by name for a host whose address is not known here
+  const isHost = (m: EtcdMemberHealth, h: Host): boolean => ((h.privateAddress ?? h.address) !== undefined ? m.peerURLs.includes(etcdPeerUrl(h)) : m.name === h.name);
   const members: EtcdMemberRow[] = health.map((m) => ({
     name: m.name || '(not started)',
     id: m.id,
     clientURL: m.clientURL ?? '-',
     healthy: m.healthy,
-    inSpec: expected.some((h) => m.peerURLs.includes(etcdPeerUrl(h))),
+    inSpec: expected.some((h) => isHost(m, h)),
     detail: m.detail,
   }));
-  const missing = expected.filter((h) => !health.some((m) => m.peerURLs.includes(etcdPeerUrl(h))));
-  for (const h of missing) members.push({ name: h.name, id: '-', clientURL: '-', healthy: false, inSpec: true, detail: `not a member (the cluster does not list ${etcdPeerUrl(h)})` });
+  const missing = expected.filter((h) => !health.some((m) => isHost(m, h)));
+  for (const h of missing) {
+    const why = (h.privateAddress ?? h.address) === undefined ? 'not a member, and the host has no address (not provisioned, or not running)' : `not a member (the cluster does not list ${etcdPeerUrl(h)})`;
+    members.push({ name: h.name, id: '-', clientURL: '-', healthy: false, inSpec: true, detail: why });
+  }
   const healthy = members.filter((m) => m.healthy).length;
   const ok = members.every((m) => m.healthy);
   return { checked: true, ok, members, detail: `${healthy}/${members.length} members healthy` };

@@ -178,12 +178,13 @@ test('a stopped scheduler on m2 fails its row with the reason; the other compone
   assert.deepEqual(r.problems.filter((p) => p.startsWith('m2:')), [`m2: kube-scheduler: ${bad[0]!.detail}`]);
 });
 
-test('a stopped etcd member is unhealthy by name, and a spec etcd host the cluster does not list is "not a member"', async () => {
+test('a stopped etcd member is unhealthy by name, and a spec etcd host the cluster does not list is "not a member" (one without an address says so)', async () => {
   await etcd.stopMember(2);
   try {
-    const r = await run([...masters, { name: 'e1', address: '127.0.0.51', privateAddress: '10.9.9.9', port: 22, user: 'root', role: 'etcd' }]);
+    const r = await run([...masters, { name: 'e1', address: '127.0.0.51', privateAddress: '10.9.9.9', port: 22, user: 'root', role: 'etcd' }, { name: 'e2', address: undefined, port: 22, user: 'root', role: 'etcd' }]);
     assert.equal(r.etcd.ok, false);
-    assert.equal(r.etcd.detail, '2/4 members healthy');
+    assert.equal(r.etcd.detail, '2/5 members healthy');
+    assert.equal(r.etcd.members.find((m) => m.name === 'e2')?.detail, 'not a member, and the host has no address (not provisioned, or not running)');
     const row = (n: string) => r.etcd.members.find((m) => m.name === n)!;
     assert.deepEqual([row('kw0').healthy, row('kw1').healthy, row('kw2').healthy], [true, true, false]);
     assert.equal(row('kw0').inSpec, false);
