@@ -1,5 +1,6 @@
 // The small state file next to the spec (`.kubewright/<cluster>/digitalocean.json`): which
-// droplets kubewright ensured, their ids and addresses, and whether their host key is pinned.
+// droplets kubewright ensured, their ids and addresses, and whether their host key is pinned;
+// and the API load balancer with its IP.
 // No secrets: host private keys live in hostkeys/, the token nowhere.
 import { rm } from 'node:fs/promises';
 import { z } from 'zod';
@@ -19,6 +20,8 @@ const dropletStateSchema = z.object({
       hostKeyPinned: z.boolean(),
     }),
   ),
+  /** the API load balancer the last ensure kept (more than one master): its IP is the endpoint's address */
+  loadBalancer: z.object({ name: z.string().min(1), id: z.string().min(1), ip: z.string().min(1) }).optional(),
 });
 
 export type DropletState = z.infer<typeof dropletStateSchema>;

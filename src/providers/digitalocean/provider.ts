@@ -189,6 +189,7 @@ export class DigitalOceanProvider implements Provider {
       cluster: cluster.name,
       tag: this.tag,
       hosts: result.workers.map((w) => ({ name: w.name, id: w.id, publicAddress: w.publicAddress, privateAddress: w.privateAddress, hostKeyPinned: pinned.has(w.name) })),
+      ...(loadBalancer ? { loadBalancer: { name: loadBalancer.name, id: loadBalancer.id, ip: loadBalancer.ip } } : {}),
     });
     const hosts = result.workers.map((w): Host => {
       const role = roleOf.get(w.name);
