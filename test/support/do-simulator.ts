@@ -49,6 +49,8 @@ export interface SimulatorOptions {
   addresses?: (d: { id: number; name: string; tags: readonly string[] }) => { publicV4: string; privateV4: string };
   /** serve HTTPS with this key and certificate (PEM) instead of plain HTTP */
   tls?: { key: string; cert: string };
+  /** the IPv4 address the n-th load balancer gets (default 192.0.2.(10+n)); e2e tests give a loopback address where they serve the endpoint */
+  loadBalancerIp?: (n: number) => string;
   /** droplets the account may have at once (GET /v2/account droplet_limit; a create past it is a 422); default 10,000 */
   dropletLimit?: number;
   /** false: the token was made with custom scopes that lack account:read, so GET /v2/account is a 403; default true */
@@ -173,6 +175,7 @@ export class DigitalOceanSimulator {
       addresses: opts.addresses ?? defaultAddresses,
       dropletLimit: opts.dropletLimit ?? 10_000,
       accountRead: opts.accountRead ?? true,
+      loadBalancerIp: opts.loadBalancerIp ?? ((n) => `192.0.2.${10 + n}`),
     };
     this.tls = opts.tls;
   }
@@ -493,7 +496,7 @@ export class DigitalOceanSimulator {
       const n = this.loadBalancers.size + 1;
       const l: SimLoadBalancer = {
         id: randomUUID(), name: b['name'], region: b['region'], tag: b['tag'], createdAt: this.opts.now(), reads: 0,
-        ip: `192.0.2.${10 + n}`, forwardingRules: b['forwarding_rules'], healthCheck: b['health_check'] ?? {}, vpcUuid: typeof b['vpc_uuid'] === 'string' ? b['vpc_uuid'] : defaultVpc,
+        ip: this.opts.loadBalancerIp(n), forwardingRules: b['forwarding_rules'], healthCheck: b['health_check'] ?? {}, vpcUuid: typeof b['vpc_uuid'] === 'string' ? b['vpc_uuid'] : defaultVpc,
         firewall: b['firewall'] === undefined ? undefined : { allow: [], deny: [], ...(b['firewall'] as { allow?: string[]; deny?: string[] }) },
       };
       this.loadBalancers.set(l.id, l);
