@@ -1,13 +1,13 @@
 // Reads and validates the spec file named by -f; errors name the file and the field. An endpoint
-// the spec leaves to the DigitalOcean API load balancer takes the IP the last `up` recorded.
+// the spec leaves to DigitalOcean (the API load balancer, or the one master) takes the address the last `up` recorded.
 import { open } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
-import { withRecordedLoadBalancer } from '../providers/digitalocean/recorded-endpoint.ts';
+import { withRecordedEndpoint } from '../providers/digitalocean/recorded-endpoint.ts';
 import { maxSpecBytes, parseCluster, specTooLarge, type Cluster } from '../spec/cluster.ts';
 
 /** `-` reads the spec from standard input; its relative paths are then relative to the working directory. */
 export async function loadClusterFile(file: string): Promise<Cluster> {
-  return withRecordedLoadBalancer(await readClusterFile(file));
+  return withRecordedEndpoint(await readClusterFile(file));
 }
 
 async function readClusterFile(file: string): Promise<Cluster> {

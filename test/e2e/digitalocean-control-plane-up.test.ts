@@ -289,6 +289,19 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+test('plan before up shows every role\'s droplets, both firewalls and the balancer to create, and writes nothing', { timeout: 60_000 }, async () => {
+  const plan = await cli('plan', '-f', specFile, '--token-file', tokenFile, '--api-url', prism!.url, '--lookup-token-file', lookupFile);
+  assert.equal(plan.code, 0, failure(plan));
+  assert.match(plan.stdout, new RegExp(`^droplets: 4 to create in 2 call\\(s\\): ${workerName.replaceAll('.', '\\.')}, k8s-master-0`, 'm'));
+  assert.match(plan.stdout, /^firewall kubewright-e2e-cp: to create$/m);
+  assert.match(plan.stdout, /^firewall kubewright-e2e-cp-control-plane: to create\n(?: {2}\+ .*\n)*? {2}\+ in tcp 2380 from tag:k8s-master$/m);
+  // the etcd members were looked for with the lookup token at --api-url (none yet), not at api.digitalocean.com
+  assert.match(plan.stdout, /^note: etcd\.discovery\.digitaloceanTag \(k8s-etcd\): no etcd member found yet/m);
+  assert.ok(sim.requests.some((q) => q.readOnly && q.query['tag_name'] === 'k8s-etcd'));
+  assert.match(plan.stdout, /^load balancer kubewright-e2e-cp-api: to create/m);
+  assert.deepEqual(writes(sim.requests), []);
+});
+
 test('up with three masters makes exactly the expected DigitalOcean calls, forms etcd on them, serves the API servers and verifies', { timeout: 300_000 }, async () => {
   const r = await cli(...upArgs());
   assert.equal(r.code, 0, failure(r));
