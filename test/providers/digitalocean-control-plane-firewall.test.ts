@@ -3,11 +3,14 @@
 // balancer request and answer is validated). Which traffic gets through is judged by the
 // simulator's model of Cloud Firewall and balancer-firewall enforcement (TEST DOUBLE:
 // `allowsInbound`, `balancerAdmits`): the attacks are "reach etcd 2379/2380 on a master from the
-// internet" and "reach the API past a narrowed apiFrom".
+// internet" and "reach the API past a narrowed apiFrom". Also: the endpoint later commands read
+// back from the state file.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { DigitalOceanProvider } from '../../src/providers/digitalocean/provider.ts';
 import type { ProviderReport } from '../../src/providers/provider.ts';
+import { withRecordedEndpoint } from '../../src/providers/digitalocean/recorded-endpoint.ts';
+import type { Cluster } from '../../src/spec/cluster.ts';
 import { startHarness, type Harness } from './do-harness.ts';
 
 let h: Harness;
@@ -142,4 +145,23 @@ test('down refuses when the masters\' tag also covers droplets that are not this
   h.sim.seed({ name: 'someone-elses-master', tags: ['k8s-master'] });
   await assert.rejects(p.destroy(async () => true), /1 droplets tagged k8s-worker or k8s-master are not hosts of cluster shared \(someone-elses-master\)/);
   assert.equal(h.sim.dropletNames().length, 6);
+});
+
+test('later commands settle an endpoint left to DigitalOcean from the state file, with no API call: the balancer\'s IP for three masters, the master\'s address for one', async () => {
+  const leftOpen = (c: Cluster, source: 'load-balancer' | 'first-master'): Cluster => ({ ...c, kubernetes: { ...c.kubernetes, apiServer: 'https://pending.invalid:6443' }, controlPlane: { ...c.controlPlane!, endpoint: { url: 'https://pending.invalid:6443', port: 6443, source } } });
+  const three = await cpProvider('recorded3', '{ count: 3 }');
+  const cluster3 = leftOpen(await h.cluster(2, { name: 'recorded3', provider: provider('{ count: 3 }'), ssh: 'ssh: { knownHostsPath: ./known_hosts_recorded3 }' }), 'load-balancer');
+  assert.equal((await withRecordedEndpoint(cluster3)).kubernetes.apiServer, 'https://pending.invalid:6443', 'nothing recorded before ensure');
+  const { report } = await three.ensure();
+  h.sim.resetCounts();
+  const settled = await withRecordedEndpoint(cluster3);
+  assert.equal(settled.kubernetes.apiServer, `https://${report.loadBalancer!.ip}:6443`);
+  assert.equal(settled.controlPlane?.endpoint.address, report.loadBalancer!.ip);
+  const one = await cpProvider('recorded1', '{ count: 1 }');
+  const { hosts } = await one.ensure();
+  const cluster1 = leftOpen(await h.cluster(2, { name: 'recorded1', provider: provider('{ count: 1 }'), ssh: 'ssh: { knownHostsPath: ./known_hosts_recorded1 }' }), 'first-master');
+  h.sim.resetCounts();
+  const master = hosts.find((x) => x.role === 'control-plane')!;
+  assert.equal((await withRecordedEndpoint(cluster1)).kubernetes.apiServer, `https://${master.publicAddress!}:6443`);
+  assert.equal(h.sim.counts().total, 0, 'read from the state file only');
 });
