@@ -11,8 +11,10 @@
 //   - kube-apiserver.service → the STAND-IN kube-apiserver (test/support/stand-in-control-plane.ts,
 //     TEST DOUBLE: every flag judged by the flag oracle of 1.36, every file it names read and
 //     paired) serving /readyz on the master's address with the rendered serving certificate;
-//   - kube-controller-manager and kube-scheduler are recorded as started, not run here (their
-//     stand-ins are run in test/render/control-plane-stand-ins.test.ts);
+//   - kube-controller-manager and kube-scheduler → their STAND-INS (TEST DOUBLES) with the
+//     rendered flags and files, serving /healthz on 10257/10259 at the master's address;
+//   - a `curl` wrapper (TEST DOUBLE) on each master sends verify's probes of 127.0.0.1 to that
+//     master's own address, since the three share this machine's network;
 //   - on the worker, as test/e2e/digitalocean-up.test.ts: its own etcd-lookup for real against the
 //     simulator (read-only token), a STAND-IN flanneld (etcdctl with the node's certificates into
 //     the etcd kubewright built) and the STAND-IN kubelet.
@@ -43,6 +45,7 @@ import { buildEtcdMirror, debianEtcdVersion } from '../support/etcd-mirror.ts';
 import { runConfined } from '../support/fake-root.ts';
 import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { KubeApiDouble } from '../support/kube-api-double.ts';
+import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 import { startPrismProxy, type PrismProxy } from '../support/prism.ts';
 import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
 import { bootDropletHost, portFreeOn, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
@@ -77,7 +80,7 @@ let sshPort: number;
 const booted = new Map<string, DropletHost>();
 const booting = new Set<string>();
 /** what the test runs for the units kubewright started on a droplet */
-interface Agents { etcd?: ChildProcess; apiserver?: ChildProcess; lookup?: 'running' | 'done'; lease?: 'writing' | 'done'; kubelet?: ChildProcess; log: string[] }
+interface Agents { etcd?: ChildProcess; apiserver?: ChildProcess; controllers?: ChildProcess[]; lookup?: 'running' | 'done'; lease?: 'writing' | 'done'; kubelet?: ChildProcess; log: string[] }
 const agents = new Map<string, Agents>();
 const watchErrors: string[] = [];
 const outputs: CliResult[] = [];
@@ -139,6 +142,22 @@ async function runMasterUnits(h: DropletHost): Promise<void> {
     const { argv } = await unitCommand(h, 'kube-apiserver.service');
     a.apiserver = spawnAgent(h.name, 'kube-apiserver', process.execPath, ['--import', 'tsx', standInControlPlane, 'kube-apiserver', '36', ...argv.slice(1)], { STAND_IN_ROOT: h.root, STAND_IN_HOST: h.address });
   }
+  if (started.has('kube-controller-manager.service') && started.has('kube-scheduler.service') && !a.controllers) {
+    a.controllers = [];
+    for (const [component, healthPort] of [['kube-controller-manager', '10257'], ['kube-scheduler', '10259']] as const) {
+      const { argv } = await unitCommand(h, `${component}.service`);
+      a.controllers.push(spawnAgent(h.name, component, process.execPath, ['--import', 'tsx', standInControlPlane, component, '36', ...argv.slice(1)], { STAND_IN_ROOT: h.root, STAND_IN_HOST: h.address, STAND_IN_HEALTH_PORT: healthPort }));
+    }
+  }
+}
+
+/**
+ * The three masters share this machine's network, so each one's 127.0.0.1 is modelled by its own
+ * loopback address: a `curl` wrapper first on the droplet's PATH (TEST DOUBLE, beside the
+ * systemctl double) sends what verify's probe asks of 127.0.0.1 there.
+ */
+async function ownLoopback(h: DropletHost): Promise<void> {
+  await writeFile(join(h.dir, 'bin', 'curl'), `#!/bin/sh\nexec /usr/bin/curl --connect-to 127.0.0.1::${h.address}: "$@"\n`, { mode: 0o755 });
 }
 
 /** What systemd would run on the worker: its etcd-lookup for real, a stand-in flanneld, the stand-in kubelet. */
@@ -186,7 +205,8 @@ async function watchDroplets(): Promise<void> {
       agents.set(name, { log: [] });
       const keys = sim.accountKeys().filter((k) => d.sshKeys.includes(k.id) || d.sshKeys.includes(k.fingerprint)).map((k) => k.public_key);
       work.push(bootDropletHost(join(dir, 'droplets'), { name, address: addressOf(name), port: sshPort, userData: d.userData, authorizedKeys: keys }).then(
-        (h) => {
+        async (h) => {
+          if (roleOf(name) === 'master') await ownLoopback(h);
           booted.set(name, h);
           // droplets turn active once every sshd is up, as real ones do after boot
           if ([...Array.from({ length: masters }, (_, i) => masterName(i)), workerName].every((n) => booted.has(n))) sim.opts.activateAfterMs = 0;
@@ -252,6 +272,7 @@ artifacts:
   mirror: ./mirror
   checksums:
 ${Object.entries(pins).map(([u, s]) => `    "${u}": ${s}`).join('\n') || '    {}'}
+${TEST_PREFLIGHT}
 `;
   await writeFile(specFile, spec({}));
   // the binaries every role fetches, served from the spec's mirror: stand-in scripts for the
@@ -280,7 +301,7 @@ after(async () => {
   watching = false;
   await watcher;
   delete process.env['KUBEWRIGHT_CACHE_DIR'];
-  for (const a of agents.values()) for (const c of [a.etcd, a.apiserver, a.kubelet]) if (c && c.exitCode === null) c.kill('SIGTERM');
+  for (const a of agents.values()) for (const c of [a.etcd, a.apiserver, ...(a.controllers ?? []), a.kubelet]) if (c && c.exitCode === null) c.kill('SIGTERM');
   await Promise.all([...booted.values()].map((h) => stopDropletHost(h)));
   await api?.stop();
   await apiTls?.stop();
@@ -308,6 +329,9 @@ test('up with three masters makes exactly the expected DigitalOcean calls, forms
   assert.deepEqual(watchErrors, []);
   // every step ran, none skipped: etcd on the masters, the API servers, then the worker and verify
   for (const step of ['provision', 'pki', 'etcd-cluster', 'control-plane', 'etcd', 'apply', 'dns', 'verify']) assert.match(r.stdout, new RegExp(`^\\[\\d/9\\] ${step}: (?!skipped)`, 'm'), `${step}\n${r.stdout}`);
+
+  // verify's control-plane checks: each member's health through real etcd, each component's health on each master (on the stand-ins)
+  assert.match(r.stdout, /^\[9\/9\] verify: 1 nodes Ready, DNS ok, etcd .*, 9 control-plane components healthy$/m);
 
   // every write, in order: the workers' firewall (its tags first), the balancer, the masters' firewall (naming the balancer's id), the key, one create per role
   const w = writes(sim.requests);

@@ -17,7 +17,9 @@
 // usage: node --import tsx stand-in-control-plane.ts <component> <minor> [flags…]
 // env:   STAND_IN_ROOT   prefix for every absolute path (the rendered tree on this machine)
 //        STAND_IN_PORT   listen on / connect to this port instead of the rendered one (loopback tests)
-//        STAND_IN_HOST   kube-apiserver: listen on this address (several stand-in masters on loopback)
+//        STAND_IN_HOST   kube-apiserver: listen on this address; controller-manager/scheduler: serve /healthz
+//                        there and reach their kubeconfig's server there, verified by its own name (several
+//                        stand-in masters on loopback, each with its own address for its 127.0.0.1)
 //        STAND_IN_HEALTH_PORT  controller-manager/scheduler (1.13 on): serve /healthz on this port (the binaries' 10257/10259;
 //                        only when set, since fixed ports would collide between tests running at once)
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
@@ -26,7 +28,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, request } from 'node:https';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import { parse } from 'yaml';
 import { judgeFlag, type OracleComponent } from '../contracts/flag-oracle.ts';
 
@@ -210,7 +212,9 @@ function connect(k: Kubeconfig): void {
   const url = new URL(k.server);
   let done = false;
   const attempt = (): void => {
-    const req = request({ host: url.hostname, port: port(Number(url.port || 443)), path: '/readyz', ca: k.ca, cert: k.cert, key: k.key, servername: url.hostname }, (res) => {
+    const standInHost = process.env['STAND_IN_HOST'];
+    const to = standInHost ? { host: standInHost, checkServerIdentity: (_h: string, cert: Parameters<typeof checkServerIdentity>[1]) => checkServerIdentity(url.hostname, cert) } : { host: url.hostname, servername: url.hostname };
+    const req = request({ ...to, port: port(Number(url.port || 443)), path: '/readyz', ca: k.ca, cert: k.cert, key: k.key }, (res) => {
       res.resume();
       if (res.statusCode === 200 && !done) {
         done = true;
@@ -253,7 +257,7 @@ function serveHealthz(component: Component, flags: Map<string, string>): void {
     process.stderr.write(`${component} (stand-in): /healthz: ${e.message}\n`);
     process.exit(1);
   });
-  server.listen(Number(process.env['STAND_IN_HEALTH_PORT']), flags.get('--bind-address') ?? '0.0.0.0');
+  server.listen(Number(process.env['STAND_IN_HEALTH_PORT']), process.env['STAND_IN_HOST'] ?? flags.get('--bind-address') ?? '0.0.0.0');
   server.unref();
 }
 
