@@ -224,12 +224,26 @@ export class DigitalOceanProvider implements Provider {
       ...(quota ? { quota } : {}),
     };
     return {
-      hosts: await this.hosts(),
+      hosts: [...(await this.hosts()), ...(await this.controlPlaneHosts())],
       machines,
       firewall,
       ...(cpFirewalls.length ? { controlPlaneFirewalls: cpFirewalls } : {}),
       ...(lbDesign ? { loadBalancer: lb ? { name: lbDesign.name, action: 'unchanged' as const, id: lb.id, ...(lb.ip ? { ip: lb.ip } : {}) } : { name: lbDesign.name, action: 'create' as const } } : {}),
     };
+  }
+
+  /**
+   * The spec's control-plane (and etcd) hosts with their role: those that exist now (by their
+   * role's tag) with their addresses, the others as planned, without one.
+   */
+  private async controlPlaneHosts(): Promise<Host[]> {
+    const client = await this.client();
+    const pools = controlPlanePools(this.opts.cluster, this.pool);
+    const listed = new Map((await Promise.all(pools.map((r) => listDropletsByTag(client, r.pool.tags[0] ?? '')))).flat().map((d) => [d.name, d]));
+    return plannedHosts(this.opts.cluster).filter((h) => h.role).map((h) => {
+      const d = listed.get(h.name);
+      return d ? { ...this.toHost(d), role: h.role! } : h;
+    });
   }
 
   /** The firewalls `down` deletes: those named like this cluster's (whether or not the spec still turns them on). */
