@@ -52,8 +52,10 @@ function startStandIn(key: string, component: string, args: string[], root: stri
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
-    child.stdout?.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`${key} stand-in exited ${String(code)}: ${stderr.trim()}`)));
+    // bounded: a stand-in that never says ready fails the file with what it printed, instead of hanging it
+    const timer = setTimeout(() => reject(new Error(`${key} stand-in printed nothing in 60 s: ${stderr.trim()}`)), 60_000);
+    child.stdout?.once('data', () => (clearTimeout(timer), resolve()));
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${key} stand-in exited ${String(code)}: ${stderr.trim()}`))));
   });
 }
 
