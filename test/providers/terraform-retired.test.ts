@@ -4,11 +4,12 @@
 // the Kubernetes API is the API TEST DOUBLE; the provider and its record (terraform.json) are real.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MANIFEST_PATH, serializeManifest } from '../../src/phases/host-manifest.ts';
+import { MANIFEST_PATH } from '../../src/phases/host-manifest.ts';
+import { plantAppliedKubelet } from '../support/applied-host.ts';
 import { readStaticHosts, staticStateFile } from '../../src/providers/static/static-state.ts';
 import { TerraformOutputProvider } from '../../src/providers/terraform/provider.ts';
 import { planRetiredHostRemoval, runRemoval } from '../../src/run/remove-nodes.ts';
@@ -45,10 +46,7 @@ pki: { dir: ./pki }
   await writeFile(specFile, spec);
   cluster = parseCluster(spec, specFile);
   // what apply left on tf-w1: its manifest and a unit file
-  await mkdir(join(h.root, 'etc/systemd/system'), { recursive: true });
-  await mkdir(join(h.root, 'var/lib/kubewright'), { recursive: true });
-  await writeFile(join(h.root, 'etc/systemd/system/kubelet.service'), '[Service]\nExecStart=/usr/local/bin/kubelet\n');
-  await writeFile(join(h.root, MANIFEST_PATH), serializeManifest({ version: 1, files: [{ path: '/etc/systemd/system/kubelet.service', kind: 'file' }], units: ['kubelet.service'], dirs: [] }));
+  await plantAppliedKubelet(h.root);
   putNode(a.api, 'tf-w0');
   putNode(a.api, gone);
 });

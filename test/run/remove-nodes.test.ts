@@ -3,11 +3,12 @@
 // static provider's state file, against the Kubernetes API TEST DOUBLE (Nodes, pods, budgets,
 // evictions). Each step is checked against the world as it finishes: the order is the point.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MANIFEST_PATH, serializeManifest } from '../../src/phases/host-manifest.ts';
+import { MANIFEST_PATH } from '../../src/phases/host-manifest.ts';
+import { plantAppliedKubelet } from '../support/applied-host.ts';
 import { StaticProvider } from '../../src/providers/static/static-provider.ts';
 import { readStaticHosts, writeStaticHosts } from '../../src/providers/static/static-state.ts';
 import { planRetiredHostRemoval, runRemoval, type RemovalOptions, type RemovalStepKind } from '../../src/run/remove-nodes.ts';
@@ -48,11 +49,7 @@ pki: { dir: ./pki }
     { name: gone, address: h.address, port: h.port, user: 'root' },
   ]);
   // what apply left on rm1: its manifest, a unit file, a running kubelet (systemctl test double state)
-  const root = h.root;
-  await mkdir(join(root, 'etc/systemd/system'), { recursive: true });
-  await mkdir(join(root, 'var/lib/kubewright'), { recursive: true });
-  await writeFile(join(root, 'etc/systemd/system/kubelet.service'), '[Service]\nExecStart=/usr/local/bin/kubelet\n');
-  await writeFile(join(root, MANIFEST_PATH), serializeManifest({ version: 1, files: [{ path: '/etc/systemd/system/kubelet.service', kind: 'file' }], units: ['kubelet.service'], dirs: [] }));
+  await plantAppliedKubelet(h.root);
   await writeFile(join(h.systemdDir, 'kubelet.service.inv'), 'abc\n');
   await writeFile(join(h.systemdDir, 'kubelet.service.enabled'), 'enabled\n');
   putNode(a.api, 'keep1');
