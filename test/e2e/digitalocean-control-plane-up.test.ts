@@ -48,7 +48,7 @@ import { KubeApiDouble } from '../support/kube-api-double.ts';
 import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 import { startPrismProxy, type PrismProxy } from '../support/prism.ts';
 import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
-import { bootDropletHost, portFreeOn, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
+import { bootDropletHost, portFreeOn, startedUnits, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
 
 const run = promisify(execFile);
 const standInKubelet = join(import.meta.dirname, '../support/stand-in-kubelet.sh');
@@ -90,17 +90,6 @@ let watcher: Promise<void> = Promise.resolve();
 const roleOf = (name: string): 'master' | 'worker' | undefined => (name.startsWith('k8s-master-') ? 'master' : name.startsWith('k8s-worker-') ? 'worker' : undefined);
 const indexOf = (name: string): number => Number(/-(\d+)\./.exec(name)?.[1] ?? -1);
 const addressOf = (name: string): string => (roleOf(name) === 'master' ? masterIp(indexOf(name)) : workerIp);
-
-/** The units kubewright started or restarted on a droplet, from the systemctl test double's call log. */
-async function startedUnits(h: DropletHost): Promise<Set<string>> {
-  const log = await readFile(join(h.systemdDir, 'calls.log'), 'utf8').catch(() => '');
-  const units = new Set<string>();
-  for (const line of log.split('\n')) {
-    const [verb, ...rest] = line.split(' ');
-    if (verb === 'start' || verb === 'restart') for (const u of rest) if (!u.startsWith('-')) units.add(u);
-  }
-  return units;
-}
 
 /** A rendered unit's ExecStart as argv (continuation lines joined) and its EnvironmentFile, if any. */
 async function unitCommand(h: DropletHost, unit: string): Promise<{ argv: string[]; envFile?: string }> {

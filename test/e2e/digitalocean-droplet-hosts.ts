@@ -176,3 +176,14 @@ export async function stopDropletHost(h: DropletHost): Promise<void> {
     h.process.kill('SIGTERM');
   });
 }
+
+/** The units kubewright started or restarted on a host, from the systemctl test double's call log. */
+export async function startedUnits(h: DropletHost): Promise<Set<string>> {
+  const log = await readFile(join(h.systemdDir, 'calls.log'), 'utf8').catch(() => '');
+  const units = new Set<string>();
+  for (const line of log.split('\n')) {
+    const [verb, ...rest] = line.split(' ');
+    if (verb === 'start' || verb === 'restart') for (const u of rest) if (!u.startsWith('-')) units.add(u);
+  }
+  return units;
+}

@@ -33,7 +33,7 @@ import { heartbeatStaleAfterMs } from '../support/heartbeat-margin.ts';
 import { startPrismProxy, type PrismProxy } from '../support/prism.ts';
 import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
 import { runConfined } from '../support/fake-root.ts';
-import { bootDropletHost, portFreeOn, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
+import { bootDropletHost, portFreeOn, startedUnits, stopDropletHost, type DropletHost } from './digitalocean-droplet-hosts.ts';
 import { startE2eEtcd, type E2eEtcd } from './digitalocean-etcd.ts';
 import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 
@@ -92,17 +92,6 @@ let watcher: Promise<void> = Promise.resolve();
 const escapeRe = (t: string): string => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const indexOf = (name: string): number => Number(/^k8s-worker-(\d+)\./.exec(name)?.[1] ?? -1);
 const rootOf = (name: string): string => join(dir, 'droplets', name, 'root');
-
-/** The units kubewright started or restarted on a host, from the systemctl test double's call log. */
-async function startedUnits(h: DropletHost): Promise<Set<string>> {
-  const log = await readFile(join(h.systemdDir, 'calls.log'), 'utf8').catch(() => '');
-  const units = new Set<string>();
-  for (const line of log.split('\n')) {
-    const [verb, ...rest] = line.split(' ');
-    if (verb === 'start' || verb === 'restart') for (const u of rest) if (!u.startsWith('-')) units.add(u);
-  }
-  return units;
-}
 
 /**
  * What systemd would run on the node once kubewright starts a unit there (the systemctl TEST
