@@ -42,7 +42,9 @@ let etcd: EtcdTestCluster;
 let port: number;
 const healthPorts = new Map<string, { cm: number; sched: number }>();
 const children = new Map<string, ChildProcess>();
-let balancer: Server;
+let balancer: Server | undefined;
+/** every socket the balancer double holds (client and upstream), destroyed before it closes */
+const balancerSockets = new Set<Socket>();
 /** the balancer double's rule: round robin, or every connection to one master */
 let only: string | undefined;
 
@@ -64,7 +66,7 @@ const flagsOf = (host: RenderedHost, component: string): string[] => unitFlags(h
 /** TEST DOUBLE of the endpoint's TCP balancer: passes bytes through (TLS ends at the API servers), round robin unless `only` is set. */
 function startBalancer(): Promise<Server> {
   let next = 0;
-  const sockets = new Set<Socket>();
+  const sockets = balancerSockets;
   const server = createServer((client) => {
     const m = masters.find((x) => x.name === only) ?? masters[next++ % masters.length]!;
     const upstream = tcpConnect(port, m.address!);
@@ -75,8 +77,10 @@ function startBalancer(): Promise<Server> {
     }
     client.pipe(upstream).pipe(client);
   });
-  server.on('close', () => sockets.forEach((s) => s.destroy()));
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
 
 /** The real probe command run here by the local executor (TEST DOUBLE of the SSH hop), the components' fixed ports pointed at this master's stand-ins. */
@@ -103,6 +107,8 @@ before(async () => {
   const pki = await ensureClusterPki(cluster, plannedHosts(cluster));
   caPem = pki.credentials.caPem;
   const { credentials } = await ensureControlPlanePki(cluster, masters, { endpoint: { address: '127.0.0.1' } });
+  // one balancer, started before the masters' stand-ins (three concurrent `balancer ??= await …` raced to listen twice on the port)
+  balancer = await startBalancer();
   await Promise.all(masters.map(async (m) => {
     const rendered = renderControlPlaneHost({ cluster, masters, etcdServers: etcd.endpoints, credentials }, m);
     const root = join(ws.dir, `root-${m.name}`);
@@ -114,7 +120,6 @@ before(async () => {
     healthPorts.set(m.name, p);
     await startStandIn(`${m.name}/kube-apiserver`, 'kube-apiserver', flagsOf(rendered, 'kube-apiserver'), root, { STAND_IN_HOST: m.address! });
     // the controllers print `connected` once they reach the API through the balancer
-    balancer ??= await startBalancer();
     await Promise.all([
       startStandIn(`${m.name}/kube-controller-manager`, 'kube-controller-manager', flagsOf(rendered, 'kube-controller-manager'), root, { STAND_IN_HEALTH_PORT: String(p.cm) }),
       startStandIn(`${m.name}/kube-scheduler`, 'kube-scheduler', flagsOf(rendered, 'kube-scheduler'), root, { STAND_IN_HEALTH_PORT: String(p.sched) }),
@@ -124,6 +129,8 @@ before(async () => {
 
 after(async () => {
   await Promise.all([...children.values()].map((c) => (c.exitCode === null ? (c.kill('SIGTERM'), new Promise((r) => c.once('exit', r))) : undefined)));
+  // close() waits for every open connection: end them first (a kept-alive one would hang the file)
+  for (const s of balancerSockets) s.destroy();
   await new Promise((r) => (balancer ? balancer.close(r) : r(undefined)));
   await etcd?.stop();
   await ws?.cleanup();
