@@ -1,6 +1,6 @@
 // End to end: `kubewright up` with a controlPlane section on the lab provider (issue 15's journey):
 // one master (<name>-m0) and one worker (<name>-w0), systemd-nspawn machines with real systemd
-// and sshd. What is real: the etcd cluster on the master (Debian's etcd served from the test
+// and sshd; run twice: etcd stacked on the master, then external on a machine of its own (<name>-e0). What is real: the etcd cluster on the master (Debian's etcd served from the test
 // mirror in etcd's release layout, kubewright's peer/server/client certificates from etcd's CA),
 // kubewright's PKI, SSH and apply phases, the worker's containerd/runc/CNI plugins (Debian's), the
 // TLS every client below verifies.
@@ -49,17 +49,20 @@ import { standInApiServer, standInKubeClient } from './stand-in-control-plane-la
 import { TEST_PREFLIGHT } from '../support/lab-spec.ts';
 
 const kubernetesVersion = '1.36.2';
-const masterUnits = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+const apiServerUnits = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 const workerUnits = ['containerd', 'kubelet', 'flanneld', 'kube-proxy'];
 
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 const mirrorPath = (dir: string, url: string): string => join(dir, new URL(url).host, new URL(url).pathname);
 
-describe('kubewright up builds a control plane on lab machines, end to end', { skip: labE2eMissingPrerequisite() }, () => {
+for (const placement of ['stacked', 'external'] as const) describe(`kubewright up builds a control plane on lab machines, end to end (etcd ${placement})`, { skip: labE2eMissingPrerequisite() }, () => {
   const tag = randomBytes(2).toString('hex');
-  const name = `cp${tag}`;
-  const bridge = `kwcp${tag}`;
+  const stacked = placement === 'stacked';
+  const name = `${stacked ? 'cp' : 'cx'}${tag}`;
+  const bridge = `kw${stacked ? 'cp' : 'cx'}${tag}`;
+  // the master runs etcd too when stacked; external etcd runs alone on <name>-e0
+  const masterUnits = stacked ? ['etcd', ...apiServerUnits] : apiServerUnits;
   let dir = '';
   let spec = '';
   let cluster: Cluster;
@@ -68,6 +71,10 @@ describe('kubewright up builds a control plane on lab machines, end to end', { s
   let teardown: ReturnType<typeof isolateTestLab> | undefined;
   let master: Host;
   let worker: Host;
+  /** where etcd runs: the master when stacked, else <name>-e0 */
+  let etcdHost: Host;
+  /** every machine, in up's host order */
+  let machines: Host[] = [];
   let etcdTls: { caPem: string; certPem: string; keyPem: string };
   let firstIds: Record<string, string> = {};
 
@@ -79,7 +86,7 @@ describe('kubewright up builds a control plane on lab machines, end to end', { s
   };
   const invocationIds = async (): Promise<Record<string, string>> => {
     const all: Record<string, string> = {};
-    for (const [h, units] of [[master, masterUnits], [worker, workerUnits]] as const) {
+    for (const [h, units] of [[master, masterUnits], [worker, workerUnits], ...(stacked ? [] : [[etcdHost, ['etcd']] as const])] as const) {
       const out = await onLabHost(dir, h, `for u in ${units.join(' ')}; do echo "$u $(systemctl show -p InvocationID --value $u)"; done`);
       for (const line of out.trim().split('\n')) {
         const [unit, id] = line.split(' ');
@@ -103,7 +110,7 @@ metadata: { name: ${name} }
 kubernetes: { version: "1.36" }
 provider:
   lab: { hosts: 1, subnet: ${subnet}, bridge: ${bridge} }
-controlPlane: { count: 1 }
+controlPlane: { count: 1${stacked ? '' : ', etcd: { count: 1 }'} }
 ssh: { privateKeyPath: ./id_ed25519, knownHostsPath: ./known_hosts }
 # Debian bookworm's containerd, runc, CNI plugins and etcd (what this machine and the lab image run)
 versions: { containerd: "1.6.20", runc: "1.1.5", cniPlugins: "1.1.1", etcd: "${etcdVersion}" }
@@ -138,7 +145,9 @@ ${TEST_PREFLIGHT}
     const hosts = await provider.recorded();
     master = hosts.find((h) => h.role === 'control-plane')!;
     worker = hosts.find((h) => h.role === undefined)!;
-    assert.deepEqual([master.name, worker.name], [`${name}-m0`, `${name}-w0`]);
+    etcdHost = stacked ? master : hosts.find((h) => h.role === 'etcd')!;
+    machines = stacked ? [master, worker] : [master, worker, etcdHost];
+    assert.deepEqual([master.name, worker.name, etcdHost.name], [`${name}-m0`, `${name}-w0`, stacked ? `${name}-m0` : `${name}-e0`]);
     const pkiDir = resolvePkiDir(cluster);
     const serving = barePaths(pkiDir, controlPlaneCertNames.apiserver);
     api = new KubeApiDouble({
@@ -158,27 +167,27 @@ ${TEST_PREFLIGHT}
     await teardown?.(provider, bridge);
   });
 
-  test('up forms etcd on the master, starts the API servers and waits for /readyz, then brings the worker up and verifies it', async () => {
+  test(`up forms etcd on ${stacked ? 'the master' : 'its own machine'}, starts the API servers and waits for /readyz, then brings the worker up and verifies it`, async () => {
     const { result, log } = await up();
     assert.equal(result.ok, true, log);
-    assert.deepEqual(result.etcdCluster && { mode: result.etcdCluster.mode, members: result.etcdCluster.members }, { mode: 'bootstrap', members: [{ name: master.name, status: 'changed' }] }, log);
+    assert.deepEqual(result.etcdCluster && { mode: result.etcdCluster.mode, members: result.etcdCluster.members }, { mode: 'bootstrap', members: [{ name: etcdHost.name, status: 'changed' }] }, log);
     const endpoint = `https://${master.address}:6443`;
     assert.equal(result.controlPlane?.endpoint, endpoint);
     assert.deepEqual(result.controlPlane?.rbac.map((o) => `${o.kind} ${o.action}`), ['ClusterRole created', 'ClusterRoleBinding created'], log);
-    assert.deepEqual(result.hosts.map((h) => `${h.name} ${h.status}`).sort(), [`${master.name} changed`, `${worker.name} changed`]);
+    assert.deepEqual(result.hosts.map((h) => `${h.name} ${h.status}`).sort(), machines.map((h) => `${h.name} changed`).sort(), log);
     assert.equal(result.verify?.ok, true, log);
     // verify's control-plane checks: the real etcd member read through its own client URL, and the
     // three components asked with curl on the master over SSH (answers from the stand-ins), one master: no balancing
     const cp = result.verify?.controlPlane;
-    assert.deepEqual(cp?.etcd.members.map((m) => `${m.name} ${m.healthy} ${m.inSpec}`), [`${master.name} true true`], log);
+    assert.deepEqual(cp?.etcd.members.map((m) => `${m.name} ${m.healthy} ${m.inSpec}`), [`${etcdHost.name} true true`], log);
     assert.deepEqual(cp?.components.map((c) => `${c.host} ${c.component} ${c.healthy}`), ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => `${master.name} ${c} true`), log);
     assert.equal(cp?.endpoint.checked, false);
 
     // etcd: a real member list through this test's own client certificate
-    const members = await listEtcdMembers([`https://${master.privateAddress}:2379`], { tls: etcdTls });
-    assert.deepEqual(members?.map((m) => m.name), [master.name]);
+    const members = await listEtcdMembers([`https://${etcdHost.privateAddress}:2379`], { tls: etcdTls });
+    assert.deepEqual(members?.map((m) => m.name), [etcdHost.name]);
     // flannel's network config is in the new etcd
-    const store = new EtcdV3Store({ endpoints: [`https://${master.privateAddress}:2379`], tls: etcdTls });
+    const store = new EtcdV3Store({ endpoints: [`https://${etcdHost.privateAddress}:2379`], tls: etcdTls });
     try {
       const config = JSON.parse((await store.get(`${cluster.etcd.prefix}/config`))?.value ?? '{}') as { Network?: string };
       assert.equal(config.Network, cluster.kubernetes.podCIDR.text);
@@ -201,7 +210,12 @@ ${TEST_PREFLIGHT}
     assert.ok(issued.checkIP(master.address!), 'the master\'s address is a SAN');
 
     // the master's units run; the controller-manager and scheduler reached the API through their rendered kubeconfigs
-    assert.equal((await onLabHost(dir, master, `systemctl is-active ${masterUnits.join(' ')}`)).trim().split('\n').join(' '), 'active active active active');
+    assert.equal((await onLabHost(dir, master, `systemctl is-active ${masterUnits.join(' ')}`)).trim().split('\n').join(' '), masterUnits.map(() => 'active').join(' '));
+    // external etcd: the master runs no etcd, the etcd machine nothing but etcd
+    if (!stacked) {
+      assert.equal((await onLabHost(dir, etcdHost, 'systemctl is-active etcd kube-apiserver || true')).trim().split('\n').join(' '), 'active inactive');
+      assert.equal((await onLabHost(dir, master, 'systemctl is-active etcd || true')).trim(), 'inactive');
+    }
     for (const user of ['system:kube-controller-manager', 'system:kube-scheduler']) {
       assert.ok(api!.calls.some((c) => c.user === user && c.path === '/version' && c.status === 200), `${user} connected`);
     }
@@ -215,12 +229,12 @@ ${TEST_PREFLIGHT}
   test('a second up changes nothing and restarts no unit on the master or the worker', async () => {
     assert.ok(Object.keys(firstIds).length > 0, 'the previous test ran');
     const { result, log } = await up();
-    assert.deepEqual(result.etcdCluster && { mode: result.etcdCluster.mode, members: result.etcdCluster.members }, { mode: 'converge', members: [{ name: master.name, status: 'unchanged' }] }, log);
+    assert.deepEqual(result.etcdCluster && { mode: result.etcdCluster.mode, members: result.etcdCluster.members }, { mode: 'converge', members: [{ name: etcdHost.name, status: 'unchanged' }] }, log);
     assert.deepEqual(result.controlPlane?.masters, [{ name: master.name, status: 'unchanged' }]);
     assert.deepEqual(result.controlPlane?.rbac.filter((o) => o.action !== 'unchanged'), []);
     assert.deepEqual(result.pki?.issued, []);
     assert.equal(result.etcd && 'action' in result.etcd ? result.etcd.action : undefined, 'unchanged');
-    assert.deepEqual(result.hosts.map((h) => h.status), ['unchanged', 'unchanged'], log);
+    assert.deepEqual(result.hosts.map((h) => h.status), machines.map(() => 'unchanged'), log);
     assert.deepEqual(await invocationIds(), firstIds);
   });
 
@@ -228,10 +242,10 @@ ${TEST_PREFLIGHT}
     const r = await runCli('plan', '-f', spec, '--output', 'json', '--detailed-exitcode');
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
     const plan = JSON.parse(r.stdout) as { hosts: { host: string; status: string }[]; etcdMembers?: unknown; summary: { changed: number } };
-    assert.deepEqual(plan.hosts.map((h) => `${h.host} ${h.status}`).sort(), [`${master.name} unchanged`, `${worker.name} unchanged`].sort());
-    assert.deepEqual(plan.etcdMembers, { existing: [master.name], toAdd: [], running: true });
+    assert.deepEqual(plan.hosts.map((h) => `${h.host} ${h.status}`).sort(), machines.map((h) => `${h.name} unchanged`).sort());
+    assert.deepEqual(plan.etcdMembers, { existing: [etcdHost.name], toAdd: [], running: true });
     const text = await runCli('plan', '-f', spec);
-    assert.match(text.stdout, new RegExp(`etcd members: 1 in the cluster \\(${master.name}\\)`));
+    assert.match(text.stdout, new RegExp(`etcd members: 1 in the cluster \\(${etcdHost.name}\\)`));
   });
 
   test('up --events ndjson: the control-plane steps in their place, the master\'s host events inside etcd-cluster, the worker\'s inside apply', async () => {
@@ -240,7 +254,9 @@ ${TEST_PREFLIGHT}
     const events = r.stdout.split('\n').map((line) => JSON.parse(line) as { step: string; host?: string; status: string });
     const steps = events.map((e) => e.step);
     assert.deepEqual(steps.filter((x, i) => x !== steps[i - 1]), ['provision', 'pki', 'etcd-cluster', 'control-plane', 'etcd', 'apply', 'dns', 'remove', 'verify'], 'steps in order, never going back');
-    assert.deepEqual([...new Set(events.filter((e) => e.host === master.name).map((e) => e.step))], ['etcd-cluster']);
+    // a stacked master is applied with its etcd member; an external etcd's master in the control-plane step
+    assert.deepEqual([...new Set(events.filter((e) => e.host === master.name).map((e) => e.step))], [stacked ? 'etcd-cluster' : 'control-plane']);
+    if (!stacked) assert.deepEqual([...new Set(events.filter((e) => e.host === etcdHost.name).map((e) => e.step))], ['etcd-cluster']);
     assert.deepEqual([...new Set(events.filter((e) => e.host === worker.name).map((e) => e.step))], ['apply']);
     assert.deepEqual(events.filter((e) => e.host === undefined && e.status !== 'running').map((e) => `${e.step} ${e.status}`), [
       'provision ok', 'pki ok', 'etcd-cluster ok', 'control-plane ok', 'etcd ok', 'apply ok', 'dns ok', 'remove skipped', 'verify ok',
