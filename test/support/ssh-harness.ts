@@ -20,6 +20,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, posix } from 'node:path';
+import { generateHostKey } from '../../src/providers/digitalocean/host-keys.ts';
 import ssh2, { type Connection, type ServerChannel, type SFTPWrapper } from 'ssh2';
 import { shellQuote } from '../../src/exec/shell-quote.ts';
 import { gatherScript } from '../../src/phases/gather-facts.ts';
@@ -72,18 +73,6 @@ export interface HarnessHostFaults {
   refuse?: boolean;
   /** called before each SFTP write is answered; the answer waits for it (a slow link, or a test holding an upload) */
   beforeWrite?: (path: string, offset: number) => Promise<void> | void;
-}
-
-/**
- * An ed25519 pair ssh2 can read back: about 1 in 400 of the keys ssh2's generateKeyPairSync
- * writes fail its own parseKey ("Malformed OpenSSH private key"; 7 of 3,000 measured), which
- * failed Server construction for one host in a hundred-host harness about one run in five.
- */
-function parsableKeyPair(comment?: string): { private: string; public: string } {
-  for (;;) {
-    const k = utils.generateKeyPairSync('ed25519', comment ? { comment } : undefined);
-    if (!(utils.parseKey(k.private) instanceof Error)) return k;
-  }
 }
 
 let nextInode = 1_000_000;
@@ -166,8 +155,9 @@ export class HarnessHost {
   readonly hostKey: { private: string; public: string };
 
   constructor(readonly name: string, private readonly harness: SshHarness) {
-    const k = parsableKeyPair();
-    this.hostKey = { private: k.private, public: k.public };
+    // the product's generator: it keeps only a pair ssh2 parses back to the same public key (bounded retries)
+    const k = generateHostKey(name);
+    this.hostKey = { private: k.privateKey, public: k.publicKey };
   }
 
   /** `[127.0.0.1]:port ssh-ed25519 AAAA…` */
@@ -565,8 +555,8 @@ export class SshHarness {
   private constructor(opts: SshHarnessOptions) {
     if (opts.clientPublicKey) this.clientKey = { private: '', public: opts.clientPublicKey };
     else {
-      const k = parsableKeyPair('kubewright-harness-client');
-      this.clientKey = { private: k.private, public: k.public };
+      const k = generateHostKey('kubewright-harness-client');
+      this.clientKey = { private: k.privateKey, public: k.publicKey };
     }
     const parsed = utils.parseKey(this.clientKey.public);
     if (parsed instanceof Error) throw parsed;
